@@ -1,0 +1,483 @@
+"""``sigint analyze``: from a channel's S-parameters to VTFs, eyes and a spec verdict.
+
+The pipeline (PRODUCT.md): read and check the data, terminate every lane with its Tx/Rx
+model and compute the victim's VTF loss and the power-sum crosstalk, make pulse
+responses, choose equalization where asked, compute the statistical eye (and the
+worst-case and bit-by-bit eyes), and check the result against the spec.
+
+Examples
+--------
+>>> from sigint.analyze import AnalysisOptions
+>>> AnalysisOptions(rate=16e9).ber_for(16e9)
+1e-15
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from .backend import Backend, get_backend
+from .errors import InputError
+from .io.touchstone import read_touchstone
+from .link.models import Ctle, Rx, Tx
+from .link.vtf import N_AGGRESSORS_UCIE, Transfers, power_sum_db, terminated_transfers
+from .model import SigintModel
+from .network.ports import PortMap, build_port_map, check_mapping, link_network
+from .network.quality import QualityReport, add_causality, add_mode_conversion, check_network
+from .specs import ucie
+from .specs.checks import Check
+from .timedomain.eq import EqResult, optimize_eq
+from .timedomain.pulse import PulseResponses, pulse_responses
+from .timedomain.stateye import (CursorSet, StatEye, extract_cursors, peak_distortion_eye,
+                                 statistical_eye)
+from .timedomain.waveform import WaveformEye, simulate_waveform
+from .units import format_quantity
+
+__all__ = ["AnalysisOptions", "AnalysisResult", "Aggressor", "analyze", "analyze_files"]
+
+Progress = Callable[[str], None]
+
+
+class AnalysisOptions(SigintModel):
+    """What to analyse and how.
+
+    Parameters
+    ----------
+    rate : float
+        Symbol rate, 1/s (GT/s x 1e9).
+    spec : {'ucie', 'none'}
+        Spec to check against; ``none`` gives the analysis without a verdict.
+    package : {'advanced', 'standard', 'standard-unterminated'}
+        UCIe package row.
+    ber : float, optional
+        Target BER (default: the spec's raw BER at the rate, else 1e-15).
+    victim : int
+        1-based lane number of the victim.
+    xt_phase : 'worst' or float
+        Aggressor clock phase (UI) or ``worst``.
+    n_aggressors : int
+        Aggressors in the VTF power sum (UCIe: 19).
+    samples_per_ui : int
+        Time samples per UI (>= 32).
+    nbins : int
+        Voltage bins of the statistical eye.
+    eq : {'spec', 'off', 'auto'}
+        Tx FFE: as the spec says (auto where it evaluates with equalization on), off, or
+        searched.
+    ctle : {'off', 'auto'}
+        Rx CTLE gain search (the gain itself can be set on the Rx model).
+    bits : int
+        Bits per lane in the bit-by-bit simulation (0: skip it).
+    """
+
+    rate: float = Field(gt=0, description="symbols/s")
+    spec: Literal["ucie", "none"] = "ucie"
+    package: Literal["advanced", "standard", "standard-unterminated"] = "advanced"
+    ber: float | None = Field(None, gt=0, lt=0.5)
+    victim: int = Field(1, ge=1)
+    xt_phase: Literal["worst"] | float = "worst"
+    n_aggressors: int = Field(N_AGGRESSORS_UCIE, ge=1)
+    samples_per_ui: int = Field(32, ge=8, le=256)
+    nbins: int = Field(2048, ge=128, le=1 << 16)
+    eq: Literal["spec", "off", "auto"] = "spec"
+    ctle: Literal["off", "auto"] = "off"
+    bits: int = Field(1 << 14, ge=0)
+
+    @field_validator("samples_per_ui")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        return v + (v % 2)
+
+    def ber_for(self, rate: float) -> float:
+        """Target BER: the explicit one, else the spec's, else 1e-15."""
+        if self.ber is not None:
+            return self.ber
+        if self.spec == "ucie":
+            return ucie.default_ber(rate)
+        return 1e-15
+
+
+@dataclass
+class Aggressor:
+    """A separate crosstalk file: its network and whether it is FEXT or NEXT."""
+
+    path: str
+    kind: Literal["FEXT", "NEXT"]
+    network: Any = None
+
+
+@dataclass
+class AnalysisResult:
+    """Everything ``sigint analyze`` computes (see :meth:`to_json`, :meth:`to_dataset`)."""
+
+    source: str
+    backend: Backend
+    options: AnalysisOptions
+    port_map: PortMap
+    victim: str
+    rate: float
+    ber: float
+    row: ucie.UcieRow | None
+    tx: Tx
+    rx: Rx
+    quality: list[QualityReport]
+    vtf: Transfers
+    eye_transfers: Transfers
+    loss_db_at_nyquist: float
+    xt_db_at_nyquist: float
+    pulses: PulseResponses
+    cursors: CursorSet
+    eye: StatEye
+    pd_top: np.ndarray
+    pd_height: float
+    pd_width: float
+    mask_height: float | None
+    mask_centre_ui: float | None
+    wave: WaveformEye | None
+    agreement: dict | None
+    eq: EqResult | None
+    checks: list[Check]
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool | None:
+        """True/False when checked against a spec, None without one."""
+        if not self.checks:
+            return None
+        return all(c.passed for c in self.checks)
+
+    @property
+    def nyquist(self) -> float:
+        """Nyquist frequency, Hz."""
+        return self.rate / 2
+
+    def to_json(self) -> dict:
+        """The machine-readable result (the ``--json`` output)."""
+        e = self.eye
+        out = {
+            "source": self.source,
+            "backend": self.backend.name,
+            "backend_detail": self.backend.describe(),
+            "rate_gbps": self.rate / 1e9,
+            "nyquist_ghz": self.nyquist / 1e9,
+            "spec": self.row.title if self.row else None,
+            "victim": self.victim,
+            "mapping": self.port_map.describe(),
+            "aggressors": len(self.vtf.aggressor_names),
+            "vtf_loss_db_at_nyquist": _f(self.loss_db_at_nyquist),
+            "vtf_loss_db_at_dc": _f(float(self.vtf.loss_db[0])),
+            "vtf_xt_db_at_nyquist": _f(self.xt_db_at_nyquist),
+            "eye_height_v": _f(e.eye_height),
+            "eye_width_ui": _f(e.eye_width),
+            "ber": self.ber,
+            "best_phase_ui": _f(float(e.phase_ui[e.best])),
+            "worst_case_eye_height_v": _f(self.pd_height),
+            "worst_case_eye_width_ui": _f(self.pd_width),
+            "mask_height_v": _f(self.mask_height) if self.mask_height is not None else None,
+            "equalization": None if self.eq is None else {
+                "tx_ffe": list(self.tx.ffe), "ctle_dc_gain_db": self.eq.ctle_db,
+                "dfe_taps": self.rx.dfe_taps, "candidates": self.eq.tried},
+            "tx": self.tx.model_dump(), "rx": self.rx.model_dump(),
+            "checks": [c.as_dict() for c in self.checks],
+            "passed": self.passed,
+            "bit_by_bit": self.agreement,
+            "quality": [q.as_dict() for q in self.quality],
+            "notes": self.notes,
+            "resolution": {"voltage_bin_v": e.dv, "samples_per_ui": self.pulses.samples_per_ui,
+                           "cursors": int(self.cursors.isi.shape[1] + 1),
+                           "aggressor_cursors": int(self.cursors.xt_fixed.size
+                                                    + self.cursors.xt_phase.shape[1]),
+                           "gaussian_cursors": e.n_gaussian,
+                           "dropped_sum_v_per_v": self.cursors.dropped},
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+        return out
+
+    def to_dataset(self):
+        """VTFs, pulse responses and the eye as an :class:`xarray.Dataset` (netCDF-ready)."""
+        from .report.dataset import result_dataset
+
+        return result_dataset(self)
+
+
+def _f(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _models(opts: AnalysisOptions, row: ucie.UcieRow | None, tx: Tx | None, rx: Rx | None,
+            tx_over: dict, rx_over: dict) -> tuple[Tx, Rx, Tx, Rx]:
+    """(VTF Tx, VTF Rx, eye Tx, eye Rx): the spec's circuit for the VTF, user's for the eye."""
+    if row is not None:
+        vtx, vrx = row.tx(), row.rx()
+    else:
+        vtx = tx or Tx(r=50.0, c_pad=0.0)
+        vrx = rx or Rx(r=50.0, c_pad=0.0)
+    etx = (tx or vtx).model_copy(update=tx_over) if tx_over else (tx or vtx)
+    erx = (rx or vrx).model_copy(update=rx_over) if rx_over else (rx or vrx)
+    etx = Tx.model_validate(etx.model_dump())
+    erx = Rx.model_validate(erx.model_dump())
+    if row is None:
+        vtx, vrx = etx.model_copy(update={"ffe": (1.0,), "ffe_main": 0}), \
+            erx.model_copy(update={"ctle": None, "dfe_taps": 0})
+    return vtx, vrx, etx, erx
+
+
+def _same_circuit(a: Tx, b: Tx, c: Rx, d: Rx) -> bool:
+    return a.r == b.r and a.c_pad == b.c_pad and c.r == d.r and c.c_pad == d.c_pad
+
+
+def _transfers(ln, tx: Tx, rx: Rx, victim: int, files: list[tuple[Aggressor, Any]],
+               backend: Backend, notes: list[str]) -> Transfers:
+    t = terminated_transfers(ln, tx, rx, [victim], xp=backend.xp)[:, 0, :]   # (F, L)
+    hv = t[:, victim]
+    others = [j for j in range(t.shape[1]) if j != victim]
+    names = [ln.lane_names[j] for j in others]
+    kinds = ["in-file"] * len(others)
+    rows = [t[:, j] for j in others]
+    for agg, aln in files:
+        lane = victim if victim < len(aln.tx) else 0
+        ta = terminated_transfers(aln, tx, rx, [lane], xp=backend.xp)[:, 0, lane]
+        if aln.f.shape != ln.f.shape or not np.allclose(aln.f, ln.f, rtol=1e-9, atol=0):
+            ta = np.interp(ln.f, aln.f, ta.real, right=0.0) + 1j * np.interp(
+                ln.f, aln.f, ta.imag, right=0.0)
+            notes.append(f"{Path(agg.path).name}: resampled onto the victim file's frequencies")
+        rows.append(ta)
+        names.append(Path(agg.path).name)
+        kinds.append(agg.kind)
+    aggs = np.array(rows) if rows else np.zeros((0, ln.f.size), dtype=complex)
+    return Transfers(ln.f, hv, aggs, names, kinds, ln.lane_names[victim])
+
+
+def analyze(
+    network,
+    options: AnalysisOptions,
+    *,
+    port_map: PortMap | None = None,
+    aggressors: list[Aggressor] = (),
+    tx: Tx | None = None,
+    rx: Rx | None = None,
+    tx_overrides: dict | None = None,
+    rx_overrides: dict | None = None,
+    backend: Backend | None = None,
+    source: str = "network",
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """Analyse one victim lane of *network* at ``options.rate``.
+
+    Parameters
+    ----------
+    network : skrf.Network
+        The channel's S-parameters.
+    options : AnalysisOptions
+        Rate, spec, BER, victim and numerical settings.
+    port_map : PortMap, optional
+        Lanes of the network (default: scikit-rf's convention, single-ended).
+    aggressors : list of Aggressor
+        Separate FEXT/NEXT files (networks already read), mapped like *network*.
+    tx, rx : Tx, Rx, optional
+        Models for the eye (default: the spec's VTF circuit, or 50 ohm without a spec).
+    tx_overrides, rx_overrides : dict, optional
+        Field overrides applied on top of those models.
+    backend : Backend, optional
+        Compute backend (default: :func:`~sigint.backend.get_backend`).
+    source : str
+        Name of the input, for reports.
+    progress : callable, optional
+        Called with a short stage name as work proceeds.
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    say = progress or (lambda _s: None)
+    backend = backend or get_backend()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    rate = options.rate
+    nports = network.nports
+    pmap = port_map or build_port_map(nports, name=source)
+    if options.victim > len(pmap.lanes):
+        raise InputError(f"--victim {options.victim}: no such lane; {source} has "
+                         f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
+    victim = options.victim - 1
+    f = np.asarray(network.f, dtype=float)
+    fmax = float(f[-1])
+    if rate / 2 > fmax * (1 + 1e-9):
+        raise InputError(
+            f"{source}: rate = {rate / 1e9:g} GT/s: impossible for this file: its Nyquist "
+            f"frequency {rate / 2e9:g} GHz lies above the file's top frequency "
+            f"{fmax / 1e9:g} GHz; give a rate of at most {2 * fmax / 1e9:g} GT/s or data that "
+            f"reach {rate / 2e9:g} GHz")
+    if f.size < 2:
+        raise InputError(f"{source}: has a single frequency point; a pulse response needs "
+                         "a sweep from (near) DC to above the Nyquist frequency")
+    row = None
+    if options.spec == "ucie":
+        row = ucie.ucie_row(options.package, rate)
+        if abs(rate / 1e9 - round(rate / 1e9)) > 1e-9 or not (row.lo <= rate / 1e9 <= row.hi):
+            notes.append(f"{rate / 1e9:g} GT/s is not a UCIe rate of its own; checked against "
+                         f"the {row.title} row")
+        if pmap.differential:
+            notes.append("UCIe data lanes are single-ended; the UCIe masks are applied to the "
+                         "differential lane as they are")
+    ber = options.ber_for(rate)
+    say("checking data quality")
+    quality = [check_network(network, rate, source)]
+    for agg in aggressors:
+        quality.append(check_network(agg.network, rate, agg.path))
+    timings["quality"] = time.perf_counter() - t0
+    say("terminating the network")
+    t1 = time.perf_counter()
+    vtx, vrx, etx, erx = _models(options, row, tx, rx, tx_overrides or {}, rx_overrides or {})
+    ln = link_network(network, pmap)
+    notes += check_mapping(np.asarray(network.s), f, _se_map(pmap), source)
+    add_mode_conversion(quality[0], ln.mode_conversion_db)
+    agg_lns = [(a, link_network(a.network, pmap)) for a in aggressors]
+    vtf = _transfers(ln, vtx, vrx, victim, agg_lns, backend, notes)
+    if _same_circuit(vtx, etx, vrx, erx):
+        eye_tr = vtf
+    else:
+        eye_tr = _transfers(ln, etx, erx, victim, agg_lns, backend, [])
+        if row is not None:
+            notes.append("the VTF checks use the UCIe VTF circuit; the eye uses the Tx/Rx "
+                         "models given on the command line")
+    timings["vtf"] = time.perf_counter() - t1
+    loss = vtf.loss_db
+    xt = vtf.xt_db(options.n_aggressors)
+    fn = rate / 2
+    loss_fn = float(np.interp(fn, f, loss))
+    xt_fn = float(np.interp(fn, f, xt)) if vtf.aggressors.shape[0] else float("-inf")
+    # equalization
+    t2 = time.perf_counter()
+    eq = None
+    want_ffe = options.eq == "auto" or (options.eq == "spec" and row is not None and row.eq)
+    amp = etx.swing / 2
+    if want_ffe or options.ctle == "auto":
+        say("choosing equalization")
+        eq = optimize_eq(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx, amplitude=amp,
+                         ber=ber, ffe=want_ffe, ctle=options.ctle == "auto",
+                         samples_per_ui=options.samples_per_ui)
+        upd_tx = {"ffe": eq.ffe, "ffe_main": eq.ffe_main} if want_ffe else {}
+        etx = etx.model_copy(update=upd_tx)
+        if eq.ctle_db is not None:
+            erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db)})
+    timings["eq"] = time.perf_counter() - t2
+    say("pulse responses")
+    t3 = time.perf_counter()
+    pr = pulse_responses(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx,
+                         samples_per_ui=options.samples_per_ui)
+    add_causality(quality[0], pr.causality)
+    notes += pr.notes
+    timings["pulses"] = time.perf_counter() - t3
+    say("statistical eye")
+    t4 = time.perf_counter()
+    cs = extract_cursors(pr, xt_phase=options.xt_phase, dfe_taps=erx.dfe_taps,
+                         dfe_limit=erx.dfe_limit)
+    eye = statistical_eye(cs, amp, ber=ber, noise=erx.noise, rj=etx.rj, dj=etx.dj,
+                          nbins=options.nbins)
+    pd_top, pd_h, pd_w = peak_distortion_eye(cs, amp, dj=etx.dj)
+    mask_h = mask_c = None
+    if row is not None:
+        mask_h, mask_c = eye.mask_fit(row.eye_width)
+    timings["stateye"] = time.perf_counter() - t4
+    wave = agreement = None
+    if options.bits:
+        say("bit-by-bit simulation")
+        t5 = time.perf_counter()
+        wave = simulate_waveform(pr, amp, n_bits=options.bits, phase_ui=eye.phase_ui,
+                                 xt_shift=cs.xt_shift(eye.best), noise=erx.noise, rj=etx.rj,
+                                 dj=etx.dj)
+        agreement = _agreement(eye, wave)
+        timings["bit_by_bit"] = time.perf_counter() - t5
+    checks: list[Check] = []
+    if row is not None:
+        checks += ucie.vtf_checks(row, f, loss, xt, rate)
+        checks += ucie.eye_checks(row, eye.eye_height, eye.eye_width, mask_h or 0.0, ber)
+    if eye.n_gaussian:
+        notes.append(f"{eye.n_gaussian} cursors smaller than {4:g} voltage bins were summed as "
+                     f"a Gaussian of sigma {format_quantity(eye.sigma_gaussian, 'V')} (exact "
+                     "variance; conservative in the tails)")
+    timings["total"] = time.perf_counter() - t0
+    return AnalysisResult(
+        source=source, backend=backend, options=options, port_map=pmap,
+        victim=vtf.victim_name, rate=rate, ber=ber, row=row, tx=etx, rx=erx, quality=quality,
+        vtf=vtf, eye_transfers=eye_tr, loss_db_at_nyquist=loss_fn, xt_db_at_nyquist=xt_fn,
+        pulses=pr, cursors=cs, eye=eye, pd_top=pd_top, pd_height=pd_h, pd_width=pd_w,
+        mask_height=mask_h, mask_centre_ui=mask_c, wave=wave, agreement=agreement, eq=eq,
+        checks=checks, notes=notes, timings=timings,
+    )
+
+
+def _se_map(pmap: PortMap) -> PortMap:
+    """The single-ended legs of a differential mapping (for the plausibility check)."""
+    from .network.ports import Lane
+
+    lanes = []
+    for ln in pmap.lanes:
+        for t, r in zip(ln.tx, ln.rx):
+            lanes.append(Lane(ln.name, (t,), (r,)))
+    return PortMap(pmap.nports, tuple(lanes), False, pmap.source, pmap.explicit)
+
+
+def _agreement(eye: StatEye, wave: WaveformEye) -> dict:
+    """Compare statistical and bit-by-bit eye edges at the BERs the simulation reaches."""
+    n_ones = int((wave.bits > 0).sum())
+    out = []
+    for q in (1e-2, 1e-3, 1e-4):
+        if q * n_ones < 10:      # want at least 10 samples beyond the quantile
+            continue
+        s = eye.edge(q)
+        w = wave.quantile_edge(q, eye.best)
+        out.append({"ber": q, "stat_v": s, "bit_by_bit_v": w, "diff_v": s - w,
+                    "diff_bins": (s - w) / eye.dv})
+    return {"bits": int(wave.bits.size), "levels": out}
+
+
+def analyze_files(
+    path: str | Path,
+    options: AnalysisOptions,
+    *,
+    thru: list[str] | None = None,
+    preset: str | None = None,
+    differential: bool = False,
+    reverse: list[int] = (),
+    fext: list[str] = (),
+    next_: list[str] = (),
+    progress: Progress | None = None,
+    **kwargs: Any,
+) -> AnalysisResult:
+    """Read a Touchstone channel (and aggressor files) and :func:`analyze` it."""
+    say = progress or (lambda _s: None)
+    t0 = time.perf_counter()
+    say(f"reading {Path(path).name}")
+    net = read_touchstone(path)
+    read_s = time.perf_counter() - t0
+    pmap = build_port_map(net.nports, thru=thru, preset=preset, differential=differential,
+                          reverse=reverse, name=str(path))
+    aggs = []
+    for kind, files in (("FEXT", fext), ("NEXT", next_)):
+        for p in files:
+            say(f"reading {Path(p).name}")
+            an = read_touchstone(p)
+            if an.nports != net.nports:
+                raise InputError(
+                    f"{p}: has {an.nports} ports but {path} has {net.nports}; an aggressor "
+                    "file is mapped like the victim's file, so it needs the same ports")
+            aggs.append(Aggressor(str(p), kind, an))
+    res = analyze(net, options, port_map=pmap, aggressors=aggs, source=str(path),
+                  progress=progress, **kwargs)
+    res.timings["read"] = read_s
+    return res
+

@@ -1,0 +1,333 @@
+"""The ``sigint`` command line.
+
+Exit codes: 0 success (and every spec check passed), 1 a spec check failed, 2 bad input or
+usage, 3 an internal error (a bug: please report it with the command that caused it).
+Errors are one sentence on stderr naming the file, field, value and fix -- no traceback
+(set ``SIGINT_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from . import __version__
+from .errors import SigintError
+from .units import parse_quantity
+
+__all__ = ["main", "cli"]
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+
+class Quantity(click.ParamType):
+    """A click parameter with a unit, parsed to SI (e.g. ``16GT/s``, ``0.25pF``)."""
+
+    def __init__(self, dimension: str, allow: tuple[str, ...] = ()) -> None:
+        self.dimension = dimension
+        self.allow = allow
+        self.name = dimension
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        if isinstance(value, (float, int)) and not isinstance(value, bool):
+            return float(value)
+        text = str(value).strip()
+        if text.lower() in self.allow:
+            return text.lower()
+        try:
+            return parse_quantity(text, self.dimension)
+        except SigintError as exc:
+            # the library's sentence starts with the value; click prefixes the option name
+            msg = str(exc)
+            self.fail(msg, param, ctx)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.floating,)):
+        v = float(o)
+        return v if math.isfinite(v) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def _clean(o: Any) -> Any:
+    """Replace non-finite floats by None so the JSON is strict."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.generic):
+        return _clean(o.item())
+    return o
+
+
+def _progress(enabled: bool):
+    """Stage messages on stderr when it is a terminal (``--quiet`` silences them)."""
+    t0 = time.perf_counter()
+    tty = sys.stderr.isatty()
+
+    def say(stage: str) -> None:
+        if enabled and tty:
+            click.echo(f"\r\033[K[{time.perf_counter() - t0:6.1f} s] {stage} ...", err=True,
+                       nl=False)
+
+    def done() -> None:
+        if enabled and tty:
+            click.echo("\r\033[K", err=True, nl=False)
+
+    return say, done
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="sigint")
+def cli() -> None:
+    """sigint: signal integrity of die-to-die links in advanced packaging.
+
+    \b
+    Commands follow the pipeline:
+      analyze   a Touchstone channel -> VTF loss/crosstalk, pulse responses,
+                statistical eye, UCIe verdict
+    Every command takes --backend auto|numpy|cupy (or $SIGINT_BACKEND) and says
+    which backend ran. Exit codes: 0 pass, 1 a spec check failed, 2 bad input.
+    """
+
+
+def _backend_option(f):
+    return click.option(
+        "--backend", type=click.Choice(["auto", "numpy", "cupy"]), default=None,
+        help="Compute backend [default: $SIGINT_BACKEND or auto: CuPy when a GPU works].",
+    )(f)
+
+
+@cli.command("analyze", context_settings={"max_content_width": 100})
+@click.argument("channel", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rate", type=Quantity("rate"), default="16GT/s", show_default=True,
+              help="Data rate with its unit (GT/s, Gb/s).")
+@click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie", show_default=True,
+              help="Spec to check; 'none' analyses without a verdict.")
+@click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
+              default="advanced", show_default=True, help="UCIe package (table row).")
+@click.option("--ber", type=float, default=None,
+              help="Target BER [default: the spec's raw BER at the rate, else 1e-15].")
+@click.option("--thru", multiple=True, metavar="P:Q",
+              help="Through path, 1-based, Tx port first (repeat for every path).")
+@click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]), default=None,
+              help="Port convention: skrf (i -> N+i, the default) or sequential (1->2, 3->4).")
+@click.option("--diff/--single-ended", "differential", default=False, show_default=True,
+              help="Pair consecutive through paths as differential lanes (+ first).")
+@click.option("--reverse", type=int, multiple=True, metavar="LANE",
+              help="Lane whose Tx sits at the far end (repeatable).")
+@click.option("--victim", type=int, default=1, show_default=True, help="Victim lane (1-based).")
+@click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+              help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
+@click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+              help="Separate near-end crosstalk file, mapped like CHANNEL (repeatable).")
+@click.option("--tx-r", type=Quantity("resistance"), default=None, help="Tx resistance [spec].")
+@click.option("--tx-c", type=Quantity("capacitance"), default=None, help="Tx pad C [spec].")
+@click.option("--rx-r", type=Quantity("resistance", allow=("open",)), default=None,
+              help="Rx termination or 'open' [spec].")
+@click.option("--rx-c", type=Quantity("capacitance"), default=None, help="Rx pad C [spec].")
+@click.option("--swing", type=Quantity("voltage"), default=None,
+              help="Tx source swing, peak-to-peak [0.4V].")
+@click.option("--rise-time", type=Quantity("time", allow=()), default=None,
+              help="Tx 20-80% edge time [0.1 UI].")
+@click.option("--rj", type=Quantity("time"), default=None, help="Tx random jitter, rms [0].")
+@click.option("--dj", type=Quantity("time"), default=None,
+              help="Tx deterministic jitter, dual-Dirac p-p [0].")
+@click.option("--noise", type=Quantity("voltage"), default=None, help="Rx noise, rms [0].")
+@click.option("--eq", default="spec", show_default=True, metavar="spec|off|auto|TAPS",
+              help="Tx FFE: as the spec says, off, searched, or taps like -0.1,0.8,-0.1.")
+@click.option("--ctle", default="off", show_default=True, metavar="off|auto|GAIN",
+              help="Rx CTLE: off, searched DC gain, or a DC gain like -6dB.")
+@click.option("--dfe", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Ideal DFE taps.")
+@click.option("--xt-phase", default="worst", show_default=True, metavar="worst|UI",
+              help="Aggressor clock phase: worst per aggressor, or an offset in UI.")
+@click.option("--samples-per-ui", type=click.IntRange(8, 256), default=32, show_default=True)
+@click.option("--vbins", type=click.IntRange(128, 65536), default=2048, show_default=True,
+              help="Voltage bins of the statistical eye.")
+@click.option("--bits", type=click.IntRange(0, 1 << 24), default=1 << 14, show_default=True,
+              help="Bits per lane of the bit-by-bit run (0 skips it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for eye.png, vtf.png, bathtub.png, pulse.png.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Save VTFs, pulse responses and the eye as netCDF (.nc).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_backend_option
+def analyze_cmd(channel: Path, rate: float, spec: str, package: str, ber: float | None,
+                thru: tuple[str, ...], preset: str | None, differential: bool,
+                reverse: tuple[int, ...], victim: int, fext: tuple[Path, ...],
+                next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
+                noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
+                vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
+                quiet: bool, backend: str | None) -> int:
+    """Analyse a Touchstone channel: VTF, pulse responses, eye and UCIe verdict.
+
+    \b
+    CHANNEL is a Touchstone 1.x/2.x file (.sNp, .ts). Its lanes are its through paths:
+      * default: port i runs to port N+i (scikit-rf), single-ended;
+      * --ports sequential: 1->2, 3->4, ...;
+      * --thru P:Q (repeat): explicit paths, Tx port first, 1-based;
+      * --diff: consecutive paths pair into differential lanes (+ then -).
+    Every other lane of the file is an aggressor of the victim (--victim); more
+    aggressors come from --fext/--next files, mapped the same way.
+
+    \b
+    The VTF follows UCIe 3.0 §5.7: L(f) = 20 log10|Vr/Vs| with the spec's Tx/Rx
+    circuit, crosstalk = power sum of the 19 largest aggressors. The eye is
+    statistical (exact ISI/crosstalk distributions, Gaussian noise, Tx jitter) at
+    the target BER, checked against a bit-by-bit PRBS run.
+
+    \b
+    Examples:
+      sigint analyze channels/ucie_a_2mm_x16.s32p --rate 16GT/s
+      sigint analyze thru.s4p --thru 1:2 --thru 3:4 --diff --spec none \\
+          --rate 10Gb/s --fext fext.s4p --next next.s4p --eq auto --ctle auto
+      sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
+    """
+    from .analyze import AnalysisOptions, analyze_files
+    from .backend import get_backend
+    from .link.models import Ctle
+
+    be = get_backend(backend)
+    if out is not None:
+        if out.suffix.lower() not in (".nc", ".nc4"):
+            raise click.BadParameter(f"{out}: the dataset is netCDF; give a .nc file name",
+                                     param_hint="--out")
+        if not out.parent.exists():
+            raise click.BadParameter(f"{out}: directory {out.parent} does not exist",
+                                     param_hint="--out")
+    if plot is not None and plot.exists() and not plot.is_dir():
+        raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
+    tx_over: dict[str, Any] = {}
+    rx_over: dict[str, Any] = {}
+    for key, val in (("r", tx_r), ("c_pad", tx_c), ("swing", swing), ("rise_time", rise_time),
+                     ("rj", rj), ("dj", dj)):
+        if val is not None:
+            tx_over[key] = val
+    if rx_r is not None:
+        rx_over["r"] = None if rx_r == "open" else rx_r
+    if rx_c is not None:
+        rx_over["c_pad"] = rx_c
+    if noise is not None:
+        rx_over["noise"] = noise
+    if dfe:
+        rx_over["dfe_taps"] = dfe
+    eq_mode = eq.strip().lower()
+    if eq_mode not in ("spec", "off", "auto"):
+        try:
+            taps = tuple(float(t) for t in eq_mode.replace(";", ",").split(","))
+        except ValueError:
+            raise click.BadParameter(f"{eq!r}: give spec, off, auto or taps like -0.1,0.8,-0.1",
+                                     param_hint="--eq") from None
+        tx_over["ffe"] = taps
+        tx_over["ffe_main"] = int(np.argmax(np.abs(taps)))
+        eq_mode = "off"
+    ctle_mode = ctle.strip().lower()
+    if ctle_mode not in ("off", "auto"):
+        try:
+            g = parse_quantity(ctle_mode.replace("db", "dB"), "ratio_db", allow_bare=True)
+        except SigintError:
+            raise click.BadParameter(f"{ctle!r}: give off, auto or a DC gain like -6dB",
+                                     param_hint="--ctle") from None
+        rx_over["ctle"] = Ctle(dc_gain_db=g)
+        ctle_mode = "off"
+    xtp: str | float = xt_phase.strip().lower()
+    if xtp != "worst":
+        try:
+            xtp = float(parse_quantity(str(xtp), "ui", allow_bare=True))
+        except SigintError:
+            raise click.BadParameter(f"{xt_phase!r}: give worst or an offset like 0.25UI",
+                                     param_hint="--xt-phase") from None
+    from .model import validate
+
+    opts = validate(AnalysisOptions, dict(
+        rate=rate, spec=spec, package=package, ber=ber, victim=victim, xt_phase=xtp,
+        samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode, ctle=ctle_mode, bits=bits),
+        source="sigint analyze")
+    say, done = _progress(not quiet)
+    try:
+        res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
+                            differential=differential, reverse=list(reverse),
+                            fext=[str(p) for p in fext], next_=[str(p) for p in next_],
+                            tx_overrides=tx_over, rx_overrides=rx_over, backend=be,
+                            progress=say)
+    finally:
+        done()
+    from .report.summary import analysis_summary
+
+    if as_json:
+        click.echo(json.dumps(_clean(res.to_json()), indent=2, default=_json_default))
+    else:
+        click.echo(analysis_summary(res))
+    if out is not None:
+        from .report.dataset import save_dataset
+
+        save_dataset(res.to_dataset(), out)
+        if not as_json:
+            click.echo(f"\nsaved {out}")
+    if plot is not None:
+        say("plotting")
+        from .report.plots import plot_analysis
+
+        paths = plot_analysis(res, plot)
+        done()
+        if not as_json:
+            click.echo("plots: " + ", ".join(str(p) for p in paths))
+    if res.passed is False:
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sigint`` console command; returns the exit code."""
+    debug = bool(os.environ.get("SIGINT_DEBUG"))
+    try:
+        rv = cli.main(args=argv, prog_name="sigint", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT if exc.exit_code == 2 else int(exc.exit_code or EXIT_INPUT)
+    except click.exceptions.Abort:
+        click.echo("sigint: aborted", err=True)
+        return 130
+    except SigintError as exc:
+        if debug:
+            raise
+        click.echo(f"sigint: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("\nsigint: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for SIGINT_DEBUG
+        if debug:
+            raise
+        click.echo(f"sigint: internal error ({type(exc).__name__}: {exc}); this is a bug - "
+                   "rerun with SIGINT_DEBUG=1 and report the traceback", err=True)
+        return EXIT_BUG
+    return int(rv) if isinstance(rv, int) else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

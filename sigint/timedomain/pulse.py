@@ -1,0 +1,254 @@
+"""Pulse responses from voltage transfer functions.
+
+A Touchstone grid rarely suits an FFT: it may lack DC, be non-uniform, and stop below the
+sampling rate. :func:`pulse_responses` puts every transfer on one uniform grid
+:math:`f_k = k\\,\\Delta f` with :math:`\\Delta f = R/n_{UI}` no coarser than the file's step (so
+the time window :math:`1/\\Delta f` is a whole number of unit intervals and at least as long
+as the file can support), fills DC by extrapolation when missing, sets the response above
+the file's top frequency to zero behind a cosine taper, applies the Tx edge filter, the
+optional CTLE, the Tx FFE and the rectangle of one unit interval (as the DFT of
+``samples_per_ui`` ones, so that a long pulse settles exactly at :math:`H(0)`), and
+inverse-FFTs. Interpolation is linear in real and imaginary parts after the transfer's bulk
+delay is removed (and restored afterwards), so a long line's fast phase rotation does not
+distort the magnitude.
+
+Every repair is reported in ``notes``; the non-causal content of the victim's impulse
+response before :math:`t = 0` is returned as a causality metric.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.fft
+
+from ..link.models import Rx, Tx
+from ..units import format_quantity
+
+__all__ = ["PulseResponses", "pulse_responses", "uniform_grid", "bulk_delay"]
+
+
+@dataclass
+class PulseResponses:
+    """Victim and aggressor responses to a one-UI rectangle of 1 V at the source.
+
+    Attributes
+    ----------
+    rate : float
+        Symbol rate, 1/s.
+    samples_per_ui : int
+        Samples per unit interval.
+    t : ndarray, shape (N,)
+        Time, s; 0 is the leading edge of the source rectangle.
+    victim : ndarray, shape (N,)
+        Victim pulse response, V per V of source swing.
+    aggressors : ndarray, shape (A, N)
+        Aggressor pulse responses at the victim's receiver.
+    victim_impulse : ndarray, shape (N,)
+        Victim impulse response per sample (sums to the DC gain), for jitter.
+    main : int
+        Sample index of the victim's peak (the main cursor).
+    dc_gain : float
+        :math:`H(0)` of the victim (with the CTLE when present).
+    window : float
+        Length of the periodic time window, s.
+    causality : float
+        Largest |impulse response| before t = 0 over its largest value (0 = causal).
+    notes : list of str
+        Repairs and warnings, in words.
+    """
+
+    rate: float
+    samples_per_ui: int
+    t: np.ndarray
+    victim: np.ndarray
+    aggressors: np.ndarray
+    victim_impulse: np.ndarray
+    aggressor_impulses: np.ndarray
+    main: int
+    dc_gain: float
+    window: float
+    causality: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def dt(self) -> float:
+        """Sample spacing, s."""
+        return 1.0 / (self.rate * self.samples_per_ui)
+
+    @property
+    def ui(self) -> float:
+        """Unit interval, s."""
+        return 1.0 / self.rate
+
+
+def bulk_delay(f: np.ndarray, h: np.ndarray) -> float:
+    """Bulk delay of a transfer from its unwrapped phase, weighted by :math:`|H|^2`, s.
+
+    Returns 0 when there are fewer than two usable points.
+    """
+    sel = f > 0
+    if sel.sum() < 2:
+        return 0.0
+    ph = np.unwrap(np.angle(h[sel]))
+    w = np.abs(h[sel]) ** 2
+    if not np.any(w > 0):
+        return 0.0
+    fs = f[sel]
+    # least-squares slope through the origin: phase = -2 pi f tau
+    tau = -np.sum(w * fs * ph) / (2 * np.pi * np.sum(w * fs * fs))
+    return float(tau) if math.isfinite(tau) else 0.0
+
+
+def uniform_grid(f: np.ndarray) -> tuple[float, bool]:
+    """Step of the file's grid and whether it is uniform (to 1 ppm of the step)."""
+    d = np.diff(f)
+    if d.size == 0:
+        return float(f[0]) if f.size else 1.0, True
+    step = float(np.median(d))
+    uniform = bool(np.all(np.abs(d - step) <= 1e-6 * step))
+    if f[0] > 0 and uniform:
+        uniform = abs(f[0] / step - round(f[0] / step)) < 1e-6
+    return (step if uniform else float(d.min())), uniform
+
+
+def _resample(f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float) -> tuple[np.ndarray, complex, float]:
+    """Delay-compensated linear interpolation of *h* (A, F) onto *fg*; DC filled in."""
+    out = np.zeros((h.shape[0], fg.size), dtype=complex)
+    inside = fg <= fmax_use * (1 + 1e-12)
+    dc_vals = []
+    for a in range(h.shape[0]):
+        tau = bulk_delay(f, h[a])
+        rot = np.exp(2j * np.pi * f * tau)
+        hc = h[a] * rot
+        if f[0] > 0:
+            # extrapolate the delay-free response linearly to DC; a real impulse response
+            # has a real H(0)
+            if f.size >= 2:
+                h0 = hc[0].real - f[0] * (hc[1].real - hc[0].real) / (f[1] - f[0])
+            else:
+                h0 = hc[0].real
+            fx = np.concatenate([[0.0], f])
+            hx = np.concatenate([[h0], hc])
+        else:
+            fx, hx = f, hc.copy()
+            hx[0] = hx[0].real
+            h0 = hx[0].real
+        dc_vals.append(h0)
+        fi = fg[inside]
+        hi = np.interp(fi, fx, hx.real) + 1j * np.interp(fi, fx, hx.imag)
+        out[a, inside] = hi * np.exp(-2j * np.pi * fi * tau)
+    return out, (dc_vals[0] if dc_vals else 0.0), 0.0
+
+
+def pulse_responses(
+    f: np.ndarray,
+    victim: np.ndarray,
+    aggressors: np.ndarray,
+    rate: float,
+    tx: Tx,
+    rx: Rx,
+    *,
+    samples_per_ui: int = 32,
+    taper: float = 0.1,
+    pre_ui: int = 8,
+) -> PulseResponses:
+    """Pulse responses of the victim and aggressor transfers at *rate*.
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Frequencies of the transfers, Hz, increasing.
+    victim : ndarray, shape (F,)
+        Victim VTF :math:`V_r/V_s`.
+    aggressors : ndarray, shape (A, F)
+        Aggressor VTFs into the victim's receiver.
+    rate : float
+        Symbol rate, 1/s.
+    tx, rx : Tx, Rx
+        Edge filter and FFE come from *tx*, the CTLE from *rx*.
+    samples_per_ui : int
+        Time samples per unit interval (>= 32 recommended).
+    taper : float
+        Fraction of the file's top frequency over which the response is tapered to zero.
+    pre_ui : int
+        Unit intervals kept before t = 0 (where a causal response is zero).
+
+    Returns
+    -------
+    PulseResponses
+    """
+    notes: list[str] = []
+    f = np.asarray(f, dtype=float)
+    step, uniform = uniform_grid(f)
+    fmax = float(f[-1])
+    if not uniform:
+        notes.append(f"frequency grid is not uniform: resampled onto a uniform grid "
+                     f"(step {format_quantity(step, 'Hz')})")
+    n_ui = max(64, math.ceil(rate / step - 1e-9))
+    n_ui = scipy.fft.next_fast_len(n_ui, real=True)
+    dfg = rate / n_ui
+    n = samples_per_ui * n_ui
+    fg = np.arange(n // 2 + 1) * dfg
+    fs_half = fg[-1]
+    fmax_use = min(fmax, fs_half)
+    h_all = np.concatenate([victim[None, :], aggressors], axis=0)
+    hg, h0, _ = _resample(f, h_all, fg, fmax_use)
+    if f[0] > 0:
+        notes.append(f"no DC point: H(0) of the victim extrapolated to {h0:.4g} from "
+                     f"{format_quantity(f[0], 'Hz')} and {format_quantity(f[1], 'Hz')}")
+    if fmax < fs_half:
+        f_t = fmax * (1 - taper)
+        w = np.ones_like(fg)
+        sel = (fg > f_t) & (fg <= fmax)
+        w[sel] = 0.5 * (1 + np.cos(np.pi * (fg[sel] - f_t) / (fmax - f_t)))
+        w[fg > fmax] = 0.0
+        hg *= w[None, :]
+        notes.append(f"above the file's top frequency {format_quantity(fmax, 'Hz')} the "
+                     f"response is taken as zero, with a cosine taper from "
+                     f"{format_quantity(f_t, 'Hz')}")
+    filt = tx.edge_filter(fg, rate)
+    if rx.ctle is not None:
+        filt = filt * rx.ctle.response(fg, rate)
+    hg *= filt[None, :]
+    # one-UI rectangle of samples_per_ui ones, as a DFT
+    dt = 1.0 / (rate * samples_per_ui)
+    k = np.arange(samples_per_ui)
+    rect = np.exp(-2j * np.pi * fg[:, None] * dt * k[None, :]).sum(axis=1)
+    imp = scipy.fft.irfft(hg, n=n, axis=-1)
+    pul = scipy.fft.irfft(hg * rect[None, :], n=n, axis=-1)
+    if len(tx.ffe) > 1 or tx.ffe[0] != 1.0:
+        imp = _apply_ffe(imp, tx.ffe, tx.ffe_main, samples_per_ui)
+        pul = _apply_ffe(pul, tx.ffe, tx.ffe_main, samples_per_ui)
+    roll = min(pre_ui * samples_per_ui, n // 4)
+    imp = np.roll(imp, roll, axis=-1)
+    pul = np.roll(pul, roll, axis=-1)
+    t = (np.arange(n) - roll) * dt
+    peak = float(np.abs(imp[0]).max()) or 1.0
+    causality = float(np.abs(imp[0, :roll]).max() / peak) if roll else 0.0
+    main = int(np.argmax(np.abs(pul[0])))
+    # does the response die out inside the window? look at the last 5 % before the wrap
+    tail = max(samples_per_ui, n // 20)
+    vpk = float(np.abs(pul[0]).max()) or 1.0
+    tail_amp = float(np.abs(pul[:, -tail:]).max() / vpk)
+    if tail_amp > 1e-3:
+        notes.append(f"the pulse response has not died out within the "
+                     f"{format_quantity(n * dt, 's')} window set by the frequency step "
+                     f"({100 * tail_amp:.2g}% of the peak remains); a finer frequency step "
+                     "would remove the wrap-around")
+    return PulseResponses(
+        rate=rate, samples_per_ui=samples_per_ui, t=t, victim=pul[0], aggressors=pul[1:],
+        victim_impulse=imp[0], aggressor_impulses=imp[1:], main=main,
+        dc_gain=float(np.real(hg[0, 0])), window=n * dt, causality=causality, notes=notes,
+    )
+
+
+def _apply_ffe(x: np.ndarray, taps: tuple[float, ...], main: int, spui: int) -> np.ndarray:
+    """Tx FFE on periodic responses: :math:`\\sum_m c_m\\,x(t - (m - m_0) T)`."""
+    out = np.zeros_like(x)
+    for m, c in enumerate(taps):
+        if c:
+            out += c * np.roll(x, (m - main) * spui, axis=-1)
+    return out
