@@ -31,9 +31,10 @@ EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 class Quantity(click.ParamType):
     """A click parameter with a unit, parsed to SI (e.g. ``16GT/s``, ``0.25pF``)."""
 
-    def __init__(self, dimension: str, allow: tuple[str, ...] = ()) -> None:
+    def __init__(self, dimension: str, allow: tuple[str, ...] = (), positive: bool = False) -> None:
         self.dimension = dimension
         self.allow = allow
+        self.positive = positive
         self.name = dimension
 
     def convert(self, value: Any, param, ctx) -> Any:
@@ -43,11 +44,14 @@ class Quantity(click.ParamType):
         if text.lower() in self.allow:
             return text.lower()
         try:
-            return parse_quantity(text, self.dimension)
+            value = parse_quantity(text, self.dimension)
         except SigintError as exc:
-            # the library's sentence starts with the value; click prefixes the option name
-            msg = str(exc)
-            self.fail(msg, param, ctx)
+            self.fail(f"{text!r} {exc}", param, ctx)
+        if self.positive and not value > 0:
+            self.fail(f"{text!r}: must be positive", param, ctx)
+        if not self.positive and value < 0 and self.dimension not in ("ratio_db", "ui"):
+            self.fail(f"{text!r}: must not be negative", param, ctx)
+        return value
 
 
 def _json_default(o: Any) -> Any:
@@ -120,7 +124,7 @@ def _backend_option(f):
 
 @cli.command("analyze", context_settings={"max_content_width": 100})
 @click.argument("channel", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rate", type=Quantity("rate"), default="16GT/s", show_default=True,
+@click.option("--rate", type=Quantity("rate", positive=True), default="16GT/s", show_default=True,
               help="Data rate with its unit (GT/s, Gb/s).")
 @click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie", show_default=True,
               help="Spec to check; 'none' analyses without a verdict.")
@@ -141,12 +145,12 @@ def _backend_option(f):
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
 @click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate near-end crosstalk file, mapped like CHANNEL (repeatable).")
-@click.option("--tx-r", type=Quantity("resistance"), default=None, help="Tx resistance [spec].")
+@click.option("--tx-r", type=Quantity("resistance", positive=True), default=None, help="Tx resistance [spec].")
 @click.option("--tx-c", type=Quantity("capacitance"), default=None, help="Tx pad C [spec].")
-@click.option("--rx-r", type=Quantity("resistance", allow=("open",)), default=None,
+@click.option("--rx-r", type=Quantity("resistance", allow=("open",), positive=True), default=None,
               help="Rx termination or 'open' [spec].")
 @click.option("--rx-c", type=Quantity("capacitance"), default=None, help="Rx pad C [spec].")
-@click.option("--swing", type=Quantity("voltage"), default=None,
+@click.option("--swing", type=Quantity("voltage", positive=True), default=None,
               help="Tx source swing, peak-to-peak [0.4V].")
 @click.option("--rise-time", type=Quantity("time", allow=()), default=None,
               help="Tx 20-80% edge time [0.1 UI].")

@@ -320,10 +320,11 @@ def _check_frequencies(path: Path, f: np.ndarray, unit: str) -> None:
     if bad.size:
         k = int(bad[0])
         mult = _FREQ_MULT.get(unit, 1.0)
+        shown = {"hz": "Hz", "khz": "kHz", "mhz": "MHz", "ghz": "GHz", "thz": "THz"}.get(unit, unit)
         raise _fail(
             path,
-            f"frequencies must increase, but point {k + 2} ({f[k + 1] / mult:g} {unit}) follows "
-            f"{f[k] / mult:g} {unit}",
+            f"frequencies must increase, but point {k + 2} ({f[k + 1] / mult:g} {shown}) follows "
+            f"{f[k] / mult:g} {shown}",
             "sort the data or remove the repeated points; sigint will not reorder a file",
         )
 
@@ -387,6 +388,12 @@ def read_touchstone(path: str | Path, *, engine: str = "auto"):
     if use_fast:
         vals = _parse_numbers(p, data, h)
         per = 1 + 2 * n * n
+        if vals.size % per and n == 2 and h.version.startswith("1"):
+            # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
+            try:
+                return _read_with_skrf(p, n, data if codec else None)
+            except TouchstoneError:
+                pass
         if vals.size % per:
             nf_full = vals.size // per
             raise _fail(

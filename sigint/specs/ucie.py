@@ -168,7 +168,8 @@ def vtf_checks(row: UcieRow, f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarr
 
     The loss must stay above the straight line from (0, L(0)) to (fN, limit) at every
     frequency up to fN; the crosstalk below min(a L(fN) + b, c) at every frequency up to fN.
-    Margins are the smallest distance to the limit over that band, dB.
+    The loss margin is the change of the fN limit (dB) that would make the line touch the
+    curve; the crosstalk margin the smallest distance to its limit over the band, dB.
     """
     fn = rate / 2
     l0 = _interp_db(f, loss_db, 0.0) if f[0] > 0 else float(loss_db[0])
@@ -178,13 +179,18 @@ def vtf_checks(row: UcieRow, f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarr
     lb = np.append(loss_db[band], lfn)
     xb = np.append(xt_db[band], _interp_db(f, xt_db, fn))
     mask = l0 + (row.loss_fn_db - l0) * fb / fn
-    margin = lb - mask
-    k = int(np.argmin(margin))
+    # The mask starts at the channel's own L(0), so L - mask -> 0 at DC for every channel.
+    # The margin reported is how far the limit at fN could move before the line touches
+    # the curve: min over (0, fN] of (L - mask) * fN / f, which at fN is L(fN) - limit.
+    pos = fb > 0
+    scaled = (lb[pos] - mask[pos]) * fn / fb[pos]
+    k = int(np.argmin(scaled))
+    fk = fb[pos][k]
     checks = [Check(
-        name="vtf_loss", passed=bool(margin[k] >= 0), value=lfn, limit=row.loss_fn_db,
-        margin=float(margin[k]), unit="dB",
+        name="vtf_loss", passed=bool(scaled[k] >= -1e-9), value=lfn, limit=row.loss_fn_db,
+        margin=float(scaled[k]), unit="dB",
         detail=(f"L(fN={fn / 1e9:g} GHz) = {lfn:.2f} dB; mask from L(0) = {l0:.2f} dB to "
-                f"{row.loss_fn_db:g} dB at fN; tightest at {fb[k] / 1e9:.3g} GHz"),
+                f"{row.loss_fn_db:g} dB at fN; closest to the mask at {fk / 1e9:.3g} GHz"),
     )]
     if row.loss_dc_db is not None:
         checks.append(Check(

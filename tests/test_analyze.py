@@ -1,0 +1,80 @@
+"""End to end: the real differential channel and a synthetic UCIe channel."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from helpers import coupled_pair
+from sigint.analyze import AnalysisOptions, analyze, analyze_files
+from sigint.errors import InputError, PortMapError
+from sigint.network.ports import build_port_map
+
+REQUIRED = {"backend", "rate_gbps", "vtf_loss_db_at_nyquist", "vtf_xt_db_at_nyquist",
+            "eye_height_v", "eye_width_ui", "ber", "checks", "passed"}
+
+
+def _example2(example2, rate, **kw):
+    opts = AnalysisOptions(rate=rate, spec="none", eq="auto", ctle="auto", ber=1e-12,
+                           bits=1 << 16)
+    return analyze_files(example2["THRU"], opts, thru=["1:2", "3:4"], differential=True,
+                         fext=[example2["FEXT1"], example2["FEXT2"]],
+                         next_=[example2["NEXT1"], example2["NEXT2"], example2["NEXT3"]], **kw)
+
+
+@pytest.mark.parametrize("rate", [10e9, 25e9])
+def test_example2_differential_end_to_end(example2, rate):
+    r = _example2(example2, rate)
+    j = r.to_json()
+    assert REQUIRED <= set(j)
+    assert j["backend"] == "numpy" and j["aggressors"] == 5 and j["passed"] is None
+    assert r.eye.eye_height > 0 and 0 < r.eye.eye_width <= 1
+    assert r.vtf.loss_db[0] == pytest.approx(20 * np.log10(abs(r.vtf.victim[0])))
+    # the statistical eye and the bit-by-bit run agree where the run reaches
+    main = r.eye.amplitude * r.cursors.main[r.eye.best]
+    for lv in r.agreement["levels"]:
+        assert abs(lv["diff_v"]) < 0.02 * main, lv
+
+
+def test_dataset_round_trip(example2, tmp_path):
+    from sigint.report.dataset import save_dataset
+
+    r = _example2(example2, 10e9)
+    p = save_dataset(r.to_dataset(), tmp_path / "r.nc")
+    ds = xr.load_dataset(p, engine="h5netcdf")
+    assert ds["vtf_loss"].attrs["units"] == "dB" and ds["eye_pmf"].dims == ("phase", "voltage")
+    np.testing.assert_allclose(ds["vtf_loss"].values, r.vtf.loss_db)
+    assert ds.attrs["eye_height_v"] == pytest.approx(r.eye.eye_height)
+
+
+def _ucie_channel(length, alpha, z_even=46.0, z_odd=43.0):
+    f = np.arange(0, 60e9 + 1, 50e6)
+    return coupled_pair(f, length, z_even, z_odd, 4.1, 3.9, alpha_db_per_m_sqrt_ghz=alpha)
+
+
+def test_ucie_advanced_verdict_pass_and_fail():
+    good = analyze(_ucie_channel(2e-3, 20.0), AnalysisOptions(rate=16e9, bits=0))
+    names = [c.name for c in good.checks]
+    assert names == ["vtf_loss", "vtf_crosstalk", "eye_mask", "eye_height", "eye_width"]
+    assert good.passed, [c for c in good.checks if not c.passed]
+    bad = analyze(_ucie_channel(10e-3, 900.0), AnalysisOptions(rate=16e9, bits=0))
+    assert bad.passed is False
+    assert not next(c for c in bad.checks if c.name == "vtf_loss").passed
+    coupled = analyze(_ucie_channel(2e-3, 20.0, 50.0, 36.0), AnalysisOptions(rate=16e9, bits=0))
+    assert not next(c for c in coupled.checks if c.name == "vtf_crosstalk").passed
+
+
+def test_impossible_rate_is_refused(example2):
+    with pytest.raises(InputError, match="Nyquist frequency 50 GHz lies above"):
+        analyze_files(example2["THRU"], AnalysisOptions(rate=100e9, spec="none"),
+                      thru=["1:2", "3:4"])
+
+
+def test_wrong_default_mapping_is_refused(example2):
+    with pytest.raises(PortMapError, match="--thru 1:2 --thru 3:4"):
+        analyze_files(example2["THRU"], AnalysisOptions(rate=10e9, spec="none", bits=0))
+
+
+def test_victim_out_of_range():
+    net = _ucie_channel(2e-3, 20.0)
+    with pytest.raises(InputError, match="no such lane"):
+        analyze(net, AnalysisOptions(rate=16e9, victim=3), port_map=build_port_map(4))

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+import sigint.backend as backend
+from sigint.errors import BackendError
+
+
+def test_numpy_explicit():
+    b = backend.get_backend("numpy")
+    assert b.name == "numpy" and b.xp is np and "numpy" in b.describe()
+
+
+def test_environment_variable(monkeypatch):
+    monkeypatch.setenv("SIGINT_BACKEND", "numpy")
+    assert backend.get_backend().name == "numpy"
+
+
+def test_unknown_backend_names_source_and_choices(monkeypatch):
+    monkeypatch.setenv("SIGINT_BACKEND", "tpu")
+    with pytest.raises(BackendError) as e:
+        backend.get_backend()
+    assert "$SIGINT_BACKEND" in str(e.value) and "auto, numpy, cupy" in str(e.value)
+
+
+def test_auto_falls_back_with_reason():
+    ok, device, reason = backend.cupy_smoke_test()
+    b = backend.get_backend("auto")
+    if ok:
+        assert b.name == "cupy"
+    else:
+        assert b.name == "numpy" and b.reason == reason and reason
+
+
+def test_cupy_requested_without_gpu_is_a_clear_error():
+    ok, _, _ = backend.cupy_smoke_test()
+    if ok:
+        pytest.skip("a working GPU is present")
+    with pytest.raises(BackendError, match="cannot run here"):
+        backend._resolve("cupy")
+
+
+def test_import_does_not_need_cupy():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['cupy'] = None; import sigint, sigint.analyze, "
+            "sigint.cli; from sigint.backend import get_backend; "
+            "print(get_backend('auto').name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "numpy"
+
+
+def test_array_namespace_and_to_numpy():
+    a = np.arange(3.0)
+    assert backend.array_namespace(a) is np
+    assert backend.to_numpy(a) is a or np.array_equal(backend.to_numpy(a), a)

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from sigint.errors import SpecError
+from sigint.specs import ucie
+
+
+@pytest.mark.parametrize("pkg,rate,loss,dc,tx,rx", [
+    ("advanced", 4, -3.0, None, (25, 0.25e-12), (None, 0.2e-12)),
+    ("advanced", 16, -3.0, None, (25, 0.25e-12), (None, 0.2e-12)),
+    ("advanced", 24, -5.0, None, (25, 0.25e-12), (None, 0.2e-12)),
+    ("advanced", 32, -5.0, None, (25, 0.25e-12), (None, 0.2e-12)),
+    ("standard", 8, -7.5, -4.5, (30, 0.3e-12), (50, 0.3e-12)),
+    ("standard", 12, -6.5, -4.5, (30, 0.2e-12), (50, 0.2e-12)),
+    ("standard", 32, -7.5, -4.5, (30, 0.125e-12), (50, 0.125e-12)),
+    ("standard-unterminated", 12, -1.25, None, (30, 0.3e-12), (None, 0.2e-12)),
+    ("standard-unterminated", 16, -1.15, None, (30, 0.2e-12), (None, 0.2e-12)),
+])
+def test_rows_follow_the_table(pkg, rate, loss, dc, tx, rx):
+    r = ucie.ucie_row(pkg, rate * 1e9)
+    assert (r.loss_fn_db, r.loss_dc_db) == (loss, dc)
+    assert (r.tx_r, r.tx_c) == tx and (r.rx_r, r.rx_c) == rx
+
+
+@pytest.mark.parametrize("pkg,l,limit", [
+    ("advanced", -3.0, -26.0),        # min(1.5 * -3 - 21.5, -23)
+    ("advanced", -0.5, -23.0),
+    ("standard", -5.0, -26.5),        # min(3 * -5 - 11.5, -25)
+])
+def test_crosstalk_limit_formula(pkg, l, limit):
+    assert ucie.ucie_row(pkg, 8e9).xt_limit_db(l) == pytest.approx(limit)
+
+
+def test_in_between_rates_use_the_faster_row_and_outside_rates_fail():
+    assert ucie.ucie_row("advanced", 20e9).loss_fn_db == -5.0
+    with pytest.raises(SpecError, match="48/64 GT/s"):
+        ucie.ucie_row("advanced", 64e9)
+    with pytest.raises(SpecError, match="at least 4 GT/s"):
+        ucie.ucie_row("advanced", 2e9)
+    with pytest.raises(SpecError, match="unknown UCIe package"):
+        ucie.ucie_row("organic", 8e9)
+
+
+def test_default_ber():
+    assert ucie.default_ber(12e9) == 1e-27
+    assert ucie.default_ber(16e9) == 1e-15
+    assert ucie.default_ber(64e9) == 1e-12
+
+
+def test_vtf_checks_line_mask_and_margins():
+    row = ucie.ucie_row("advanced", 16e9)
+    f = np.linspace(0, 20e9, 201)
+    loss = -0.25 * f / 1e9            # -2 dB at fN = 8 GHz: above the line to -3 dB
+    xt = np.full_like(f, -30.0)
+    c = {x.name: x for x in ucie.vtf_checks(row, f, loss, xt, 16e9)}
+    assert c["vtf_loss"].passed and c["vtf_loss"].value == pytest.approx(-2.0)
+    # a straight loss line: the limit at fN could move by L(fN) - limit = 1 dB
+    assert c["vtf_loss"].margin == pytest.approx(1.0, abs=1e-12)
+    assert c["vtf_crosstalk"].limit == pytest.approx(-24.5)       # 1.5 * -2 - 21.5
+    assert c["vtf_crosstalk"].margin == pytest.approx(5.5)
+    bad = ucie.vtf_checks(row, f, -0.5 * f / 1e9, xt + 10, 16e9)
+    assert not any(x.passed for x in bad)
+    # a dip below the line at low frequency fails even when L(fN) is fine
+    dip = loss - 2.0 * np.exp(-((f - 1e9) / 0.3e9) ** 2)
+    c = {x.name: x for x in ucie.vtf_checks(row, f, dip, xt, 16e9)}
+    assert not c["vtf_loss"].passed and c["vtf_loss"].value == pytest.approx(-2.0)
+
+
+def test_eye_checks():
+    row = ucie.ucie_row("advanced", 16e9)
+    checks = ucie.eye_checks(row, 0.05, 0.8, 0.045, 1e-15)
+    assert all(c.passed for c in checks)
+    assert checks[0].margin == pytest.approx(0.005)
+    assert not ucie.eye_checks(row, 0.05, 0.7, 0.03, 1e-15)[0].passed
