@@ -172,3 +172,11 @@ def test_corrupt_compressed_file(tmp_path):
     p = tmp_path / "bad.s4p.xz"
     p.write_bytes(b"not xz at all")
     assert "decompressed" in _err(p)
+
+
+def test_header_with_blank_and_comment_lines_before_clean_data(tmp_path):
+    """The zero-copy path skips header rows by count: blank lines must count too."""
+    row = " ".join(f"0.{k:02d}" for k in range(1, 33))
+    p = tmp_path / "h.s4p"
+    p.write_text(f"! c\n\n   \n! d\n# GHz S RI R 50\n\n! e\n\n1 {row}\n\n2 {row}\n")
+    _same(read_touchstone(p), skrf.Network(str(p)))

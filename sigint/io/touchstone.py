@@ -244,23 +244,37 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
-    """All numbers of the network-data block, as float64, or a clear error."""
+    """All numbers of the network-data block, as float64, or a clear error.
+
+    In the common case (no comments or tabs in the data, nothing after it) the file's bytes
+    go to pandas as they are, header rows skipped, so the data are never copied.
+    """
     import pandas as pd
 
-    body = data[h.data_start:h.data_end]
-    if b"!" in body:
-        body = re.sub(rb"![^\n]*", b"", body)
-    leftover = body.translate(None, _NUMERIC_CHARS)
+    start, end = h.data_start, h.data_end
+    has_comment = data.find(b"!", start, end) >= 0
+    has_tab = data.find(b"\t", start, end) >= 0
+    if has_comment or has_tab or end < len(data):
+        src = data[start:end]
+        if has_comment:
+            src = re.sub(rb"![^\n]*", b"", src)
+        if has_tab:
+            src = src.replace(b"\t", b" ")
+        skip, base, line0 = 0, 0, h.data_line
+    else:
+        src, skip, base, line0 = data, h.data_line - 1, start, h.data_line
+    leftover = len(src.translate(None, _NUMERIC_CHARS))
+    if skip:
+        leftover -= len(data[:start].translate(None, _NUMERIC_CHARS))
     if leftover:
         # find the first offending token to name it with its line
-        m = re.compile(rb"[^0-9.eE+\-\s]").search(body)
+        m = re.compile(rb"[^0-9.eE+\-\s]").search(src, base)
         assert m is not None
-        start = body.rfind(b"\n", 0, m.start()) + 1
-        stop = body.find(b"\n", m.start())
-        stop = len(body) if stop < 0 else stop
-        tokens = body[start:stop].split()
+        a = src.rfind(b"\n", 0, m.start()) + 1
+        b = src.find(b"\n", m.start())
+        tokens = src[a:len(src) if b < 0 else b].split()
         bad = next((t for t in tokens if re.search(rb"[^0-9.eE+\-]", t)), b"?")
-        line = h.data_line + body.count(b"\n", 0, m.start())
+        line = line0 + src.count(b"\n", base, m.start())
         tok = bad.decode("utf-8", "replace")[:30]
         if tok.lower().lstrip("+-") in ("nan", "inf", "infinity", "1.#qnan", "1.#ind"):
             raise _fail(path, f"the data hold a non-finite value {tok!r}",
@@ -268,13 +282,11 @@ def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
                         "value", line)
         raise _fail(path, f"{tok!r} is not a number", "remove the stray text or fix the export",
                     line)
-    first_char = re.compile(rb"\S").search(body)
+    first_char = re.compile(rb"\S").search(src, base)
     if first_char is None:
         raise _fail(path, "the file has no network data", "check that the export finished")
-    if b"\t" in body:
-        body = body.replace(b"\t", b" ")
-    eol = body.find(b"\n", first_char.start())
-    first = body[first_char.start():eol if eol >= 0 else len(body)]
+    eol = src.find(b"\n", first_char.start())
+    first = src[first_char.start():eol if eol >= 0 else len(src)]
     ncols = max(len(first.split()) + 1, 9)
     for _ in range(8):
         try:
@@ -283,8 +295,9 @@ def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
                 # single-space separator with skipinitialspace is twice as fast as r"\s+"
                 # in pandas' C tokenizer; runs of blanks collapse, padding reads as NaN
                 frame = pd.read_csv(
-                    io.BytesIO(body), sep=" ", skipinitialspace=True, header=None,
+                    io.BytesIO(src), sep=" ", skipinitialspace=True, header=None,
                     names=range(ncols), engine="c", dtype=np.float64, skip_blank_lines=True,
+                    low_memory=False, skiprows=skip,
                 )
             break
         except pd.errors.ParserError as exc:
@@ -297,6 +310,8 @@ def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
     else:  # pragma: no cover - would need ever-longer lines
         raise _fail(path, "the data lines are too irregular to read")
     values = frame.to_numpy()
+    del frame
+    # the data were proven numeric, so NaN here is only the padding of short lines
     return values[~np.isnan(values)]
 
 

@@ -116,6 +116,12 @@ def _nrz_samples(bits: np.ndarray, spui: int, jitter: np.ndarray | None) -> np.n
     return b[0] + np.cumsum(imp)[:n]
 
 
+def _support(h: np.ndarray, floor: float) -> np.ndarray:
+    """*h* up to its last sample whose magnitude exceeds *floor* (index 0 is kept as t[0])."""
+    big = np.flatnonzero(np.abs(h) > floor)
+    return h[: big[-1] + 1] if big.size else h[:0]
+
+
 def simulate_waveform(
     pr: PulseResponses,
     amplitude: float,
@@ -130,6 +136,7 @@ def simulate_waveform(
     seed: int = 1,
     aggressor_amplitude: float | None = None,
     n_traces: int = 400,
+    kernel_floor: float = 1e-7,
 ) -> WaveformEye:
     """Simulate PRBS traffic on the victim and every aggressor and sample the result.
 
@@ -158,6 +165,9 @@ def simulate_waveform(
         Aggressor symbol amplitude, V (default: the victim's).
     n_traces : int
         Number of 2-UI traces kept for drawing.
+    kernel_floor : float
+        Impulse-response samples after the last one above this fraction of the victim's
+        peak are left out of the convolutions (they are below the voltage resolution).
 
     Returns
     -------
@@ -182,12 +192,16 @@ def simulate_waveform(
     # The impulse responses are rolled (index 0 is t[0] < 0), so the convolution output y at
     # index m is the waveform at time (m - roll) dt; bit k's pulse peak lands at index
     # k * spui + main.
-    y = amplitude * scipy.signal.oaconvolve(vx, pr.victim_impulse)[: vx.size]
+    floor = kernel_floor * float(np.abs(pr.victim_impulse).max())
+    y = amplitude * scipy.signal.oaconvolve(vx, _support(pr.victim_impulse, floor))[: vx.size]
     n_agg = pr.aggressor_impulses.shape[0]
     shifts = list(xt_shift) if xt_shift is not None else [0] * n_agg
     for a in range(n_agg):
         _, ax = stream(seed + 7919 * (a + 1))
-        ya = amp_a * scipy.signal.oaconvolve(ax, pr.aggressor_impulses[a])[: ax.size]
+        ha = _support(pr.aggressor_impulses[a], floor)
+        if ha.size == 0:
+            continue
+        ya = amp_a * scipy.signal.oaconvolve(ax, ha)[: ax.size]
         # aggressor sample used at victim index m is ya[m + shift]
         y += np.roll(ya, -int(shifts[a]))
     if noise > 0:

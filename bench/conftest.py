@@ -1,0 +1,6 @@
+"""Benchmarks: run with ``pytest bench --benchmark-enable`` (see bench/README.md)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
