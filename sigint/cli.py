@@ -108,6 +108,7 @@ def cli() -> None:
 
     \b
     Commands follow the pipeline:
+      extract   a cross-section (YAML) -> R, L, G, C per unit length
       analyze   a Touchstone channel -> VTF loss/crosstalk, pulse responses,
                 statistical eye, UCIe verdict
     Every command takes --backend auto|numpy|cupy (or $SIGINT_BACKEND) and says
@@ -300,6 +301,78 @@ def analyze_cmd(channel: Path, rate: float, spec: str, package: str, ber: float 
             click.echo("plots: " + ", ".join(str(p) for p in paths))
     if res.passed is False:
         return EXIT_FAIL
+    return EXIT_OK
+
+
+@cli.command("extract", context_settings={"max_content_width": 100})
+@click.argument("xsection", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--freq", default="1MHz:100GHz:201", show_default=True, metavar="START:STOP:N[:log]",
+              help="Frequencies: linear START:STOP:N, logarithmic START:STOP:N:log, or a list "
+                   "1GHz,10GHz.")
+@click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
+              help="Mesh refinement (2 halves every panel and filament); compare two values "
+                   "to see convergence.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Save R, L, G, C as netCDF (.nc).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for xsection.png (geometry and mesh) and rlgc.png.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_backend_option
+def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_json: bool,
+                plot: Path | None, quiet: bool, backend: str | None) -> int:
+    """Extract R(f), L(f), G(f), C(f) of a 2D cross-section.
+
+    \b
+    XSECTION is a YAML file (see the README, "Cross-section files"): a planar stack of
+    dielectrics (constant, Djordjevic-Sarkar, or conducting silicon), conductors
+    (rectangles, trapezoids, circles, rings), buses with an S/G pattern, TSV arrays
+    with liners, and the reference (G conductors or an infinite ground plane).
+
+    \b
+    C and G: boundary elements with complex permittivity (dielectric and silicon loss).
+    R and L: filaments graded to the skin depth at the top frequency (skin and
+    proximity effect, finite ground return), exact at every frequency.
+    The summary gives, per line, Z0, eps_eff, delay and loss in dB/mm, and the even
+    and odd modes of the first pair.
+
+    \b
+    Examples:
+      sigint extract channels/xsections/si_interposer_bus16.yaml --out rlgc.nc
+      sigint extract tsv.yaml --freq 10MHz:100GHz:41:log --plot figs --json
+    """
+    from .backend import get_backend
+    from .extract.rlgc import extract, parse_frequencies
+    from .report.extract_report import extract_json, extract_summary, plot_extract
+
+    be = get_backend(backend)
+    if out is not None:
+        if out.suffix.lower() not in (".nc", ".nc4"):
+            raise click.BadParameter(f"{out}: the dataset is netCDF; give a .nc file name",
+                                     param_hint="--out")
+        if not out.parent.exists():
+            raise click.BadParameter(f"{out}: directory {out.parent} does not exist",
+                                     param_hint="--out")
+    freqs = parse_frequencies(freq)
+    say, done = _progress(not quiet)
+    try:
+        res = extract(xsection, freqs, refine=refine, backend=be, progress=say)
+    finally:
+        done()
+    if as_json:
+        click.echo(json.dumps(_clean(extract_json(res)), indent=2, default=_json_default))
+    else:
+        click.echo(extract_summary(res))
+    if out is not None:
+        from .report.dataset import save_dataset
+
+        save_dataset(res.to_dataset(), out)
+        if not as_json:
+            click.echo(f"\nsaved {out}")
+    if plot is not None:
+        paths = plot_extract(res, plot)
+        if not as_json:
+            click.echo("plots: " + ", ".join(str(p) for p in paths))
     return EXIT_OK
 
 

@@ -145,24 +145,27 @@ def _segments_of(c: Conductor, n_circle: int) -> list[tuple[np.ndarray, np.ndarr
 
 
 def _dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
-    """Distance from points to the nearest of *shapes* (boundary; 0 inside)."""
+    """Distance from points to the nearest boundary of *shapes* (0 on a boundary)."""
     d = np.full(pts.shape[0], np.inf)
+    segs = []
     for c in shapes:
         if c.round:
             rho = np.hypot(pts[:, 0] - c.cx, pts[:, 1] - c.cy)
-            dd = np.abs(rho - c.r)
+            d = np.minimum(d, np.abs(rho - c.r))
             if c.kind == "ring":
-                dd = np.minimum(dd, np.abs(rho - c.r_in))
+                d = np.minimum(d, np.abs(rho - c.r_in))
         else:
-            segs = _segments_of(c, 0)
-            dd = np.full(pts.shape[0], np.inf)
-            for p0, p1 in segs:
-                e = p1 - p0
-                ee = float(e @ e)
-                t = np.clip(((pts - p0) @ e) / ee, 0, 1) if ee > 0 else np.zeros(pts.shape[0])
-                q = p0[None] + t[:, None] * e[None]
-                dd = np.minimum(dd, np.hypot(*(pts - q).T))
-        d = np.minimum(d, dd)
+            segs += _segments_of(c, 0)
+    if segs:
+        p0 = np.array([s[0] for s in segs])
+        e = np.array([s[1] for s in segs]) - p0
+        ee = np.maximum((e * e).sum(1), 1e-300)
+        for k0 in range(0, pts.shape[0], 4096):
+            q = pts[k0:k0 + 4096]
+            rel = q[:, None, :] - p0[None]
+            t = np.clip((rel * e[None]).sum(-1) / ee[None], 0.0, 1.0)
+            dd = np.hypot(rel[..., 0] - t * e[None, :, 0], rel[..., 1] - t * e[None, :, 1])
+            d[k0:k0 + 4096] = np.minimum(d[k0:k0 + 4096], dd.min(axis=1))
     return d
 
 
@@ -198,8 +201,9 @@ class _Mesher:
         self.n_circ = max(8, int(round(m.panels_per_circle * self.refine)))
         x0, x1, y0, y1 = geo.span
         self.scale = max(x1 - x0, y1 - y0)
-        self.kc = 0.4 / self.refine      # corner grading: h ~ kc * distance to the corner
-        self.kg = 0.5 / self.refine      # gap grading: h ~ kg * distance to other conductors
+        self.kc = 0.6 / self.refine      # corner grading: h ~ kc * distance to the corner
+        self.kg = 0.8 / self.refine      # gap grading: h ~ kg * distance to other conductors
+        self.kg_interface = 1.2 / self.refine   # interfaces carry smoother (bound) charge
         sizes = [c.size for c in geo.conductors if c.size > 0]
         self.h_min = 1e-3 * min(sizes or [self.scale])
 
@@ -208,6 +212,7 @@ class _Mesher:
         """Panel size along a segment: capped, graded towards its corners (the ends flagged
         in *grade*) and towards other conductors."""
         others = [c for k, c in enumerate(self.geo.conductors) if k != owner]
+        kg = self.kg if owner is not None else self.kg_interface
 
         def fn(pts, s, length):
             d_end = np.full(s.shape, np.inf)
@@ -217,7 +222,7 @@ class _Mesher:
                 d_end = np.minimum(d_end, length - s)
             h = np.minimum(h_cap, self.kc * (d_end + self.h_min))
             if others:
-                h = np.minimum(h, self.kg * np.maximum(_dist_to_shapes(pts, others), self.h_min))
+                h = np.minimum(h, kg * np.maximum(_dist_to_shapes(pts, others), self.h_min))
             return np.maximum(h, self.h_min * 0.5)
         return fn
 
@@ -366,6 +371,12 @@ def mesh_panels(geo: Geometry, refine: float = 1.0) -> Panels:
 class BemSolver:
     """Assemble once, then solve at any frequency for :math:`C - jG/\\omega` (F/m).
 
+    Only the interface equations of panels touching a frequency-dependent material change
+    with frequency, and only on the diagonal. The system is factorised once at a reference
+    frequency; any other frequency is a rank-*k* Woodbury update (*k* such panels):
+    :math:`A^{-1}b = X - Y(I + DM)^{-1}DX_S` with :math:`X = A_0^{-1}b`,
+    :math:`Y = A_0^{-1}U`, :math:`M = Y_S`, :math:`D = \\operatorname{diag}(\\delta c(f))`.
+
     Parameters
     ----------
     geo : Geometry
@@ -373,7 +384,7 @@ class BemSolver:
     refine : float
         Mesh refinement factor on top of the file's ``mesh.refine``.
     xp : module
-        Array namespace for assembly and solves (numpy or cupy).
+        Array namespace for the dense factorisation (numpy or cupy).
     """
 
     def __init__(self, geo: Geometry, refine: float = 1.0, *, xp=np):
@@ -386,64 +397,135 @@ class BemSolver:
         mid, a, b = p.mid, p.a, p.b
         pot = potential_kernel(mid, a, b)
         ex, ey = field_kernel(mid, a, b)
+        idx = np.arange(p.n)
+        # a panel's own field at its midpoint is the principal value, 0 (rounding would
+        # otherwise put the point on either side)
+        ex[idx, idx] = 0.0
+        ey[idx, idx] = 0.0
         if self.ground is not None:
-            ai = a.copy()
-            bi = b.copy()
+            ai, bi = a.copy(), b.copy()
             ai[:, 1] = 2 * self.ground - a[:, 1]
             bi[:, 1] = 2 * self.ground - b[:, 1]
             pot -= potential_kernel(mid, ai, bi)
             exi, eyi = field_kernel(mid, ai, bi)
             ex -= exi
             ey -= eyi
-        # principal value on the panel itself
-        idx = np.arange(p.n)
-        if self.ground is None:
-            ex[idx, idx] = 0.0
-            ey[idx, idx] = 0.0
-        else:
-            exs, eys = field_kernel(mid, ai, bi)  # image self-contribution stays
-            ex[idx, idx] = -exs[idx, idx]
-            ey[idx, idx] = -eys[idx, idx]
-        self.pot = pot
-        self.kn = ex * p.normal[:, 0:1] + ey * p.normal[:, 1:2]
+        kn = ex * p.normal[:, 0:1] + ey * p.normal[:, 1:2]
+        del ex, ey
         self.cond_rows = np.flatnonzero(p.owner >= 0)
         self.diel_rows = np.flatnonzero(p.owner < 0)
-
-    @property
-    def unknowns(self) -> int:
-        """Number of unknowns of the linear system."""
-        return self.panels.n + (0 if self.ground is not None else 1)
-
-    def solve(self, f: float) -> np.ndarray:
-        """Complex capacitance matrix :math:`C - jG/\\omega` of the signals at *f* (Hz), F/m."""
-        geo, p = self.geo, self.panels
         n = p.n
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
-        eps_cache = {k: geo.materials[k].permittivity(np.array([f]))[0]
-                     for k in set(p.mat_plus.tolist()) | ({x for x in p.mat_minus.tolist() if x})}
-        a = np.zeros((m, m), dtype=complex)
+        a0 = np.zeros((m, m), dtype=complex)
         cr, dr = self.cond_rows, self.diel_rows
-        a[cr, :n] = self.pot[cr]
-        a[dr, :n] = self.kn[dr]
-        ep = np.array([eps_cache[k] for k in p.mat_plus[dr]])
-        em = np.array([eps_cache[k] for k in p.mat_minus[dr]])
-        a[dr, dr] += (ep + em) / (2 * (ep - em))
+        a0[cr, :n] = pot[cr]
+        a0[dr, :n] = kn[dr]
         if neutral:
-            a[cr, n] = 1.0                     # potential at infinity
-            a[n, :n] = p.length                # total charge zero
+            a0[cr, n] = 1.0                     # potential at infinity
+            a0[n, :n] = p.length                # total charge zero
+        self.a0 = a0
+        self._pot_cc = pot[np.ix_(cr, cr)]
         ns = self.n_signal
         rhs = np.zeros((m, ns), dtype=complex)
         for k in range(ns):
             rhs[cr[p.owner[cr] == k], k] = 1.0
-        xp = self.xp
-        sol = xp.linalg.solve(xp.asarray(a), xp.asarray(rhs))
-        sol = np.asarray(sol.get() if hasattr(sol, "get") else sol)
-        x = sol[:n]
-        w = np.zeros(n, dtype=complex)
-        w[cr] = np.array([eps_cache[k] for k in p.mat_plus[cr]]) * p.length[cr]
+        self.rhs = rhs
+        self._factored_at: float | None = None
+        mats = {k for k in p.mat_plus.tolist()} | {k for k in p.mat_minus.tolist() if k}
+        dep = {k for k in mats if geo.materials[k].frequency_dependent}
+        self.varying = np.array([i for i in dr if p.mat_plus[i] in dep or p.mat_minus[i] in dep],
+                                dtype=int)
+
+    @property
+    def unknowns(self) -> int:
+        """Number of unknowns of the linear system."""
+        return self.a0.shape[0]
+
+    def _eps(self, f: float) -> dict:
+        p = self.panels
+        keys = {k for k in p.mat_plus.tolist()} | {k for k in p.mat_minus.tolist() if k}
+        return {k: self.geo.materials[k].permittivity(np.array([f]))[0] for k in keys}
+
+    def _c(self, rows: np.ndarray, eps: dict) -> np.ndarray:
+        p = self.panels
+        ep = np.array([eps[k] for k in p.mat_plus[rows]])
+        em = np.array([eps[k] for k in p.mat_minus[rows]])
+        return (ep + em) / (2 * (ep - em))
+
+    def _factor(self, f: float) -> None:
+        import scipy.linalg
+
+        eps = self._eps(f)
+        a = self.a0.copy()
+        dr = self.diel_rows
+        a[dr, dr] += self._c(dr, eps)
+        if self.xp is np:
+            lu = scipy.linalg.lu_factor(a, check_finite=False)
+            solve = lambda rhs: scipy.linalg.lu_solve(lu, rhs, check_finite=False)  # noqa: E731
+        else:
+            xp = self.xp
+            inv_rhs = None
+            ad = xp.asarray(a)
+
+            def solve(rhs, ad=ad):
+                out = xp.linalg.solve(ad, xp.asarray(rhs))
+                return xp.asnumpy(out)
+            _ = inv_rhs
+        self._x = solve(self.rhs)
+        v = self.varying
+        if v.size:
+            u = np.zeros((a.shape[0], v.size), dtype=complex)
+            u[v, np.arange(v.size)] = 1.0
+            self._y = solve(u)
+            self._m = self._y[v]
+            self._c_ref = self._c(v, eps)
+        self._factored_at = f
+
+    def solve(self, f: float) -> np.ndarray:
+        """Complex capacitance matrix :math:`C - jG/\\omega` of the signals at *f* (Hz), F/m."""
+        if self._factored_at is None:
+            self._factor(f)
+        eps = self._eps(f)
+        x = self._x
+        v = self.varying
+        if v.size and f != self._factored_at:
+            d = self._c(v, eps) - self._c_ref
+            lhs = np.eye(v.size) + d[:, None] * self._m
+            z = np.linalg.solve(lhs, d[:, None] * x[v])
+            x = x - self._y @ z
+        return self._charges(x, eps)
+
+    def _charges(self, x: np.ndarray, eps: dict) -> np.ndarray:
+        p = self.panels
+        cr = self.cond_rows
+        ns = self.n_signal
+        w = np.array([eps[k] for k in p.mat_plus[cr]]) * p.length[cr]
         cmat = np.zeros((ns, ns), dtype=complex)
         for k in range(ns):
-            sel = cr[p.owner[cr] == k]
-            cmat[k] = EPS0 * (w[sel, None] * x[sel]).sum(axis=0)
+            sel = p.owner[cr] == k
+            cmat[k] = EPS0 * (w[sel, None] * x[cr[sel]]).sum(axis=0)
+        return cmat
+
+    def solve_vacuum(self) -> np.ndarray:
+        """Capacitance matrix with every dielectric replaced by vacuum (no bound charge)."""
+        p = self.panels
+        cr = self.cond_rows
+        ns = self.n_signal
+        nc = cr.size
+        neutral = self.ground is None
+        m = nc + (1 if neutral else 0)
+        a = np.zeros((m, m))
+        a[:nc, :nc] = self._pot_cc.real
+        rhs = np.zeros((m, ns))
+        for k in range(ns):
+            rhs[np.flatnonzero(p.owner[cr] == k), k] = 1.0
+        if neutral:
+            a[:nc, nc] = 1.0
+            a[nc, :nc] = p.length[cr]
+        x = np.linalg.solve(a, rhs)[:nc]
+        cmat = np.zeros((ns, ns))
+        for k in range(ns):
+            sel = p.owner[cr] == k
+            cmat[k] = EPS0 * (p.length[cr][sel, None] * x[sel]).sum(axis=0)
         return cmat

@@ -414,6 +414,18 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                 raise InputError(f"{src}: the {mat} shell around {around!r} overlaps conductor "
                                  f"{c.name!r}; make the shell thinner or move the conductor")
     ground_y = xs.ground_plane.y if xs.ground_plane is not None else None
+    if ground_y is None and levels:
+        for i, layer in enumerate(xs.stack):
+            m = materials[layer.material]
+            if m.conductivity > 0 and not m.is_metal:
+                raise _err(
+                    src, f"stack[{i}].material", layer.material,
+                    f"conducts ({m.conductivity:g} S/m) and extends sideways without limit, but "
+                    "nothing grounds it; in 2D its charge would gather at the edges of the "
+                    "model and C and G below its relaxation frequency would depend on them",
+                    "add 'ground_plane: {y: 0 um}' (a grounded backside: the usual "
+                    "metal-insulator-semiconductor model) or give the silicon a finite width "
+                    "as a block region")
     if ground_y is not None:
         for c in conds:
             if c.y0 < ground_y - 1e-12 * max(c.size, 1e-9):

@@ -260,10 +260,13 @@ class MeshSettings(SigintModel):
     truncation: float = Field(30.0, ge=2.0, le=1e4,
                               description="stack interfaces extend this many times the "
                                           "conductor span beyond it")
-    skin_fraction: float = Field(0.5, gt=0.05, le=2.0,
+    skin_fraction: float = Field(0.25, gt=0.01, le=2.0,
                                  description="outermost filament thickness / skin depth")
-    growth: float = Field(1.5, ge=1.05, le=3.0,
+    growth: float = Field(1.3, ge=1.05, le=3.0,
                           description="filament size growth inwards from a surface")
+    sectors: int | None = Field(None, ge=1, le=512,
+                                description="filaments around a round conductor "
+                                            "(default 32 x refine)")
 
 
 class CrossSection(SigintModel):

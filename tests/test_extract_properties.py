@@ -1,0 +1,174 @@
+"""Properties every extraction must have, whatever the geometry."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sigint.extract.bem import BemSolver
+from sigint.extract.rlgc import extract, parse_frequencies
+from sigint.xsection.geometry import resolve
+from sigint.xsection.model import load_cross_section
+
+F = np.array([0.0, 1e8, 1e9, 1e10, 5e10, 1e11])
+
+
+def bus(x0=0.0, pattern="GSSGS", mirror=False, y0=3.0):
+    """A small interposer-like bus over lossy silicon (grounded backside), M1 plane (um)."""
+    return dict(
+        ground_plane=dict(y="0 um"),
+        stack=[dict(material="si", thickness="20 um"), dict(material="sio2", thickness="6 um"),
+               dict(material="air")],
+        conductors=[dict(name="gnd", shape="rectangle", x=f"{x0} um", y="21 um", width="30 um",
+                         height="1 um", reference=True)],
+        buses=[dict(name="s", pattern=pattern[::-1] if mirror else pattern, pitch="4 um",
+                    width="2 um", height="1 um", x=f"{x0} um", y=f"{21 + y0} um")],
+    )
+
+
+@pytest.fixture(scope="module")
+def res():
+    return extract(load_cross_section(bus()), F)
+
+
+def test_capacitance_is_a_maxwell_matrix(res):
+    for c in res.c:
+        np.testing.assert_allclose(c, c.T, rtol=2e-3, atol=1e-3 * c.max())
+        assert np.all(np.diag(c) > 0)
+        off = c[~np.eye(c.shape[0], dtype=bool)]
+        assert np.all(off <= 1e-6 * c.max())
+        # diagonally dominant: the reference takes the rest of the field
+        assert np.all(np.diag(c) > np.abs(c).sum(axis=1) - np.diag(c))
+
+
+def test_inductance_symmetric_positive_definite_and_r_non_decreasing(res):
+    for l in res.l:
+        np.testing.assert_allclose(l, l.T, rtol=1e-9, atol=1e-12 * np.abs(l).max())
+        assert np.linalg.eigvalsh(0.5 * (l + l.T)).min() > 0
+    d = np.diagonal(res.r, axis1=1, axis2=2)
+    assert np.all(np.diff(d, axis=0) >= -1e-9 * d.max())
+    assert np.all(np.diff(np.diagonal(res.l, axis1=1, axis2=2), axis=0) <= 1e-12)
+    for g in res.g[1:]:
+        assert np.linalg.eigvalsh(0.5 * (g + g.T)).min() > 0       # lossy, never active
+
+
+def test_translation_and_mirror_invariance(res):
+    moved = extract(load_cross_section(bus(x0=37.5)), F)
+    for a, b in ((res.c, moved.c), (res.l, moved.l), (res.r, moved.r), (res.g, moved.g)):
+        np.testing.assert_allclose(b, a, rtol=2e-3, atol=1e-6 * np.abs(a).max())
+    mirrored = extract(load_cross_section(bus(mirror=True)), F)
+    # signals s1, s2, s3 from the left become s3, s2, s1
+    p = [2, 1, 0]
+    for a, b in ((res.c, mirrored.c), (res.l, mirrored.l), (res.r, mirrored.r)):
+        np.testing.assert_allclose(b[:, p][:, :, p], a, rtol=2e-3, atol=1e-6 * np.abs(a).max())
+
+
+def test_vertical_translation_in_a_homogeneous_medium():
+    def wires(dy):
+        return dict(materials={"d": {"eps_r": 3, "tan_d": 0.02}}, stack=[dict(material="d")],
+                    conductors=[dict(name="a", shape="circle", x="0 um", y=f"{dy} um", radius="3 um"),
+                                dict(name="b", shape="rectangle", x="12 um", y=f"{dy - 2} um",
+                                     width="6 um", height="4 um"),
+                                dict(name="g", shape="circle", x="6 um", y=f"{dy + 10} um",
+                                     radius="3 um", reference=True)])
+    a = extract(load_cross_section(wires(0)), F)
+    b = extract(load_cross_section(wires(55)), F)
+    np.testing.assert_allclose(b.c, a.c, rtol=1e-6)
+    np.testing.assert_allclose(b.l, a.l, rtol=1e-6)
+    np.testing.assert_allclose(b.r, a.r, rtol=1e-6)
+
+
+def test_homogeneous_dielectric_g_equals_omega_tand_c():
+    data = dict(materials={"d": {"eps_r": 3.5, "tan_d": 0.015}}, stack=[dict(material="d")],
+                ground_plane=dict(y="0 um"),
+                buses=[dict(name="s", pattern="SSS", pitch="5 um", width="2 um", height="1 um",
+                            y="3 um")])
+    r = extract(load_cross_section(data), F)
+    np.testing.assert_allclose(r.g, 2 * np.pi * F[:, None, None] * 0.015 * r.c, rtol=1e-9,
+                               atol=1e-18)
+
+
+def test_low_rank_frequency_update_equals_a_fresh_solve():
+    geo = resolve(load_cross_section(bus()))
+    s = BemSolver(geo)
+    s._factor(1e9)
+    for f in (1e6, 3e8, 4e10):
+        fresh = BemSolver(geo)
+        fresh._factor(f)
+        a, b = s.solve(f), fresh.solve(f)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.abs(b).max())
+    assert s.varying.size > 0
+
+
+def test_silicon_makes_c_and_g_frequency_dependent():
+    """A line over oxide on conducting silicon with a grounded backside: the MIS behaviour.
+
+    At low frequency the silicon acts as a conductor (C ~ the oxide capacitance); at high
+    frequency as a dielectric (C drops); G/omega peaks in between (Hasegawa et al., IEEE
+    Trans. MTT 19(12), 1971).
+    """
+    data = dict(ground_plane=dict(y="0 um"),
+                stack=[dict(material="si", thickness="100 um"), dict(material="sio2", thickness="2 um"),
+                       dict(material="air")],
+                conductors=[dict(name="s", shape="rectangle", x="0 um", y="102 um", width="4 um",
+                                 height="1 um"),
+                            dict(name="g", shape="rectangle", x="20 um", y="102 um", width="10 um",
+                                 height="1 um", reference=True)])
+    f = np.geomspace(1e6, 1e11, 11)
+    r = extract(load_cross_section(data), f)
+    c = r.c[:, 0, 0]
+    gw = r.g[:, 0, 0] / (2 * np.pi * f)
+    assert c[0] > 1.5 * c[-1]
+    assert np.all(np.diff(c) <= 1e-9 * c[0])
+    k = int(np.argmax(gw))
+    assert 0 < k < f.size - 1
+    for gm in r.g:
+        assert np.linalg.eigvalsh(gm)[0] > 0           # passive at every frequency
+
+
+def test_floating_infinite_silicon_is_refused():
+    from sigint.errors import InputError
+
+    data = dict(stack=[dict(material="si", thickness="100 um"), dict(material="sio2", thickness="2 um"),
+                       dict(material="air")],
+                conductors=[dict(name="s", shape="rectangle", x="0 um", y="102 um", width="4 um",
+                                 height="1 um"),
+                            dict(name="g", shape="rectangle", x="20 um", y="102 um", width="10 um",
+                                 height="1 um", reference=True)])
+    with pytest.raises(InputError, match="nothing grounds it.*ground_plane"):
+        resolve(load_cross_section(data))
+
+
+def test_frequency_strings():
+    np.testing.assert_allclose(parse_frequencies("1MHz:100GHz:201")[[0, -1]], [1e6, 1e11])
+    assert parse_frequencies("1MHz:100GHz:3:log")[1] == pytest.approx(10 ** 8.5)
+    np.testing.assert_allclose(parse_frequencies("0:10GHz:11")[:2], [0, 1e9])
+    np.testing.assert_allclose(parse_frequencies("1GHz,10GHz"), [1e9, 1e10])
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("1MHz-100GHz", "START:STOP:N"), ("1MHz:100GHz:x", "not an integer"),
+    ("1MHz:100GHz:0", "at least 1"), ("10GHz:1GHz:5", "below the start"),
+    ("0:1GHz:5:log", "cannot start at 0"), ("1MHz:100:5", "has no unit"),
+])
+def test_bad_frequency_strings(text, fragment):
+    from sigint.errors import InputError
+
+    with pytest.raises(InputError, match=fragment):
+        parse_frequencies(text)
+
+
+def test_roughness_raises_high_frequency_resistance_only():
+    def line(rough):
+        mats = {"rough_cu": {"conductivity": "5.8e7 S/m", "roughness": rough}}
+        return dict(materials=mats, ground_plane=dict(y="0 um"),
+                    conductors=[dict(name="s", shape="rectangle", x="0 um", y="5 um",
+                                     width="10 um", height="3 um", material="rough_cu")])
+    smooth = extract(load_cross_section(line("0 um")), F)
+    rough = extract(load_cross_section(line("1 um")), F)
+    assert rough.r[0, 0, 0] == pytest.approx(smooth.r[0, 0, 0], rel=1e-12)
+    ratio = rough.r[-1, 0, 0] / smooth.r[-1, 0, 0]
+    rdc = smooth.r[0, 0, 0]
+    k_hj = 1 + 2 / math.pi * math.atan(1.4 * (1e-6 / (1 / math.sqrt(math.pi * 1e11 * 1.25663706212e-6 * 5.8e7))) ** 2)
+    expect = (rdc + k_hj * (smooth.r[-1, 0, 0] - rdc)) / smooth.r[-1, 0, 0]
+    assert ratio == pytest.approx(expect, rel=1e-9) and ratio > 1.5

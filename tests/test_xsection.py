@@ -1,0 +1,130 @@
+"""Cross-section files: errors name the key and the value; the model resolves correctly."""
+
+import pytest
+
+from sigint.errors import InputError
+from sigint.xsection.geometry import resolve
+from sigint.xsection.model import load_cross_section
+
+
+def base(**over):
+    d = dict(stack=[dict(material="sio2", thickness="5 um"), dict(material="air")],
+             ground_plane=dict(y="0 um"),
+             conductors=[dict(name="s1", shape="rectangle", x="0 um", y="1 um", width="2 um",
+                              height="1 um")])
+    d.update(over)
+    return d
+
+
+def err(data) -> str:
+    with pytest.raises(InputError) as e:
+        resolve(load_cross_section(data, name="x.yaml"), "x.yaml")
+    return str(e.value)
+
+
+def test_missing_unit_names_the_key():
+    d = base()
+    d["conductors"][0]["width"] = 2
+    msg = err(d)
+    assert "x.yaml: conductors[0].rectangle.width = 2" in msg and "no unit" in msg and "um" in msg
+
+
+def test_negative_size():
+    d = base()
+    d["conductors"][0]["height"] = "-1 um"
+    msg = err(d)
+    assert "conductors[0].rectangle.height" in msg and "greater than or equal to 0" in msg
+
+
+def test_zero_radius():
+    d = base(conductors=[dict(name="t", shape="circle", x="0 um", y="10 um", radius="0 um")])
+    assert "radius = '0 um'" in err(d) and "greater than 0" in err(d)
+
+
+def test_unknown_material():
+    d = base()
+    d["conductors"][0]["material"] = "cooper"
+    msg = err(d)
+    assert "conductors[0].material = 'cooper': unknown material" in msg and "cu" in msg
+
+
+def test_metal_as_dielectric_and_dielectric_as_conductor():
+    assert "a metal cannot fill" in err(base(stack=[dict(material="cu")]))
+    d = base()
+    d["conductors"][0]["material"] = "sio2"
+    assert "is not a conductor" in err(d)
+
+
+def test_unknown_key():
+    d = base()
+    d["conductors"][0]["widht"] = "2 um"
+    assert "widht: unknown key" in err(d)
+
+
+def test_overlapping_conductors():
+    d = base()
+    d["conductors"].append(dict(name="s2", shape="rectangle", x="1 um", y="1.5 um", width="2 um",
+                                height="1 um"))
+    msg = err(d)
+    assert "'s2' overlaps 's1'" in msg
+
+
+def test_conductor_inside_the_ground_plane():
+    d = base()
+    d["conductors"][0]["y"] = "-0.5 um"
+    msg = err(d)
+    assert "below the ground plane" in msg and "conductors[0]" in msg
+
+
+def test_no_reference():
+    d = base()
+    del d["ground_plane"]
+    assert "no reference conductor" in err(d)
+
+
+def test_bus_and_tsv_helpers():
+    d = dict(stack=[dict(material="sio2")],
+             buses=[dict(name="b", pattern="GSSG", pitch="4 um", width="2 um", height="1 um",
+                         y="0 um")],
+             tsv_arrays=[dict(name="t", rows=2, cols=2, pitch="50 um", radius="5 um",
+                              liner=dict(thickness="0.5 um"), pattern=["GS", "SG"],
+                              x="0 um", y="100 um")])
+    g = resolve(load_cross_section(d))
+    assert g.signals == ["b1", "b2", "t_r1c2", "t_r2c1"]
+    assert set(g.references) == {"b_g1", "b_g2", "t_r1c1", "t_r2c2"}
+    assert len(g.shells) == 4 and g.material_at([25e-6 + 5.2e-6], [125e-6])[0] == "sio2"
+    assert g.conductor("b1").x0 == pytest.approx(-3e-6)
+
+
+def test_bus_lines_must_fit_the_pitch():
+    d = base(buses=[dict(name="b", pattern="SS", pitch="2 um", width="2 um", height="1 um",
+                         y="3 um")])
+    assert "does not fit the pitch" in err(d)
+
+
+def test_zero_thickness_strip_on_an_interface_is_refused():
+    d = base(conductors=[dict(name="s", shape="rectangle", x="0 um", y="5 um", width="2 um",
+                              height="0 um")])
+    assert "zero-thickness strip" in err(d)
+
+
+def test_yaml_errors(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("stack: [\n  - material: sio2\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_cross_section(p)
+    with pytest.raises(InputError, match="no such file"):
+        load_cross_section(tmp_path / "none.yaml")
+
+
+def test_djordjevic_sarkar_is_causal_and_fitted():
+    import numpy as np
+
+    from sigint.xsection.materials import Material
+
+    m = Material(eps_r=3.3, tan_d=0.0044, model="djordjevic-sarkar", f_ref=5.8e9)
+    e = m.permittivity(np.array([5.8e9]))[0]
+    assert e.real == pytest.approx(3.3) and -e.imag / e.real == pytest.approx(0.0044)
+    f = np.geomspace(1e6, 1e12, 50)
+    eps = m.permittivity(f)
+    assert np.all(np.diff(eps.real) < 0) and np.all(eps.imag < 0)   # eps' falls, lossy

@@ -1,0 +1,73 @@
+"""Cross-sections of the REFERENCES.md validation cases, as file data (mm units)."""
+
+MM = "mm"
+
+
+def coax(b_outer=2.0):
+    """E1: coax a = 1, b = 2 (air); the outer conductor is a ring."""
+    return dict(mesh=dict(sectors=16), conductors=[
+        dict(name="in", shape="circle", x="0 mm", y="0 mm", radius="1 mm"),
+        dict(name="out", shape="ring", x="0 mm", y="0 mm", inner_radius=f"{b_outer} mm",
+             outer_radius=f"{b_outer + 0.5} mm", reference=True)])
+
+
+def coax_two_shells():
+    """E2: shells eps 2 (1 to 1.5) and eps 5 (1.5 to 2)."""
+    d = coax()
+    d["materials"] = {"e2": {"eps_r": 2}, "e5": {"eps_r": 5}}
+    d["regions"] = [dict(shape="shell", around="in", thickness="0.5 mm", material="e2"),
+                    dict(shape="shell", around="in", thickness="0.5 mm", material="e5")]
+    return d
+
+
+def two_wires():
+    """E3: two round wires r = 1 at D = 5."""
+    return dict(conductors=[
+        dict(name="a", shape="circle", x="-2.5 mm", y="0 mm", radius="1 mm"),
+        dict(name="b", shape="circle", x="2.5 mm", y="0 mm", radius="1 mm", reference=True)])
+
+
+def wire_over_ground():
+    """E4: r = 0.5 at h = 2 over a perfect ground, eps 4 everywhere."""
+    return dict(materials={"d4": {"eps_r": 4}}, stack=[dict(material="d4")],
+                ground_plane=dict(y="0 mm"),
+                conductors=[dict(name="w", shape="circle", x="0 mm", y="2 mm", radius="0.5 mm")])
+
+
+def stripline(coupled=False, half_width=8.0, b=1.0):
+    """E5/E6: zero-thickness strips centred between plates b apart (w/b = 0.5, s/b = 0.1).
+
+    The plates are finite (half-width 8 b); inside parallel plates the field decays as
+    exp(-pi x / b), so at 8 b the truncation is below 1e-10.
+    """
+    w = 0.5 * b
+    strips = ([dict(name="s1", shape="rectangle", x=f"{-(0.05 + 0.25) * b} mm", y="0 mm",
+                    width=f"{w} mm", height="0 mm"),
+               dict(name="s2", shape="rectangle", x=f"{(0.05 + 0.25) * b} mm", y="0 mm",
+                    width=f"{w} mm", height="0 mm")] if coupled else
+              [dict(name="s", shape="rectangle", x="0 mm", y="0 mm", width=f"{w} mm", height="0 mm")])
+    plates = [dict(name=n, shape="rectangle", x="0 mm", y=f"{y} mm", width=f"{2 * half_width * b} mm",
+                   height="0 mm", reference=True) for n, y in (("top", b / 2), ("bot", -b / 2))]
+    return dict(conductors=strips + plates)
+
+
+def microstrip():
+    """H1: zero-thickness microstrip, w/h = 1, eps 1."""
+    return dict(ground_plane=dict(y="0 mm"), conductors=[
+        dict(name="s", shape="rectangle", x="0 mm", y="1 mm", width="1 mm", height="0 mm")])
+
+
+def bernal_5_lines():
+    """B1: five microstrip lines on an eps 2 slab (Bernal, Medina, Horno 1997)."""
+    return dict(materials={"d2": {"eps_r": 2}},
+                stack=[dict(material="d2", thickness="0.01 mm"), dict(material="air")],
+                ground_plane=dict(y="0 mm"),
+                buses=[dict(name="l", pattern="SSSSS", pitch="0.05 mm", width="0.03 mm",
+                            height="0.01 mm", x="0 mm", y="0.01 mm")])
+
+
+def isolated_wire(sectors=8):
+    """E7/E8: a round copper wire r = 1 mm; a far reference only closes the 2D problem."""
+    return dict(mesh=dict(sectors=sectors), conductors=[
+        dict(name="w", shape="circle", x="0 mm", y="0 mm", radius="1 mm"),
+        dict(name="far", shape="circle", x="500 mm", y="0 mm", radius="1 mm", reference=True)])
