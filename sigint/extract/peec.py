@@ -16,7 +16,8 @@ inductances finite cancels in every loop quantity). The means are exact where it
   :math:`\\ln|\\mathbf r-\\mathbf r'| = \\ln r_> - \\sum_m \\frac1m (r_</r_>)^m\\cos m(\\theta-\\theta')`
   integrated term by term in closed form;
 * other near pairs: Gauss-Legendre quadrature; far pairs: the centroid distance with the
-  second-moment correction :math:`\\tfrac12\\operatorname{tr}(\\Sigma H)`.
+  second-moment correction :math:`\\tfrac12\\operatorname{tr}(\\Sigma H)`, H the Hessian
+  of :math:`\\ln r`.
 
 At each frequency the filament currents follow from
 :math:`(R + j\\omega L)\\,I = B\\,v` (every filament of a conductor sees its conductor's
@@ -83,13 +84,15 @@ class Filaments:
 
 
 # ----------------------------------------------------------------------------- meshing
-def _graded_1d(a: float, b: float, first: float, growth: float, h_of=None, grade=(True, True),
+def _graded_1d(a: float, b: float, first, growth: float, h_of=None, grade=(True, True),
                h_cap: float | None = None) -> np.ndarray:
-    """Break points on [a, b]: cells of *first* at graded ends growing by *growth*, and no
-    larger than ``h_of(x)`` (proximity) or *h_cap*."""
+    """Break points on [a, b]: cells of *first* (one size, or one per end) at graded ends
+    growing by *growth*, and no larger than ``h_of(x)`` (proximity) or *h_cap*."""
     w = b - a
     if w <= 0:
         return np.array([a, b])
+    f0, f1 = (first, first) if np.ndim(first) == 0 else first
+    first = min(f0, f1)
     # samples: uniform, plus geometric clusters at graded ends where the size is smallest
     rel = min(first / w, 0.5)
     geo = rel * 1.2 ** np.arange(int(math.log(0.5 / rel) / math.log(1.2)) + 2) if rel < 0.5 else np.array([])
@@ -100,12 +103,11 @@ def _graded_1d(a: float, b: float, first: float, growth: float, h_of=None, grade
     if grade[1]:
         parts.append(1.0 - geo)
     xs = a + w * np.unique(np.clip(np.concatenate(parts), 0.0, 1.0))
-    d = np.full(xs.shape, np.inf)
+    h = np.full(xs.shape, np.inf)
     if grade[0]:
-        d = np.minimum(d, xs - a)
+        h = np.minimum(h, f0 + (growth - 1.0) * (xs - a))
     if grade[1]:
-        d = np.minimum(d, b - xs)
-    h = first + (growth - 1.0) * d
+        h = np.minimum(h, f1 + (growth - 1.0) * (b - xs))
     if h_of is not None:
         h = np.minimum(h, h_of(xs))
     if h_cap is not None:
@@ -125,6 +127,23 @@ def _dist_to_others(pts: np.ndarray, others: list[Conductor]) -> np.ndarray:
     return _dist_to_shapes(pts, others)
 
 
+FACE_MAX = 8.0   # a surface far from every other conductor is graded at most this coarser
+
+
+def _face_factor(pts: np.ndarray, others, d_near: float) -> float:
+    """How much coarser the skin grading may start at a surface point: its distance to the
+    nearest other conductor over the conductor's closest approach, between 1 and FACE_MAX.
+
+    High-frequency current crowds on faces that look at other conductors; faces far from
+    them (a plane's far ends, its back) carry a small part of it (Wheeler's incremental
+    inductance rule: the current follows the field at the surface).
+    """
+    if not others or not np.isfinite(d_near) or d_near <= 0:
+        return 1.0
+    d = float(_dist_to_others(pts, others).min())
+    return float(np.clip(d / d_near, 1.0, FACE_MAX))
+
+
 def _rect_filaments(c: Conductor, first: float, growth: float, others, kp: float):
     """Rectangle (or trapezoid as a staircase) filaments: list of (x0, x1, y0, y1)."""
     h = c.y1 - c.y0
@@ -136,7 +155,17 @@ def _rect_filaments(c: Conductor, first: float, growth: float, others, kp: float
         pts = np.stack([np.full(ys.shape, 0.5 * (c.x0 + c.x1)), ys], axis=1)
         return kp * np.maximum(_dist_to_others(pts, others), first)
 
-    ys = _graded_1d(c.y0, c.y1, first, growth, h_of=h_of_y if others else None)
+    # closest approach of this conductor to any other (sampled along its outline)
+    outline = np.concatenate([np.stack([np.linspace(c.x0, c.x1, 41), np.full(41, c.y0)], 1),
+                              np.stack([np.linspace(c.xt0 if c.kind == "trap" else c.x0,
+                                                    c.xt1 if c.kind == "trap" else c.x1, 41),
+                                        np.full(41, c.y1)], 1),
+                              np.stack([np.full(21, c.x0), np.linspace(c.y0, c.y1, 21)], 1),
+                              np.stack([np.full(21, c.x1), np.linspace(c.y0, c.y1, 21)], 1)])
+    d_near = float(_dist_to_others(outline, others).min()) if others else np.inf
+    fb = first * _face_factor(outline[:41], others, d_near)
+    ft = first * _face_factor(outline[41:82], others, d_near)
+    ys = _graded_1d(c.y0, c.y1, (fb, ft), growth, h_of=h_of_y if others else None)
     out = []
     for y0, y1 in zip(ys[:-1], ys[1:]):
         ym = 0.5 * (y0 + y1)
@@ -152,7 +181,9 @@ def _rect_filaments(c: Conductor, first: float, growth: float, others, kp: float
             d = _dist_to_others(pt, others).reshape(2, -1).min(axis=0)
             return kp * np.maximum(d, first)
 
-        xs = _graded_1d(xa, xb, first, growth, h_of=h_of_x if others else None)
+        fl = first * _face_factor(np.array([[xa, ym]]), others, d_near)
+        fr = first * _face_factor(np.array([[xb, ym]]), others, d_near)
+        xs = _graded_1d(xa, xb, (fl, fr), growth, h_of=h_of_x if others else None)
         out += [(x0, x1, y0, y1) for x0, x1 in zip(xs[:-1], xs[1:])]
     return out
 
@@ -336,18 +367,6 @@ def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6) -> np.n
     return out
 
 
-def _far(fil: Filaments, ci: np.ndarray, cj: np.ndarray, si: np.ndarray, sj: np.ndarray) -> np.ndarray:
-    """Centroid distance with the second-moment correction 1/2 tr((S_i + S_j) H)."""
-    d = ci - cj
-    r2 = (d ** 2).sum(-1)
-    s = si + sj
-    hxx = (1 - 2 * d[:, 0] ** 2 / r2) / r2
-    hyy = (1 - 2 * d[:, 1] ** 2 / r2) / r2
-    hxy = -2 * d[:, 0] * d[:, 1] / r2 ** 2
-    corr = 0.5 * (s[:, 0, 0] * hxx + s[:, 1, 1] * hyy + 2 * s[:, 0, 1] * hxy)
-    return 0.5 * np.log(r2) + corr
-
-
 def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512) -> np.ndarray:
     """Matrix of mean ln distances between filaments (n, n); with an image plane at
     ``image_y`` the image term (opposite current) is subtracted.
@@ -397,30 +416,42 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     return out
 
 
-def _image_matrix(fil: Filaments, y0: float) -> np.ndarray:
-    """Mean ln distance from each filament to the mirror image of every other."""
+def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
+    """Mean ln distance from each filament to the mirror image (in y = y0) of every other.
+
+    Computed by row blocks: centroid distance with the second-moment correction, exact for
+    rectangle pairs near the plane (the image of a rectangle is a rectangle), quadrature
+    for other near pairs.
+    """
     n = fil.n
-    img_c = fil.centroid.copy()
-    img_c[:, 1] = 2 * y0 - img_c[:, 1]
-    cov_img = fil.cov.copy()
-    cov_img[:, 0, 1] *= -1
-    cov_img[:, 1, 0] *= -1
-    ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    ii, jj = ii.ravel(), jj.ravel()
-    ci, cj = fil.centroid[ii], img_c[jj]
-    out = _far(fil, ci, cj, fil.cov[ii], cov_img[jj]).reshape(n, n)
-    # filaments near the plane: exact for rectangles (the image of a rectangle is one)
-    dist = np.hypot(*(ci - cj).T).reshape(n, n)
-    near = dist < NEAR * (fil.size[:, None] + fil.size[None, :])
-    if near.any():
-        a, b = np.nonzero(near)
+    c = fil.centroid
+    ci_y = 2 * y0 - c[:, 1]
+    sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], -fil.cov[:, 0, 1]   # mirrored xy
+    out = np.empty((n, n))
+    near_a, near_b = [], []
+    for b0 in range(0, n, block):
+        b1 = min(n, b0 + block)
+        dx = c[b0:b1, 0, None] - c[None, :, 0]
+        dy = c[b0:b1, 1, None] - ci_y[None, :]
+        r2 = dx * dx + dy * dy
+        a_xx = fil.cov[b0:b1, 0, 0, None] + sxx[None, :]
+        a_yy = fil.cov[b0:b1, 1, 1, None] + syy[None, :]
+        a_xy = fil.cov[b0:b1, 0, 1, None] + sxy[None, :]
+        corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2 * r2)
+        out[b0:b1] = 0.5 * np.log(r2) + corr
+        lim = NEAR * (fil.size[b0:b1, None] + fil.size[None, :])
+        a, b = np.nonzero(r2 < lim * lim)
+        near_a.append(a + b0)
+        near_b.append(b)
+    a = np.concatenate(near_a)
+    b = np.concatenate(near_b)
+    if a.size:
         rr = (fil.kind[a] == RECT) & (fil.kind[b] == RECT)
         if rr.any():
             gj = fil.g[b[rr]].copy()
             gj[:, 2], gj[:, 3] = 2 * y0 - fil.g[b[rr], 3], 2 * y0 - fil.g[b[rr], 2]
             out[a[rr], b[rr]] = _rect_pair(fil.g[a[rr]], gj)
-        oth = ~rr
-        for k in np.flatnonzero(oth):
+        for k in np.flatnonzero(~rr):
             pi, wi = _quad_points(fil.kind[a[k]], fil.g[a[k]], 6)
             pj, wj = _quad_points(fil.kind[b[k]], fil.g[b[k]], 7)
             pj = pj.copy()
@@ -459,7 +490,8 @@ class PeecSolver:
         self.fil = mesh_filaments(geo, f_max, refine)
         fil = self.fil
         self.ground = geo.ground_y
-        lmat = -MU0 / (2 * math.pi) * mean_log_distance(fil, self.ground)
+        lmat = mean_log_distance(fil, self.ground)
+        lmat *= -MU0 / (2 * math.pi)
         self.r = 1.0 / (fil.sigma * fil.area)
         ns = len(geo.signals)
         self.n_signal = ns
@@ -468,10 +500,13 @@ class PeecSolver:
         b_all = np.zeros((fil.n, n_c))
         b_all[np.arange(fil.n), fil.owner] = 1.0
         sq = 1.0 / np.sqrt(self.r)
-        lam, q = _eigh(sq[:, None] * lmat * sq[None, :], xp)
+        lmat *= sq[:, None]
+        lmat *= sq[None, :]
+        lam, q = _eigh(lmat, xp)
+        del lmat
         self.lam = lam
         self.w_all = q.T @ (sq[:, None] * b_all)              # (n, n_c)
-        del lmat
+        del q
 
     @property
     def unknowns(self) -> int:
@@ -530,8 +565,10 @@ class PeecSolver:
 
 
 def _eigh(a: np.ndarray, xp=np) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric eigendecomposition (on the GPU when xp is cupy)."""
+    """Symmetric eigendecomposition (on the GPU when xp is cupy); *a* may be overwritten."""
     if xp is np:
-        return np.linalg.eigh(a)
+        import scipy.linalg
+
+        return scipy.linalg.eigh(a, overwrite_a=True, check_finite=False, driver="evr")
     lam, q = xp.linalg.eigh(xp.asarray(a))
     return xp.asnumpy(lam), xp.asnumpy(q)
