@@ -167,3 +167,27 @@ def test_e10_homogeneous_dielectric_identities():
     lext = res.l[-1] - res.r[-1] / (2 * math.pi * f[-1])
     prod = lext @ res.c[-1] / (MU0 * EPS0 * 4)
     np.testing.assert_allclose(prod, np.eye(2), atol=5e-3)
+
+
+@pytest.mark.parametrize("f", [1e6, 1e9, 5e10])
+def test_tsv_liner_in_lossy_silicon_converges(f):
+    """High contrast: a 5 um TSV, 0.5 um oxide liner, 10 S/m silicon out to a ground ring at
+    25 um. Exact: the liner and the silicon in series (E2 with complex permittivity),
+    Y/(j w) = 1 / (ln(r1/r0)/(2 pi eps0 eps_ox) + ln(b/r1)/(2 pi eps0 eps_si(f)))."""
+    data = dict(stack=[dict(material="si")], mesh=dict(sectors=8),
+                regions=[dict(shape="shell", around="t", thickness="0.5 um", material="sio2")],
+                conductors=[dict(name="t", shape="circle", x="0 um", y="0 um", radius="5 um"),
+                            dict(name="g", shape="ring", x="0 um", y="0 um", inner_radius="25 um",
+                                 outer_radius="27 um", reference=True)])
+    geo = resolve(load_cross_section(data))
+    from sigint.xsection.materials import BUILTIN_MATERIALS
+
+    e_ox = BUILTIN_MATERIALS["sio2"].permittivity(np.array([f]))[0]
+    e_si = BUILTIN_MATERIALS["si"].permittivity(np.array([f]))[0]
+    exact = 1 / (math.log(5.5 / 5) / (2 * math.pi * EPS0 * e_ox)
+                 + math.log(25 / 5.5) / (2 * math.pi * EPS0 * e_si))
+    errs = []
+    for r in (1, 2, 4):
+        s = BemSolver(geo, r)
+        errs.append(abs(s.solve(f)[0, 0] / exact - 1))
+    assert errs[2] < errs[0] and errs[2] < 5e-3, errs
