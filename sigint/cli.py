@@ -109,8 +109,9 @@ def cli() -> None:
     \b
     Commands follow the pipeline:
       extract   a cross-section (YAML) -> R, L, G, C per unit length
-      analyze   a Touchstone channel -> VTF loss/crosstalk, pulse responses,
-                statistical eye, UCIe verdict
+      build     a channel (YAML) -> 2N-port S-parameters (Touchstone)
+      analyze   a channel (Touchstone or YAML) -> VTF loss/crosstalk, pulse
+                responses, statistical eye, UCIe verdict
     Every command takes --backend auto|numpy|cupy (or $SIGINT_BACKEND) and says
     which backend ran. Exit codes: 0 pass, 1 a spec check failed, 2 bad input.
     """
@@ -141,7 +142,8 @@ def _backend_option(f):
               help="Pair consecutive through paths as differential lanes (+ first).")
 @click.option("--reverse", type=int, multiple=True, metavar="LANE",
               help="Lane whose Tx sits at the far end (repeatable).")
-@click.option("--victim", type=int, default=1, show_default=True, help="Victim lane (1-based).")
+@click.option("--victim", type=int, default=None,
+              help="Victim lane, 1-based [1; the middle lane of a YAML channel].")
 @click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
 @click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
@@ -179,7 +181,8 @@ def _backend_option(f):
               help="Save VTFs, pulse responses and the eye as netCDF (.nc).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
-def analyze_cmd(channel: Path, rate: float, spec: str, package: str, ber: float | None,
+@click.pass_context
+def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str, ber: float | None,
                 thru: tuple[str, ...], preset: str | None, differential: bool,
                 reverse: tuple[int, ...], victim: int, fext: tuple[Path, ...],
                 next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
@@ -189,7 +192,9 @@ def analyze_cmd(channel: Path, rate: float, spec: str, package: str, ber: float 
     """Analyse a Touchstone channel: VTF, pulse responses, eye and UCIe verdict.
 
     \b
-    CHANNEL is a Touchstone 1.x/2.x file (.sNp, .ts). Its lanes are its through paths:
+    CHANNEL is a channel file (.yaml, built first as by `sigint build`; its link
+    gives the rate, spec and Tx/Rx unless options say otherwise) or a Touchstone
+    1.x/2.x file (.sNp, .ts). A Touchstone file's lanes are its through paths:
       * default: port i runs to port N+i (scikit-rf), single-ended;
       * --ports sequential: 1->2, 3->4, ...;
       * --thru P:Q (repeat): explicit paths, Tx port first, 1-based;
@@ -205,16 +210,21 @@ def analyze_cmd(channel: Path, rate: float, spec: str, package: str, ber: float 
 
     \b
     Examples:
-      sigint analyze channels/ucie_a_2mm_x16.s32p --rate 16GT/s
+      sigint analyze channels/ucie_advanced_2mm.yaml
+      sigint analyze channel.s32p --rate 16GT/s
       sigint analyze thru.s4p --thru 1:2 --thru 3:4 --diff --spec none \\
           --rate 10Gb/s --fext fext.s4p --next next.s4p --eq auto --ctle auto
       sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
     """
-    from .analyze import AnalysisOptions, analyze_files
+    from .analyze import AnalysisOptions, analyze, analyze_files
     from .backend import get_backend
     from .link.models import Ctle
 
     be = get_backend(backend)
+    is_yaml = channel.suffix.lower() in (".yaml", ".yml")
+    explicit = {name for name in ("rate", "spec", "package", "ber", "tx_r", "tx_c", "rx_r",
+                                  "rx_c", "swing", "rise_time", "rj", "dj", "noise", "dfe")
+                if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)}
     if out is not None:
         if out.suffix.lower() not in (".nc", ".nc4"):
             raise click.BadParameter(f"{out}: the dataset is netCDF; give a .nc file name",
@@ -266,17 +276,52 @@ def analyze_cmd(channel: Path, rate: float, spec: str, package: str, ber: float 
                                      param_hint="--xt-phase") from None
     from .model import validate
 
+    say, done = _progress(not quiet)
+    built = None
+    if is_yaml:
+        if thru or preset or differential or fext or next_:
+            raise click.UsageError("--thru/--ports/--diff/--fext/--next apply to Touchstone files; "
+                                   "a YAML channel defines its lanes itself")
+        from .channel.build import build_file
+
+        try:
+            built = build_file(channel, backend=be, progress=say)
+        finally:
+            done()
+        link = built.channel.link
+        if "rate" not in explicit:
+            rate = link.rate
+        if "spec" not in explicit:
+            spec = link.spec
+        if "package" not in explicit:
+            package = link.package
+        if "ber" not in explicit and link.ber is not None:
+            ber = link.ber
+        for key, val in link.tx.model_dump().items():
+            if val is not None and key not in tx_over:
+                tx_over[key] = val
+        for key, val in link.rx.model_dump().items():
+            if key == "r" and "rx_r" in explicit:
+                continue
+            if val is not None or (key == "r" and "r" in link.rx.model_fields_set):
+                rx_over.setdefault(key, val)
+        if victim is None:
+            victim = (built.n_lanes + 1) // 2
     opts = validate(AnalysisOptions, dict(
-        rate=rate, spec=spec, package=package, ber=ber, victim=victim, xt_phase=xtp,
+        rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, xt_phase=xtp,
         samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode, ctle=ctle_mode, bits=bits),
         source="sigint analyze")
-    say, done = _progress(not quiet)
     try:
-        res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
-                            differential=differential, reverse=list(reverse),
-                            fext=[str(p) for p in fext], next_=[str(p) for p in next_],
-                            tx_overrides=tx_over, rx_overrides=rx_over, backend=be,
-                            progress=say)
+        if built is not None:
+            res = analyze(built.network(), opts, tx_overrides=tx_over, rx_overrides=rx_over,
+                          backend=be, source=str(channel), progress=say)
+            res.timings["build"] = built.timings["total"]
+        else:
+            res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
+                                differential=differential, reverse=list(reverse),
+                                fext=[str(p) for p in fext], next_=[str(p) for p in next_],
+                                tx_overrides=tx_over, rx_overrides=rx_over, backend=be,
+                                progress=say)
     finally:
         done()
     from .report.summary import analysis_summary
@@ -373,6 +418,61 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
         paths = plot_extract(res, plot)
         if not as_json:
             click.echo("plots: " + ", ".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+@cli.command("build", context_settings={"max_content_width": 100})
+@click.argument("channel", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Touchstone file to write (.sNp; the extension is added when missing).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--no-cache", is_flag=True, help="Extract every cross-section again.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_backend_option
+def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, quiet: bool,
+              backend: str | None) -> int:
+    """Build a die-to-die channel from its YAML description into 2N-port S-parameters.
+
+    \b
+    The channel file (README, "Channel files") lists the link (rate, spec, Tx/Rx),
+    the lanes (a bump map of signals and grounds at a pitch), the frequencies, and
+    the segments from the Tx die to the Rx die: bump, c4, hybrid_bond, tsv and via
+    arrays (round conductors laid out like the bump map, with a 3D end correction),
+    traces (a cross-section and a length) and existing Touchstone files. Each
+    becomes a 2N-port; they are cascaded with a batched star product.
+
+    \b
+    Extractions are cached by content in $SIGINT_CACHE (~/.cache/sigint): a rebuild
+    with unchanged cross-sections takes seconds.
+
+    \b
+    Examples:
+      sigint build channels/ucie_advanced_2mm.yaml -o ucie_a.s32p
+      sigint analyze channels/ucie_advanced_2mm.yaml --plot figs
+    """
+    from .backend import get_backend
+    from .channel.build import build_file
+    from .io.touchstone import write_touchstone
+    from .report.build_report import build_json, build_summary
+
+    be = get_backend(backend)
+    if out is not None and out.parent and not out.parent.exists():
+        raise click.BadParameter(f"{out}: directory {out.parent} does not exist", param_hint="--out")
+    say, done = _progress(not quiet)
+    try:
+        res = build_file(channel, backend=be, use_cache=not no_cache, progress=say)
+    finally:
+        done()
+    if as_json:
+        click.echo(json.dumps(_clean(build_json(res)), indent=2, default=_json_default))
+    else:
+        click.echo(build_summary(res))
+    if out is not None:
+        say("writing Touchstone")
+        p = write_touchstone(res.network(), out, comment=f"sigint build {channel}: {res.channel.name}")
+        done()
+        if not as_json:
+            click.echo(f"\nwrote {p}")
     return EXIT_OK
 
 

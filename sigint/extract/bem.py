@@ -521,6 +521,19 @@ class BemSolver:
         em = np.array([eps[k] for k in p.mat_minus[rows]])
         return (ep + em) / (2 * (ep - em))
 
+    def _reduction(self) -> tuple[list[str], np.ndarray]:
+        """Charge reduction by outside material: Q_k = eps0 sum_m eps_m(f) (R_m x)_k."""
+        p = self.panels
+        cr = self.cond_rows
+        mats = sorted(set(p.mat_plus[cr].tolist()))
+        red = np.zeros((len(mats), self.n_signal, self.a0.shape[0]))
+        for mi, m in enumerate(mats):
+            sel = cr[p.mat_plus[cr] == m]
+            for k in range(self.n_signal):
+                s2 = sel[p.owner[sel] == k]
+                red[mi, k, s2] = p.length[s2]
+        return mats, red
+
     def _factor(self, f: float) -> None:
         import scipy.linalg
 
@@ -530,23 +543,27 @@ class BemSolver:
         a[dr, dr] += self._c(dr, eps)
         if self.xp is np:
             lu = scipy.linalg.lu_factor(a, check_finite=False)
-            solve = lambda rhs: scipy.linalg.lu_solve(lu, rhs, check_finite=False)  # noqa: E731
+
+            def solve(rhs):
+                return scipy.linalg.lu_solve(lu, rhs, check_finite=False)
         else:
             xp = self.xp
-            inv_rhs = None
             ad = xp.asarray(a)
 
-            def solve(rhs, ad=ad):
-                out = xp.linalg.solve(ad, xp.asarray(rhs))
-                return xp.asnumpy(out)
-            _ = inv_rhs
-        self._x = solve(self.rhs)
+            def solve(rhs):
+                return xp.asnumpy(xp.linalg.solve(ad, xp.asarray(rhs)))
+        x = solve(self.rhs)
+        self._mats, red = self._reduction()
+        # everything other frequencies need, reduced to charges already
+        self._rx = np.einsum("mkn,ns->mks", red, x)            # (materials, ns, ns)
         v = self.varying
         if v.size:
             u = np.zeros((a.shape[0], v.size), dtype=complex)
             u[v, np.arange(v.size)] = 1.0
-            self._y = solve(u)
-            self._m = self._y[v]
+            y = solve(u)
+            self._ry = np.einsum("mkn,nv->mkv", red, y)        # (materials, ns, k)
+            self._m = y[v]
+            self._xv = x[v]
             self._c_ref = self._c(v, eps)
         self._factored_at = f
 
@@ -555,25 +572,15 @@ class BemSolver:
         if self._factored_at is None:
             self._factor(f)
         eps = self._eps(f)
-        x = self._x
+        wts = np.array([eps[m] for m in self._mats])
+        q = np.einsum("m,mks->ks", wts, self._rx)
         v = self.varying
         if v.size and f != self._factored_at:
             d = self._c(v, eps) - self._c_ref
             lhs = np.eye(v.size) + d[:, None] * self._m
-            z = np.linalg.solve(lhs, d[:, None] * x[v])
-            x = x - self._y @ z
-        return self._charges(x, eps)
-
-    def _charges(self, x: np.ndarray, eps: dict) -> np.ndarray:
-        p = self.panels
-        cr = self.cond_rows
-        ns = self.n_signal
-        w = np.array([eps[k] for k in p.mat_plus[cr]]) * p.length[cr]
-        cmat = np.zeros((ns, ns), dtype=complex)
-        for k in range(ns):
-            sel = p.owner[cr] == k
-            cmat[k] = EPS0 * (w[sel, None] * x[cr[sel]]).sum(axis=0)
-        return cmat
+            z = np.linalg.solve(lhs, d[:, None] * self._xv)        # (k, ns)
+            q = q - np.einsum("m,mkv,vs->ks", wts, self._ry, z)
+        return EPS0 * q
 
     def solve_vacuum(self) -> np.ndarray:
         """Capacitance matrix with every dielectric replaced by vacuum (no bound charge)."""

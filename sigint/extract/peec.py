@@ -356,14 +356,54 @@ def _sector_pair(gi: np.ndarray, gj: np.ndarray) -> np.ndarray:
     return total / (ai * aj)
 
 
-def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6) -> np.ndarray:
+def _all_quad_points(fil: Filaments, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss points (n_fil, n*n, 2) and weights (n_fil, n*n) of every filament, vectorized."""
+    t, w = _GL[n]
+    g = fil.g
+    nf = fil.n
+    pts = np.empty((nf, n * n, 2))
+    wts = np.empty((nf, n * n))
+    rect = fil.kind == RECT
+    if rect.any():
+        x0, x1, y0, y1 = g[rect, 0], g[rect, 1], g[rect, 2], g[rect, 3]
+        xs = 0.5 * (x0 + x1)[:, None] + 0.5 * (x1 - x0)[:, None] * t[None]
+        ys = 0.5 * (y0 + y1)[:, None] + 0.5 * (y1 - y0)[:, None] * t[None]
+        pts[rect, :, 0] = np.repeat(xs, n, axis=1)
+        pts[rect, :, 1] = np.tile(ys, (1, n))
+        wts[rect] = (np.outer(w, w).ravel()[None] * (0.25 * (x1 - x0) * (y1 - y0))[:, None])
+    sec = ~rect
+    if sec.any():
+        cx, cy, r0, r1, t0, t1 = (g[sec, k] for k in range(6))
+        rr = 0.5 * (r0 + r1)[:, None] + 0.5 * (r1 - r0)[:, None] * t[None]
+        tt = 0.5 * (t0 + t1)[:, None] + 0.5 * (t1 - t0)[:, None] * t[None]
+        R = np.repeat(rr, n, axis=1)
+        T = np.tile(tt, (1, n))
+        pts[sec, :, 0] = cx[:, None] + R * np.cos(T)
+        pts[sec, :, 1] = cy[:, None] + R * np.sin(T)
+        wr = (w[None] * rr)                                          # (ns, n)
+        wts[sec] = (np.repeat(wr, n, axis=1) * np.tile(w, n)[None]
+                    * (0.25 * (r1 - r0) * (t1 - t0))[:, None])
+    return pts, wts
+
+
+def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6,
+               mirror_y: float | None = None) -> np.ndarray:
+    """Mean ln distance by tensor Gauss quadrature (n and n+1 points, never coincident),
+    vectorized over pairs in chunks; *mirror_y* mirrors the second filament of each pair."""
+    pi_all, wi_all = _all_quad_points(fil, n)
+    pj_all, wj_all = _all_quad_points(fil, n + 1)
     out = np.empty(i.size)
-    for k in range(i.size):
-        pi, wi = _quad_points(fil.kind[i[k]], fil.g[i[k]], n)
-        pj, wj = _quad_points(fil.kind[j[k]], fil.g[j[k]], n + 1 if n < 8 else n)
-        d = pi[:, None, :] - pj[None, :, :]
-        r2 = (d ** 2).sum(-1)
-        out[k] = 0.5 * (wi[:, None] * wj[None, :] * np.log(r2)).sum() / (wi.sum() * wj.sum())
+    chunk = max(1, 2_000_000 // (n * n * (n + 1) * (n + 1)))
+    for c0 in range(0, i.size, chunk):
+        ii, jj = i[c0:c0 + chunk], j[c0:c0 + chunk]
+        pi, wi = pi_all[ii], wi_all[ii]
+        pj, wj = pj_all[jj].copy(), wj_all[jj]
+        if mirror_y is not None:
+            pj[..., 1] = 2 * mirror_y - pj[..., 1]
+        d = pi[:, :, None, :] - pj[:, None, :, :]
+        r2 = (d * d).sum(-1)
+        ww = wi[:, :, None] * wj[:, None, :]
+        out[c0:c0 + chunk] = 0.5 * (ww * np.log(r2)).sum(axis=(1, 2)) / (wi.sum(1) * wj.sum(1))
     return out
 
 
@@ -393,6 +433,9 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
         corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2s * r2s)
         out[b0:b1] = 0.5 * np.log(r2s) + corr
         lim = NEAR * (fil.size[b0:b1, None] + fil.size[None, :])
+        # pairs on different conductors are kept apart by a gap: the far formula's
+        # second-moment error is then small already at half the distance
+        lim = np.where(fil.owner[b0:b1, None] == fil.owner[None, :], lim, 0.5 * lim)
         ii, jj = np.nonzero((r2 < lim * lim) & (np.arange(b0, b1)[:, None] <= np.arange(n)[None, :]))
         near_i.append(ii + b0)
         near_j.append(jj)
@@ -451,13 +494,8 @@ def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
             gj = fil.g[b[rr]].copy()
             gj[:, 2], gj[:, 3] = 2 * y0 - fil.g[b[rr], 3], 2 * y0 - fil.g[b[rr], 2]
             out[a[rr], b[rr]] = _rect_pair(fil.g[a[rr]], gj)
-        for k in np.flatnonzero(~rr):
-            pi, wi = _quad_points(fil.kind[a[k]], fil.g[a[k]], 6)
-            pj, wj = _quad_points(fil.kind[b[k]], fil.g[b[k]], 7)
-            pj = pj.copy()
-            pj[:, 1] = 2 * y0 - pj[:, 1]
-            r2 = ((pi[:, None, :] - pj[None, :, :]) ** 2).sum(-1)
-            out[a[k], b[k]] = 0.5 * (wi[:, None] * wj[None, :] * np.log(r2)).sum() / (wi.sum() * wj.sum())
+        if (~rr).any():
+            out[a[~rr], b[~rr]] = _quad_pair(fil, a[~rr], b[~rr], mirror_y=y0)
     return out
 
 
@@ -516,9 +554,15 @@ class PeecSolver:
     def conductor_admittance(self, f: np.ndarray) -> np.ndarray:
         """:math:`B^T (R + j\\omega L)^{-1} B` for every conductor, shape (F, n_c, n_c), S*m."""
         f = np.atleast_1d(np.asarray(f, dtype=float))
-        d = 1.0 / (1.0 + 1j * (2 * math.pi * f)[:, None] * self.lam[None, :])   # (F, n)
         w = self.w_all
-        return np.einsum("ka,fk,kb->fab", w, d, w, optimize=True)
+        n_c = w.shape[1]
+        if getattr(self, "_outer", None) is None:
+            # rows w_k w_k^T flattened: Y(f) = d(f) @ outer, two real matrix products
+            self._outer = (w[:, :, None] * w[:, None, :]).reshape(w.shape[0], n_c * n_c)
+        x = (2 * math.pi * f)[:, None] * self.lam[None, :]
+        den = 1.0 + x * x                      # 1 / (1 + j x) = (1 - j x) / (1 + x^2)
+        y = (1.0 / den) @ self._outer - 1j * ((x / den) @ self._outer)
+        return y.reshape(f.size, n_c, n_c)
 
     def partial_impedance(self, f: float | np.ndarray) -> np.ndarray:
         """Impedance matrix of every conductor on its own (no return path), ohm/m.

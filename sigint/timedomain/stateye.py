@@ -161,10 +161,14 @@ def extract_cursors(
     scan = _cursor_matrix(v, cand, spui)                          # (2 spui, n_ui)
     fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
     centre = int(cand[int(np.argmax(fom))])
-    start = centre - spui // 2
-    mat = _ui_matrix(v, start, spui)                              # (P, n_ui)
+    # two unit intervals of sampling phases around the centre: an eye opening is never wider
+    # than one UI, so the whole opening (and the crossings around it) lies inside
+    n_ph = 2 * spui
+    start = centre - spui
+    phases = start + np.arange(n_ph)
+    mat = _cursor_matrix(v, phases, spui)                         # (P, n_ui)
     k0 = 0  # at every sampling instant the main cursor is the sample itself
-    phase_ui = (np.arange(spui) - spui // 2 + (centre - pr.main)) / spui
+    phase_ui = (phases - pr.main) / spui
     main = mat[:, k0].copy()
     # offsets: column c is cursor k = c for c < n_ui/2, else c - n_ui (periodic window)
     ks = np.arange(n_ui)
@@ -185,7 +189,7 @@ def extract_cursors(
     dropped = float(mags[~keep].sum())
     isi = isi_all[:, keep]
     isi_k = k_all[keep]
-    imp_mat = _ui_matrix(pr.victim_impulse, start, spui) * (pr.rate * spui)  # per s
+    imp_mat = _cursor_matrix(pr.victim_impulse, phases, spui) * (pr.rate * spui)  # per s
     keep_imp = np.concatenate([[True], keep])
     impulse = imp_mat[:, keep_imp]
     xt_fixed: list[np.ndarray] = []
@@ -208,7 +212,7 @@ def extract_cursors(
             offsets.append(o)
         else:
             off = int(round(float(xt_phase) * spui))
-            gm = _ui_matrix(g, start + off, spui)                  # (P, n_ui)
+            gm = _cursor_matrix(g, phases + off, spui)             # (P, n_ui)
             mg = np.abs(gm).max(axis=0)
             m = _significant(mg, budget_xt)
             dropped += float(mg[~m].sum())
@@ -216,7 +220,7 @@ def extract_cursors(
             a_phase.append(float(xt_phase))
             offsets.append(off)
     xf = np.concatenate(xt_fixed) if xt_fixed else np.zeros(0)
-    xp_ = np.concatenate(xt_phase_l, axis=1) if xt_phase_l else np.zeros((spui, 0))
+    xp_ = np.concatenate(xt_phase_l, axis=1) if xt_phase_l else np.zeros((n_ph, 0))
     return CursorSet(phase_ui, main, isi, isi_k, impulse, xf, xp_, dropped, a_phase, dfe_taps,
                      start, spui, "worst" if xt_phase == "worst" else "offset", offsets)
 
@@ -356,21 +360,27 @@ class StatEye:
     def mask_fit(self, width_ui: float, q: float | None = None) -> tuple[float, float]:
         """Tallest rectangle of width *width_ui* centred on 0 V inside the eye at BER *q*.
 
-        Returns (height V, centre phase UI); the height is 0 when none fits.
+        The upper edge is interpolated linearly between phases (on a grid 16 times finer),
+        so the result does not depend on where the phase samples fall. Returns (height V,
+        centre phase UI); the height is 0 when none fits.
         """
         q = self.ber if q is None else q
         top = np.array([_quantile_row(self.cdf_one[j], self.v, q)
                         for j in range(self.cdf_one.shape[0])])
-        step = float(np.median(np.diff(self.phase_ui))) if self.phase_ui.size > 1 else 1.0
-        n = int(math.ceil(width_ui / step - 1e-9)) + 1
-        if n > top.size:
+        ph = self.phase_ui
+        if ph.size < 2:
             return 0.0, float("nan")
-        best_h, best_c = -np.inf, float("nan")
-        for s in range(0, top.size - n + 1):
-            h = float(top[s:s + n].min())
-            if h > best_h:
-                best_h, best_c = h, float(self.phase_ui[s:s + n].mean())
-        return max(0.0, 2 * best_h), best_c
+        fine = np.linspace(ph[0], ph[-1], 16 * (ph.size - 1) + 1)
+        tf = np.interp(fine, ph, top)
+        step = fine[1] - fine[0]
+        n = int(round(width_ui / step)) + 1
+        if n > tf.size:
+            return 0.0, float("nan")
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        mins = sliding_window_view(tf, n).min(axis=1)
+        k = int(np.argmax(mins))
+        return max(0.0, 2 * float(mins[k])), float(fine[k] + 0.5 * (n - 1) * step)
 
 
 def _quantile_row(cdf: np.ndarray, v: np.ndarray, q: float) -> float:
@@ -580,5 +590,16 @@ def peak_distortion_eye(cs: CursorSet, amplitude: float, *, dj: float = 0.0,
            - amp * dj * np.abs(cs.impulse).sum(axis=1))
     height = max(0.0, 2 * float(top.max()))
     step = float(cs.phase_ui[1] - cs.phase_ui[0]) if cs.phase_ui.size > 1 else 1.0
-    width = float((top > 0).sum() * step)
+    best = int(np.argmax(top))
+    width = 0.0
+    if top[best] > 0:
+        i = j = best
+        while i > 0 and top[i - 1] > 0:
+            i -= 1
+        while j < top.size - 1 and top[j + 1] > 0:
+            j += 1
+        # crossings interpolated between phases
+        left = cs.phase_ui[i] - (step * top[i] / (top[i] - top[i - 1]) if i > 0 else 0.5 * step)
+        right = cs.phase_ui[j] + (step * top[j] / (top[j] - top[j + 1]) if j < top.size - 1 else 0.5 * step)
+        width = float(right - left)
     return top, height, min(width, 1.0)
