@@ -215,7 +215,11 @@ def extract(
     t1 = time.perf_counter()
     bem = BemSolver(geo, refine, xp=xp)
     c0 = bem.solve_vacuum()
-    if geo.frequency_dependent_dielectrics and bem.varying.size <= EXACT_RANK:
+    k = bem.varying.size
+    n_pos = int((freqs > 0).sum())
+    exact_cost = n_pos * (k ** 3 / 3 + k * k * len(geo.signals)) + bem.unknowns ** 3
+    sampled_cost = (1.5 * _bem_samples(freqs).size + 1) * bem.unknowns ** 3 / 3
+    if geo.frequency_dependent_dielectrics and k <= EXACT_RANK and exact_cost <= sampled_cost:
         # a rank-k update per frequency: C and G exact at every requested frequency
         pos = freqs > 0
         fref = float(np.sqrt(freqs[pos].min() * freqs[pos].max()))
