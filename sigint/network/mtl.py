@@ -183,32 +183,84 @@ def star_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cascade two 2N-port S-matrices, A's far end to B's near end (Redheffer star product).
 
     Both use scikit-rf's port order and share the reference impedance at the junction.
+    With :math:`X = (I - B_{11}A_{22})^{-1}` and the push-through identity
+    :math:`(I - A_{22}B_{11})^{-1}A_{22} = A_{22}X`, one factorisation per frequency gives
 
-    .. math:: S_{11} = A_{11} + A_{12}(I - B_{11}A_{22})^{-1}B_{11}A_{21},\\quad
-              S_{21} = B_{21}(I - A_{22}B_{11})^{-1}A_{21},
+    .. math:: S_{11} = A_{11} + A_{12}XB_{11}A_{21},\\quad S_{12} = A_{12}XB_{12},\\quad
+              S_{21} = B_{21}(A_{21} + A_{22}XB_{11}A_{21}),\\quad
+              S_{22} = B_{22} + B_{21}A_{22}XB_{12}
 
-    and symmetrically for :math:`S_{12}`, :math:`S_{22}` (batched over frequency).
+    (batched over frequency).
     """
     n = a.shape[-1] // 2
     a11, a12, a21, a22 = a[:, :n, :n], a[:, :n, n:], a[:, n:, :n], a[:, n:, n:]
     b11, b12, b21, b22 = b[:, :n, :n], b[:, :n, n:], b[:, n:, :n], b[:, n:, n:]
     eye = np.eye(n)
-    # (I - B11 A22)^-1 [B11 A21, B12] and (I - A22 B11)^-1 [A21, A22 B12]: two solves
-    xa = np.linalg.solve(eye - b11 @ a22, np.concatenate([b11 @ a21, b12], axis=2))
-    xb = np.linalg.solve(eye - a22 @ b11, np.concatenate([a21, a22 @ b12], axis=2))
+    k = np.linalg.solve(eye - b11 @ a22, np.concatenate([b11 @ a21, b12], axis=2))  # X[B11A21, B12]
     out = np.empty(a.shape, dtype=np.result_type(a, b))
-    out[:, :n, :n] = a11 + a12 @ xa[:, :, :n]
-    out[:, :n, n:] = a12 @ xa[:, :, n:]
-    out[:, n:, :n] = b21 @ xb[:, :, :n]
-    out[:, n:, n:] = b22 + b21 @ xb[:, :, n:]
+    out[:, :n, :] = np.concatenate([a11, np.zeros_like(a12)], axis=2) + a12 @ k
+    a22k = a22 @ k
+    a22k[:, :, :n] += a21
+    out[:, n:, :] = b21 @ a22k
+    out[:, n:, n:] += b22
     return out
 
 
-def cascade_s(sections: list[np.ndarray]) -> np.ndarray:
-    """Cascade 2N-port S-matrices in order (each far end to the next near end)."""
+def _star_chunk(sections: list[np.ndarray], lo: int, hi: int, out: np.ndarray) -> None:
+    """:func:`star_product` of every section over frequencies [lo, hi), one frequency at a
+    time through BLAS/LAPACK calls, which release the GIL (numpy's stacked matmul holds it)."""
+    from scipy.linalg.blas import zgemm
+    from scipy.linalg.lapack import zgesv
+
+    n = sections[0].shape[-1] // 2
+    eye = np.eye(n, dtype=complex)
+    for k in range(lo, hi):
+        acc = np.ascontiguousarray(sections[0][k], dtype=complex)
+        for sec in sections[1:]:
+            b = np.asarray(sec[k], dtype=complex)
+            a11, a12, a21, a22 = acc[:n, :n], acc[:n, n:], acc[n:, :n], acc[n:, n:]
+            b11, b12, b21, b22 = b[:n, :n], b[:n, n:], b[n:, :n], b[n:, n:]
+            rhs = np.empty((n, 2 * n), dtype=complex, order="F")
+            rhs[:, :n] = zgemm(1.0, b11, a21)
+            rhs[:, n:] = b12
+            _, _, kk, info = zgesv(eye - zgemm(1.0, b11, a22), rhs, overwrite_a=True,
+                                   overwrite_b=True)
+            if info != 0:
+                raise np.linalg.LinAlgError("singular junction in the cascade")
+            new = np.empty((2 * n, 2 * n), dtype=complex)
+            new[:n] = zgemm(1.0, a12, kk)
+            new[:n, :n] += a11
+            a22k = zgemm(1.0, a22, kk)
+            a22k[:, :n] += a21
+            new[n:] = zgemm(1.0, b21, a22k)
+            new[n:, n:] += b22
+            acc = new
+        out[k] = acc
+
+
+def cascade_s(sections: list[np.ndarray], threads: int | None = None) -> np.ndarray:
+    """Cascade 2N-port S-matrices in order (each far end to the next near end).
+
+    One frequency at a time through BLAS/LAPACK (faster than numpy's stacked products for
+    these small blocks, and multithreaded inside BLAS); *threads* > 1 also splits the
+    frequencies over Python threads, which only helps for small blocks. The result equals
+    :func:`star_product` applied in turn (tested against scikit-rf's ``**`` to 1e-12).
+    """
     if not sections:
         raise ValueError("nothing to cascade")
-    out = sections[0]
-    for s in sections[1:]:
-        out = star_product(out, s)
+    if len(sections) == 1:
+        return sections[0]
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    nf = sections[0].shape[0]
+    threads = max(1, min(threads or 1, os.cpu_count() or 1, nf))
+    out = np.empty(sections[0].shape, dtype=complex)
+    bounds = np.linspace(0, nf, threads + 1).astype(int)
+    if threads == 1:
+        _star_chunk(sections, 0, nf, out)
+        return out
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda k: _star_chunk(sections, bounds[k], bounds[k + 1], out),
+                      range(threads)))
     return out

@@ -1,0 +1,198 @@
+"""Channels from geometry: cascading, vertical interconnects, files, errors, the CLI."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skrf
+
+from sigint.channel.build import build_file
+from sigint.channel.vertical import end_correction, loop_inductance, partial_mutual_3d, _partial_2d
+from sigint.cli import main
+from sigint.extract.rlgc import extract
+from sigint.network.mtl import cascade_s, mtl_s, star_product
+from sigint.xsection.model import load_cross_section
+
+MU0 = 1.25663706212e-6
+EPS0 = 8.8541878128e-12
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGINT_CACHE", str(tmp_path / "cache"))
+
+
+def _net(s, f):
+    return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="hz"), s=s, z0=50.0)
+
+
+def test_star_product_equals_scikit_rf_cascade():
+    rng = np.random.default_rng(7)
+    f = np.linspace(1e8, 4e10, 21)
+    n = 4
+    secs = []
+    for _ in range(4):
+        a = rng.normal(size=(n, n))
+        l = 1e-7 * (a @ a.T + n * np.eye(n))
+        b = rng.normal(size=(n, n))
+        c = 1e-11 * (b @ b.T + n * np.eye(n))
+        secs.append(mtl_s(f, rng.uniform(5, 50) * np.eye(n), l, 0.0, c, rng.uniform(1e-3, 1e-2)))
+    ours = cascade_s(secs)
+    ref = _net(secs[0], f)
+    for s in secs[1:]:
+        ref = ref ** _net(s, f)
+    np.testing.assert_allclose(ours, ref.s, rtol=0, atol=1e-12)
+    # associativity of the cascade
+    left = star_product(star_product(secs[0], secs[1]), secs[2])
+    right = star_product(secs[0], star_product(secs[1], secs[2]))
+    np.testing.assert_allclose(left, right, atol=1e-13)
+
+
+# ---------------------------------------------------------------- vertical interconnects
+def test_short_tsv_pair_is_about_17_percent_below_2d():
+    """REFERENCES.md: h/p ~ 2 needs 3D partial inductances, about 17% lower than 2D."""
+    r, p, h = 5e-6, 50e-6, 100e-6
+    d = np.array([[r * math.exp(-0.25), p], [p, r * math.exp(-0.25)]])
+    sig = np.array([True, False])
+    l3 = loop_inductance(partial_mutual_3d(h, d), sig)[0, 0]
+    l2 = loop_inductance(_partial_2d(h, d), sig)[0, 0]
+    assert 0.80 < l3 / l2 < 0.87
+    # the filament 2D loop is the closed form (mu0 h / pi) acosh(p / 2r) + internal
+    assert l2 == pytest.approx(MU0 * h / math.pi * math.log(p / (r * math.exp(-0.25))), rel=1e-12)
+    # long conductors: the correction vanishes
+    dl = end_correction(np.array([0, p]), np.array([0, 0]), r, sig, 100 * p)
+    assert abs(dl[0, 0]) * 100 * p < 0.02 * l2 * 100 * p / h
+
+
+def test_tsv_pair_against_closed_forms():
+    """Oxide and silicon C and G of a signal-ground TSV pair (Kim 2011; Xu 2010) and the
+    pair's loop inductance, per unit length (REFERENCES.md, for cross-checks)."""
+    r, t, p = 5e-6, 0.5e-6, 50e-6
+    data = dict(stack=[dict(material="si")], mesh=dict(sectors=16),
+                tsv_arrays=[dict(name="t", rows=1, cols=2, pitch="50 um", radius="5 um",
+                                 liner=dict(thickness="0.5 um"), pattern=["SG"])])
+    f = np.array([1e8, 1e9, 1e10, 5e10])
+    res = extract(load_cross_section(data), f)
+    e_ox, eps_si, sig_si = 3.9, 11.9, 10.0
+    rp = r + t
+    c_ox = 2 * math.pi * EPS0 * e_ox / math.log(rp / r)
+    c_si = math.pi * EPS0 * eps_si / math.acosh(p / (2 * rp))
+    g_si = math.pi * sig_si / math.acosh(p / (2 * rp))
+    w = 2 * np.pi * f
+    y_cf = 1 / (1 / (1j * w * c_ox / 2) + 1 / (g_si + 1j * w * c_si))
+    y = res.g[:, 0, 0] + 1j * w * res.c[:, 0, 0]
+    err = np.abs(y / y_cf - 1)
+    assert err.max() < 0.05, err            # within 5% from 100 MHz to 50 GHz
+    l_ext = res.l[-1, 0, 0] - res.r[-1, 0, 0] / w[-1]
+    assert l_ext == pytest.approx(MU0 / math.pi * math.acosh(p / (2 * r)), rel=0.02)
+
+
+# ---------------------------------------------------------------- channel files
+def _write_channel(tmp_path, segments, lanes="[SGS, GSG]", extra=""):
+    xs = tmp_path / "bus.yaml"
+    xs.write_text("""
+ground_plane: {y: 0 um}
+stack: [{material: sio2, thickness: 6 um}, {material: air}]
+buses:
+  - {name: s, pattern: GSGSGSG, pitch: 4 um, width: 2 um, height: 1 um, y: 2 um}
+""")
+    ch = tmp_path / "ch.yaml"
+    ch.write_text(f"""
+name: test channel
+link: {{rate: 16 GT/s, spec: ucie, package: advanced}}
+lanes: {{pitch: 45 um, map: {lanes}}}
+frequencies: 0:60GHz:121
+{extra}
+segments:
+{segments}
+""")
+    return ch
+
+
+SEGS = """  - {type: bump, diameter: 25 um, height: 20 um}
+  - {type: trace, xsection: bus.yaml, length: 1 mm}
+  - {type: bump, diameter: 25 um, height: 20 um}"""
+
+
+def test_build_and_rebuild_from_cache(tmp_path):
+    ch = _write_channel(tmp_path, SEGS)
+    first = build_file(ch)
+    assert first.s.shape == (121, 6, 6) and not any(b.cached for b in first.segments[:2])
+    s = first.s
+    np.testing.assert_allclose(s, np.swapaxes(s, 1, 2), atol=1e-12)                 # reciprocal
+    assert np.linalg.svd(s, compute_uv=False).max() <= 1 + 1e-9                      # passive
+    again = build_file(ch)
+    assert all(b.cached for b in again.segments)
+    np.testing.assert_allclose(again.s, first.s, atol=1e-14)
+    d = first.delays()
+    assert np.all(d > 5e-12) and np.ptp(d) < 1e-12
+    dens = first.density()
+    assert dens["gbps_per_mm"] == pytest.approx(3 * 16 / (3 * 0.045))
+
+
+def test_touchstone_segment_round_trip(tmp_path):
+    ch = _write_channel(tmp_path, SEGS)
+    built = build_file(ch)
+    p = tmp_path / "whole.s6p"
+    built.network().write_touchstone(str(p.with_suffix("")))
+    ch2 = _write_channel(tmp_path, "  - {type: touchstone, file: whole.s6p}")
+    again = build_file(ch2)
+    np.testing.assert_allclose(again.s, built.s, atol=1e-9)
+
+
+@pytest.mark.parametrize("segments,fragment", [
+    ("  - {type: wire, length: 1 mm}", "unknown segment type; use one of trace"),
+    ("  - {type: trace, xsection: bus.yaml, length: 1}", "segments[0].trace.length = 1"),
+    ("  - {type: trace, xsection: nothere.yaml, length: 1 mm}", "no such file"),
+    ("  - {type: touchstone, file: missing.s6p}", "no such file"),
+])
+def test_bad_channel_files(tmp_path, capsys, segments, fragment):
+    ch = _write_channel(tmp_path, segments)
+    code = main(["build", str(ch)])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and "Traceback" not in err
+
+
+def test_lane_mismatch_and_wrong_port_count(tmp_path, capsys):
+    ch = _write_channel(tmp_path, SEGS, lanes="[SGSS, GSGS]")
+    assert main(["build", str(ch)]) == 2
+    assert "has 3 signal(s) but the link has 5 lane(s)" in capsys.readouterr().err
+    net = skrf.Network(frequency=skrf.Frequency(0, 60, 121, "GHz"), s=np.zeros((121, 4, 4)), z0=50)
+    net.write_touchstone(str(tmp_path / "four"))
+    ch = _write_channel(tmp_path, "  - {type: touchstone, file: four.s4p}")
+    assert main(["build", str(ch)]) == 2
+    assert "has 4 ports, but the link has 3 lanes and needs a 6-port" in capsys.readouterr().err
+
+
+def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
+    ch = _write_channel(tmp_path, SEGS)
+    code = main(["build", str(ch), "-o", str(tmp_path / "out"), "-q"])
+    out = capsys.readouterr().out
+    assert code == 0 and "skew between lanes" in out and "Gb/s/mm" in out
+    net = skrf.Network(str(tmp_path / "out.s6p"))
+    assert net.nports == 6 and net.f[-1] == pytest.approx(60e9)
+    code = main(["analyze", str(ch), "-q", "--bits", "2048", "--json"])
+    j = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and j["rate_gbps"] == 16 and j["victim"] == "lane 2"
+    assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 5
+    code = main(["build", str(ch), "--json", "-q"])
+    j = json.loads(capsys.readouterr().out)
+    assert j["lanes"] == 3 and all(s["cached"] for s in j["segments"])
+
+
+def test_shipped_channel_files_validate():
+    """Every shipped channel loads, its cross-sections resolve and carry the lane count."""
+    from sigint.channel.model import TraceSegment, load_channel
+    from sigint.xsection.geometry import resolve
+
+    root = Path(__file__).resolve().parents[1] / "channels"
+    files = sorted(root.glob("*.yaml"))
+    assert len(files) >= 6
+    for p in files:
+        ch, base = load_channel(p)
+        for seg in ch.segments:
+            if isinstance(seg, TraceSegment):
+                g = resolve(load_cross_section(base / seg.xsection))
+                assert len(g.signals) == ch.lanes.n_lanes, p
