@@ -146,6 +146,7 @@ class AnalysisResult:
     checks: list[Check]
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool | None:
@@ -199,6 +200,7 @@ class AnalysisResult:
                            "dropped_sum_v_per_v": self.cursors.dropped},
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
         }
+        out.update(self.extra)
         return out
 
     def to_dataset(self):

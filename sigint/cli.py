@@ -316,6 +316,12 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
             res = analyze(built.network(), opts, tx_overrides=tx_over, rx_overrides=rx_over,
                           backend=be, source=str(channel), progress=say)
             res.timings["build"] = built.timings["total"]
+            dens = built.density()
+            dens.update(aggregate_gbps=built.n_lanes * res.rate / 1e9,
+                        gbps_per_mm=built.n_lanes * res.rate / 1e9 / dens["die_edge_mm"],
+                        gbps_per_mm2=built.n_lanes * res.rate / 1e9
+                        / (dens["die_edge_mm"] * dens["depth_mm"]))
+            res.extra["bandwidth_density"] = dens
         else:
             res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
                                 differential=differential, reverse=list(reverse),

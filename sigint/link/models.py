@@ -54,7 +54,7 @@ class Tx(SigintModel):
     Examples
     --------
     >>> tx = Tx(r=25.0, c_pad=0.25e-12)
-    >>> round(abs(tx.norton_current(np.array([0.0]))[0]), 6)  # Vs / R per volt, A
+    >>> float(abs(tx.norton_current(np.array([0.0]))[0]))  # Vs / R per volt, A
     0.04
     """
 
@@ -158,7 +158,7 @@ class Rx(SigintModel):
 
     Examples
     --------
-    >>> Rx(c_pad=0.2e-12).admittance(np.array([0.0]))[0]
+    >>> complex(Rx(c_pad=0.2e-12).admittance(np.array([0.0]))[0])
     0j
     """
 

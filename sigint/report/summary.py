@@ -90,6 +90,12 @@ def analysis_summary(r: "AnalysisResult") -> str:
                      f"{abs(worst['diff_v']) * 1e3:.3f} mV down to BER "
                      f"{min(d['ber'] for d in lv):.0e}")
     lines.append("")
+    bd = r.extra.get("bandwidth_density")
+    if bd:
+        lines.append(f"Bandwidth density: {bd['lanes']} lanes x {r.rate / 1e9:g} GT/s over "
+                     f"{bd['die_edge_mm']:.3f} mm of die edge = {bd['gbps_per_mm']:.0f} Gb/s/mm, "
+                     f"{bd['gbps_per_mm2']:.0f} Gb/s/mm^2")
+        lines.append("")
     if r.row is not None:
         lines.append(f"Verdict: {r.row.title}")
         for c in r.checks:
