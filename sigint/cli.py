@@ -84,6 +84,18 @@ def _clean(o: Any) -> Any:
     return o
 
 
+def _check_out(out: Path | None, suffixes: tuple[str, ...], what: str) -> None:
+    """Refuse an output path before any work: wrong extension or missing directory."""
+    if out is None:
+        return
+    if suffixes and out.suffix.lower() not in suffixes:
+        raise click.BadParameter(f"{out}: {what}; give a {suffixes[0]} file name",
+                                 param_hint="--out")
+    if not out.parent.exists():
+        raise click.BadParameter(f"{out}: directory {out.parent} does not exist",
+                                 param_hint="--out")
+
+
 def _progress(enabled: bool):
     """Stage messages on stderr when it is a terminal (``--quiet`` silences them)."""
     t0 = time.perf_counter()
@@ -225,13 +237,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     explicit = {name for name in ("rate", "spec", "package", "ber", "tx_r", "tx_c", "rx_r",
                                   "rx_c", "swing", "rise_time", "rj", "dj", "noise", "dfe")
                 if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)}
-    if out is not None:
-        if out.suffix.lower() not in (".nc", ".nc4"):
-            raise click.BadParameter(f"{out}: the dataset is netCDF; give a .nc file name",
-                                     param_hint="--out")
-        if not out.parent.exists():
-            raise click.BadParameter(f"{out}: directory {out.parent} does not exist",
-                                     param_hint="--out")
+    _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
     tx_over: dict[str, Any] = {}
@@ -397,13 +403,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
     from .report.extract_report import extract_json, extract_summary, plot_extract
 
     be = get_backend(backend)
-    if out is not None:
-        if out.suffix.lower() not in (".nc", ".nc4"):
-            raise click.BadParameter(f"{out}: the dataset is netCDF; give a .nc file name",
-                                     param_hint="--out")
-        if not out.parent.exists():
-            raise click.BadParameter(f"{out}: directory {out.parent} does not exist",
-                                     param_hint="--out")
+    _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
     freqs = parse_frequencies(freq)
     say, done = _progress(not quiet)
     try:
@@ -462,8 +462,7 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
     from .report.build_report import build_json, build_summary
 
     be = get_backend(backend)
-    if out is not None and out.parent and not out.parent.exists():
-        raise click.BadParameter(f"{out}: directory {out.parent} does not exist", param_hint="--out")
+    _check_out(out, (), "")
     say, done = _progress(not quiet)
     try:
         res = build_file(channel, backend=be, use_cache=not no_cache, progress=say)

@@ -23,32 +23,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from ..errors import InputError
 from ..model import SigintModel, validate
-from ..units import parse_quantity
-from ..xsection.model import PosLength
+from ..xsection.model import PosLength, unit_validator as _q
 
 __all__ = ["Channel", "load_channel", "TraceSegment", "VerticalSegment", "TouchstoneSegment",
            "LinkSpec", "Lanes", "VERTICAL_DEFAULTS"]
-
-
-def _q(dimension: str, allow: tuple[str, ...] = ()):
-    def conv(v: Any) -> Any:
-        if isinstance(v, str) and v.strip().lower() in allow:
-            return None
-        if isinstance(v, str):
-            try:
-                return parse_quantity(v, dimension)
-            except InputError as exc:
-                raise ValueError(str(exc).split(": ", 1)[-1]) from None
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0:
-            return 0.0
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            raise ValueError("a bare number has no unit; write it with its unit")
-        return v
-    return BeforeValidator(conv)
 
 
 class _FileModel(SigintModel):
@@ -216,20 +198,9 @@ def _segment_type_error(data: dict, src: str) -> None:
 
 def load_channel(path: str | Path) -> tuple[Channel, Path]:
     """Read and validate a channel file; returns the model and its directory."""
-    import yaml
+    from ..io.yamlfile import load_mapping
 
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file; check the path")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f", line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{p}{at}: not valid YAML ({getattr(exc, 'problem', exc)}); check "
-                         "indentation and colons") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{p}: expected a mapping (name, link, lanes, segments) at the top level")
+    data = load_mapping(p, "name, link, lanes, segments")
     _segment_type_error(data, str(p))
     return validate(Channel, data, source=p), p.parent
-

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InputError
+from .figures import figure_dir, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..extract.rlgc import ExtractResult
@@ -89,13 +89,6 @@ def extract_summary(res: "ExtractResult") -> str:
     return "\n".join(lines)
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_cross_section(res: "ExtractResult", path: Path) -> Path:
@@ -103,7 +96,7 @@ def plot_cross_section(res: "ExtractResult", path: Path) -> Path:
     from matplotlib.patches import Circle as CirclePatch
     from matplotlib.patches import Polygon, Rectangle, Wedge
 
-    plt = _plt()
+    plt = pyplot()
     g = res.geometry
     x0, x1, y0, y1 = g.span
     w, h = x1 - x0, y1 - y0
@@ -193,7 +186,7 @@ def plot_cross_section(res: "ExtractResult", path: Path) -> Path:
 
 def plot_rlgc(res: "ExtractResult", path: Path) -> Path:
     """R, L, G, C of every signal (diagonal) and the largest coupling against frequency."""
-    plt = _plt()
+    plt = pyplot()
     f = res.f
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
     data = [(res.r * 1e-3, "R (ohm/mm)"), (res.l * 1e6, "L (nH/mm)"),
@@ -221,9 +214,5 @@ def plot_rlgc(res: "ExtractResult", path: Path) -> Path:
 
 def plot_extract(res: "ExtractResult", directory: str | Path) -> list[Path]:
     """Write xsection.png and rlgc.png into *directory* (created)."""
-    d = Path(directory)
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"--plot {directory}: cannot create the directory ({exc.strerror})") from None
+    d = figure_dir(directory)
     return [plot_cross_section(res, d / "xsection.png"), plot_rlgc(res, d / "rlgc.png")]

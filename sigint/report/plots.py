@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InputError
+from .figures import figure_dir, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analyze import AnalysisResult
@@ -15,13 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_analysis"]
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _title(r: "AnalysisResult") -> str:
@@ -30,7 +23,7 @@ def _title(r: "AnalysisResult") -> str:
 
 def plot_eye(r: "AnalysisResult", path: Path) -> Path:
     """Waveform eye (density) and statistical eye, with BER contours and the spec mask."""
-    plt = _plt()
+    plt = pyplot()
     e = r.eye
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), constrained_layout=True)
     ax = axes[0]
@@ -95,7 +88,7 @@ def _mask(ax, r: "AnalysisResult") -> None:
 
 def plot_vtf(r: "AnalysisResult", path: Path) -> Path:
     """VTF loss and crosstalk against frequency, with the UCIe masks up to Nyquist."""
-    plt = _plt()
+    plt = pyplot()
     v = r.vtf
     f = v.f / 1e9
     fn = r.nyquist / 1e9
@@ -143,7 +136,7 @@ def plot_vtf(r: "AnalysisResult", path: Path) -> Path:
 
 def plot_bathtub(r: "AnalysisResult", path: Path) -> Path:
     """Horizontal bathtub (BER at 0 V against phase) and vertical bathtub at the best phase."""
-    plt = _plt()
+    plt = pyplot()
     e = r.eye
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
     ax = axes[0]
@@ -176,7 +169,7 @@ def plot_bathtub(r: "AnalysisResult", path: Path) -> Path:
 
 def plot_pulse(r: "AnalysisResult", path: Path) -> Path:
     """Victim and aggressor pulse responses with the victim's cursors marked."""
-    plt = _plt()
+    plt = pyplot()
     pr = r.pulses
     t_ui = (pr.t - pr.t[pr.main]) * pr.rate
     fig, ax = plt.subplots(figsize=(11, 4.2), constrained_layout=True)
@@ -201,12 +194,7 @@ def plot_pulse(r: "AnalysisResult", path: Path) -> Path:
 
 def plot_analysis(r: "AnalysisResult", directory: str | Path) -> list[Path]:
     """Write eye.png, vtf.png, bathtub.png and pulse.png into *directory* (created)."""
-    d = Path(directory)
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"--plot {directory}: cannot create the directory ({exc.strerror}); "
-                         "give a writable path") from None
+    d = figure_dir(directory)
     out = [plot_eye(r, d / "eye.png"), plot_vtf(r, d / "vtf.png"),
            plot_bathtub(r, d / "bathtub.png"), plot_pulse(r, d / "pulse.png")]
     return out

@@ -36,12 +36,19 @@ from ..model import SigintModel, validate
 from ..units import parse_quantity
 from .materials import BUILTIN_MATERIALS, Material
 
-__all__ = ["CrossSection", "load_cross_section", "Rectangle", "Trapezoid", "Circle", "Ring", "Bus",
+__all__ = ["CrossSection", "load_cross_section", "unit_validator", "Rectangle", "Trapezoid", "Circle", "Ring", "Bus",
            "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "MeshSettings"]
 
 
-def _q(dimension: str):
+def unit_validator(dimension: str, allow: tuple[str, ...] = ()):
+    """A pydantic validator parsing ``"<number> <unit>"`` of *dimension* to SI.
+
+    Words in *allow* (e.g. ``"open"``) become None; a bare 0 is accepted (it is zero in
+    every unit); any other bare number is refused with the fix.
+    """
     def conv(v: Any) -> Any:
+        if isinstance(v, str) and v.strip().lower() in allow:
+            return None
         if isinstance(v, str):
             try:
                 return parse_quantity(v, dimension)
@@ -57,6 +64,9 @@ def _q(dimension: str):
                              f"'{v} {_UNIT_HINT.get(dimension, '')}'".rstrip())
         return v
     return BeforeValidator(conv)
+
+
+_q = unit_validator
 
 
 _UNIT_HINT = {"length": "um", "conductivity": "S/m", "frequency": "GHz"}
@@ -312,24 +322,12 @@ def load_cross_section(source: str | Path | dict, *, name: str | None = None) ->
         Missing file, YAML syntax error, unknown key, missing unit, bad value -- one
         sentence naming the file, key and value.
     """
-    import yaml
-
     if isinstance(source, dict):
         data, where = source, name or "cross-section"
     else:
-        p = Path(source)
-        where = str(p)
-        if not p.exists():
-            raise InputError(f"{p}: no such file; check the path")
-        try:
-            data = yaml.safe_load(p.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f", line {mark.line + 1}" if mark is not None else ""
-            raise InputError(f"{p}{at}: not valid YAML ({getattr(exc, 'problem', exc)}); "
-                             "check indentation and colons") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{p}: expected a mapping of keys (name, stack, conductors...) at "
-                             "the top level")
+        from ..io.yamlfile import load_mapping
+
+        where = str(source)
+        data = load_mapping(source, "name, stack, conductors...")
     xs = validate(CrossSection, data, source=where)
     return xs
