@@ -7,7 +7,6 @@ and peak memory go to ``extra_info``; time against the number of lines is report
 """
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path

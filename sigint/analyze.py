@@ -27,7 +27,7 @@ from .backend import Backend, get_backend
 from .errors import InputError
 from .io.touchstone import read_touchstone
 from .link.models import Ctle, Rx, Tx
-from .link.vtf import N_AGGRESSORS_UCIE, Transfers, power_sum_db, terminated_transfers
+from .link.vtf import N_AGGRESSORS_UCIE, Transfers, terminated_transfers
 from .model import SigintModel
 from .network.ports import PortMap, build_port_map, check_mapping, link_network
 from .network.quality import QualityReport, add_causality, add_mode_conversion, check_network

@@ -156,7 +156,7 @@ def parse_quantity(
         if allow_bare:
             return float(text)
         raise input_error(
-            f"a bare number has no unit", fix=f"write it with its unit, e.g. {_example(dimension)}",
+            "a bare number has no unit", fix=f"write it with its unit, e.g. {_example(dimension)}",
             **where,
         )
     if not isinstance(text, str):
@@ -164,7 +164,7 @@ def parse_quantity(
     m = _QTY.match(text)
     if not m:
         raise input_error(
-            f"is not a number followed by a unit", fix=f"write e.g. {_example(dimension)}", **where
+            "is not a number followed by a unit", fix=f"write e.g. {_example(dimension)}", **where
         )
     number = float(m.group(1))
     unit = (m.group(2) or "").strip()

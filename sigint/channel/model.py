@@ -21,7 +21,7 @@ of the vertical segments; a trace's return is its cross-section's reference.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import ConfigDict, Field, field_validator
 

@@ -344,7 +344,7 @@ class _Mesher:
                 pts = _graded_points(p0, p1, fn, 2, self.h_min)
                 for i in range(pts.shape[0] - 1):
                     out.append((pts[i], pts[i + 1]))
-        for cx, cy, r0, r1, _, _ in geo.shells:
+        for cx, cy, _r0, r1, _, _ in geo.shells:
             out += _circle_segments(cx, cy, r1, self._count_at(cx, cy))
         for bx0, bx1, by0, by1, _ in geo.blocks:
             poly = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]])

@@ -64,7 +64,7 @@ def build_summary(res: "BuildResult") -> str:
         lines.append(f"{res.lane_names[k]:<8} {il}  {lf['worst_fext_db'][k][0]:>8.1f} dB  "
                      f"{lf['worst_next_db'][k][0]:>8.1f} dB  {lf['delay_s'][k] * 1e12:>7.2f} ps")
     ils = np.array(lf["insertion_loss_db"])
-    lines.append(f"worst    " + "  ".join(f"{x:>7.2f} dB" for x in ils.max(axis=0))
+    lines.append("worst    " + "  ".join(f"{x:>7.2f} dB" for x in ils.max(axis=0))
                  + f"  {np.max(lf['worst_fext_db'], axis=0)[0]:>8.1f} dB  "
                  f"{np.max(lf['worst_next_db'], axis=0)[0]:>8.1f} dB")
     lines.append("")

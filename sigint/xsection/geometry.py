@@ -404,7 +404,7 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
             if _overlap(conds[i], conds[j]):
                 raise InputError(f"{src}: {conds[i].key}: conductor {conds[i].name!r} overlaps "
                                  f"{conds[j].name!r} ({conds[j].key}); move or shrink one of them")
-    for cx, cy, r0, r1, mat, around in shells:
+    for cx, cy, _r0, r1, mat, around in shells:
         for c in conds:
             if c.name == around:
                 continue
