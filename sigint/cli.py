@@ -201,7 +201,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                 noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
                 vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
                 quiet: bool, backend: str | None) -> int:
-    """Analyse a Touchstone channel: VTF, pulse responses, eye and UCIe verdict.
+    """Analyse a channel (YAML or Touchstone): VTF, pulse responses, eye, UCIe verdict.
 
     \b
     CHANNEL is a channel file (.yaml, built first as by `sigint build`; its link
@@ -474,7 +474,9 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
         click.echo(build_summary(res))
     if out is not None:
         say("writing Touchstone")
-        p = write_touchstone(res.network(), out, comment=f"sigint build {channel}: {res.channel.name}")
+        p = write_touchstone(res.network(), out,
+                             comment=f"sigint build {channel}: {res.channel.name}\n"
+                                     f"backend {res.backend.describe()}")
         done()
         if not as_json:
             click.echo(f"\nwrote {p}")
