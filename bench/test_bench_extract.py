@@ -34,7 +34,10 @@ def bus(n_signals: int) -> dict:
 
 
 def _peak_mb(code: str) -> float:
-    prog = code + "\nimport re\nprint(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024)"
+    prog = code + (
+        "\nimport re\n"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024)"
+    )
     out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 

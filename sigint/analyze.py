@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -35,8 +36,7 @@ from .specs import ucie
 from .specs.checks import Check
 from .timedomain.eq import EqResult, optimize_eq
 from .timedomain.pulse import PulseResponses, pulse_responses
-from .timedomain.stateye import (CursorSet, StatEye, extract_cursors, peak_distortion_eye,
-                                 statistical_eye)
+from .timedomain.stateye import CursorSet, StatEye, extract_cursors, peak_distortion_eye, statistical_eye
 from .timedomain.waveform import WaveformEye, simulate_waveform
 from .units import format_quantity
 

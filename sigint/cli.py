@@ -160,7 +160,8 @@ def _backend_option(f):
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
 @click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate near-end crosstalk file, mapped like CHANNEL (repeatable).")
-@click.option("--tx-r", type=Quantity("resistance", positive=True), default=None, help="Tx resistance [spec].")
+@click.option("--tx-r", type=Quantity("resistance", positive=True), default=None,
+              help="Tx resistance [spec].")
 @click.option("--tx-c", type=Quantity("capacitance"), default=None, help="Tx pad C [spec].")
 @click.option("--rx-r", type=Quantity("resistance", allow=("open",), positive=True), default=None,
               help="Rx termination or 'open' [spec].")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import xarray as xr
-
 from helpers import coupled_pair
+
 from sigint.analyze import AnalysisOptions, analyze, analyze_files
 from sigint.errors import InputError, PortMapError
 from sigint.network.ports import build_port_map

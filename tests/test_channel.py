@@ -9,7 +9,7 @@ import pytest
 import skrf
 
 from sigint.channel.build import build_file
-from sigint.channel.vertical import end_correction, loop_inductance, partial_mutual_3d, _partial_2d
+from sigint.channel.vertical import _partial_2d, end_correction, loop_inductance, partial_mutual_3d
 from sigint.cli import main
 from sigint.extract.rlgc import extract
 from sigint.network.mtl import cascade_s, mtl_s, star_product

@@ -6,8 +6,8 @@ import lzma
 import numpy as np
 import pytest
 import skrf
-
 from helpers import coupled_pair
+
 from sigint.cli import main
 
 

@@ -169,6 +169,7 @@ def test_roughness_raises_high_frequency_resistance_only():
     assert rough.r[0, 0, 0] == pytest.approx(smooth.r[0, 0, 0], rel=1e-12)
     ratio = rough.r[-1, 0, 0] / smooth.r[-1, 0, 0]
     rdc = smooth.r[0, 0, 0]
-    k_hj = 1 + 2 / math.pi * math.atan(1.4 * (1e-6 / (1 / math.sqrt(math.pi * 1e11 * 1.25663706212e-6 * 5.8e7))) ** 2)
+    delta = 1 / math.sqrt(math.pi * 1e11 * 1.25663706212e-6 * 5.8e7)
+    k_hj = 1 + 2 / math.pi * math.atan(1.4 * (1e-6 / delta) ** 2)
     expect = (rdc + k_hj * (smooth.r[-1, 0, 0] - rdc)) / smooth.r[-1, 0, 0]
     assert ratio == pytest.approx(expect, rel=1e-9) and ratio > 1.5

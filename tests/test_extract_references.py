@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-
 import xsections as X
+
 from sigint.extract.bem import BemSolver
 from sigint.extract.peec import PeecSolver
 from sigint.extract.rlgc import extract

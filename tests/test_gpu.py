@@ -16,8 +16,8 @@ def test_backend_resolves_to_cupy():
 
 def test_terminated_transfers_parity():
     import cupy
-
     from helpers import coupled_pair
+
     from sigint.link.models import Rx, Tx
     from sigint.link.vtf import terminated_transfers
     from sigint.network.ports import build_port_map, link_network
@@ -31,8 +31,8 @@ def test_terminated_transfers_parity():
 
 def test_bem_and_peec_parity():
     import cupy
-
     import xsections as X
+
     from sigint.extract.bem import BemSolver
     from sigint.extract.peec import PeecSolver
     from sigint.xsection.geometry import resolve

@@ -4,10 +4,11 @@ import mpmath
 import numpy as np
 import pytest
 import skrf
-from hypothesis import given, settings, strategies as st
+from helpers import line_s
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from skrf.media import DistributedCircuit
 
-from helpers import line_s
 from sigint.network.mtl import cascade_s, mtl_s, series_impedance_s, star_product
 
 F = np.linspace(0, 100e9, 201)

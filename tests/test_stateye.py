@@ -7,7 +7,7 @@ import pytest
 from scipy.special import ndtri
 from scipy.stats import binom
 
-from sigint.timedomain.stateye import (CursorSet, peak_distortion_eye, statistical_eye)
+from sigint.timedomain.stateye import CursorSet, peak_distortion_eye, statistical_eye
 
 
 def _cs(main, isi, xt=(), p=None):

@@ -5,7 +5,8 @@ import lzma
 import numpy as np
 import pytest
 import skrf
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigint.errors import TouchstoneError
 from sigint.io.touchstone import ports_from_name, read_touchstone, write_touchstone

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import skrf
-
 from helpers import coupled_pair, lossy_line
+
 from sigint.link.models import Rx, Tx
 from sigint.link.vtf import power_sum_db, terminated_transfers
 from sigint.network.ports import LinkNetwork, build_port_map, link_network

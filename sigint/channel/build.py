@@ -11,9 +11,9 @@ is much faster for many ports.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ..network.mtl import cascade_s, mtl_s
 from ..xsection.geometry import resolve
 from ..xsection.model import CrossSection, load_cross_section
 from . import cache
-from .model import Channel, TouchstoneSegment, TraceSegment, VerticalSegment, VERTICAL_DEFAULTS, load_channel
+from .model import VERTICAL_DEFAULTS, Channel, TouchstoneSegment, TraceSegment, VerticalSegment, load_channel
 from .vertical import end_correction, map_positions
 
 __all__ = ["BuiltSegment", "BuildResult", "build_channel", "build_file"]

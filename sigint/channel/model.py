@@ -21,13 +21,14 @@ of the vertical segments; a trace's return is its cross-section's reference.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
 from ..errors import InputError
 from ..model import SigintModel, validate
-from ..xsection.model import PosLength, unit_validator as _q
+from ..xsection.model import PosLength
+from ..xsection.model import unit_validator as _q
 
 __all__ = ["Channel", "load_channel", "TraceSegment", "VerticalSegment", "TouchstoneSegment",
            "LinkSpec", "Lanes", "VERTICAL_DEFAULTS"]
@@ -167,7 +168,7 @@ class TouchstoneSegment(_FileModel):
     thru: list[str] | None = None
 
 
-Segment = Annotated[Union[TraceSegment, VerticalSegment, TouchstoneSegment],
+Segment = Annotated[TraceSegment | VerticalSegment | TouchstoneSegment,
                     Field(discriminator="type")]
 
 

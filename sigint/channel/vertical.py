@@ -90,7 +90,9 @@ def end_correction(x: np.ndarray, y: np.ndarray, r: float, signal: np.ndarray,
     return (l3 - l2) / height
 
 
-def map_positions(rows: list[str], pitch_x: float, pitch_y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def map_positions(
+    rows: list[str], pitch_x: float, pitch_y: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centres and signal flags of a bump map (rows of S/G letters, the first row on top).
 
     Signals are numbered in reading order (row by row, left to right).

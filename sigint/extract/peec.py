@@ -346,7 +346,7 @@ def _sector_pair(gi: np.ndarray, gj: np.ndarray) -> np.ndarray:
                 rm_dis = (p2 ** 4 - p1 ** 4) / 4.0 * np.log(q2 / q1)
                 tail = np.where(a1 > 0, a1 ** 4 * np.log(a2 / np.where(a1 > 0, a1, 1.0)), 0.0)
             else:
-                def term(p, q):
+                def term(p, q, m=m):
                     return np.where(q > 0, (p / np.where(q > 0, q, 1.0)) ** m * p * p * q * q, 0.0)
                 rm_dis = (term(p2, q2) - term(p2, q1) - term(p1, q2) + term(p1, q1)) / ((m + 2) * (2 - m))
                 tail = np.where(a1 > 0, (term(a1, a2) - a1 ** 4) / (2 - m), 0.0)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -53,8 +53,9 @@ def parse_frequencies(text: str) -> np.ndarray:
     """
     t = text.strip()
     if "," in t and ":" not in t:
-        vals = [parse_quantity(x, "frequency", field="--freq", allow_bare=False) if x.strip() not in ("0", "0Hz")
-                else 0.0 for x in t.split(",")]
+        vals = [0.0 if x.strip() in ("0", "0Hz")
+                else parse_quantity(x, "frequency", field="--freq", allow_bare=False)
+                for x in t.split(",")]
         f = np.array(sorted(vals))
     else:
         parts = t.split(":")
@@ -125,8 +126,8 @@ class ExtractResult:
                 "L": (dims, self.l, {"units": "H/m", "long_name": "inductance per unit length"}),
                 "G": (dims, self.g, {"units": "S/m", "long_name": "conductance per unit length"}),
                 "C": (dims, self.c, {"units": "F/m", "long_name": "capacitance per unit length"}),
-                "C_vacuum": (("i", "j"), self.c0, {"units": "F/m",
-                                                    "long_name": "capacitance with every dielectric replaced by vacuum"}),
+                "C_vacuum": (("i", "j"), self.c0, {
+                    "units": "F/m", "long_name": "capacitance with every dielectric replaced by vacuum"}),
             },
             coords={"frequency": ("frequency", self.f, {"units": "Hz"}),
                     "i": ("i", names), "j": ("j", names)},
@@ -250,9 +251,9 @@ def extract(
             scale_g = np.maximum(np.abs(ref.imag).max(axis=(1, 2), keepdims=True), 1e-300)
             err = float(max(np.abs(est_c - ref.real).max() / scale_c.min(),
                             np.abs(est_g + ref.imag).max() / scale_g.min()))
+        interp = f"; interpolation error {err:.2g} (relative, measured half-way)" if err is not None else ""
         notes.append(f"C and G/omega solved at {fs.size} frequencies ({BEM_PER_DECADE} per decade) "
-                     "and interpolated in log f"
-                     + (f"; interpolation error {err:.2g} (relative, measured half-way)" if err is not None else ""))
+                     "and interpolated in log f" + interp)
         below = freqs < fs[0]
         if np.any(below & (freqs > 0)):
             notes.append("below the lowest BEM frequency C and G/omega are held constant")

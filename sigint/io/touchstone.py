@@ -452,8 +452,9 @@ def read_touchstone(path: str | Path, *, engine: str = "auto"):
 
 
 def _read_with_skrf(p: Path, n: int, data: bytes | None = None):
-    import skrf
     import tempfile
+
+    import skrf
 
     try:
         with warnings.catch_warnings():

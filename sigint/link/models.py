@@ -70,7 +70,7 @@ class Tx(SigintModel):
     ffe_main: int = Field(0, ge=0, title="index of the FFE main tap")
 
     @model_validator(mode="after")
-    def _ffe_ok(self) -> "Tx":
+    def _ffe_ok(self) -> Tx:
         if self.ffe_main >= len(self.ffe):
             raise ValueError(f"ffe_main = {self.ffe_main} but only {len(self.ffe)} taps; "
                              "the main tap index must point into ffe")

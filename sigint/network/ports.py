@@ -16,8 +16,8 @@ and unused ports terminated in their reference impedance.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

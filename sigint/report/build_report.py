@@ -12,12 +12,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_summary", "build_json"]
 
 
-def _report_frequencies(res: "BuildResult") -> list[float]:
+def _report_frequencies(res: BuildResult) -> list[float]:
     rate = res.channel.link.rate
     return [f for f in (rate / 2, rate) if f <= res.f[-1] * (1 + 1e-9)] or [float(res.f[-1])]
 
 
-def build_json(res: "BuildResult") -> dict:
+def build_json(res: BuildResult) -> dict:
     """The build summary as data."""
     at = _report_frequencies(res)
     lf = res.lane_figures(at)
@@ -41,7 +41,7 @@ def build_json(res: "BuildResult") -> dict:
     }
 
 
-def build_summary(res: "BuildResult") -> str:
+def build_summary(res: BuildResult) -> str:
     """Readable summary of a build."""
     j = build_json(res)
     lf = j["lane_figures"]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["result_dataset", "save_dataset"]
 
 
-def result_dataset(r: "AnalysisResult"):
+def result_dataset(r: AnalysisResult):
     """VTFs, pulse responses, the statistical eye and its readings.
 
     Complex transfers are stored as real and imaginary parts (netCDF has no complex type).

@@ -17,13 +17,13 @@ __all__ = ["extract_summary", "extract_json", "plot_extract", "REPORT_FREQUENCIE
 REPORT_FREQUENCIES = (1e9, 10e9, 50e9, 100e9)
 
 
-def _at(res: "ExtractResult") -> list[float]:
+def _at(res: ExtractResult) -> list[float]:
     fmax = float(res.f.max())
     pts = [f for f in REPORT_FREQUENCIES if f <= fmax * (1 + 1e-9)]
     return pts or [fmax]
 
 
-def extract_json(res: "ExtractResult") -> dict:
+def extract_json(res: ExtractResult) -> dict:
     """Summary as data: per-line and pair figures, matrices at the report frequencies."""
     from ..extract.rlgc import line_summary
 
@@ -50,7 +50,7 @@ def extract_json(res: "ExtractResult") -> dict:
     }
 
 
-def extract_summary(res: "ExtractResult") -> str:
+def extract_summary(res: ExtractResult) -> str:
     """Readable summary: per line Z0, eps_eff, delay, loss; even/odd modes of the first pair."""
     from ..extract.rlgc import line_summary
 
@@ -91,7 +91,7 @@ def extract_summary(res: "ExtractResult") -> str:
 
 
 
-def plot_cross_section(res: "ExtractResult", path: Path) -> Path:
+def plot_cross_section(res: ExtractResult, path: Path) -> Path:
     """The cross-section: materials, conductors, BEM panels and PEEC filaments."""
     from matplotlib.patches import Circle as CirclePatch
     from matplotlib.patches import Polygon, Rectangle, Wedge
@@ -184,7 +184,7 @@ def plot_cross_section(res: "ExtractResult", path: Path) -> Path:
     return path
 
 
-def plot_rlgc(res: "ExtractResult", path: Path) -> Path:
+def plot_rlgc(res: ExtractResult, path: Path) -> Path:
     """R, L, G, C of every signal (diagonal) and the largest coupling against frequency."""
     plt = pyplot()
     f = res.f
@@ -212,7 +212,7 @@ def plot_rlgc(res: "ExtractResult", path: Path) -> Path:
     return path
 
 
-def plot_extract(res: "ExtractResult", directory: str | Path) -> list[Path]:
+def plot_extract(res: ExtractResult, directory: str | Path) -> list[Path]:
     """Write xsection.png and rlgc.png into *directory* (created)."""
     d = figure_dir(directory)
     return [plot_cross_section(res, d / "xsection.png"), plot_rlgc(res, d / "rlgc.png")]

@@ -17,11 +17,11 @@ __all__ = ["plot_analysis"]
 
 
 
-def _title(r: "AnalysisResult") -> str:
+def _title(r: AnalysisResult) -> str:
     return f"{Path(r.source).name} - {r.victim}, {r.rate / 1e9:g} GT/s"
 
 
-def plot_eye(r: "AnalysisResult", path: Path) -> Path:
+def plot_eye(r: AnalysisResult, path: Path) -> Path:
     """Waveform eye (density) and statistical eye, with BER contours and the spec mask."""
     plt = pyplot()
     e = r.eye
@@ -70,7 +70,7 @@ def plot_eye(r: "AnalysisResult", path: Path) -> Path:
     return path
 
 
-def _mask(ax, r: "AnalysisResult") -> None:
+def _mask(ax, r: AnalysisResult) -> None:
     if r.row is None or r.mask_centre_ui is None or not np.isfinite(r.mask_centre_ui):
         if r.row is not None:
             c = float(r.eye.phase_ui[r.eye.best])
@@ -86,7 +86,7 @@ def _mask(ax, r: "AnalysisResult") -> None:
     ax.legend(loc="upper right", fontsize=8)
 
 
-def plot_vtf(r: "AnalysisResult", path: Path) -> Path:
+def plot_vtf(r: AnalysisResult, path: Path) -> Path:
     """VTF loss and crosstalk against frequency, with the UCIe masks up to Nyquist."""
     plt = pyplot()
     v = r.vtf
@@ -134,7 +134,7 @@ def plot_vtf(r: "AnalysisResult", path: Path) -> Path:
     return path
 
 
-def plot_bathtub(r: "AnalysisResult", path: Path) -> Path:
+def plot_bathtub(r: AnalysisResult, path: Path) -> Path:
     """Horizontal bathtub (BER at 0 V against phase) and vertical bathtub at the best phase."""
     plt = pyplot()
     e = r.eye
@@ -167,7 +167,7 @@ def plot_bathtub(r: "AnalysisResult", path: Path) -> Path:
     return path
 
 
-def plot_pulse(r: "AnalysisResult", path: Path) -> Path:
+def plot_pulse(r: AnalysisResult, path: Path) -> Path:
     """Victim and aggressor pulse responses with the victim's cursors marked."""
     plt = pyplot()
     pr = r.pulses
@@ -192,7 +192,7 @@ def plot_pulse(r: "AnalysisResult", path: Path) -> Path:
     return path
 
 
-def plot_analysis(r: "AnalysisResult", directory: str | Path) -> list[Path]:
+def plot_analysis(r: AnalysisResult, directory: str | Path) -> list[Path]:
     """Write eye.png, vtf.png, bathtub.png and pulse.png into *directory* (created)."""
     d = figure_dir(directory)
     out = [plot_eye(r, d / "eye.png"), plot_vtf(r, d / "vtf.png"),

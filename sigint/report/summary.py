@@ -25,7 +25,7 @@ def _fmt_check_value(x: float, unit: str) -> str:
     return f"{x:.2f} {unit}"
 
 
-def analysis_summary(r: "AnalysisResult") -> str:
+def analysis_summary(r: AnalysisResult) -> str:
     """Readable multi-line summary of *r*."""
     lines: list[str] = []
     mode = "differential" if r.port_map.differential else "single-ended"

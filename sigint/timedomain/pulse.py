@@ -114,7 +114,9 @@ def uniform_grid(f: np.ndarray) -> tuple[float, bool]:
     return (step if uniform else float(d.min())), uniform
 
 
-def _resample(f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float) -> tuple[np.ndarray, complex, float]:
+def _resample(
+    f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float
+) -> tuple[np.ndarray, complex, float]:
     """Delay-compensated linear interpolation of *h* (A, F) onto *fg*; DC filled in."""
     out = np.zeros((h.shape[0], fg.size), dtype=complex)
     inside = fg <= fmax_use * (1 + 1e-12)

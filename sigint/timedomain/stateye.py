@@ -388,7 +388,9 @@ def _quantile_row(cdf: np.ndarray, v: np.ndarray, q: float) -> float:
     return float(v[min(i, v.size - 1)])
 
 
-def _merge_exact(isi: np.ndarray, extra_fixed: np.ndarray, exact: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge_exact(
+    isi: np.ndarray, extra_fixed: np.ndarray, exact: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split per-phase cursors into an exact group (largest |c|) and the rest.
 
     Returns (exact (P, G), rest (P, R), rest_fixed (R2,)): fixed crosstalk cursors join the

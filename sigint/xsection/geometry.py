@@ -330,7 +330,8 @@ def _overlap(a: Conductor, b: Conductor) -> bool:
             if not np.any(n):
                 continue
             sa, sb = pa @ n, pb @ n
-            if sa.max() <= sb.min() + tol * np.linalg.norm(n) or sb.max() <= sa.min() + tol * np.linalg.norm(n):
+            gap = tol * np.linalg.norm(n)
+            if sa.max() <= sb.min() + gap or sb.max() <= sa.min() + gap:
                 return False
     return True
 

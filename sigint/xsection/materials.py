@@ -64,7 +64,7 @@ class Material(SigintModel):
     description: str = ""
 
     @model_validator(mode="after")
-    def _check(self) -> "Material":
+    def _check(self) -> Material:
         if self.model == "djordjevic-sarkar" and self.tan_d <= 0:
             raise ValueError("the djordjevic-sarkar model needs tan_d > 0; give tan_d or use "
                              "model: constant")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -36,8 +36,8 @@ from ..model import SigintModel, validate
 from ..units import parse_quantity
 from .materials import BUILTIN_MATERIALS, Material
 
-__all__ = ["CrossSection", "load_cross_section", "unit_validator", "Rectangle", "Trapezoid", "Circle", "Ring", "Bus",
-           "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "MeshSettings"]
+__all__ = ["CrossSection", "load_cross_section", "unit_validator", "Rectangle", "Trapezoid", "Circle", "Ring",
+           "Bus", "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "MeshSettings"]
 
 
 def unit_validator(dimension: str, allow: tuple[str, ...] = ()):
@@ -140,13 +140,13 @@ class Ring(_Shape):
     outer_radius: PosLength
 
     @model_validator(mode="after")
-    def _radii(self) -> "Ring":
+    def _radii(self) -> Ring:
         if self.outer_radius <= self.inner_radius:
             raise ValueError("outer_radius must exceed inner_radius")
         return self
 
 
-ConductorSpec = Annotated[Union[Rectangle, Trapezoid, Circle, Ring], Field(discriminator="shape")]
+ConductorSpec = Annotated[Rectangle | Trapezoid | Circle | Ring, Field(discriminator="shape")]
 
 _PATTERN = re.compile(r"^[SG]+$")
 
@@ -178,7 +178,7 @@ class Bus(SigintModel):
         return v
 
     @model_validator(mode="after")
-    def _fits(self) -> "Bus":
+    def _fits(self) -> Bus:
         if max(self.width, self.top_width or 0) >= self.pitch:
             raise ValueError(f"width {self.width * 1e6:g} um does not fit the pitch "
                              f"{self.pitch * 1e6:g} um: neighbouring lines would overlap")
@@ -212,7 +212,7 @@ class TsvArray(SigintModel):
     pattern: list[str] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "TsvArray":
+    def _check(self) -> TsvArray:
         outer = self.radius + (self.liner.thickness if self.liner else 0.0)
         if 2 * outer >= self.pitch:
             raise ValueError(f"radius (with liner) {outer * 1e6:g} um does not fit the pitch "
@@ -249,7 +249,7 @@ class Block(SigintModel):
     material: str
 
 
-RegionSpec = Annotated[Union[Shell, Block], Field(discriminator="shape")]
+RegionSpec = Annotated[Shell | Block, Field(discriminator="shape")]
 
 
 class GroundPlane(SigintModel):
@@ -295,7 +295,7 @@ class CrossSection(SigintModel):
     mesh: MeshSettings = Field(default_factory=MeshSettings)
 
     @model_validator(mode="after")
-    def _stack(self) -> "CrossSection":
+    def _stack(self) -> CrossSection:
         for i, layer in enumerate(self.stack[:-1]):
             if layer.thickness is None:
                 raise ValueError(f"stack[{i}] has no thickness; only the top layer may extend "
