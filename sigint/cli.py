@@ -129,6 +129,31 @@ def cli() -> None:
     """
 
 
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    """Print the summary: *data* as JSON with ``--json``, else the readable *text*."""
+    click.echo(json.dumps(_clean(data), indent=2, default=_json_default) if as_json else text)
+
+
+def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_json: bool,
+                  say, done) -> None:
+    """Write ``result.to_dataset()`` to *out* and ``plot_fn(result, plot)`` figures, if asked.
+
+    *say* and *done* are the progress callbacks of :func:`_progress`.
+    """
+    if out is not None:
+        from .report.dataset import save_dataset
+
+        save_dataset(result.to_dataset(), out)
+        if not as_json:
+            click.echo(f"\nsaved {out}")
+    if plot is not None:
+        say("plotting")
+        paths = plot_fn(result, plot)
+        done()
+        if not as_json:
+            click.echo("plots: " + ", ".join(str(p) for p in paths))
+
+
 def _backend_option(f):
     return click.option(
         "--backend", type=click.Choice(["auto", "numpy", "cupy"]), default=None,
@@ -337,26 +362,11 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                 progress=say)
     finally:
         done()
+    from .report.plots import plot_analysis
     from .report.summary import analysis_summary
 
-    if as_json:
-        click.echo(json.dumps(_clean(res.to_json()), indent=2, default=_json_default))
-    else:
-        click.echo(analysis_summary(res))
-    if out is not None:
-        from .report.dataset import save_dataset
-
-        save_dataset(res.to_dataset(), out)
-        if not as_json:
-            click.echo(f"\nsaved {out}")
-    if plot is not None:
-        say("plotting")
-        from .report.plots import plot_analysis
-
-        paths = plot_analysis(res, plot)
-        done()
-        if not as_json:
-            click.echo("plots: " + ", ".join(str(p) for p in paths))
+    _emit(as_json, res.to_json(), analysis_summary(res))
+    _save_results(res, out, plot, plot_analysis, as_json, say, done)
     if res.passed is False:
         return EXIT_FAIL
     return EXIT_OK
@@ -411,20 +421,8 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
         res = extract(xsection, freqs, refine=refine, backend=be, progress=say)
     finally:
         done()
-    if as_json:
-        click.echo(json.dumps(_clean(extract_json(res)), indent=2, default=_json_default))
-    else:
-        click.echo(extract_summary(res))
-    if out is not None:
-        from .report.dataset import save_dataset
-
-        save_dataset(res.to_dataset(), out)
-        if not as_json:
-            click.echo(f"\nsaved {out}")
-    if plot is not None:
-        paths = plot_extract(res, plot)
-        if not as_json:
-            click.echo("plots: " + ", ".join(str(p) for p in paths))
+    _emit(as_json, extract_json(res), extract_summary(res))
+    _save_results(res, out, plot, plot_extract, as_json, say, done)
     return EXIT_OK
 
 
@@ -469,10 +467,7 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
         res = build_file(channel, backend=be, use_cache=not no_cache, progress=say)
     finally:
         done()
-    if as_json:
-        click.echo(json.dumps(_clean(build_json(res)), indent=2, default=_json_default))
-    else:
-        click.echo(build_summary(res))
+    _emit(as_json, build_json(res), build_summary(res))
     if out is not None:
         say("writing Touchstone")
         p = write_touchstone(res.network(), out,

@@ -208,7 +208,7 @@ class _Mesher:
         sizes = [c.size for c in geo.conductors if c.size > 0]
         self.h_min = 1e-3 * min(sizes or [self.scale])
 
-    def size_fn(self, owner: int | None, edge_len: float, h_cap: float,
+    def size_fn(self, owner: int | None, h_cap: float,
                 grade: tuple[bool, bool] = (True, True)):
         """Panel size along a segment: capped, graded towards its corners (the ends flagged
         in *grade*) and towards other conductors."""
@@ -288,7 +288,7 @@ class _Mesher:
                 for t0, t1 in zip(cuts[:-1], cuts[1:]):
                     q0, q1 = p0 + t0 * (p1 - p0), p0 + t1 * (p1 - p0)
                     length = float(np.hypot(*(q1 - q0)))
-                    fn = self.size_fn(k, length, length / self.n_edge * 2.0)
+                    fn = self.size_fn(k, length / self.n_edge * 2.0)
                     pts = _graded_points(q0, q1, fn, max(2, self.n_edge // 2), self.h_min)
                     for i in range(pts.shape[0] - 1):
                         out.append((pts[i], pts[i + 1], k))
@@ -339,7 +339,7 @@ class _Mesher:
                 p0, p1 = np.array([a, lv]), np.array([b, lv])
                 length = b - a
                 # grade towards ends that meet a conductor, not towards the truncation
-                fn = self.size_fn(None, length, max(length / 4, 1e-300),
+                fn = self.size_fn(None, max(length / 4, 1e-300),
                                   (a > xl + 1e-12 * trunc, b < xr - 1e-12 * trunc))
                 pts = _graded_points(p0, p1, fn, 2, self.h_min)
                 for i in range(pts.shape[0] - 1):
@@ -351,7 +351,7 @@ class _Mesher:
             for i in range(4):
                 p0, p1 = poly[i], poly[(i + 1) % 4]
                 length = float(np.hypot(*(p1 - p0)))
-                fn = self.size_fn(None, length, length / self.n_edge * 2)
+                fn = self.size_fn(None, length / self.n_edge * 2)
                 pts = _graded_points(p0, p1, fn, max(2, self.n_edge // 2), self.h_min)
                 out += [(pts[j], pts[j + 1]) for j in range(pts.shape[0] - 1)]
         return out

@@ -239,10 +239,6 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
     return h
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
 def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
     """All numbers of the network-data block, as float64, or a clear error.
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .figures import figure_dir, pyplot
+from .figures import figure_dir, pyplot, save_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..extract.rlgc import ExtractResult
@@ -179,9 +179,7 @@ def plot_cross_section(res: ExtractResult, path: Path) -> Path:
         ax.set_ylabel("y (m)")
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
     axes[0].legend(handles, list(colours), loc="upper right", fontsize=8)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_rlgc(res: ExtractResult, path: Path) -> Path:
@@ -207,9 +205,7 @@ def plot_rlgc(res: ExtractResult, path: Path) -> Path:
         ax.grid(alpha=0.3, which="both")
     axes[0, 0].legend(fontsize=7, ncol=2)
     fig.suptitle(f"{res.geometry.name}: per-unit-length matrices")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_extract(res: ExtractResult, directory: str | Path) -> list[Path]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["pyplot", "figure_dir"]
+__all__ = ["pyplot", "figure_dir", "save_figure"]
 
 
 def pyplot():
@@ -28,3 +28,10 @@ def figure_dir(directory: str | Path) -> Path:
         raise InputError(f"--plot {directory}: cannot create the directory ({exc.strerror}); "
                          "give a writable path") from None
     return d
+
+
+def save_figure(fig, path: Path, dpi: int = 110) -> Path:
+    """Write *fig* to *path* as PNG, free its memory, and return *path*."""
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return path

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .figures import figure_dir, pyplot
+from .figures import figure_dir, pyplot, save_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analyze import AnalysisResult
@@ -65,9 +65,7 @@ def plot_eye(r: AnalysisResult, path: Path) -> Path:
     ax.set_xlabel("sampling phase from the pulse peak (UI)")
     ax.set_ylabel("voltage (mV)")
     fig.suptitle(_title(r) + f" (contours: BER {e.levels[0]:.0e} ... {e.levels[-1]:.0e})")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _mask(ax, r: AnalysisResult) -> None:
@@ -129,9 +127,7 @@ def plot_vtf(r: AnalysisResult, path: Path) -> Path:
     ax.set_ylabel("dB")
     ax.grid(alpha=0.3)
     fig.suptitle(_title(r) + " - voltage transfer functions")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_bathtub(r: AnalysisResult, path: Path) -> Path:
@@ -162,9 +158,7 @@ def plot_bathtub(r: AnalysisResult, path: Path) -> Path:
     ax.set_title(f"vertical bathtub at the best phase: height {e.eye_height * 1e3:.1f} mV")
     ax.grid(alpha=0.3, which="both")
     fig.suptitle(_title(r) + " - bathtubs")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_pulse(r: AnalysisResult, path: Path) -> Path:
@@ -187,9 +181,7 @@ def plot_pulse(r: AnalysisResult, path: Path) -> Path:
     ax.set_title(_title(r) + " - pulse responses")
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_analysis(r: AnalysisResult, directory: str | Path) -> list[Path]:

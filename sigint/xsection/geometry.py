@@ -163,14 +163,6 @@ class Geometry:
             out[(d2 < r1 * r1) & (d2 > r0 * r0 * (1 - 1e-12))] = mat
         return out
 
-    def eps_at(self, x: np.ndarray, y: np.ndarray, f: float) -> np.ndarray:
-        """Complex relative permittivity at each point at frequency *f*."""
-        mats = self.material_at(x, y)
-        out = np.empty(mats.shape, dtype=complex)
-        for key in set(mats.tolist()):
-            out[mats == key] = self.materials[key].permittivity(np.array([f]))[0]
-        return out
-
     @property
     def dielectrics(self) -> set[str]:
         """Names of every dielectric material present."""
