@@ -38,7 +38,6 @@ from .timedomain.eq import EqResult, optimize_eq
 from .timedomain.pulse import PulseResponses, pulse_responses
 from .timedomain.stateye import CursorSet, StatEye, extract_cursors, peak_distortion_eye, statistical_eye
 from .timedomain.waveform import WaveformEye, simulate_waveform
-from .units import format_quantity
 
 __all__ = ["AnalysisOptions", "AnalysisResult", "Aggressor", "analyze", "analyze_files"]
 
@@ -196,7 +195,8 @@ class AnalysisResult:
                            "cursors": int(self.cursors.isi.shape[1] + 1),
                            "aggressor_cursors": int(self.cursors.xt_fixed.size
                                                     + self.cursors.xt_phase.shape[1]),
-                           "gaussian_cursors": e.n_gaussian,
+                           "exact_cursors": e.n_exact, "convolved_terms": e.n_convolved,
+                           "subbins_per_voltage_bin": e.subbins,
                            "dropped_sum_v_per_v": self.cursors.dropped},
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
         }
@@ -407,10 +407,6 @@ def analyze(
     if row is not None:
         checks += ucie.vtf_checks(row, f, loss, xt, rate)
         checks += ucie.eye_checks(row, eye.eye_height, eye.eye_width, mask_h or 0.0, ber)
-    if eye.n_gaussian:
-        notes.append(f"{eye.n_gaussian} cursors smaller than {4:g} voltage bins were summed as "
-                     f"a Gaussian of sigma {format_quantity(eye.sigma_gaussian, 'V')} (exact "
-                     "variance; conservative in the tails)")
     timings["total"] = time.perf_counter() - t0
     return AnalysisResult(
         source=source, backend=backend, options=options, port_map=pmap,

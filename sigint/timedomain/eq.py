@@ -25,7 +25,7 @@ from scipy.special import ndtri
 
 from ..link.models import Ctle, Rx, Tx
 from .pulse import pulse_responses
-from .stateye import _cursor_matrix
+from .stateye import cursor_matrix as _cursor_matrix
 
 __all__ = ["EqResult", "optimize_eq", "FFE_PRE", "FFE_POST", "CTLE_GAINS"]
 

@@ -6,11 +6,10 @@ sampling rate. :func:`pulse_responses` puts every transfer on one uniform grid
 the time window :math:`1/\\Delta f` is a whole number of unit intervals and at least as long
 as the file can support), fills DC by extrapolation when missing, sets the response above
 the file's top frequency to zero behind a cosine taper, applies the Tx edge filter, the
-optional CTLE, the Tx FFE and the rectangle of one unit interval (as the DFT of
-``samples_per_ui`` ones, so that a long pulse settles exactly at :math:`H(0)`), and
-inverse-FFTs. Interpolation is linear in real and imaginary parts after the transfer's bulk
-delay is removed (and restored afterwards), so a long line's fast phase rotation does not
-distort the magnitude.
+optional CTLE, the Tx FFE and the continuous rectangle of one unit interval
+(:math:`T\\,\\mathrm{sinc}(fT)e^{-j\\pi fT}`, per sample), and inverse-FFTs. Interpolation is
+linear in real and imaginary parts after the transfer's bulk delay is removed (and restored
+afterwards), so a long line's fast phase rotation does not distort the magnitude.
 
 Every repair is reported in ``notes``; the non-causal content of the victim's impulse
 response before :math:`t = 0` is returned as a causality metric.
@@ -47,7 +46,8 @@ class PulseResponses:
     aggressors : ndarray, shape (A, N)
         Aggressor pulse responses at the victim's receiver.
     victim_impulse : ndarray, shape (N,)
-        Victim impulse response per sample (sums to the DC gain), for jitter.
+        Victim response to a one-sample rectangle (sums to the DC gain): the kernel of the
+        bit-by-bit simulation and, per second, the impulse response for jitter.
     main : int
         Sample index of the victim's peak (the main cursor).
     dc_gain : float
@@ -215,11 +215,17 @@ def pulse_responses(
     if rx.ctle is not None:
         filt = filt * rx.ctle.response(fg, rate)
     hg *= filt[None, :]
-    # one-UI rectangle of samples_per_ui ones, as a DFT
+    # the continuous one-UI rectangle, per sample: (T/dt) sinc(fT) e^{-j pi f T}. (A sum of
+    # samples_per_ui discrete ones would shift time by half a sample and lift the response
+    # near fN by (pi f dt)^2/6.)
     dt = 1.0 / (rate * samples_per_ui)
-    k = np.arange(samples_per_ui)
-    rect = np.exp(-2j * np.pi * fg[:, None] * dt * k[None, :]).sum(axis=1)
-    imp = scipy.fft.irfft(hg, n=n, axis=-1)
+    ui = 1.0 / rate
+    rect = samples_per_ui * np.sinc(fg * ui) * np.exp(-1j * np.pi * fg * ui)
+    # the response to a one-sample rectangle (continuous, width dt): a sampled NRZ stream
+    # of such rectangles is the continuous NRZ waveform, so a bit-by-bit run built on it
+    # reproduces these pulses exactly, and its cumulative sum is the sampled step response
+    box = np.sinc(fg * dt) * np.exp(-1j * np.pi * fg * dt)
+    imp = scipy.fft.irfft(hg * box[None, :], n=n, axis=-1)
     pul = scipy.fft.irfft(hg * rect[None, :], n=n, axis=-1)
     if len(tx.ffe) > 1 or tx.ffe[0] != 1.0:
         imp = _apply_ffe(imp, tx.ffe, tx.ffe_main, samples_per_ui)
