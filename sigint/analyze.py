@@ -464,7 +464,8 @@ def analyze_files(
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     say(f"reading {Path(path).name}")
-    net = read_touchstone(path)
+    read_notes: list[str] = []
+    net = read_touchstone(path, notes=read_notes)
     read_s = time.perf_counter() - t0
     pmap = build_port_map(net.nports, thru=thru, preset=preset, differential=differential,
                           reverse=reverse, name=str(path))
@@ -472,7 +473,7 @@ def analyze_files(
     for kind, files in (("FEXT", fext), ("NEXT", next_)):
         for p in files:
             say(f"reading {Path(p).name}")
-            an = read_touchstone(p)
+            an = read_touchstone(p, notes=read_notes)
             if an.nports != net.nports:
                 raise InputError(
                     f"{p}: has {an.nports} ports but {path} has {net.nports}; an aggressor "
@@ -481,5 +482,6 @@ def analyze_files(
     res = analyze(net, options, port_map=pmap, aggressors=aggs, source=str(path),
                   progress=progress, **kwargs)
     res.timings["read"] = read_s
+    res.notes[:0] = read_notes
     return res
 
