@@ -347,12 +347,14 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
         if m:
             h.data_end = m.start()
     # HFSS writes the port impedances as comments after every frequency ("not renormalized")
-    if not keyword_v2 and _HFSS_Z.search(data, 0) is not None:
+    if not keyword_v2 and _HFSS_FIND.search(data, 0) is not None:
         h.hfss_port_z = True
     return h
 
 
 _HFSS_Z = re.compile(rb"^[ \t]*![ \t]*port[ \t]+impedance", re.I | re.M)
+#: the same without the line anchor, which the regex engine scans for at C speed ('!' first)
+_HFSS_FIND = re.compile(rb"![ \t]*port[ \t]+impedance", re.I)
 
 
 def _hfss_port_impedances(path: Path, data: bytes, n: int, nf: int) -> np.ndarray:
