@@ -174,6 +174,12 @@ def simulate_waveform(
     WaveformEye
     """
     spui = pr.samples_per_ui
+    # the run must outlast the response window by n_bits' worth of samples: size it so
+    offs0 = np.rint(np.asarray(phase_ui) * spui).astype(np.int64)
+    window_bits = int(np.ceil(pr.t.size / spui)) + 2
+    tail_bits = int(np.ceil((pr.main + np.abs(offs0).max() + 2 * spui) / spui)) + 1
+    if n_bits - window_bits - tail_bits < max(16, n_bits // 2):
+        n_bits = n_bits + window_bits + tail_bits
     rng = np.random.default_rng(seed)
     amp_a = amplitude if aggressor_amplitude is None else aggressor_amplitude
     dt = pr.dt
