@@ -52,10 +52,12 @@ def parse_frequencies(text: str) -> np.ndarray:
         Malformed text, a non-positive count, stop below start, or log spacing from 0 Hz.
     """
     t = text.strip()
+    if ":" not in t and "," not in t:      # one frequency, e.g. --freq 1GHz
+        t = t + ","
     if "," in t and ":" not in t:
         vals = [0.0 if x.strip() in ("0", "0Hz")
                 else parse_quantity(x, "frequency", field="--freq", allow_bare=False)
-                for x in t.split(",")]
+                for x in t.split(",") if x.strip()]
         f = np.array(sorted(vals))
     else:
         parts = t.split(":")
