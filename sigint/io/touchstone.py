@@ -428,11 +428,12 @@ def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
         leftover -= len(data[:start].translate(None, _NUMERIC_CHARS))
     if leftover:
         # find the first offending token to name it with its line
-        m = re.compile(rb"[^0-9.eE+\-\s]").search(src, base)
-        assert m is not None
+        m = re.compile(rb"[^0-9.eE+\- \t\r\n]").search(src, base)
+        if m is None:  # pragma: no cover - the translate count above found one
+            raise _fail(path, "the data hold characters that are not numbers")
         a = src.rfind(b"\n", 0, m.start()) + 1
         b = src.find(b"\n", m.start())
-        tokens = src[a:len(src) if b < 0 else b].split()
+        tokens = re.split(rb"[ \t\r]+", src[a:len(src) if b < 0 else b])
         bad = next((t for t in tokens if re.search(rb"[^0-9.eE+\-]", t)), b"?")
         line = line0 + src.count(b"\n", base, m.start())
         tok = bad.decode("utf-8", "replace")[:30]
@@ -542,10 +543,11 @@ def _normalize(p: np.ndarray, kind: str, r: np.ndarray) -> np.ndarray:
     n = r.size
     volt = {"z": np.ones(n), "y": np.zeros(n), "h": np.array([1.0, 0.0]),
             "g": np.array([0.0, 1.0])}[kind]
-    # x = P u: x_v scaled by 1/sqrt(R), x_i by sqrt(R); u likewise
+    # x = P u, x_n = Dx x, u_n = Du u, so p = Dx P Du^-1 with Dx, Du = 1/sqrt(R) for a
+    # voltage and sqrt(R) for a current; at each port u is a current where x is a voltage
     dx = np.where(volt == 1, 1 / sq, sq)
-    du = np.where(volt == 1, sq, 1 / sq)      # u is i where x is v
-    return dx[None, :, None] * p * du[None, None, :]
+    du_inv = np.where(volt == 1, 1 / sq, sq)
+    return dx[None, :, None] * p * du_inv[None, None, :]
 
 
 def _mixed_to_single(s_mm: np.ndarray, order: list[tuple], z0: np.ndarray, path: Path,
