@@ -156,3 +156,11 @@ def test_nonsense_headers_are_refused(tmp_path, body):
     with pytest.raises(SigintError) as e:
         read_touchstone(p)
     assert e.value.exit_code == 2
+
+
+def test_a_stray_control_character_is_named(tmp_path):
+    """Found by the fuzz test: a vertical tab is blank to Python but not to the tokenizer."""
+    p = tmp_path / "vt.s1p"
+    p.write_bytes(b"# GHz S RI R 50\n1 0.5\x0b 0\n2 0.5 0\n")
+    with pytest.raises(SigintError, match="line 2"):
+        read_touchstone(p)

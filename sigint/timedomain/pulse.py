@@ -189,7 +189,7 @@ def pulse_responses(
         Unit intervals kept before t = 0 (where a causal response is zero).
     window_ui : int, optional
         Time window in unit intervals (default: the longest the file's frequency step
-        supports, :math:`R/\Delta f`; when that exceeds ``WINDOW_START_UI``, the shortest
+        supports, :math:`R/\\Delta f`; when that exceeds ``WINDOW_START_UI``, the shortest
         power-of-two multiple of it in which the response dies out, so a 1 MHz step or a log
         sweep does not cost a microsecond-long window).
 
@@ -214,8 +214,9 @@ def pulse_responses(
 
         n_try = WINDOW_START_UI
         pr = at(n_try)
-        while 2 * n_try < n_file:
-            nxt = at(2 * n_try)
+        while n_try < n_file:
+            n_next = min(2 * n_try, n_file)
+            nxt = at(n_next)
             half = pr.t.size // 2
             peak = float(np.abs(pr.victim).max()) or 1.0
             change = max(float(np.abs(pr.victim[:half] - nxt.victim[:half]).max()),
@@ -230,7 +231,8 @@ def pulse_responses(
                     f"its peak), not the {format_quantity(1 / step, 's')} the frequency step "
                     "would allow")
                 return pr
-            pr, n_try = nxt, 2 * n_try
+            pr, n_try = nxt, n_next
+        return pr
     n_ui = scipy.fft.next_fast_len(window_ui or n_file, real=True)
     dfg = rate / n_ui
     if not uniform:
