@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from touchstone_variants import Variant, write
 
 from sigint.errors import SigintError
 from sigint.io.touchstone import read_touchstone
-from touchstone_variants import Variant, write
 
 _SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                       HealthCheck.too_slow])
