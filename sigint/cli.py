@@ -393,7 +393,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
 @click.argument("xsection", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--freq", default="1MHz:100GHz:201", show_default=True, metavar="START:STOP:N[:log]",
               help="Frequencies: linear START:STOP:N, logarithmic START:STOP:N:log, or a list "
-                   "1GHz,10GHz.")
+                   "1GHz,10GHz, or one value 1GHz.")
 @click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
               help="Mesh refinement (2 halves every panel and filament); compare two values "
                    "to see convergence.")

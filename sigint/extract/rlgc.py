@@ -44,7 +44,7 @@ C0 = 299792458.0
 
 def parse_frequencies(text: str) -> np.ndarray:
     """``"1MHz:100GHz:201"`` (linear), ``"...:201:log"`` (logarithmic), or a list
-    ``"1GHz,5GHz,10GHz"`` to an array of frequencies in Hz.
+    ``"1GHz,5GHz,10GHz"`` or one value ``"1GHz"`` to an array of frequencies in Hz.
 
     Raises
     ------
