@@ -37,7 +37,7 @@ def _rows2(f_ghz: float, m: np.ndarray) -> str:
 def test_hfss_port_impedance_comments_after_every_frequency(tmp_path, wrapped):
     """S "not renormalized": at per-frequency port impedances given as comments after each
     frequency block. Renormalized to 50 ohm it must be the 50-ohm S of the same line."""
-    f = np.linspace(2e9, 20e9, 10)    # no DC point: a thru has no Z, renormalizing is ill-posed
+    f = np.linspace(0.2e9, 20e9, 100)  # no DC point: a thru has no Z, renormalizing is ill-posed
     gl = (0.2 * np.sqrt(f / 1e9) / 8.686 + 2j * np.pi * f * 2.0 / C0) * 0.05
     zport = 85.0 + 0.5 * np.arange(f.size)            # a different impedance at every point
     lines = ["! Touchstone file exported from HFSS", "! Data is not renormalized", "# GHZ S RI"]
@@ -52,6 +52,11 @@ def test_hfss_port_impedance_comments_after_every_frequency(tmp_path, wrapped):
     p.write_text("\n".join(lines) + "\n")
     net = read_touchstone(p)
     np.testing.assert_allclose(net.z0.real, np.repeat(zport[:, None], 2, axis=1), rtol=1e-12)
+    # the analysis renormalizes to its 50-ohm reference: same VTF as the 50-ohm data
+    at50 = skrf.Network(frequency=net.frequency, s=line_s(85.0, gl, 50.0), z0=50.0)
+    opts = AnalysisOptions(rate=16e9, spec="none", bits=0)
+    np.testing.assert_allclose(analyze(net, opts).vtf.victim, analyze(at50, opts).vtf.victim,
+                               atol=1e-11)
     net.renormalize(50.0)
     np.testing.assert_allclose(net.s, line_s(85.0, gl, 50.0), atol=1e-11)
 
@@ -221,6 +226,11 @@ def test_conjugated_data_are_named():
     conj.s = np.conj(line.s)
     with pytest.raises(InputError, match="conjugate"):
         analyze(conj, AnalysisOptions(rate=16e9, spec="none", bits=0))
+    # a step too coarse for the delay (2 GHz x 667 ps = 1.3 cycles a step) proves nothing
+    coarse = lossy_line(np.linspace(0, 40e9, 21), 0.1, alpha_db_per_m_sqrt_ghz=5.0)
+    res = analyze(coarse, AnalysisOptions(rate=16e9, spec="none", bits=0))
+    item = [i for i in res.quality[0].items if i.name == "phase"][0]
+    assert item.status == "warn" and "too coarse" in item.text
 
 
 def test_causality_figure_reads_as_a_percentage():

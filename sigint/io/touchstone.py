@@ -347,7 +347,8 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
         if m:
             h.data_end = m.start()
     # HFSS writes the port impedances as comments after every frequency ("not renormalized")
-    if not keyword_v2 and _HFSS_FIND.search(data, 0) is not None:
+    first_bang = data.find(b"!", h.data_start)        # memchr: HFSS comments follow data
+    if not keyword_v2 and first_bang >= 0 and _HFSS_FIND.search(data, first_bang) is not None:
         h.hfss_port_z = True
     return h
 

@@ -168,7 +168,9 @@ def check_phase(rep: QualityReport, f: np.ndarray, h: np.ndarray, rate: float,
     phase convention (:math:`e^{-i\\omega t}`, or conjugated by an export) have a phase that
     grows with frequency, so the fitted delay is negative and the impulse response would
     come before the input. More than one unit interval of negative delay cannot be noise or
-    de-embedding error: the data are refused; less is reported.
+    de-embedding error: the data are refused; less is reported. When the phase turns by
+    more than a quarter cycle per step (median) the slope cannot be trusted: that is
+    reported instead.
 
     Returns
     -------
@@ -183,8 +185,19 @@ def check_phase(rep: QualityReport, f: np.ndarray, h: np.ndarray, rate: float,
     from ..errors import InputError
     from ..timedomain.pulse import bulk_delay
 
-    tau = bulk_delay(np.asarray(f, dtype=float), np.asarray(h))
+    f = np.asarray(f, dtype=float)
+    h = np.asarray(h)
+    tau = bulk_delay(f, h)
     ui = 1.0 / rate
+    # the sign of an unwrapped phase slope means something only when the phase turns by
+    # less than half a cycle per step (wrapped increments well inside +-pi)
+    sel = f > 0
+    turn = np.abs(np.angle(h[sel][1:] * np.conj(h[sel][:-1])))
+    if turn.size and float(np.median(turn)) > np.pi / 2:
+        rep.add("phase", tau, "s", "warn",
+                f"the phase turns by {float(np.median(turn)):.2f} rad per frequency step "
+                "(median): too coarse a step to resolve the delay; time-domain results alias")
+        return tau
     if tau < -ui:
         raise InputError(
             f"{name}: the phase of the victim's transfer grows with frequency (bulk delay "
