@@ -53,6 +53,11 @@ def parse_frequencies(text: str) -> np.ndarray:
     """
     t = text.strip()
     if ":" not in t and "," not in t:      # one frequency, e.g. --freq 1GHz
+        try:
+            parse_quantity(t, "frequency", field="--freq", allow_bare=False)
+        except InputError:
+            raise InputError(f"--freq {text!r}: write START:STOP:N (linear), START:STOP:N:log, "
+                             "a list 1GHz,10GHz or one value 1GHz") from None
         t = t + ","
     if "," in t and ":" not in t:
         vals = [0.0 if x.strip() in ("0", "0Hz")
