@@ -173,6 +173,16 @@ def test_empty_information_block_and_unknown_keyword_note(tmp_path):
     assert any("[some future keyword]" in t and "ignored" in t for t in notes)
 
 
+def test_touchstone2_noise_data_after_the_network_data_are_skipped(tmp_path):
+    p = tmp_path / "noise.ts"
+    p.write_text("[Version] 2.0\n# GHz S MA R 50\n[Number of Ports] 2\n"
+                 "[Two-Port Data Order] 12_21\n[Number of Frequencies] 1\n"
+                 "[Number of Noise Frequencies] 1\n[Network Data]\n"
+                 "1 0.1 0 0.8 -90 0.7 -90 0.2 0\n[Noise Data]\n1 1.5 0.3 45 0.4\n[End]\n")
+    net = read_touchstone(p)
+    assert net.s[0, 0, 1] == pytest.approx(-0.8j) and net.s[0, 1, 0] == pytest.approx(-0.7j)
+
+
 # ----------------------------------------------------------- 5. plausibility of the band
 def test_ghz_option_line_with_hz_values_is_refused(tmp_path):
     p = tmp_path / "units.s1p"
