@@ -3,8 +3,10 @@
 Each check reports its number. Passivity is the largest singular value of S at each
 frequency (:math:`\\sigma_{max}(S) \\le 1` for a passive network), reciprocity the largest
 :math:`|S_{ij} - S_{ji}|`, causality the non-causal part of the victim's impulse response
-(measured where the pulse responses are made), and the frequency grid is checked for a DC
-point, uniform spacing and a top frequency that suits the data rate. Missing DC and
+(measured where the pulse responses are made), the phase convention (the sign of the
+victim's bulk delay: conjugated, time-reversed data are refused by name), an extrapolated
+DC transfer outside [0, 1], and the frequency grid is checked for a DC point, uniform
+spacing and a top frequency that suits the data rate. Missing DC and
 non-uniform spacing are repaired downstream (extrapolation, resampling) and reported as
 such; non-finite values and non-increasing frequencies never get this far (the reader
 refuses them).
@@ -18,7 +20,8 @@ import numpy as np
 
 from ..units import format_quantity
 
-__all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value"]
+__all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
+           "add_causality", "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
 
 PASSIVITY_TOL = 1e-6
 RECIPROCITY_WARN = 1e-3

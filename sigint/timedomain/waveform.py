@@ -147,7 +147,9 @@ def simulate_waveform(
     amplitude : float
         Symbol amplitude A (half the swing), V.
     n_bits : int
-        Bits simulated per lane.
+        Bits simulated per lane; lengthened by the response window (and the sampling
+        tail) when fewer than half of them would be sampled after the responses fill up,
+        so a long window (a fine frequency step) never leaves too short a run.
     phase_ui : ndarray
         Sampling phases relative to the victim's pulse peak, UI (those of the stat eye).
     xt_shift : list of int, optional
