@@ -31,7 +31,14 @@ from .link.models import Ctle, Rx, Tx
 from .link.vtf import N_AGGRESSORS_UCIE, Transfers, terminated_transfers
 from .model import SigintModel
 from .network.ports import PortMap, build_port_map, check_mapping, link_network
-from .network.quality import QualityReport, add_causality, add_mode_conversion, check_network
+from .network.quality import (
+    QualityReport,
+    add_causality,
+    add_dc_extrapolation,
+    add_mode_conversion,
+    check_network,
+    check_phase,
+)
 from .specs import ucie
 from .specs.checks import Check
 from .timedomain.eq import EqResult, optimize_eq
@@ -251,8 +258,8 @@ def _transfers(ln, tx: Tx, rx: Rx, victim: int, files: list[tuple[Aggressor, Any
         lane = victim if victim < len(aln.tx) else 0
         ta = terminated_transfers(aln, tx, rx, [lane], xp=backend.xp)[:, 0, lane]
         if aln.f.shape != ln.f.shape or not np.allclose(aln.f, ln.f, rtol=1e-9, atol=0):
-            ta = np.interp(ln.f, aln.f, ta.real, right=0.0) + 1j * np.interp(
-                ln.f, aln.f, ta.imag, right=0.0)
+            # the band was checked to cover the victim's (analyze): interpolation only
+            ta = np.interp(ln.f, aln.f, ta.real) + 1j * np.interp(ln.f, aln.f, ta.imag)
             notes.append(f"{Path(agg.path).name}: resampled onto the victim file's frequencies")
         rows.append(ta)
         names.append(Path(agg.path).name)
@@ -325,6 +332,21 @@ def analyze(
     if f.size < 2:
         raise InputError(f"{source}: has a single frequency point; a pulse response needs "
                          "a sweep from (near) DC to above the Nyquist frequency")
+    if f[0] >= rate / 2:
+        raise InputError(
+            f"{source}: the data start at {format_quantity(f[0], 'Hz')}, at or above the Nyquist "
+            f"frequency {format_quantity(rate / 2, 'Hz')} of {rate / 1e9:g} GT/s: there is "
+            "nothing below Nyquist to extrapolate DC from, and the eye depends on it; give data "
+            "from (near) DC")
+    for agg in aggressors:
+        fa = np.asarray(agg.network.f, dtype=float)
+        if fa[-1] < fmax * (1 - 1e-9) or fa[0] > max(f[0], 0.0) + 0.01 * rate / 2:
+            raise InputError(
+                f"{agg.path}: the aggressor data cover {format_quantity(fa[0], 'Hz')} to "
+                f"{format_quantity(fa[-1], 'Hz')}, but the victim {Path(source).name} uses "
+                f"{format_quantity(f[0], 'Hz')} to {format_quantity(fmax, 'Hz')}; crosstalk "
+                "outside the aggressor's band is unknown and sigint will not take it as zero; "
+                "give aggressor data over the victim's whole band")
     row = None
     if options.spec == "ucie":
         row = ucie.ucie_row(options.package, rate)
@@ -356,6 +378,7 @@ def analyze(
             notes.append("the VTF checks use the UCIe VTF circuit; the eye uses the Tx/Rx "
                          "models given on the command line")
     timings["vtf"] = time.perf_counter() - t1
+    check_phase(quality[0], f, vtf.victim, rate, source)
     loss = vtf.loss_db
     xt = vtf.xt_db(options.n_aggressors)
     fn = rate / 2
@@ -381,6 +404,11 @@ def analyze(
     pr = pulse_responses(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx,
                          samples_per_ui=options.samples_per_ui)
     add_causality(quality[0], pr.causality)
+    if f[0] > 0:
+        filt0 = complex(etx.edge_filter(np.zeros(1), rate)[0])
+        if erx.ctle is not None:
+            filt0 *= complex(erx.ctle.response(np.zeros(1), rate)[0])
+        add_dc_extrapolation(quality[0], pr.dc_gain / filt0.real, float(f[0]))
     notes += pr.notes
     timings["pulses"] = time.perf_counter() - t3
     say("statistical eye")
@@ -460,7 +488,8 @@ def analyze_files(
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     say(f"reading {Path(path).name}")
-    net = read_touchstone(path)
+    read_notes: list[str] = []
+    net = read_touchstone(path, notes=read_notes)
     read_s = time.perf_counter() - t0
     pmap = build_port_map(net.nports, thru=thru, preset=preset, differential=differential,
                           reverse=reverse, name=str(path))
@@ -468,7 +497,7 @@ def analyze_files(
     for kind, files in (("FEXT", fext), ("NEXT", next_)):
         for p in files:
             say(f"reading {Path(p).name}")
-            an = read_touchstone(p)
+            an = read_touchstone(p, notes=read_notes)
             if an.nports != net.nports:
                 raise InputError(
                     f"{p}: has {an.nports} ports but {path} has {net.nports}; an aggressor "
@@ -477,5 +506,6 @@ def analyze_files(
     res = analyze(net, options, port_map=pmap, aggressors=aggs, source=str(path),
                   progress=progress, **kwargs)
     res.timings["read"] = read_s
+    res.notes[:0] = read_notes
     return res
 

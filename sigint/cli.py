@@ -96,6 +96,22 @@ def _check_out(out: Path | None, suffixes: tuple[str, ...], what: str) -> None:
                                  param_hint="--out")
 
 
+def _require_files(*paths: Path) -> None:
+    """Refuse a missing input file before the heavy imports (seconds) start."""
+    from .errors import InputError
+
+    for p in paths:
+        if not Path(p).exists():
+            raise InputError(f"{p}: no such file; check the path")
+        if Path(p).is_dir():
+            raise InputError(f"{p}: is a directory, not a file; give the file's path")
+
+
+def _warn(text: str) -> None:
+    """A warning on stderr, on its own line, as soon as it is known."""
+    click.echo(f"sigint: warning: {text}", err=True)
+
+
 def _progress(enabled: bool):
     """Stage messages on stderr when it is a terminal (``--quiet`` silences them)."""
     t0 = time.perf_counter()
@@ -254,6 +270,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
           --rate 10Gb/s --fext fext.s4p --next next.s4p --eq auto --ctle auto
       sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
     """
+    _require_files(channel, *fext, *next_)
     from .analyze import AnalysisOptions, analyze, analyze_files
     from .backend import get_backend
     from .link.models import Ctle
@@ -317,7 +334,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         from .channel.build import build_file
 
         try:
-            built = build_file(channel, backend=be, progress=say)
+            built = build_file(channel, backend=be, progress=say, warn=_warn)
         finally:
             done()
         link = built.channel.link
@@ -376,7 +393,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
 @click.argument("xsection", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--freq", default="1MHz:100GHz:201", show_default=True, metavar="START:STOP:N[:log]",
               help="Frequencies: linear START:STOP:N, logarithmic START:STOP:N:log, or a list "
-                   "1GHz,10GHz.")
+                   "1GHz,10GHz, or one value 1GHz.")
 @click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
               help="Mesh refinement (2 halves every panel and filament); compare two values "
                    "to see convergence.")
@@ -409,6 +426,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
       sigint extract channels/xsections/si_interposer_bus16.yaml --out rlgc.nc
       sigint extract tsv.yaml --freq 10MHz:100GHz:41:log --plot figs --json
     """
+    _require_files(xsection)
     from .backend import get_backend
     from .extract.rlgc import extract, parse_frequencies
     from .report.extract_report import extract_json, extract_summary, plot_extract
@@ -455,6 +473,7 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
       sigint build channels/ucie_advanced_2mm.yaml -o ucie_a.s32p
       sigint analyze channels/ucie_advanced_2mm.yaml --plot figs
     """
+    _require_files(channel)
     from .backend import get_backend
     from .channel.build import build_file
     from .io.touchstone import write_touchstone
@@ -464,7 +483,7 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
     _check_out(out, (), "")
     say, done = _progress(not quiet)
     try:
-        res = build_file(channel, backend=be, use_cache=not no_cache, progress=say)
+        res = build_file(channel, backend=be, use_cache=not no_cache, progress=say, warn=_warn)
     finally:
         done()
     _emit(as_json, build_json(res), build_summary(res))

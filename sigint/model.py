@@ -8,8 +8,9 @@ the field path, the value and the fix.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -39,11 +40,46 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def describe_validation_error(exc: ValidationError, source: str | Path | None = None) -> str:
-    """One sentence for the first problem of *exc* (and a count of the others)."""
+def _models_in(ann: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside a type annotation (through Optional, list, unions...)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    out: list[type[BaseModel]] = []
+    for a in get_args(ann):
+        out += _models_in(a)
+    return out
+
+
+def _keys_at(cls: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """Keys the model accepts at the mapping that holds ``loc[-1]`` (best effort)."""
+    if cls is None:
+        return []
+    models: list[type[BaseModel]] = [cls]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for m in models:
+            if part in m.model_fields:
+                nxt += _models_in(m.model_fields[part].annotation)
+            elif any(part in get_args(f.annotation) for f in m.model_fields.values()):
+                nxt.append(m)        # a tagged-union tag (the segment's type) names m itself
+        models = nxt or models
+    return sorted({k for m in models for k in m.model_fields})
+
+
+def describe_validation_error(exc: ValidationError, source: str | Path | None = None,
+                              cls: type[BaseModel] | None = None) -> str:
+    """One sentence for the first problem of *exc* (and a count of the others).
+
+    An unknown key comes first (a misspelt key also makes the real one "missing"), with the
+    closest accepted key as a "did you mean" (:func:`difflib.get_close_matches`).
+    """
     errs = exc.errors(include_url=False)
+    errs = sorted(errs, key=lambda e: e.get("type") != "extra_forbidden")
     e = errs[0]
-    field = _loc(tuple(e.get("loc", ())))
+    loc = tuple(e.get("loc", ()))
+    field = _loc(loc)
     typ = e.get("type", "")
     msg = e.get("msg", "invalid")
     if msg.startswith("Value error, "):
@@ -51,7 +87,16 @@ def describe_validation_error(exc: ValidationError, source: str | Path | None = 
     value = e.get("input")
     head = f"{source}: " if source else ""
     if typ == "extra_forbidden":
-        text = f"{head}{field}: unknown key; check its spelling against the documented keys"
+        key = str(loc[-1]) if loc else ""
+        missing = [str(x["loc"][-1]) for x in errs
+                   if x.get("type") == "missing" and tuple(x["loc"][:-1]) == loc[:-1]]
+        known = missing + [k for k in _keys_at(cls, loc) if k not in missing]
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if near:
+            text = f"{head}{field}: unknown key; did you mean {near[0]!r}?"
+        else:
+            text = (f"{head}{field}: unknown key; check its spelling against the documented keys"
+                    + (f" ({', '.join(known)})" if known else ""))
     elif typ == "missing":
         text = f"{head}{field}: missing; add it"
     else:
@@ -69,4 +114,4 @@ def validate(cls: type[M], data: Any, source: str | Path | None = None) -> M:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        raise InputError(describe_validation_error(exc, source)) from None
+        raise InputError(describe_validation_error(exc, source, cls)) from None

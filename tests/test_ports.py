@@ -51,8 +51,16 @@ def test_wrong_default_convention_is_refused_with_the_fix(example2):
     with pytest.raises(PortMapError) as e:
         check_mapping(net.s, net.f, pm, "THRU")
     assert "--thru 1:2 --thru 3:4" in str(e.value)
+    # given explicitly, a path 25 dB below the through path is still a coupling path
     explicit = build_port_map(4, preset="skrf")
-    assert check_mapping(net.s, net.f, explicit, "THRU")   # kept, with a warning
+    with pytest.raises(PortMapError, match="--thru 1:2 --thru 3:4"):
+        check_mapping(net.s, net.f, explicit, "THRU")
+    # a path within 10 dB of a through path, given explicitly, is kept with a warning
+    weak = net.s.copy()
+    weak[:, 2, 0] = weak[:, 0, 2] = 0.45 * weak[:, 1, 0]
+    weak[:, 3, 1] = weak[:, 1, 3] = 0.45 * weak[:, 0, 1]
+    notes = check_mapping(weak, net.f, explicit, "THRU")
+    assert notes and "kept" in notes[0] and "--thru 1:2 --thru 3:4" in notes[0]
 
 
 def _mixed_mode_dd(s, p_pos, p_neg, q_pos, q_neg):

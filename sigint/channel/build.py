@@ -130,9 +130,22 @@ def _xsection_of(seg: TraceSegment, base: Path, where: str) -> tuple[CrossSectio
         return validate(CrossSection, seg.xsection, source=where + ".xsection"), where
     p = (base / seg.xsection) if not Path(seg.xsection).is_absolute() else Path(seg.xsection)
     if not p.exists():
-        raise InputError(f"{where}.xsection = {seg.xsection!r}: no such file (looked in {p}); "
-                         "give a path relative to the channel file")
+        raise InputError(f"{where}.xsection = {seg.xsection!r}: no such file (looked in "
+                         f"{p.resolve()}){_near_misses(p)}; give a path relative to the channel "
+                         "file")
     return load_cross_section(p), str(p)
+
+
+def _near_misses(p: Path) -> str:
+    """``"; beside it: a.yaml, b.yaml"`` -- the files in *p*'s folder whose names come close."""
+    import difflib
+
+    folder = p.parent
+    if not folder.is_dir():
+        return f" (the folder {folder.resolve()} does not exist)"
+    names = sorted(x.name for x in folder.iterdir() if x.is_file())
+    near = difflib.get_close_matches(p.name, names, n=3, cutoff=0.5)
+    return f"; beside it: {', '.join(near)}" if near else ""
 
 
 def _rlgc_cached(xs: CrossSection, src: str, f: np.ndarray, refine: float, backend: Backend,
@@ -311,8 +324,23 @@ def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: 
     return res
 
 
-def build_file(path: str | Path, **kwargs) -> BuildResult:
-    """Read a channel file and :func:`build_channel` it."""
+def build_file(path: str | Path, *, warn=None, **kwargs) -> BuildResult:
+    """Read a channel file and :func:`build_channel` it.
+
+    *warn* (callable taking one sentence; default :func:`warnings.warn`) receives the
+    plausibility warnings of :func:`~sigint.channel.model.plausibility_warnings` before the
+    first extraction starts.
+    """
+    import warnings
+
+    from .model import plausibility_warnings
+
     ch, base = load_channel(path)
+    for w in plausibility_warnings(ch):
+        msg = f"{path}: {w}"
+        if warn is None:
+            warnings.warn(msg, UserWarning, stacklevel=2)
+        else:
+            warn(msg)
     return build_channel(ch, base, source=str(path), **kwargs)
 

@@ -31,7 +31,7 @@ from ..xsection.model import PosLength
 from ..xsection.model import unit_validator as _q
 
 __all__ = ["Channel", "load_channel", "TraceSegment", "VerticalSegment", "TouchstoneSegment",
-           "LinkSpec", "Lanes", "VERTICAL_DEFAULTS"]
+           "LinkSpec", "Lanes", "VERTICAL_DEFAULTS", "PLAUSIBLE", "plausibility_warnings"]
 
 
 class _FileModel(SigintModel):
@@ -205,3 +205,48 @@ def load_channel(path: str | Path) -> tuple[Channel, Path]:
     data = load_mapping(p, "name, link, lanes, segments")
     _segment_type_error(data, str(p))
     return validate(Channel, data, source=p), p.parent
+
+
+#: Sizes met in die-to-die packaging, m: (smallest, largest). Outside them a value is most
+#: likely a unit slip (``4 mm`` for ``4 um``), and the extraction it starts can take minutes.
+PLAUSIBLE = {
+    "lanes.pitch": (1e-6, 1e-3),          # hybrid bonds ~1-10 um ... C4 bumps ~150-250 um
+    "diameter": (0.5e-6, 0.5e-3),         # hybrid-bond pads ... C4 balls
+    "height": (0.1e-6, 2e-3),             # bond layers ... substrate vias
+    "pitch": (1e-6, 1e-3),
+    "liner.thickness": (1e-9, 20e-6),
+    "length": (1e-6, 0.3),                # a trace: micrometres to a 300 mm board route
+}
+
+
+def plausibility_warnings(ch: Channel) -> list[str]:
+    """Sentences for sizes outside :data:`PLAUSIBLE` (with the value and the usual range).
+
+    Checked before any extraction starts, so a unit slip costs a warning, not minutes.
+    """
+    from ..units import format_quantity
+
+    out = []
+
+    def check(where: str, key: str, value: float | None) -> None:
+        if value is None:
+            return
+        lo, hi = PLAUSIBLE[key]
+        if not lo <= value <= hi:
+            out.append(f"{where} = {format_quantity(value, 'm')} is outside the sizes met in "
+                       f"packaging ({format_quantity(lo, 'm')} to {format_quantity(hi, 'm')}); "
+                       "check its unit (um or mm?)")
+
+    check("lanes.pitch", "lanes.pitch", ch.lanes.pitch)
+    check("lanes.pitch_y", "lanes.pitch", ch.lanes.pitch_y)
+    for i, seg in enumerate(ch.segments):
+        w = f"segments[{i}]"
+        if isinstance(seg, VerticalSegment):
+            check(f"{w}.diameter", "diameter", seg.diameter)
+            check(f"{w}.height", "height", seg.height)
+            check(f"{w}.pitch", "pitch", seg.pitch)
+            if seg.liner is not None:
+                check(f"{w}.liner.thickness", "liner.thickness", seg.liner.thickness)
+        elif isinstance(seg, TraceSegment):
+            check(f"{w}.length", "length", seg.length)
+    return out

@@ -44,7 +44,7 @@ C0 = 299792458.0
 
 def parse_frequencies(text: str) -> np.ndarray:
     """``"1MHz:100GHz:201"`` (linear), ``"...:201:log"`` (logarithmic), or a list
-    ``"1GHz,5GHz,10GHz"`` to an array of frequencies in Hz.
+    ``"1GHz,5GHz,10GHz"`` or one value ``"1GHz"`` to an array of frequencies in Hz.
 
     Raises
     ------
@@ -52,10 +52,17 @@ def parse_frequencies(text: str) -> np.ndarray:
         Malformed text, a non-positive count, stop below start, or log spacing from 0 Hz.
     """
     t = text.strip()
+    if ":" not in t and "," not in t:      # one frequency, e.g. --freq 1GHz
+        try:
+            parse_quantity(t, "frequency", field="--freq", allow_bare=False)
+        except InputError:
+            raise InputError(f"--freq {text!r}: write START:STOP:N (linear), START:STOP:N:log, "
+                             "a list 1GHz,10GHz or one value 1GHz") from None
+        t = t + ","
     if "," in t and ":" not in t:
         vals = [0.0 if x.strip() in ("0", "0Hz")
                 else parse_quantity(x, "frequency", field="--freq", allow_bare=False)
-                for x in t.split(",")]
+                for x in t.split(",") if x.strip()]
         f = np.array(sorted(vals))
     else:
         parts = t.split(":")

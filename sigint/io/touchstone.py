@@ -1,16 +1,18 @@
-"""Touchstone 1.x / 2.x reading (fast, exact against scikit-rf) and writing.
+"""Touchstone 1.x / 2.x reading (fast, every header honoured) and writing.
 
 scikit-rf parses Touchstone line by line in Python, about 13 s for a 64-port file of 2001
-points (370 MB of text). :func:`read_touchstone` reads the common case -- S-parameters in
-RI, MA or DB format with a full matrix -- through pandas' C tokenizer, which converts text
-to the same correctly rounded doubles as Python's ``float``, and then applies scikit-rf's
-own formulas (``mag * exp(1j * deg * pi / 180)``, the 2-port ``21_12`` order), so the
-result is bit-for-bit the network scikit-rf would return. Everything else (Y/Z/G/H
-parameters, lower/upper matrices, mixed-mode order, noise data, HFSS per-frequency port
-impedances) is handed to scikit-rf itself. Either way the result is a
-:class:`skrf.Network`, checked for what makes it unusable: non-finite numbers, a count of
-numbers that is not whole frequency points (a truncated file) and frequencies that do not
-increase.
+points (370 MB of text). :func:`read_touchstone` walks the header itself and reads the
+numbers through pandas' C tokenizer, which converts text to the same correctly rounded
+doubles as Python's ``float``; S-parameters in RI, MA or DB then go through scikit-rf's own
+formulas (``mag * exp(1j * deg * pi / 180)``, the 2-port ``21_12`` order), so a plain S file
+gives bit for bit the network scikit-rf returns. What the header says about the numbers'
+meaning is applied here too, not handed on: the parameter and its normalization (Touchstone
+1 stores normalized Y, Z, H and G; scikit-rf 2.2 de-normalizes v1 Y the wrong way), the
+matrix format, the mixed-mode order, per-port and per-frequency (HFSS) references, and the
+frequency unit is checked against the values. Only a Touchstone 1 two-port with noise
+parameters goes to scikit-rf. The result is a :class:`skrf.Network`, checked for what makes
+it unusable: non-finite numbers, a count of numbers that is not whole frequency points (a
+truncated file), frequencies that do not increase or cannot be in the option line's unit.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from ..errors import TouchstoneError, input_error
 __all__ = ["read_touchstone", "write_touchstone", "TouchstoneHeader", "ports_from_name"]
 
 _FREQ_MULT = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9, "thz": 1e12}
+_UNIT_NAME = {"hz": "Hz", "khz": "kHz", "mhz": "MHz", "ghz": "GHz", "thz": "THz"}
 _EXT = re.compile(r"\.[sS](\d+)[pP]$")
 _NUMERIC_CHARS = b"0123456789.eE+- \t\r\n"
+#: Highest plausible frequency of interconnect data, Hz: above it the option line's unit is
+#: not the unit the numbers were written in.
+F_PLAUSIBLE_MAX = 10e12
 
 
 _COMPRESSED = {".gz": "gzip", ".xz": "lzma", ".bz2": "bz2"}
@@ -86,13 +92,100 @@ class TouchstoneHeader:
     data_start: int = 0
     data_end: int = 0
     data_line: int = 0
-    fast: bool = True
-    why_slow: str = ""
+    option_line: int = 0
+    option_text: str = ""
+    mixed_mode: list | None = None
+    hfss_port_z: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 def _fail(path: Path, problem: str, fix: str | None = None, line: int | None = None) -> TouchstoneError:
     where = f"{path}" + (f", line {line}" if line else "")
     return input_error(problem, source=where, fix=fix, cls=TouchstoneError)  # type: ignore[return-value]
+
+
+_PARAMS = ("s", "y", "z", "g", "h")
+_FORMATS = ("ri", "ma", "db")
+#: Touchstone 2 keywords whose content sigint does not need (IBIS Touchstone 2.0/2.1).
+_UNUSED_KEYWORDS = (b"number of noise frequencies", b"end", b"noise data")
+_MM_TOKEN = re.compile(r"^([dcs])(\d+)(?:,(\d+))?$")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _option_line(path: Path, h: TouchstoneHeader, text: str, lineno: int, original: str) -> None:
+    """Read the '#' line's tokens in whatever order they come (the format fixes none)."""
+    toks = text.split()
+    kinds = []
+    unit = param = fmt = None
+    z0: list[float] | None = None
+    i = 0
+    names = ("frequency unit", "parameter", "format")
+    while i < len(toks):
+        t = toks[i]
+        if t in _FREQ_MULT and unit is None:
+            unit, kind = t, "unit"
+        elif t in _PARAMS and param is None:
+            param, kind = t, "param"
+        elif t in _FORMATS and fmt is None:
+            fmt, kind = t, "fmt"
+        elif t == "r" and z0 is None:
+            vals = []
+            while i + 1 < len(toks):
+                try:
+                    vals.append(float(toks[i + 1]))
+                except ValueError:
+                    break
+                i += 1
+            if not vals or not all(v > 0 and np.isfinite(v) for v in vals):
+                raise _fail(path, f"option line {text.strip()!r}: the reference must read "
+                            "'R <ohms>' with positive resistances", "write e.g. '# GHz S MA R 50'",
+                            lineno)
+            z0, kind = vals, "r"
+        else:
+            what = names[i] if i < 3 else "token"
+            allowed = {"frequency unit": "is not one of Hz, kHz, MHz, GHz",
+                       "parameter": "is not S, Y, Z, G or H",
+                       "format": "is not RI, MA or DB"}.get(
+                what, "is not a unit, parameter, format or 'R <ohms>' (or it is repeated)")
+            raise _fail(path, f"option line: {what} {t!r} {allowed}",
+                        "fix the '#' line, e.g. '# GHz S MA R 50'", lineno)
+        kinds.append(kind)
+        i += 1
+    h.freq_unit = unit or "ghz"
+    h.parameter = param or "s"
+    h.fmt = fmt or "ma"
+    h.z0 = z0 or [50.0]
+    h.option_line, h.option_text = lineno, original.strip()
+    canonical = [k for k in ("unit", "param", "fmt", "r") if k in kinds]
+    if kinds != canonical:
+        h.notes.append(f"{path.name}: option line '{h.option_text}' has its tokens in an unusual "
+                       f"order; read as unit {_UNIT_NAME[h.freq_unit]}, parameter "
+                       f"{h.parameter.upper()}, "
+                       f"format {h.fmt.upper()}, R {' '.join(f'{v:g}' for v in h.z0)}")
+
+
+def _mixed_mode_order(path: Path, tokens: list[str], n: int, lineno: int) -> list[tuple]:
+    """Parse ``[Mixed-Mode Order]`` tokens (``D1,2``, ``C3,4``, ``S5``) into (kind, i, j)."""
+    out = []
+    for t in tokens:
+        m = _MM_TOKEN.match(t.lower())
+        if not m or (m.group(1) in "dc") != (m.group(3) is not None):
+            raise _fail(path, f"[Mixed-Mode Order] token {t!r} is not D<i>,<j>, C<i>,<j> or S<i>",
+                        "write e.g. '[Mixed-Mode Order] D1,3 D2,4 C1,3 C2,4'", lineno)
+        i = int(m.group(2)) - 1
+        j = int(m.group(3)) - 1 if m.group(3) else -1
+        out.append((m.group(1), i, j))
+    if len(out) != n:
+        raise _fail(path, f"[Mixed-Mode Order] names {len(out)} ports but the file has {n}",
+                    "give one D, C or S entry per port", lineno)
+    cover = sorted(p for k, i, j in out for p in ((i,) if k == "s" else (i, j)) if k != "c")
+    d_pairs = sorted((i, j) for k, i, j in out if k == "d")
+    c_pairs = sorted((i, j) for k, i, j in out if k == "c")
+    if cover != list(range(n)) or d_pairs != c_pairs:
+        raise _fail(path, f"[Mixed-Mode Order] {' '.join(tokens)!r} does not name every "
+                    f"single-ended port 1-{n} once, with a C entry for every D pair",
+                    "fix the keyword", lineno)
+    return out
 
 
 def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
@@ -103,6 +196,8 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
     lineno = 0
     option_seen = False
     keyword_v2 = False
+    mm_tokens: list[str] | None = None
+    mm_line = 0
     n = len(data)
     while pos < n:
         end = data.find(b"\n", pos)
@@ -112,50 +207,31 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
         lineno += 1
         stripped = raw.split(b"!", 1)[0].strip()
         low = stripped.lower()
-        if b"! port impedance" in raw.lower() or raw.lower().lstrip().startswith(b"! gamma"):
-            h.fast, h.why_slow = False, "HFSS port-impedance comments"
         if not stripped:
             pos = end + 1
             continue
         if low.startswith(b"#"):
             if not option_seen:
-                toks = low[1:].decode("ascii", "replace").split()
-                defaults = ["ghz", "s", "ma", "r", "50"]
-                toks = toks + defaults[len(toks):]
-                unit, param, fmt = toks[0], toks[1], toks[2]
-                if unit not in _FREQ_MULT:
-                    raise _fail(path, f"option line: frequency unit {unit!r} is not one of Hz, kHz, "
-                                "MHz, GHz", "fix the '#' line", lineno)
-                if param not in ("s", "y", "z", "g", "h"):
-                    raise _fail(path, f"option line: parameter {param!r} is not S, Y, Z, G or H",
-                                "fix the '#' line", lineno)
-                if fmt not in ("ri", "ma", "db"):
-                    raise _fail(path, f"option line: format {fmt!r} is not RI, MA or DB",
-                                "fix the '#' line", lineno)
-                h.freq_unit, h.parameter, h.fmt = unit, param, fmt
-                try:
-                    if toks[3] != "r":
-                        raise ValueError
-                    h.z0 = [float(t) for t in toks[4:]] or [50.0]
-                except ValueError:
-                    raise _fail(path, "option line: the reference must read 'R <ohms>'",
-                                "write e.g. '# GHz S MA R 50'", lineno) from None
+                _option_line(path, h, low[1:].decode("ascii", "replace"), lineno,
+                             stripped.decode("ascii", "replace"))
                 option_seen = True
             pos = end + 1
             continue
         if low.startswith(b"["):
             keyword_v2 = True
             kw, _, rest = low.partition(b"]")
-            kw = kw[1:].strip()
+            kw = b" ".join(kw[1:].split())
             rest_s = rest.decode("ascii", "replace").strip()
             if kw == b"version":
                 h.version = rest_s or "2.0"
             elif kw == b"number of ports":
                 try:
                     h.nports = int(rest_s)
+                    if h.nports < 1:
+                        raise ValueError
                 except ValueError:
-                    raise _fail(path, f"[Number of Ports] {rest_s!r} is not an integer", None,
-                                lineno) from None
+                    raise _fail(path, f"[Number of Ports] {rest_s!r} is not a positive integer",
+                                None, lineno) from None
             elif kw == b"two-port data order":
                 h.two_port_21_12 = "21_12" in rest_s
             elif kw == b"number of frequencies":
@@ -166,11 +242,12 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
                                 None, lineno) from None
             elif kw == b"matrix format":
                 h.matrix_format = rest_s.lower() or "full"
-                if h.matrix_format != "full":
-                    h.fast, h.why_slow = False, f"[Matrix Format] {rest_s}"
-            elif kw == b"reference":
+                if h.matrix_format not in ("full", "upper", "lower"):
+                    raise _fail(path, f"[Matrix Format] {rest_s!r} is not Full, Upper or Lower",
+                                "fix the keyword", lineno)
+            elif kw in (b"reference", b"mixed-mode order"):
                 vals = rest_s.split()
-                # the reference may continue on following lines
+                # the list may continue on following lines
                 p2 = end + 1
                 while len(vals) < max(h.nports, 1) and p2 < n:
                     e2 = data.find(b"\n", p2)
@@ -180,20 +257,44 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
                         vals += more.split()
                         p2 = e2 + 1
                         lineno += 1
+                    elif not more and p2 < n and not data[p2:e2].strip().startswith(b"["):
+                        p2 = e2 + 1      # a blank or comment line inside the list
+                        lineno += 1
                     else:
                         break
                 end = p2 - 1
-                try:
-                    h.z0 = [float(v) for v in vals]
-                except ValueError:
-                    raise _fail(path, f"[Reference] {' '.join(vals)!r} is not a list of numbers",
-                                None, lineno) from None
-            elif kw == b"mixed-mode order":
-                h.fast, h.why_slow = False, "[Mixed-Mode Order]"
+                if kw == b"reference":
+                    try:
+                        h.z0 = [float(v) for v in vals]
+                    except ValueError:
+                        raise _fail(path, f"[Reference] {' '.join(vals)!r} is not a list of "
+                                    "numbers", None, lineno) from None
+                    if not all(v > 0 and np.isfinite(v) for v in h.z0):
+                        raise _fail(path, f"[Reference] {' '.join(vals)!r}: reference "
+                                    "impedances must be positive", None, lineno)
+                else:
+                    mm_tokens, mm_line = vals, lineno
+            elif kw == b"begin information":
+                m = re.compile(rb"^[ \t]*\[end information\]", re.I | re.M).search(data, end)
+                if m is None:
+                    raise _fail(path, "[Begin Information] without [End Information]",
+                                "close the block", lineno)
+                lineno += data.count(b"\n", end, m.start())
+                end = m.end()
+                nl = data.find(b"\n", end)
+                if nl >= 0:
+                    end = nl
+            elif kw == b"end information":
+                pass
             elif kw == b"network data":
                 h.data_start = end + 1
                 h.data_line = lineno + 1
                 break
+            elif kw in _UNUSED_KEYWORDS:
+                pass
+            else:
+                h.notes.append(f"{path.name}: keyword [{kw.decode('ascii', 'replace')}] on line "
+                               f"{lineno} is not one sigint uses; ignored")
             pos = end + 1
             continue
         # a data line
@@ -226,17 +327,81 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
         h.nports = n_from_name
     if not option_seen:
         raise _fail(path, "no '#' option line", "add e.g. '# GHz S MA R 50' before the data")
-    if h.parameter != "s":
-        h.fast, h.why_slow = False, f"{h.parameter.upper()}-parameters"
+    if h.parameter in ("g", "h") and h.nports != 2:
+        raise _fail(path, f"{h.parameter.upper()}-parameters are defined for two-ports only, but "
+                    f"the file has {h.nports} ports", "export S-parameters", h.option_line)
+    if len(h.z0) not in (1, h.nports):
+        raise _fail(path, f"{len(h.z0)} reference impedances for {h.nports} ports",
+                    "give one per port or one for all")
+    if mm_tokens is not None:
+        h.mixed_mode = _mixed_mode_order(path, mm_tokens, h.nports, mm_line)
+        if h.parameter != "s":
+            raise _fail(path, f"mixed-mode {h.parameter.upper()}-parameters are not supported",
+                        "export mixed-mode S-parameters or single-ended data", mm_line)
+    if not keyword_v2 and h.matrix_format != "full":  # pragma: no cover - v1 has no keyword
+        h.matrix_format = "full"
     # where network data stop
     h.data_end = n
     if keyword_v2:
         m = re.compile(rb"^\s*\[(noise data|end)\]", re.I | re.M).search(data, h.data_start)
         if m:
             h.data_end = m.start()
-            if m.group(1).lower() == b"noise data":
-                h.fast, h.why_slow = False, "noise data"
+    # HFSS writes the port impedances as comments after every frequency ("not renormalized")
+    first_bang = data.find(b"!", h.data_start)        # memchr: HFSS comments follow data
+    if not keyword_v2 and first_bang >= 0 and _HFSS_FIND.search(data, first_bang) is not None:
+        h.hfss_port_z = True
     return h
+
+
+_HFSS_Z = re.compile(rb"^[ \t]*![ \t]*port[ \t]+impedance", re.I | re.M)
+#: the same without the line anchor, which the regex engine scans for at C speed ('!' first)
+_HFSS_FIND = re.compile(rb"![ \t]*port[ \t]+impedance", re.I)
+
+
+def _hfss_port_impedances(path: Path, data: bytes, n: int, nf: int) -> np.ndarray:
+    """Per-frequency port impedances from HFSS ``! Port Impedance`` comment blocks, (F, n).
+
+    A block is the keyword line and the comment lines holding only numbers after it; it gives
+    one complex value per port, or the full n x n matrix of which the diagonal belongs to the
+    ports (the layout scikit-rf also reads).
+    """
+    lines = data.split(b"\n")
+    blocks = []
+    num = re.compile(rb"^[ \t]*!([ \t0-9.eE+\-]*)\r?$")
+    k = 0
+    while k < len(lines):
+        ln = lines[k]
+        m = _HFSS_Z.match(ln)
+        if m:
+            vals = ln[m.end():].split()
+            k += 1
+            while k < len(lines):
+                mm = num.match(lines[k])
+                if not mm or not mm.group(1).strip():
+                    break
+                vals += mm.group(1).split()
+                k += 1
+            try:
+                blocks.append([float(v) for v in vals])
+            except ValueError:
+                raise _fail(path, f"'! Port Impedance' block {len(blocks) + 1} holds a value "
+                            "that is not a number", "re-export the file") from None
+            continue
+        k += 1
+    if len(blocks) != nf:
+        raise _fail(path, f"{len(blocks)} '! Port Impedance' blocks for {nf} frequencies",
+                    "re-export the file with the port impedances of every frequency")
+    sizes = {len(b) for b in blocks}
+    if sizes not in ({2 * n}, {2 * n * n}):
+        raise _fail(path, f"'! Port Impedance' blocks hold {sorted(sizes)} numbers; expected "
+                    f"{2 * n} (one complex value per port) or {2 * n * n}", "re-export the file")
+    z = np.array(blocks, dtype=float).view(np.complex128)
+    if z.shape[1] == n * n and n > 1:
+        z = np.diagonal(z.reshape(-1, n, n), axis1=1, axis2=2).copy()
+    if not np.all(np.isfinite(z)) or np.any(z.real <= 0):
+        raise _fail(path, "an HFSS port impedance is not finite or has no positive real part",
+                    "re-export the file")
+    return z
 
 
 def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
@@ -264,11 +429,12 @@ def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
         leftover -= len(data[:start].translate(None, _NUMERIC_CHARS))
     if leftover:
         # find the first offending token to name it with its line
-        m = re.compile(rb"[^0-9.eE+\-\s]").search(src, base)
-        assert m is not None
+        m = re.compile(rb"[^0-9.eE+\- \t\r\n]").search(src, base)
+        if m is None:  # pragma: no cover - the translate count above found one
+            raise _fail(path, "the data hold characters that are not numbers")
         a = src.rfind(b"\n", 0, m.start()) + 1
         b = src.find(b"\n", m.start())
-        tokens = src[a:len(src) if b < 0 else b].split()
+        tokens = re.split(rb"[ \t\r]+", src[a:len(src) if b < 0 else b])
         bad = next((t for t in tokens if re.search(rb"[^0-9.eE+\-]", t)), b"?")
         line = line0 + src.count(b"\n", base, m.start())
         tok = bad.decode("utf-8", "replace")[:30]
@@ -311,27 +477,30 @@ def _parse_numbers(path: Path, data: bytes, h: TouchstoneHeader) -> np.ndarray:
     return values[~np.isnan(values)]
 
 
-def _to_network(path: Path, f: np.ndarray, s: np.ndarray, z0: np.ndarray, name: str):
-    import skrf
-
-    freq = skrf.Frequency.from_f(f, unit="hz")
-    ntwk = skrf.Network(frequency=freq, s=s, z0=z0, name=name)
-    return ntwk
-
-
-def _check_frequencies(path: Path, f: np.ndarray, unit: str) -> None:
+def _check_frequencies(path: Path, f: np.ndarray, h: TouchstoneHeader) -> None:
+    unit = h.freq_unit
     if f.size == 0:
         raise _fail(path, "the file has no frequency points", "check that the export finished")
     if not np.all(np.isfinite(f)):
         raise _fail(path, "a frequency is not finite", "re-export the file")
     if f[0] < 0:
         raise _fail(path, f"the first frequency is negative ({f[0]:g} Hz)", "re-export the file")
+    mult = _FREQ_MULT.get(unit, 1.0)
+    shown = _UNIT_NAME.get(unit, unit)
+    if f[-1] > F_PLAUSIBLE_MAX:
+        # the values were written in a smaller unit than the option line says
+        guess = next((u for u, m in (("Hz", 1.0), ("kHz", 1e3), ("MHz", 1e6))
+                      if f[-1] / mult * m <= F_PLAUSIBLE_MAX), "Hz")
+        raise _fail(path, f"the option line '{h.option_text.strip()}' gives the frequencies in "
+                    f"{shown}, which puts the last point at {f[-1] / 1e12:.4g} THz (step "
+                    f"{(f[1] - f[0]) / 1e12 if f.size > 1 else 0:.4g} THz); no interconnect is "
+                    f"measured there, so the values are in another unit",
+                    f"write the unit the numbers are in on the option line (probably '{guess}')",
+                    h.option_line or None)
     d = np.diff(f)
     bad = np.flatnonzero(d <= 0)
     if bad.size:
         k = int(bad[0])
-        mult = _FREQ_MULT.get(unit, 1.0)
-        shown = {"hz": "Hz", "khz": "kHz", "mhz": "MHz", "ghz": "GHz", "thz": "THz"}.get(unit, unit)
         raise _fail(
             path,
             f"frequencies must increase, but point {k + 2} ({f[k + 1] / mult:g} {shown}) follows "
@@ -340,27 +509,114 @@ def _check_frequencies(path: Path, f: np.ndarray, unit: str) -> None:
         )
 
 
-def read_touchstone(path: str | Path, *, engine: str = "auto"):
+def _hybrid_to_s(p: np.ndarray, kind: str) -> np.ndarray:
+    """S from a normalized Z, Y, H or G matrix, (F, n, n).
+
+    With normalized waves :math:`v = a + b`, :math:`i = a - b` (reference 1), a parameter
+    matrix :math:`P` relates outputs :math:`x = A_x a + B_x b` to inputs
+    :math:`u = A_u a + B_u b` by :math:`x = P u`, so
+    :math:`S = (P B_u - B_x)^{-1} (A_x - P A_u)`. Z: x = v, u = i; Y: x = i, u = v;
+    H: x = (v1, i2), u = (i1, v2); G: x = (i1, v2), u = (v1, i2) (Pozar, Microwave
+    Engineering, 4th ed., section 4.3-4.4 and Table 4.2).
+    """
+    n = p.shape[-1]
+    volt = {"z": np.ones(n), "y": np.zeros(n), "h": np.array([1.0, 0.0]),
+            "g": np.array([0.0, 1.0])}[kind]     # 1 where x is a voltage
+    ax = np.diag(np.ones(n))
+    bx = np.diag(np.where(volt == 1, 1.0, -1.0))
+    au = np.diag(np.ones(n))
+    bu = np.diag(np.where(volt == 1, -1.0, 1.0))
+    lhs = p @ bu - bx
+    rhs = ax - p @ au
+    try:
+        return np.linalg.solve(lhs, rhs)
+    except np.linalg.LinAlgError:
+        return np.full_like(p, np.nan)
+
+
+def _normalize(p: np.ndarray, kind: str, r: np.ndarray) -> np.ndarray:
+    """Touchstone 2 values (not normalized) to the normalized matrix of :func:`_hybrid_to_s`.
+
+    :math:`z = R^{-1/2} Z R^{-1/2}`, :math:`y = R^{1/2} Y R^{1/2}`; for H and G the voltage
+    rows and columns scale by :math:`R^{-1/2}`, the current ones by :math:`R^{1/2}`.
+    """
+    sq = np.sqrt(r)
+    n = r.size
+    volt = {"z": np.ones(n), "y": np.zeros(n), "h": np.array([1.0, 0.0]),
+            "g": np.array([0.0, 1.0])}[kind]
+    # x = P u, x_n = Dx x, u_n = Du u, so p = Dx P Du^-1 with Dx, Du = 1/sqrt(R) for a
+    # voltage and sqrt(R) for a current; at each port u is a current where x is a voltage
+    dx = np.where(volt == 1, 1 / sq, sq)
+    du_inv = np.where(volt == 1, 1 / sq, sq)
+    return dx[None, :, None] * p * du_inv[None, None, :]
+
+
+def _mixed_to_single(s_mm: np.ndarray, order: list[tuple], z0: np.ndarray, path: Path,
+                     notes: list[str]) -> np.ndarray:
+    """Single-ended S from mixed-mode S in the file's ``[Mixed-Mode Order]``.
+
+    With equal single-ended references R on the two legs of each pair and the mixed-mode
+    references 2R (differential) and R/2 (common), the mixed-mode waves are
+    :math:`a_d = (a_i - a_j)/\\sqrt 2`, :math:`a_c = (a_i + a_j)/\\sqrt 2`
+    (Bockelman & Eisenstadt, IEEE T-MTT 43(7), 1995), an orthogonal map M, so
+    :math:`S_{se} = M^T S_{mm} M`.
+    """
+    n = len(order)
+    m = np.zeros((n, n))
+    r = 1 / np.sqrt(2)
+    for row, (kind, i, j) in enumerate(order):
+        if kind == "s":
+            m[row, i] = 1.0
+        else:
+            if abs(z0[i] - z0[j]) > 1e-9 * abs(z0[i]):
+                raise _fail(path, f"[Mixed-Mode Order] pairs ports {i + 1} and {j + 1}, whose "
+                            f"references differ ({z0[i]:g} and {z0[j]:g} ohm)",
+                            "give both legs of a pair the same [Reference]")
+            m[row, i], m[row, j] = r, (-r if kind == "d" else r)
+    notes.append(f"{path.name}: [Mixed-Mode Order] {' '.join(_mm_name(o) for o in order)} "
+                 "honoured: converted to single-ended ports 1-" + str(n))
+    return np.einsum("ki,fkl,lj->fij", m, s_mm, m)
+
+
+def _mm_name(o: tuple) -> str:
+    k, i, j = o
+    return f"{k.upper()}{i + 1}" + (f",{j + 1}" if k != "s" else "")
+
+
+def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] | None = None):
     """Read a Touchstone file into a :class:`skrf.Network`.
+
+    Every header is honoured: the option line (its tokens in any order), per-port
+    references (option line, ``[Reference]``, HFSS ``! Port Impedance`` comments after each
+    frequency, complex and frequency-dependent), the parameter (S, Y, Z; H and G for
+    two-ports) with the version's normalization (Touchstone 1 stores Y x R, Z / R, H11 / R,
+    H22 x R, G11 x R, G22 / R; Touchstone 2 stores values as they are), ``[Matrix Format]``
+    Full/Upper/Lower, ``[Mixed-Mode Order]`` (converted to single-ended ports 1..N),
+    ``[Begin Information]`` blocks and a UTF-8 byte-order mark.
 
     Parameters
     ----------
     path : str or Path
         A ``.sNp`` (Touchstone 1.x) or ``.ts``/``.sNp`` (2.x) file.
     engine : {'auto', 'fast', 'skrf'}
-        ``auto`` uses the fast reader when the file allows it and scikit-rf otherwise;
-        ``skrf`` always uses scikit-rf; ``fast`` refuses files it cannot read itself.
+        ``auto`` reads the file itself, except a Touchstone 1 two-port with noise
+        parameters (scikit-rf); ``skrf`` always uses scikit-rf; ``fast`` refuses what it
+        cannot read itself.
+    notes : list of str, optional
+        Receives one sentence per thing read in an unusual way (an option line in an
+        unusual order, an unknown keyword, a conversion).
 
     Returns
     -------
     skrf.Network
-        S-parameters with shape (frequency, n, n), frequencies in Hz, ``z0`` in ohm.
+        S-parameters with shape (frequency, n, n), frequencies in Hz, ``z0`` in ohm
+        (shape (frequency, n), complex).
 
     Raises
     ------
     TouchstoneError
         For a missing or unreadable file, text that is not Touchstone, a truncated file,
-        non-finite values or frequencies that do not increase.
+        non-finite values, frequencies that do not increase or a unit that cannot be right.
 
     Examples
     --------
@@ -371,6 +627,7 @@ def read_touchstone(path: str | Path, *, engine: str = "auto"):
     >>> read_touchstone(os.path.join(d, "thru.s2p")).s21.s[:, 0, 0].real
     array([1., 1.])
     """
+    notes = [] if notes is None else notes
     p = Path(path)
     if not p.exists():
         raise _fail(p, "no such file", "check the path")
@@ -389,62 +646,122 @@ def read_touchstone(path: str | Path, *, engine: str = "auto"):
         except Exception as exc:  # EOFError, lzma.LZMAError, OSError, zlib.error ...
             raise _fail(p, f"cannot be decompressed as {p.suffix} ({type(exc).__name__})",
                         "check that the download or copy is complete") from None
+    changed = bool(codec)
+    if data.startswith(_BOM):
+        data, changed = data[len(_BOM):], True
     if b"\x00" in data[:4096]:
         raise _fail(p, "is a binary file, not Touchstone text", "give a .sNp or .ts file")
     h = _parse_header(p, data)
-    use_fast = engine == "fast" or (engine == "auto" and h.fast)
-    if engine == "fast" and not h.fast:
-        raise _fail(p, f"the fast reader does not handle {h.why_slow}", "use engine='auto'")
     n = h.nports
-    if use_fast:
-        vals = _parse_numbers(p, data, h)
-        per = 1 + 2 * n * n
-        if vals.size % per and n == 2 and h.version.startswith("1"):
-            # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
-            try:
-                return _read_with_skrf(p, n, data if codec else None)
-            except TouchstoneError:
-                pass
-        if vals.size % per:
-            nf_full = vals.size // per
-            raise _fail(
-                p,
-                f"the file is truncated or malformed: it holds {vals.size} numbers, not a whole "
-                f"number of frequency points ({per} numbers each for {n} ports; {nf_full} "
-                f"complete points and {vals.size - nf_full * per} left over)",
-                "re-export the file; check that the transfer finished",
-            )
-        table = vals.reshape(-1, per)
-        f = table[:, 0].copy()
-        if (
-            n == 2 and h.version.startswith("1") and f.size > 1 and np.any(np.diff(f) <= 0)
-        ):  # a v1 two-port may carry noise data after a frequency step back: scikit-rf
-            use_fast = False
-    if use_fast:
-        if h.n_freq is not None and h.n_freq != f.size:
-            raise _fail(p, f"[Number of Frequencies] says {h.n_freq} but the data hold "
-                        f"{f.size} points", "re-export the file")
-        raw = table[:, 1:]
-        if h.fmt == "db":
-            raw = raw.copy()
-            raw[:, 0::2] = 10 ** (raw[:, 0::2] / 20.0)
-        if h.fmt in ("ma", "db"):  # scikit-rf's formula, operation for operation
-            s_flat = raw[:, 0::2] * np.exp(1j * raw[:, 1::2] * np.pi / 180)
-        else:
-            s_flat = np.ascontiguousarray(raw).view(np.complex128)
+    if engine == "skrf":
+        return _read_with_skrf(p, n, data if changed else None)
+    vals = _parse_numbers(p, data, h)
+    m = n * n if h.matrix_format == "full" else n * (n + 1) // 2
+    per = 1 + 2 * m
+    v1_two_port = n == 2 and h.version.startswith("1")
+    if v1_two_port and (vals.size % per or _steps_back(vals, per)):
+        # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
+        if engine == "fast":
+            raise _fail(p, "the fast reader does not handle noise parameters", "use engine='auto'")
+        try:
+            return _read_with_skrf(p, n, data)
+        except TouchstoneError:
+            pass
+    if vals.size % per:
+        nf_full = vals.size // per
+        raise _fail(
+            p,
+            f"the file is truncated or malformed: it holds {vals.size} numbers, not a whole "
+            f"number of frequency points ({per} numbers each for {n} ports; {nf_full} "
+            f"complete points and {vals.size - nf_full * per} left over)",
+            "re-export the file; check that the transfer finished",
+        )
+    table = vals.reshape(-1, per)
+    f = table[:, 0].copy()
+    if h.n_freq is not None and h.n_freq != f.size:
+        raise _fail(p, f"[Number of Frequencies] says {h.n_freq} but the data hold "
+                    f"{f.size} points", "re-export the file")
+    raw = table[:, 1:]
+    if h.fmt == "db":
+        raw = raw.copy()
+        raw[:, 0::2] = 10 ** (raw[:, 0::2] / 20.0)
+    if h.fmt in ("ma", "db"):  # scikit-rf's formula, operation for operation
+        flat = raw[:, 0::2] * np.exp(1j * raw[:, 1::2] * np.pi / 180)
+    else:
+        flat = np.ascontiguousarray(raw).view(np.complex128)
+    del raw, table, vals
+    if h.matrix_format == "full":
         if n == 2 and h.two_port_21_12:
-            s = np.transpose(s_flat.reshape((-1, 2, 2)), axes=(0, 2, 1))
+            x = np.transpose(flat.reshape((-1, 2, 2)), axes=(0, 2, 1))
         else:
-            s = s_flat.reshape((-1, n, n))
-        f = f * _FREQ_MULT[h.freq_unit]
-        z0v = np.asarray(h.z0, dtype=complex)
-        if z0v.size not in (1, n):
-            raise _fail(p, f"{z0v.size} reference impedances for {n} ports",
-                        "give one per port or one for all")
-        z0 = np.broadcast_to(z0v if z0v.size == n else z0v[0], (f.size, n)).copy()
-        _check_frequencies(p, f, h.freq_unit)
-        return _to_network(p, f, s, z0, Path(_plain_name(p.name)).stem)
-    return _read_with_skrf(p, n, data if codec else None)
+            x = flat.reshape((-1, n, n))
+    else:
+        x = np.empty((f.size, n, n), dtype=complex)
+        iu = np.triu_indices(n) if h.matrix_format == "upper" else np.tril_indices(n)
+        x[:, iu[0], iu[1]] = flat
+        x[:, iu[1], iu[0]] = flat
+    f = f * _FREQ_MULT[h.freq_unit]
+    _check_frequencies(p, f, h)
+    z0v = np.asarray(h.z0, dtype=float)
+    z0r = np.broadcast_to(z0v, (n,)).copy()
+    if h.parameter != "s":
+        if h.version.startswith("1"):
+            if np.ptp(z0r) > 0:
+                notes.append(f"{p.name}: Touchstone 1 {h.parameter.upper()}-parameters with "
+                             "per-port R: each port's values taken as normalized to its own R")
+            norm = x
+        else:
+            norm = _normalize(x, h.parameter, z0r)
+        with np.errstate(all="ignore"):
+            s = _hybrid_to_s(norm, h.parameter)
+        bad = ~np.all(np.isfinite(s), axis=(1, 2))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise _fail(p, f"the {h.parameter.upper()}-matrix at {f[k]:g} Hz has no S-matrix "
+                        "(it is singular with the reference impedances added)",
+                        "export S-parameters")
+    else:
+        s = x
+    if h.mixed_mode is not None:
+        s = _mixed_to_single(s, h.mixed_mode, z0r, p, notes)
+    if h.hfss_port_z:
+        z0 = _hfss_port_impedances(p, data, n, f.size)
+    else:
+        z0 = np.broadcast_to(z0r.astype(complex), (f.size, n)).copy()
+    if not np.all(np.isfinite(s)):
+        k = int(np.argwhere(~np.isfinite(s))[0, 0])
+        raise _fail(p, f"the data hold a non-finite value at point {k + 1} ({f[k]:g} Hz)",
+                    "re-export the file from its source")
+    notes.extend(h.notes)
+    ntwk = _to_network(p, f, s, z0, Path(_plain_name(p.name)).stem)
+    if h.hfss_port_z:
+        from skrf.constants import S_DEF_HFSS_DEFAULT
+
+        ntwk.s_def = S_DEF_HFSS_DEFAULT   # pseudo-waves, as scikit-rf reads HFSS exports
+        if np.ptp(z0, axis=0).max() > 0 or np.abs(z0.imag).max() > 0 or np.ptp(z0[0].real) > 0:
+            notes.append(f"{p.name}: S at the HFSS port impedances (from the '! Port "
+                         "Impedance' comments, frequency-dependent or complex)")
+        else:
+            notes.append(f"{p.name}: S at the HFSS port impedance {z0[0, 0].real:g} ohm (from "
+                         "the '! Port Impedance' comments)")
+    return ntwk
+
+
+def _steps_back(vals: np.ndarray, per: int) -> bool:
+    """Whether the would-be frequency column steps back (v1 two-port noise data follow)."""
+    nf = vals.size // per
+    if nf < 2:
+        return False
+    f = vals[: nf * per : per]
+    return bool(np.any(np.diff(f) <= 0))
+
+
+def _to_network(path: Path, f: np.ndarray, s: np.ndarray, z0: np.ndarray, name: str):
+    import skrf
+
+    freq = skrf.Frequency.from_f(f, unit="hz")
+    ntwk = skrf.Network(frequency=freq, s=s, z0=z0, name=name)
+    return ntwk
 
 
 def _read_with_skrf(p: Path, n: int, data: bytes | None = None):
@@ -471,7 +788,8 @@ def _read_with_skrf(p: Path, n: int, data: bytes | None = None):
         k = int(np.argwhere(~np.isfinite(ntwk.s))[0, 0])
         raise _fail(p, f"the data hold a non-finite value at point {k + 1} "
                     f"({ntwk.f[k]:g} Hz)", "re-export the file from its source")
-    _check_frequencies(p, ntwk.f, "hz")
+    h = TouchstoneHeader(freq_unit="hz", option_text="#")
+    _check_frequencies(p, ntwk.f, h)
     return ntwk
 
 

@@ -3,8 +3,10 @@
 Each check reports its number. Passivity is the largest singular value of S at each
 frequency (:math:`\\sigma_{max}(S) \\le 1` for a passive network), reciprocity the largest
 :math:`|S_{ij} - S_{ji}|`, causality the non-causal part of the victim's impulse response
-(measured where the pulse responses are made), and the frequency grid is checked for a DC
-point, uniform spacing and a top frequency that suits the data rate. Missing DC and
+(measured where the pulse responses are made), the phase convention (the sign of the
+victim's bulk delay: conjugated, time-reversed data are refused by name), an extrapolated
+DC transfer outside [0, 1], and the frequency grid is checked for a DC point, uniform
+spacing and a top frequency that suits the data rate. Missing DC and
 non-uniform spacing are repaired downstream (extrapolation, resampling) and reported as
 such; non-finite values and non-increasing frequencies never get this far (the reader
 refuses them).
@@ -18,7 +20,8 @@ import numpy as np
 
 from ..units import format_quantity
 
-__all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value"]
+__all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
+           "add_causality", "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
 
 PASSIVITY_TOL = 1e-6
 RECIPROCITY_WARN = 1e-3
@@ -146,8 +149,80 @@ def add_causality(rep: QualityReport, ratio: float) -> None:
     """Record the non-causal fraction of the victim's impulse response."""
     st = "warn" if ratio > CAUSALITY_WARN else "ok"
     rep.add("causality", ratio, "", st,
-            f"largest impulse response before t = 0 is {100 * ratio:.3g}% of its peak"
-            + (" (the data are not causal, or too band-limited)" if st == "warn" else ""))
+            f"before the input arrives (t < 0) the impulse response reaches {_pct(ratio)} of "
+            "its peak (a causal channel: 0)"
+            + (": the data are not causal, or too band-limited" if st == "warn" else ""))
+
+
+def _pct(ratio: float) -> str:
+    """A fraction as a percentage an engineer reads at a glance (``0.0059 %``, ``120 %``)."""
+    pc = 100 * ratio
+    if pc >= 10:
+        return f"{pc:.0f} %"
+    return f"{pc:.2g} %"
+
+
+def check_phase(rep: QualityReport, f: np.ndarray, h: np.ndarray, rate: float,
+                name: str) -> float:
+    """Detect conjugated (time-reversed) data from the sign of the victim's bulk delay.
+
+    A causal channel delays the signal: its phase falls with frequency,
+    :math:`\\arg H = -2\\pi f \\tau` with :math:`\\tau > 0`. Data written with the opposite
+    phase convention (:math:`e^{-i\\omega t}`, or conjugated by an export) have a phase that
+    grows with frequency, so the fitted delay is negative and the impulse response would
+    come before the input. More than one unit interval of negative delay cannot be noise or
+    de-embedding error: the data are refused; less is reported. When the phase turns by
+    more than a quarter cycle per step (median) the slope cannot be trusted: that is
+    reported instead.
+
+    Returns
+    -------
+    float
+        The bulk delay, s.
+
+    Raises
+    ------
+    InputError
+        When the delay is more negative than one unit interval.
+    """
+    from ..errors import InputError
+    from ..timedomain.pulse import bulk_delay
+
+    f = np.asarray(f, dtype=float)
+    h = np.asarray(h)
+    tau = bulk_delay(f, h)
+    ui = 1.0 / rate
+    # the sign of an unwrapped phase slope means something only when the phase turns by
+    # less than half a cycle per step (wrapped increments well inside +-pi)
+    sel = f > 0
+    turn = np.abs(np.angle(h[sel][1:] * np.conj(h[sel][:-1])))
+    if turn.size and float(np.median(turn)) > np.pi / 2:
+        rep.add("phase", tau, "s", "warn",
+                f"the phase turns by {float(np.median(turn)):.2f} rad per frequency step "
+                "(median): too coarse a step to resolve the delay; time-domain results alias")
+        return tau
+    if tau < -ui:
+        raise InputError(
+            f"{name}: the phase of the victim's transfer grows with frequency (bulk delay "
+            f"{format_quantity(tau, 's')}, negative): the data use the opposite phase convention "
+            "(conjugated, time-reversed), so the response would come before the input; "
+            "conjugate every S-parameter (S -> S*) or re-export with the e^{+j w t} convention")
+    st = "warn" if tau < 0 else "ok"
+    rep.add("phase", tau, "s", st,
+            f"bulk delay {format_quantity(tau, 's')}"
+            + (" (negative: the phase grows with frequency; conjugated data, or over-"
+               "de-embedded)" if st == "warn" else ""))
+    return tau
+
+
+def add_dc_extrapolation(rep: QualityReport, h0: float, f0: float) -> None:
+    """Flag an extrapolated :math:`H(0)` outside [0, 1], impossible for a passive channel."""
+    if 0.0 <= h0 <= 1.0 + 1e-6:
+        return
+    rep.add("dc_extrapolation", h0, "", "warn",
+            f"H(0) extrapolated from {format_quantity(f0, 'Hz')} is {h0:.4g}, outside [0, 1] "
+            "where a passive channel's DC transfer lies: the eye rests on a guess; give data "
+            "from lower frequencies")
 
 
 def add_mode_conversion(rep: QualityReport, db: float | None) -> None:

@@ -28,6 +28,12 @@ from ..units import format_quantity
 
 __all__ = ["PulseResponses", "pulse_responses", "uniform_grid", "bulk_delay"]
 
+#: Longest window (unit intervals) taken without checking that the response needs it.
+WINDOW_START_UI = 4096
+#: Change of the pulse response (fraction of its peak) when its window doubles below which
+#: the shorter window holds the channel's memory.
+WINDOW_TAIL = 1e-4
+
 
 @dataclass
 class PulseResponses:
@@ -56,6 +62,8 @@ class PulseResponses:
         Length of the periodic time window, s.
     causality : float
         Largest |impulse response| before t = 0 over its largest value (0 = causal).
+    tail : float
+        Largest |pulse response| in the last 5 % of the window over the victim's peak.
     notes : list of str
         Repairs and warnings, in words.
     """
@@ -72,6 +80,7 @@ class PulseResponses:
     window: float
     causality: float
     notes: list[str] = field(default_factory=list)
+    tail: float = 0.0
 
     @property
     def dt(self) -> float:
@@ -156,6 +165,7 @@ def pulse_responses(
     samples_per_ui: int = 32,
     taper: float = 0.1,
     pre_ui: int = 8,
+    window_ui: int | None = None,
 ) -> PulseResponses:
     """Pulse responses of the victim and aggressor transfers at *rate*.
 
@@ -177,6 +187,11 @@ def pulse_responses(
         Fraction of the file's top frequency over which the response is tapered to zero.
     pre_ui : int
         Unit intervals kept before t = 0 (where a causal response is zero).
+    window_ui : int, optional
+        Time window in unit intervals (default: the longest the file's frequency step
+        supports, :math:`R/\\Delta f`; when that exceeds ``WINDOW_START_UI``, the shortest
+        power-of-two multiple of it in which the response dies out, so a 1 MHz step or a log
+        sweep does not cost a microsecond-long window).
 
     Returns
     -------
@@ -186,12 +201,43 @@ def pulse_responses(
     f = np.asarray(f, dtype=float)
     step, uniform = uniform_grid(f)
     fmax = float(f[-1])
+    n_file = max(64, math.ceil(rate / step - 1e-9))
+    if window_ui is None and n_file > WINDOW_START_UI:
+        # A fine step (or a log sweep's first step) allows a far longer window than the
+        # channel's memory. Start short and double until doubling no longer changes the
+        # first half of the window (where wrap-around of the causal tail shows), so the
+        # window is the channel's memory, not the file's 1/step.
+        def at(n_ui: int) -> PulseResponses:
+            return pulse_responses(f, victim, aggressors, rate, tx, rx,
+                                   samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui,
+                                   window_ui=n_ui)
+
+        n_try = WINDOW_START_UI
+        pr = at(n_try)
+        while n_try < n_file:
+            n_next = min(2 * n_try, n_file)
+            nxt = at(n_next)
+            half = pr.t.size // 2
+            peak = float(np.abs(pr.victim).max()) or 1.0
+            change = max(float(np.abs(pr.victim[:half] - nxt.victim[:half]).max()),
+                         float(np.abs(pr.aggressors[:, :half] - nxt.aggressors[:, :half]).max())
+                         if pr.aggressors.size else 0.0) / peak
+            if change < WINDOW_TAIL:
+                # the end of the window holds the precursors of the next period, not a tail
+                pr.notes[:] = [t for t in pr.notes if not t.startswith("the pulse response has")]
+                pr.notes.append(
+                    f"time window {format_quantity(pr.window, 's')} ({n_try} UI), the channel's "
+                    f"memory (doubling it changes the pulse response by {_fraction(change)} of "
+                    f"its peak), not the {format_quantity(1 / step, 's')} the frequency step "
+                    "would allow")
+                return pr
+            pr, n_try = nxt, n_next
+        return pr
+    n_ui = scipy.fft.next_fast_len(window_ui or n_file, real=True)
+    dfg = rate / n_ui
     if not uniform:
         notes.append(f"frequency grid is not uniform: resampled onto a uniform grid "
-                     f"(step {format_quantity(step, 'Hz')})")
-    n_ui = max(64, math.ceil(rate / step - 1e-9))
-    n_ui = scipy.fft.next_fast_len(n_ui, real=True)
-    dfg = rate / n_ui
+                     f"(step {format_quantity(dfg, 'Hz')})")
     n = samples_per_ui * n_ui
     fg = np.arange(n // 2 + 1) * dfg
     fs_half = fg[-1]
@@ -242,15 +288,23 @@ def pulse_responses(
     vpk = float(np.abs(pul[0]).max()) or 1.0
     tail_amp = float(np.abs(pul[:, -tail:]).max() / vpk)
     if tail_amp > 1e-3:
+        left = (f"{100 * tail_amp:.2g} % of its peak" if tail_amp < 0.1
+                else f"{tail_amp:.2g} times its peak")
         notes.append(f"the pulse response has not died out within the "
                      f"{format_quantity(n * dt, 's')} window set by the frequency step "
-                     f"({100 * tail_amp:.2g}% of the peak remains); a finer frequency step "
+                     f"(at the end of the window it is still {left}); a finer frequency step "
                      "would remove the wrap-around")
     return PulseResponses(
         rate=rate, samples_per_ui=samples_per_ui, t=t, victim=pul[0], aggressors=pul[1:],
         victim_impulse=imp[0], aggressor_impulses=imp[1:], main=main,
         dc_gain=float(np.real(hg[0, 0])), window=n * dt, causality=causality, notes=notes,
+        tail=tail_amp,
     )
+
+
+def _fraction(x: float) -> str:
+    """A small fraction in words an engineer reads at a glance (``2e-06``, ``0.16 %``)."""
+    return f"{100 * x:.2g} %" if x >= 1e-3 else f"{x:.1e}"
 
 
 def _apply_ffe(x: np.ndarray, taps: tuple[float, ...], main: int, spui: int) -> np.ndarray:

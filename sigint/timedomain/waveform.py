@@ -147,7 +147,9 @@ def simulate_waveform(
     amplitude : float
         Symbol amplitude A (half the swing), V.
     n_bits : int
-        Bits simulated per lane.
+        Bits simulated per lane; lengthened by the response window (and the sampling
+        tail) when fewer than half of them would be sampled after the responses fill up,
+        so a long window (a fine frequency step) never leaves too short a run.
     phase_ui : ndarray
         Sampling phases relative to the victim's pulse peak, UI (those of the stat eye).
     xt_shift : list of int, optional
@@ -174,6 +176,12 @@ def simulate_waveform(
     WaveformEye
     """
     spui = pr.samples_per_ui
+    # the run must outlast the response window by n_bits' worth of samples: size it so
+    offs0 = np.rint(np.asarray(phase_ui) * spui).astype(np.int64)
+    window_bits = int(np.ceil(pr.t.size / spui)) + 2
+    tail_bits = int(np.ceil((pr.main + np.abs(offs0).max() + 2 * spui) / spui)) + 1
+    if n_bits - window_bits - tail_bits < max(16, n_bits // 2):
+        n_bits = n_bits + window_bits + tail_bits
     rng = np.random.default_rng(seed)
     amp_a = amplitude if aggressor_amplitude is None else aggressor_amplitude
     dt = pr.dt
