@@ -41,10 +41,12 @@ from .network.quality import (
 )
 from .specs import ucie
 from .specs.checks import Check
-from .timedomain.eq import EqResult, optimize_eq
+from .timedomain.eq import EqCandidate, EqResult, de_emphasis_taps, ffe_grid, optimize_eq
+from .timedomain.eq import CTLE_GAINS as _CTLE_GAINS
 from .timedomain.pulse import PulseResponses, pulse_responses
 from .timedomain.stateye import CursorSet, StatEye, extract_cursors, peak_distortion_eye, statistical_eye
 from .timedomain.waveform import WaveformEye, simulate_waveform
+from .units import format_quantity
 
 __all__ = ["AnalysisOptions", "AnalysisResult", "Aggressor", "analyze", "analyze_files"]
 
@@ -66,8 +68,12 @@ class AnalysisOptions(SigintModel):
         Target BER (default: the spec's raw BER at the rate, else 1e-15).
     victim : int
         1-based lane number of the victim.
-    xt_phase : 'worst' or float
-        Aggressor clock phase (UI) or ``worst``.
+    xt_phase : 'auto', 'worst' or float
+        Crosstalk timing. ``auto``: aggressors travelling the victim's way (FEXT) are
+        synchronous (a forwarded-clock link clocks every lane of a module together: same
+        launch instant), those travelling the other way (NEXT) asynchronous at their worst
+        phase. ``worst``: every aggressor at its worst phase. A float: every aggressor
+        synchronous with its clock that many UI from the victim's.
     n_aggressors : int
         Aggressors in the VTF power sum (UCIe: 19).
     samples_per_ui : int
@@ -75,10 +81,11 @@ class AnalysisOptions(SigintModel):
     nbins : int
         Voltage bins of the statistical eye.
     eq : {'spec', 'off', 'auto'}
-        Tx FFE: as the spec says (auto where it evaluates with equalization on), off, or
-        searched.
+        Tx FFE: the spec's candidate set where the spec evaluates with equalization on
+        (UCIe 24/32 GT/s: de-emphasis 0 or -2.2 dB), off, or a search over a 3-tap grid.
     ctle : {'off', 'auto'}
-        Rx CTLE gain search (the gain itself can be set on the Rx model).
+        Rx CTLE DC gain search (UCIe reference gains -6..0 dB with a spec, 0..-12 dB
+        without); ``off`` keeps the Rx model's own CTLE, if any.
     bits : int
         Bits per lane in the bit-by-bit simulation (0: skip it).
     """
@@ -88,7 +95,7 @@ class AnalysisOptions(SigintModel):
     package: Literal["advanced", "standard", "standard-unterminated"] = "advanced"
     ber: float | None = Field(None, gt=0, lt=0.5)
     victim: int = Field(1, ge=1)
-    xt_phase: Literal["worst"] | float = "worst"
+    xt_phase: Literal["auto", "worst"] | float = "auto"
     n_aggressors: int = Field(N_AGGRESSORS_UCIE, ge=1)
     samples_per_ui: int = Field(32, ge=8, le=256)
     nbins: int = Field(2048, ge=128, le=1 << 16)
@@ -106,7 +113,7 @@ class AnalysisOptions(SigintModel):
         if self.ber is not None:
             return self.ber
         if self.spec == "ucie":
-            return ucie.default_ber(rate)
+            return ucie.default_ber(rate, self.package)
         return 1e-15
 
 
@@ -161,6 +168,18 @@ class AnalysisResult:
             return None
         return all(c.passed for c in self.checks)
 
+    def crosstalk_timing(self) -> list[dict]:
+        """Per aggressor: name, kind and the timing the eye used."""
+        cs = self.cursors
+        out = []
+        for name, kind, mode, ph in zip(self.eye_transfers.aggressor_names,
+                                        self.eye_transfers.aggressor_kinds, cs.xt_timing,
+                                        cs.aggressor_phase_ui):
+            how = (f"synchronous, clock offset {ph:g} UI" if mode == "sync"
+                   else f"asynchronous, worst phase ({ph:.3f} UI from the victim's window)")
+            out.append({"aggressor": name, "kind": kind, "timing": how})
+        return out
+
     @property
     def nyquist(self) -> float:
         """Nyquist frequency, Hz."""
@@ -190,8 +209,8 @@ class AnalysisResult:
             "worst_case_eye_width_ui": _f(self.pd_width),
             "mask_height_v": _f(self.mask_height) if self.mask_height is not None else None,
             "equalization": None if self.eq is None else {
-                "tx_ffe": list(self.tx.ffe), "ctle_dc_gain_db": self.eq.ctle_db,
-                "dfe_taps": self.rx.dfe_taps, "candidates": self.eq.tried},
+                **self.eq.as_dict(), "dfe_taps": self.rx.dfe_taps},
+            "crosstalk_timing": self.crosstalk_timing(),
             "tx": self.tx.model_dump(), "rx": self.rx.model_dump(),
             "checks": [c.as_dict() for c in self.checks],
             "passed": self.passed,
@@ -247,12 +266,15 @@ def _same_circuit(a: Tx, b: Tx, c: Rx, d: Rx) -> bool:
 
 
 def _transfers(ln, tx: Tx, rx: Rx, victim: int, files: list[tuple[Aggressor, Any]],
-               backend: Backend, notes: list[str]) -> Transfers:
+               backend: Backend, notes: list[str], pmap: PortMap | None = None) -> Transfers:
     t = terminated_transfers(ln, tx, rx, [victim], xp=backend.xp)[:, 0, :]   # (F, L)
     hv = t[:, victim]
     others = [j for j in range(t.shape[1]) if j != victim]
     names = [ln.lane_names[j] for j in others]
-    kinds = ["in-file"] * len(others)
+    # a lane driven from the victim's receiver end couples near-end (NEXT), one driven
+    # from its transmitter end far-end (FEXT)
+    rev = [bool(getattr(lane, "reversed", False)) for lane in pmap.lanes] if pmap else None
+    kinds = ["FEXT" if rev is None or rev[j] == rev[victim] else "NEXT" for j in others]
     rows = [t[:, j] for j in others]
     for agg, aln in files:
         lane = victim if victim < len(aln.tx) else 0
@@ -266,6 +288,41 @@ def _transfers(ln, tx: Tx, rx: Rx, victim: int, files: list[tuple[Aggressor, Any
         kinds.append(agg.kind)
     aggs = np.array(rows) if rows else np.zeros((0, ln.f.size), dtype=complex)
     return Transfers(ln.f, hv, aggs, names, kinds, ln.lane_names[victim])
+
+
+def xt_timing(option: str | float, kinds: list[str]) -> list[str | float]:
+    """Per-aggressor timing from the ``xt_phase`` option and the aggressors' kinds.
+
+    ``auto``: FEXT (same direction as the victim) synchronous at 0 UI, NEXT asynchronous at
+    its worst phase; ``worst``: all asynchronous; a float: all synchronous at that offset.
+
+    >>> xt_timing("auto", ["FEXT", "NEXT"])
+    [0.0, 'worst']
+    """
+    if option == "auto":
+        return [0.0 if k == "FEXT" else "worst" for k in kinds]
+    return [option] * len(kinds)
+
+
+def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[EqCandidate]:
+    """The equalization settings to try: Tx FFE set x CTLE gain set (see AnalysisOptions).
+
+    >>> [c.label for c in eq_candidates(AnalysisOptions(rate=32e9), ucie.ucie_row("advanced", 32e9))]
+    ['de-emphasis 0 dB', 'de-emphasis -2.2 dB']
+    """
+    if options.eq == "auto":
+        ffes = [(c.ffe, c.ffe_main, c.label) for c in ffe_grid()]
+    elif options.eq == "spec" and row is not None and row.eq:
+        ffes = [((1.0,), 0, "de-emphasis 0 dB") if d == 0 else
+                (de_emphasis_taps(d), 0, f"de-emphasis {d:g} dB") for d in ucie.DE_EMPHASIS_DB]
+    else:
+        ffes = [((1.0,), 0, "no FFE")]
+    if options.ctle == "auto":
+        gains: list[float | None] = list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None
+                                         else _CTLE_GAINS)
+    else:
+        gains = [None]
+    return [EqCandidate(ffe, m, g, label) for g in gains for ffe, m, label in ffes]
 
 
 def analyze(
@@ -369,11 +426,11 @@ def analyze(
     notes += check_mapping(np.asarray(network.s), f, _se_map(pmap), source)
     add_mode_conversion(quality[0], ln.mode_conversion_db)
     agg_lns = [(a, link_network(a.network, pmap)) for a in aggressors]
-    vtf = _transfers(ln, vtx, vrx, victim, agg_lns, backend, notes)
+    vtf = _transfers(ln, vtx, vrx, victim, agg_lns, backend, notes, pmap)
     if _same_circuit(vtx, etx, vrx, erx):
         eye_tr = vtf
     else:
-        eye_tr = _transfers(ln, etx, erx, victim, agg_lns, backend, [])
+        eye_tr = _transfers(ln, etx, erx, victim, agg_lns, backend, [], pmap)
         if row is not None:
             notes.append("the VTF checks use the UCIe VTF circuit; the eye uses the Tx/Rx "
                          "models given on the command line")
@@ -384,18 +441,19 @@ def analyze(
     fn = rate / 2
     loss_fn = float(np.interp(fn, f, loss))
     xt_fn = float(np.interp(fn, f, xt)) if vtf.aggressors.shape[0] else float("-inf")
-    # equalization
+    # equalization: every candidate judged by the eye the verdict uses
     t2 = time.perf_counter()
-    eq = None
-    want_ffe = options.eq == "auto" or (options.eq == "spec" and row is not None and row.eq)
+    timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds)
+    mask = (row.eye_width, "rectangle") if row is not None else None
     amp = etx.swing / 2
-    if want_ffe or options.ctle == "auto":
-        say("choosing equalization")
-        eq = optimize_eq(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx, amplitude=amp,
-                         ber=ber, ffe=want_ffe, ctle=options.ctle == "auto",
-                         samples_per_ui=options.samples_per_ui)
-        upd_tx = {"ffe": eq.ffe, "ffe_main": eq.ffe_main} if want_ffe else {}
-        etx = etx.model_copy(update=upd_tx)
+    eq = None
+    cands = eq_candidates(options, row)
+    if len(cands) > 1:
+        say(f"choosing equalization ({len(cands)} candidates)")
+        eq = optimize_eq(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx, cands,
+                         amplitude=amp, ber=ber, xt_phase=timing, mask=mask,
+                         samples_per_ui=options.samples_per_ui, nbins=options.nbins)
+        etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
         if eq.ctle_db is not None:
             erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db)})
     timings["eq"] = time.perf_counter() - t2
@@ -413,14 +471,13 @@ def analyze(
     timings["pulses"] = time.perf_counter() - t3
     say("statistical eye")
     t4 = time.perf_counter()
-    cs = extract_cursors(pr, xt_phase=options.xt_phase, dfe_taps=erx.dfe_taps,
-                         dfe_limit=erx.dfe_limit)
+    cs = extract_cursors(pr, xt_phase=timing, dfe_taps=erx.dfe_taps, dfe_limit=erx.dfe_limit)
     eye = statistical_eye(cs, amp, ber=ber, noise=erx.noise, rj=etx.rj, dj=etx.dj,
                           nbins=options.nbins)
     pd_top, pd_h, pd_w = peak_distortion_eye(cs, amp, dj=etx.dj)
     mask_h = mask_c = None
     if row is not None:
-        mask_h, mask_c = eye.mask_fit(row.eye_width)
+        mask_h, mask_c = eye.mask_fit(mask[0], shape=mask[1])
     timings["stateye"] = time.perf_counter() - t4
     wave = agreement = None
     if options.bits:

@@ -221,8 +221,12 @@ def _backend_option(f):
               help="Rx CTLE: off, searched DC gain, or a DC gain like -6dB.")
 @click.option("--dfe", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Ideal DFE taps.")
-@click.option("--xt-phase", default="worst", show_default=True, metavar="worst|UI",
-              help="Aggressor clock phase: worst per aggressor, or an offset in UI.")
+@click.option("--xt-phase", default="auto", show_default=True, metavar="auto|worst|UI",
+              help="Crosstalk timing. auto: lanes running the victim's way (FEXT) share its "
+                   "forwarded clock (synchronous, same launch instant), lanes running the other "
+                   "way (NEXT) are asynchronous at their worst phase; worst: every aggressor at "
+                   "its worst phase; a number like 0.25UI: every aggressor synchronous at that "
+                   "clock offset.")
 @click.option("--samples-per-ui", type=click.IntRange(8, 256), default=32, show_default=True)
 @click.option("--vbins", type=click.IntRange(128, 65536), default=2048, show_default=True,
               help="Voltage bins of the statistical eye.")
@@ -317,11 +321,11 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         rx_over["ctle"] = Ctle(dc_gain_db=g)
         ctle_mode = "off"
     xtp: str | float = xt_phase.strip().lower()
-    if xtp != "worst":
+    if xtp not in ("worst", "auto"):
         try:
             xtp = float(parse_quantity(str(xtp), "ui", allow_bare=True))
         except SigintError:
-            raise click.BadParameter(f"{xt_phase!r}: give worst or an offset like 0.25UI",
+            raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset like 0.25UI",
                                      param_hint="--xt-phase") from None
     from .model import validate
 

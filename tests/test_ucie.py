@@ -72,3 +72,19 @@ def test_eye_checks():
     assert all(c.passed for c in checks)
     assert checks[0].margin == pytest.approx(0.005)
     assert not ucie.eye_checks(row, 0.05, 0.7, 0.03, 1e-15)[0].passed
+
+
+def test_raw_ber_per_package():
+    """UCIe 3.0 Tables 1-1/1-2: 1e-27 up to 12 GT/s advanced, up to 8 GT/s standard."""
+    assert ucie.default_ber(8e9, "standard") == 1e-27
+    assert ucie.default_ber(12e9, "standard") == 1e-15
+    assert ucie.default_ber(12e9, "advanced") == 1e-27
+    assert ucie.default_ber(16e9, "advanced") == 1e-15
+    assert ucie.default_ber(48e9, "standard") == 1e-15
+
+
+def test_analysis_uses_the_package_ber():
+    from sigint.analyze import AnalysisOptions
+
+    assert AnalysisOptions(rate=12e9, package="standard").ber_for(12e9) == 1e-15
+    assert AnalysisOptions(rate=12e9, package="advanced").ber_for(12e9) == 1e-27

@@ -48,11 +48,15 @@ class Lane:
     tx, rx : tuple of int
         0-based port indices at the transmitter and receiver end; one index when
         single-ended, (+, -) when differential.
+    reversed : bool
+        True when the lane was given as running the other way (``--reverse``): its
+        coupling into a forward lane's receiver is near-end crosstalk.
     """
 
     name: str
     tx: tuple[int, ...]
     rx: tuple[int, ...]
+    reversed: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ def build_port_map(
         if not 1 <= r <= len(lanes):
             raise PortMapError(f"--reverse {r}: no such lane; lanes are numbered 1-{len(lanes)}")
         ln = lanes[r - 1]
-        lanes[r - 1] = Lane(ln.name, ln.rx, ln.tx)
+        lanes[r - 1] = Lane(ln.name, ln.rx, ln.tx, True)
     return PortMap(nports, tuple(lanes), differential, source, explicit)
 
 

@@ -83,6 +83,7 @@ def analysis_summary(r: AnalysisResult) -> str:
                  f"pulse peak; width {e.eye_width:.3f} UI; {state}")
     lines.append(f"  worst case (peak distortion): height {_mv(r.pd_height)}, "
                  f"width {r.pd_width:.3f} UI")
+    lines += _eq_and_timing_lines(r)
     if r.agreement and r.agreement["levels"]:
         lv = r.agreement["levels"]
         worst = max(lv, key=lambda d: abs(d["diff_v"]))
@@ -112,3 +113,21 @@ def analysis_summary(r: AnalysisResult) -> str:
         for n in dict.fromkeys(r.notes):
             lines.append(f"  - {n}")
     return "\n".join(lines)
+
+
+def _eq_and_timing_lines(r) -> list[str]:
+    """How the equalization was chosen and how each kind of aggressor was timed."""
+    out = []
+    if r.eq is not None:
+        ru = (f"; runner-up {r.eq.runner_up.describe()} ({_mv(r.eq.runner_up_score)})"
+              if r.eq.runner_up is not None else "")
+        out.append(f"  equalization chosen by {r.eq.metric} at BER {r.ber:.0e} over "
+                   f"{r.eq.tried} candidates: {r.eq.chosen.describe()} "
+                   f"({_mv(r.eq.score)}){ru}")
+    timing = Counter((d["kind"], d["timing"].split(",")[0]) for d in r.crosstalk_timing())
+    if timing:
+        parts = [f"{n} {k} {t}" for (k, t), n in sorted(timing.items())]
+        out.append("  crosstalk timing: " + ", ".join(parts)
+                   + " (synchronous: same clock and launch instant as the victim; "
+                   "asynchronous: each at its worst phase)")
+    return out

@@ -21,7 +21,8 @@ from ..link.models import Rx, Tx
 from .checks import Check
 
 __all__ = ["UcieRow", "ucie_row", "UCIE_RATES", "PACKAGES", "vtf_checks", "eye_checks",
-           "ASSUMPTIONS", "default_ber"]
+           "ASSUMPTIONS", "default_ber", "TX_PRESETS", "REFERENCE_CTLE_GAINS_DB",
+           "DE_EMPHASIS_DB"]
 
 UCIE_RATES = (4e9, 8e9, 12e9, 16e9, 24e9, 32e9)
 PACKAGES = ("advanced", "standard", "standard-unterminated")
@@ -30,8 +31,6 @@ ASSUMPTIONS = (
     "Tx swing 0.4 V peak-to-peak at the source unless given (--swing)",
     "Tx edge: Gaussian, 20-80 % rise 0.1 UI unless given (--rise-time)",
     "rates between table rows use the next faster row (e.g. 20 GT/s checks as 24 GT/s)",
-    "standard-package raw BER follows the advanced-package rule (1e-27 to 12 GT/s, "
-    "1e-15 above)",
     "crosstalk: at each frequency the 19 largest aggressors (a bound on any fixed choice)",
 )
 
@@ -97,6 +96,18 @@ class UcieRow:
         return f"{name}, {rng}"
 
 
+# Tx FFE presets for channel analysis at 48/64 GT/s, (C-1, C0, C+1) (UCIe 3.0 Table 5-7;
+# the eye at those rates is judged with the best of them, §5.7)
+TX_PRESETS = {
+    "P0": (0.0, 1.0, 0.0), "P1": (-0.05, 0.95, 0.0), "P2": (0.0, 0.9, -0.1),
+    "P3": (-0.05, 0.85, -0.1), "P4": (0.0, 0.8, -0.2), "P5": (-0.05, 0.75, -0.2),
+}
+# Reference Rx CTLE DC gains, dB: -6 to 0 dB in 1-dB steps (UCIe 3.0 §5.4.4, §5.7)
+REFERENCE_CTLE_GAINS_DB = tuple(float(g) for g in range(0, -7, -1))
+# Tx de-emphasis settings at 24/32 GT/s, dB (UCIe 3.0 §5.3, Tx equalization at 24/32 GT/s;
+# Table 5-15 note b: the eye mask there applies with equalization enabled)
+DE_EMPHASIS_DB = (0.0, -2.2)
+
 _MASK_LOW = (0.040, 0.75)     # 4-16 GT/s
 _MASK_EQ = (0.040, 0.65)      # 24-32 GT/s, equalization on
 
@@ -148,10 +159,19 @@ def ucie_row(package: str, rate: float) -> UcieRow:
     return min(faster, key=lambda r: r.lo)
 
 
-def default_ber(rate: float) -> float:
-    """UCIe raw BER at *rate*: 1e-27 up to 12 GT/s, 1e-15 from 16 to 48, 1e-12 at 64."""
+def default_ber(rate: float, package: str = "advanced") -> float:
+    """UCIe raw BER at *rate* (symbols/s) for *package*.
+
+    1e-27 up to 12 GT/s on the advanced package and up to 8 GT/s on the standard package,
+    1e-15 above, and 1e-12 at 64 GT/s (UCIe 3.0 Tables 1-1 and 1-2, §5.7 Tables 5-15 and
+    5-32).
+
+    >>> default_ber(12e9, "advanced"), default_ber(12e9, "standard"), default_ber(64e9)
+    (1e-27, 1e-15, 1e-12)
+    """
     g = rate / 1e9
-    if g <= 12 + 1e-9:
+    deep = 12 if package == "advanced" else 8
+    if g <= deep + 1e-9:
         return 1e-27
     if g <= 48 + 1e-9:
         return 1e-15

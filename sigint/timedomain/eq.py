@@ -1,73 +1,150 @@
-"""Choosing Tx FFE and Rx CTLE settings that open the eye.
+"""Choosing Tx FFE, Rx CTLE and DFE settings by the quantity the spec checks.
 
-Every candidate (FFE pre/post taps from a grid, CTLE DC gain from a grid) is ranked by a
-Gaussian figure of merit at the target BER, evaluated at every sampling phase:
+Every candidate of the set (Tx FFE taps or presets x CTLE DC gains; the DFE, when the Rx
+has one, acts in every candidate) is judged by exactly what the verdict judges: the
+statistical eye at the target BER, with the same crosstalk timing, noise, jitter and
+resolution as the final analysis, and the tallest spec mask that fits in it (rectangle or
+diamond); without a mask, the eye height. Ties go to the wider eye, then to the earlier
+(simpler) candidate. The FFE is linear in its taps and acts on the symbol stream, so its
+effect on one set of CTLE pulse responses is a shift-and-add (:func:`with_ffe`); each CTLE
+gain needs its own pulse responses.
 
-.. math:: \\mathrm{FOM} = A h_0 - Q\\sqrt{A^2\\sum_{k\\ne0} h_k^2 + A_a^2\\sigma_{xt}^2 + \\sigma_n^2},
-          \\qquad Q = \\Phi^{-1}(1 - \\mathrm{BER}),
-
-with post-cursors removed by the DFE (within its limit). The crosstalk power is averaged
-over the aggressors' phases, which by Parseval's theorem is
-:math:`\\sigma_{xt}^2 = \\frac{1}{S}\\sum_n g[n]^2 = \\frac{1}{S N}\\sum_k |G_k|^2`
-(*S* samples per UI, *N* per window), computed once per CTLE setting from the summed
-aggressor spectra. The FFE is a filter on the symbol stream, so its effect on cursors is a
-shift-and-add of UI columns, and on crosstalk power the factor :math:`|\\sum_m c_m
-e^{-j2\\pi f (m - m_0) T}|^2`. The winner is then analysed with the full statistical eye.
+The winner and the runner-up are reported, with every candidate's score.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.fft
-from scipy.special import ndtri
 
 from ..link.models import Ctle, Rx, Tx
-from .pulse import pulse_responses
-from .stateye import cursor_matrix as _cursor_matrix
+from .pulse import pulse_responses, with_ffe
+from .stateye import (XtTiming, contour_mask_fit, exact_group_quantile, extract_cursors,
+                      statistical_eye)
 
-__all__ = ["EqResult", "optimize_eq", "FFE_PRE", "FFE_POST", "CTLE_GAINS"]
+__all__ = ["EqCandidate", "EqResult", "optimize_eq", "ffe_grid", "FFE_PRE", "FFE_POST",
+           "CTLE_GAINS", "de_emphasis_taps"]
 
 FFE_PRE = (0.0, -0.05, -0.1, -0.15)
 FFE_POST = (0.0, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3, -0.35)
 CTLE_GAINS = tuple(float(g) for g in range(0, -13, -1))
 
 
-@dataclass
-class EqResult:
-    """The chosen equalization.
+def de_emphasis_taps(db: float) -> tuple[float, float]:
+    """Two-tap Tx de-emphasis of *db* (<= 0) dB, as (main, post) with |main| + |post| = 1.
+
+    De-emphasis is the level of a repeated bit relative to a transition bit,
+    :math:`20\\log_{10}\\frac{c_0 - |c_1|}{c_0 + |c_1|}` (the PCI Express convention), so
+    :math:`|c_1| = (1 - 10^{D/20})/2`.
+
+    >>> [round(t, 4) for t in de_emphasis_taps(-2.2)]
+    [0.8881, -0.1119]
+    """
+    c1 = (1.0 - 10.0 ** (db / 20.0)) / 2.0
+    return 1.0 - c1, -c1
+
+
+@dataclass(frozen=True)
+class EqCandidate:
+    """One equalization setting.
 
     Attributes
     ----------
     ffe : tuple of float
-        Tx FFE taps (pre, main, post).
+        Tx FFE taps (pre-cursor taps first).
     ffe_main : int
         Index of the main tap.
     ctle_db : float or None
-        CTLE DC gain, dB, or None when no CTLE.
-    fom : float
-        Figure of merit of the winner, V.
-    fom_off : float
-        Figure of merit without equalization, V.
-    tried : int
-        Number of candidates ranked.
+        CTLE DC gain, dB, of the reference CTLE; None keeps the Rx's own CTLE (none unless
+        one was given).
+    label : str
+        Name in reports (``P3``, ``de-emphasis -2.2 dB``, ``FFE [-0.05, 0.85, -0.1]``).
     """
 
-    ffe: tuple[float, ...]
-    ffe_main: int
-    ctle_db: float | None
-    fom: float
-    fom_off: float
-    tried: int
+    ffe: tuple[float, ...] = (1.0,)
+    ffe_main: int = 0
+    ctle_db: float | None = None
+    label: str = "off"
+
+    @property
+    def is_off(self) -> bool:
+        """True when the FFE passes the symbols unchanged and no CTLE gain is chosen."""
+        side = [t for i, t in enumerate(self.ffe) if i != self.ffe_main]
+        return self.ffe[self.ffe_main] == 1.0 and not any(side) and self.ctle_db in (None, 0.0)
+
+    def describe(self) -> str:
+        ctle = "Rx CTLE as given" if self.ctle_db is None else f"CTLE {self.ctle_db:+g} dB"
+        return f"{self.label}, {ctle}"
 
 
-def _ffe_cursors(mat: np.ndarray, taps: tuple[float, ...], main: int) -> np.ndarray:
-    out = np.zeros_like(mat)
-    for m, c in enumerate(taps):
-        if c:
-            out += c * np.roll(mat, m - main, axis=1)
+def ffe_grid(pre: Sequence[float] = FFE_PRE, post: Sequence[float] = FFE_POST) -> list[EqCandidate]:
+    """Three-tap FFE candidates (pre, main, post) with |pre| + |main| + |post| = 1."""
+    out = []
+    for a in pre:
+        for b in post:
+            taps = (float(a), 1.0 - abs(a) - abs(b), float(b))
+            out.append(EqCandidate(taps, 1, None, f"FFE [{a:g}, {taps[1]:g}, {b:g}]"))
     return out
+
+
+@dataclass
+class EqResult:
+    """The chosen equalization and how every candidate scored.
+
+    Attributes
+    ----------
+    chosen : EqCandidate
+        The winner.
+    metric : str
+        What was maximized: ``mask height`` (the tallest spec mask that fits) or
+        ``eye height``.
+    score : float
+        The winner's score, V.
+    score_off : float or None
+        Score of the candidate without equalization, when it is in the set, V.
+    runner_up : EqCandidate or None
+        Second best.
+    runner_up_score : float or None
+        Its score, V.
+    scores : list of (str, float, float)
+        Every candidate scored in full: (description, score V, eye width UI). The others
+        were ruled out by an upper bound on their score below the winner's.
+    tried : int
+        Size of the candidate set.
+    """
+
+    chosen: EqCandidate
+    metric: str
+    score: float
+    score_off: float | None
+    runner_up: EqCandidate | None
+    runner_up_score: float | None
+    scores: list[tuple[str, float, float]] = field(default_factory=list)
+    tried: int = 0
+
+    @property
+    def ffe(self) -> tuple[float, ...]:
+        return self.chosen.ffe
+
+    @property
+    def ffe_main(self) -> int:
+        return self.chosen.ffe_main
+
+    @property
+    def ctle_db(self) -> float | None:
+        return self.chosen.ctle_db
+
+    def as_dict(self) -> dict:
+        return {
+            "chosen": self.chosen.describe(), "tx_ffe": list(self.chosen.ffe),
+            "ctle_dc_gain_db": self.chosen.ctle_db, "metric": self.metric,
+            "score_v": self.score, "score_without_eq_v": self.score_off,
+            "runner_up": None if self.runner_up is None else self.runner_up.describe(),
+            "runner_up_score_v": self.runner_up_score, "candidates": self.tried,
+            "scored_in_full": len(self.scores),
+        }
 
 
 def optimize_eq(
@@ -77,14 +154,17 @@ def optimize_eq(
     rate: float,
     tx: Tx,
     rx: Rx,
+    candidates: Sequence[EqCandidate],
     *,
     amplitude: float,
     ber: float,
-    ffe: bool = True,
-    ctle: bool = False,
+    xt_phase: XtTiming | Sequence[XtTiming] = "worst",
+    mask: tuple[float, str] | None = None,
     samples_per_ui: int = 32,
+    nbins: int = 2048,
+    window_ui: int | None = None,
 ) -> EqResult:
-    """Search FFE taps and/or CTLE gain for the best Gaussian figure of merit.
+    """Score every candidate with the statistical eye the verdict uses; keep the best.
 
     Parameters
     ----------
@@ -93,76 +173,84 @@ def optimize_eq(
     rate : float
         Symbol rate, 1/s.
     tx, rx : Tx, Rx
-        Base models; their own FFE and CTLE are replaced by the candidates.
+        Base models; their own FFE and CTLE are replaced by each candidate's (the Rx DFE,
+        noise and the Tx jitter are kept).
+    candidates : sequence of EqCandidate
+        The set to search (at least one).
     amplitude : float
         Symbol amplitude A, V.
     ber : float
-        Target BER for Q.
-    ffe, ctle : bool
-        Which equalizers to search.
+        Target BER.
+    xt_phase : timing or sequence of timings
+        Aggressor timing, as for :func:`~sigint.timedomain.stateye.extract_cursors`.
+    mask : (width UI, 'rectangle' | 'diamond'), optional
+        The spec's eye mask; None scores by eye height.
+    samples_per_ui, nbins : int
+        Resolution, as in the final analysis.
+    window_ui : int, optional
+        Time window, UI, as in the final analysis.
+
+    Returns
+    -------
+    EqResult
+
+    Raises
+    ------
+    ValueError
+        For an empty candidate set.
     """
-    q = float(ndtri(1.0 - ber)) if ber > 1e-300 else 37.5
-    pre_set = FFE_PRE if ffe else (0.0,)
-    post_set = FFE_POST if ffe else (0.0,)
-    gains = CTLE_GAINS if ctle else (None,)
+    if not candidates:
+        raise ValueError("optimize_eq needs at least one candidate")
     tx0 = tx.model_copy(update={"ffe": (1.0,), "ffe_main": 0})
-    best = None
-    fom_off = None
-    tried = 0
-    spui = samples_per_ui
-    for g in gains:
-        rxg = rx.model_copy(update={"ctle": None if g is None else Ctle(dc_gain_db=g),
-                                    "dfe_taps": 0})
-        pr = pulse_responses(f, victim, aggressors[:0], rate, tx0, rxg,
-                             samples_per_ui=spui)
-        n = pr.victim.size
-        starts = pr.main - spui + np.arange(2 * spui)
-        mat = _cursor_matrix(pr.victim, starts, spui)               # (2S, n_ui)
-        spec = _xt_spectrum(f, aggressors, rate, tx0, rxg, spui) if aggressors.shape[0] else None
-        fk = np.fft.rfftfreq(n, d=1.0 / (rate * spui))
-        for pre in pre_set:
-            for post in post_set:
-                main_tap = 1.0 - abs(pre) - abs(post)
-                taps = (pre, main_tap, post)
-                m0 = 1
-                mc = _ffe_cursors(mat, taps, m0)
-                h0 = mc[:, 0]
-                isi = mc[:, 1:].copy()
-                for d in range(rx.dfe_taps):
-                    col = isi[:, d]
-                    lim = np.inf if rx.dfe_limit is None else rx.dfe_limit * np.abs(h0)
-                    isi[:, d] = col - np.clip(col, -lim, lim)
-                var = amplitude ** 2 * np.sum(isi ** 2, axis=1) + rx.noise ** 2
-                if spec is not None:
-                    hf = sum(c * np.exp(-2j * np.pi * fk * (m - m0) / rate)
-                             for m, c in enumerate(taps))
-                    var = var + amplitude ** 2 * _parseval(spec * np.abs(hf) ** 2, n) / spui
-                fom = float(np.max(amplitude * h0 - q * np.sqrt(var)))
-                tried += 1
-                if g in (None, 0.0) and pre == 0.0 and post == 0.0:
-                    fom_off = fom
-                if best is None or fom > best[0]:
-                    best = (fom, taps, g)
-    assert best is not None
-    fom, taps, g = best
-    if not ffe:
-        taps = (0.0, 1.0, 0.0)
-    return EqResult(tuple(float(t) for t in taps), 1, g, fom,
-                    fom_off if fom_off is not None else fom, tried)
+    bases = {}
+    for g in dict.fromkeys(c.ctle_db for c in candidates):
+        rxg = rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g)})
+        bases[g] = pulse_responses(f, victim, aggressors, rate, tx0, rxg,
+                                   samples_per_ui=samples_per_ui, window_ui=window_ui)
 
+    def cursors(c: EqCandidate):
+        base = bases[c.ctle_db]
+        pr = base if c.ffe == (1.0,) else with_ffe(base, c.ffe, c.ffe_main)
+        return extract_cursors(pr, xt_phase=xt_phase, dfe_taps=rx.dfe_taps,
+                               dfe_limit=rx.dfe_limit)
 
-def _xt_spectrum(f, aggressors, rate, tx, rx, spui):
-    """Sum over aggressors of |DFT of the pulse response|^2 on the pulse grid."""
-    pr = pulse_responses(f, aggressors[0], aggressors[1:], rate, tx, rx, samples_per_ui=spui)
-    allp = np.concatenate([pr.victim[None, :], pr.aggressors], axis=0)
-    spec = np.abs(scipy.fft.rfft(allp, axis=-1)) ** 2
-    return spec.sum(axis=0)
+    def score_of(top: np.ndarray, phase: np.ndarray) -> float:
+        if mask is None:
+            return 2.0 * max(0.0, float(top.max()))
+        return contour_mask_fit(phase, top, mask[0], mask[1])[0]
 
-
-def _parseval(power: np.ndarray, n: int) -> float:
-    """:math:`\\sum_n g[n]^2` of a length-*n* real sequence from its one-sided |G_k|^2."""
-    w = np.full(power.size, 2.0)
-    w[0] = 1.0
-    if n % 2 == 0:
-        w[-1] = 1.0
-    return float(np.sum(w * power) / n)
+    # An upper bound on every candidate's score, rigorous and cheap: with A the main cursor
+    # plus the largest cursors enumerated exactly and R the symmetric rest (other cursors,
+    # jitter, noise), P(A + R <= x) >= P(A <= x) P(R <= 0) >= P(A <= x) / 2, so the
+    # BER-q edge is at most A's (2q)-quantile. Candidates are then scored in decreasing
+    # order of their bound, and the search stops when no bound can beat the best score by
+    # more than the eye's own resolution (two voltage bins): the result is the exhaustive
+    # maximum.
+    bounds = []
+    for i, c in enumerate(candidates):
+        cs = cursors(c)
+        bounds.append((score_of(amplitude * exact_group_quantile(cs, 2 * ber), cs.phase_ui), i))
+    bounds.sort(key=lambda b: (-b[0], b[1]))
+    scored: list[tuple[float, float, int, EqCandidate]] = []
+    best, slack = -np.inf, 0.0
+    for bound, i in bounds:
+        if bound + slack < best:
+            break
+        c = candidates[i]
+        eye = statistical_eye(cursors(c), amplitude, ber=ber, noise=rx.noise, rj=tx.rj,
+                              dj=tx.dj, nbins=nbins)
+        score = score_of(eye.contour(), eye.phase_ui)
+        if score > best:
+            best, slack = score, 2.0 * eye.dv
+        scored.append((score, eye.eye_width, i, c))
+    order = sorted(scored, key=lambda s: (-s[0], -s[1], s[2]))
+    top = order[0]
+    off = [s[0] for s in scored if s[3].is_off]
+    second = order[1] if len(order) > 1 else None
+    return EqResult(
+        chosen=top[3], metric="mask height" if mask else "eye height", score=top[0],
+        score_off=off[0] if off else None,
+        runner_up=second[3] if second else None, runner_up_score=second[0] if second else None,
+        scores=[(s[3].describe(), s[0], s[1]) for s in sorted(scored, key=lambda s: s[2])],
+        tried=len(candidates),
+    )

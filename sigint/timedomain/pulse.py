@@ -26,7 +26,7 @@ import scipy.fft
 from ..link.models import Rx, Tx
 from ..units import format_quantity
 
-__all__ = ["PulseResponses", "pulse_responses", "uniform_grid", "bulk_delay"]
+__all__ = ["PulseResponses", "pulse_responses", "uniform_grid", "bulk_delay", "apply_ffe", "with_ffe"]
 
 #: Longest window (unit intervals) taken without checking that the response needs it.
 WINDOW_START_UI = 4096
@@ -274,8 +274,8 @@ def pulse_responses(
     imp = scipy.fft.irfft(hg * box[None, :], n=n, axis=-1)
     pul = scipy.fft.irfft(hg * rect[None, :], n=n, axis=-1)
     if len(tx.ffe) > 1 or tx.ffe[0] != 1.0:
-        imp = _apply_ffe(imp, tx.ffe, tx.ffe_main, samples_per_ui)
-        pul = _apply_ffe(pul, tx.ffe, tx.ffe_main, samples_per_ui)
+        imp = apply_ffe(imp, tx.ffe, tx.ffe_main, samples_per_ui)
+        pul = apply_ffe(pul, tx.ffe, tx.ffe_main, samples_per_ui)
     roll = min(pre_ui * samples_per_ui, n // 4)
     imp = np.roll(imp, roll, axis=-1)
     pul = np.roll(pul, roll, axis=-1)
@@ -307,10 +307,39 @@ def _fraction(x: float) -> str:
     return f"{100 * x:.2g} %" if x >= 1e-3 else f"{x:.1e}"
 
 
-def _apply_ffe(x: np.ndarray, taps: tuple[float, ...], main: int, spui: int) -> np.ndarray:
-    """Tx FFE on periodic responses: :math:`\\sum_m c_m\\,x(t - (m - m_0) T)`."""
+def apply_ffe(x: np.ndarray, taps: tuple[float, ...], main: int, spui: int) -> np.ndarray:
+    """Tx FFE on periodic responses: :math:`\\sum_m c_m\\,x(t - (m - m_0) T)`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N)
+        Periodic responses sampled at *spui* samples per UI.
+    taps : tuple of float
+        FFE taps :math:`c_m`, acting on the symbol stream.
+    main : int
+        Index :math:`m_0` of the main tap.
+    spui : int
+        Samples per UI.
+    """
     out = np.zeros_like(x)
     for m, c in enumerate(taps):
         if c:
             out += c * np.roll(x, (m - main) * spui, axis=-1)
     return out
+
+
+def with_ffe(pr: PulseResponses, taps: tuple[float, ...], main: int) -> PulseResponses:
+    """The responses of *pr* (computed without FFE) with a Tx FFE applied to every lane.
+
+    Equal to :func:`pulse_responses` called with the FFE on the Tx, at the cost of a few
+    shifted sums: the equalization search tries many FFE settings on one set of pulses.
+    """
+    spui = pr.samples_per_ui
+    vic = apply_ffe(pr.victim, taps, main, spui)
+    return PulseResponses(
+        rate=pr.rate, samples_per_ui=spui, t=pr.t, victim=vic,
+        aggressors=apply_ffe(pr.aggressors, taps, main, spui),
+        victim_impulse=apply_ffe(pr.victim_impulse, taps, main, spui),
+        aggressor_impulses=apply_ffe(pr.aggressor_impulses, taps, main, spui),
+        main=int(np.argmax(np.abs(vic))), dc_gain=pr.dc_gain,
+        window=pr.window, causality=pr.causality, notes=list(pr.notes), tail=pr.tail)

@@ -62,6 +62,9 @@ __all__ = [
     "extract_cursors",
     "StatEye",
     "statistical_eye",
+    "contour_mask_fit",
+    "contour_width",
+    "exact_group_quantile",
     "peak_distortion_eye",
     "XtTiming",
 ]
@@ -355,8 +358,10 @@ def _fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
 
     *q* (P, R) are non-negative integer offsets, *w* (P, R) the probability of each of
     the two nonzero outcomes :math:`\\pm q` (1/2 for a symbol, 1/4 for a dual-Dirac term).
-    Returns (pmf (P, 2 S + 1), S) with index S the origin. Columns are convolved from the
-    smallest offsets up, so the support grows slowly; each step is a direct shift-and-add.
+    Returns (pmf (P, 2 S + 1), S) with index S the origin. Terms are applied grouped by
+    (offset, weight), from the smallest offset up so that the support grows slowly: every
+    step is one direct shift-and-add with the same shift for all rows (rows with fewer
+    terms of that kind take the identity, weight 0).
     """
     p = q.shape[0]
     tot = q.sum(axis=1)
@@ -364,33 +369,31 @@ def _fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
     width = 2 * smax + 1
     pmf = np.zeros((p, width))
     pmf[:, smax] = 1.0
-    order = np.argsort(q.max(axis=0), kind="stable")
-    rows = np.arange(p)[:, None]
+    nz = q > 0
+    if not nz.any():
+        return pmf, smax
+    # one code per (offset, weight) kind; count the terms of each kind in each row
+    wcode = (w[nz] == 0.25).astype(np.int64)
+    code = q[nz] * 2 + wcode
+    rows = np.broadcast_to(np.arange(p)[:, None], q.shape)[nz]
+    kinds, inv = np.unique(code, return_inverse=True)
+    counts = np.zeros((p, kinds.size), dtype=np.int64)
+    np.add.at(counts, (rows, inv), 1)
     s = 0
-    for k in order:
-        qk = q[:, k]
-        qm = int(qk.max())
-        if qm == 0:
-            continue
-        s_new = min(s + qm, smax)
-        lo, hi = smax - s_new, smax + s_new + 1
-        sub = pmf[:, lo:hi]
-        wk = w[:, k][:, None]
-        if qk.min() == qm:
-            up = np.zeros_like(sub)
-            dn = np.zeros_like(sub)
-            up[:, qm:] = sub[:, :-qm]
-            dn[:, :-qm] = sub[:, qm:]
-        else:
-            # the padding of qm zeros on each side makes the clipped gather exact
-            i = np.arange(hi - lo)[None, :]
-            last = hi - lo - 1
-            up = sub[rows, np.clip(i - qk[:, None], 0, last)]
-            dn = sub[rows, np.clip(i + qk[:, None], 0, last)]
-            up[i < qk[:, None]] = 0.0
-            dn[i > last - qk[:, None]] = 0.0
-        pmf[:, lo:hi] = wk * (up + dn) + (1.0 - 2.0 * wk) * sub
-        s = s_new
+    for ki, kcode in enumerate(kinds):
+        qk = int(kcode // 2)
+        wk = 0.25 if kcode % 2 else 0.5
+        n_row = counts[:, ki]
+        for i in range(int(n_row.max())):
+            s_new = min(s + qk, smax)
+            lo, hi = smax - s_new, smax + s_new + 1
+            sub = pmf[:, lo:hi]
+            wr = np.where(n_row > i, wk, 0.0)[:, None]
+            new = (1.0 - 2.0 * wr) * sub
+            new[:, qk:] += wr * sub[:, :-qk]
+            new[:, :-qk] += wr * sub[:, qk:]
+            pmf[:, lo:hi] = new
+            s = s_new
     return pmf, smax
 
 
@@ -493,34 +496,61 @@ class StatEye:
                  shape: Literal["rectangle", "diamond"] = "rectangle") -> tuple[float, float]:
         """Tallest mask of width *width_ui* centred on 0 V inside the eye at BER *q*.
 
-        The contour is interpolated linearly between phases (the same interpolation as the
-        eye width), on a grid 16 times finer than the phase step. A rectangle of height H
-        fits where the contour stays above H/2 over the whole width; a diamond (UCIe 3.0
-        §5.7, 48/64 GT/s) where it stays above :math:`(H/2)(1 - 2|x|/W)` at offset *x*
-        from the centre. Returns (height V, centre phase UI); height 0 when none fits.
+        See :func:`contour_mask_fit`. Returns (height V, centre phase UI).
         """
-        top = self.contour(q)
-        ph = self.phase_ui
-        if ph.size < 2:
-            return 0.0, float("nan")
-        fine = np.linspace(ph[0], ph[-1], 16 * (ph.size - 1) + 1)
-        tf = np.interp(fine, ph, top)
-        step = fine[1] - fine[0]
-        n = int(round(width_ui / step)) + 1
-        if n > tf.size or n < 2:
-            return 0.0, float("nan")
-        from numpy.lib.stride_tricks import sliding_window_view
+        return contour_mask_fit(self.phase_ui, self.contour(q), width_ui, shape)
 
-        win = sliding_window_view(tf, n)
-        if shape == "rectangle":
-            mins = win.min(axis=1)
-        else:
-            x = (np.arange(n) - 0.5 * (n - 1)) * step
-            shape_w = 1.0 - 2.0 * np.abs(x) / width_ui
-            inner = shape_w > 1e-9
-            mins = (win[:, inner] / shape_w[inner]).min(axis=1)
-        k = int(np.argmax(mins))
-        return max(0.0, 2 * float(mins[k])), float(fine[k] + 0.5 * (n - 1) * step)
+
+def contour_mask_fit(phase: np.ndarray, top: np.ndarray, width_ui: float,
+                     shape: Literal["rectangle", "diamond"] = "rectangle") -> tuple[float, float]:
+    """Tallest mask of width *width_ui* centred on 0 V under the upper contour *top*.
+
+    The contour (V, at phases *phase* UI) is interpolated linearly between phases (the same
+    interpolation as the eye width), on a grid 16 times finer than the phase step. A
+    rectangle of height H fits where the contour stays above H/2 over the whole width; a
+    diamond (UCIe 3.0 §5.7, 48/64 GT/s) where it stays above :math:`(H/2)(1 - 2|x|/W)` at
+    offset *x* from its centre. Returns (height V, centre phase UI); height 0 when none
+    fits.
+    """
+    if phase.size < 2:
+        return 0.0, float("nan")
+    fine = np.linspace(phase[0], phase[-1], 16 * (phase.size - 1) + 1)
+    tf = np.interp(fine, phase, top)
+    step = fine[1] - fine[0]
+    n = int(round(width_ui / step)) + 1
+    if n > tf.size or n < 2:
+        return 0.0, float("nan")
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    win = sliding_window_view(tf, n)
+    if shape == "rectangle":
+        mins = win.min(axis=1)
+    else:
+        x = (np.arange(n) - 0.5 * (n - 1)) * step
+        shape_w = 1.0 - 2.0 * np.abs(x) / width_ui
+        inner = shape_w > 1e-9
+        mins = (win[:, inner] / shape_w[inner]).min(axis=1)
+    k = int(np.argmax(mins))
+    return max(0.0, 2 * float(mins[k])), float(fine[k] + 0.5 * (n - 1) * step)
+
+
+def exact_group_quantile(cs: CursorSet, q: float, exact: int = 12) -> np.ndarray:
+    """q-quantile at each phase of the main cursor plus the largest *exact* cursors alone.
+
+    Per volt of amplitude, shape (P,). With the rest symmetric and independent, the
+    statistical eye's edge at BER q/2 never exceeds this (see
+    :func:`sigint.timedomain.eq.optimize_eq`).
+    """
+    p = cs.main.size
+    two = np.concatenate([cs.isi, cs.xt_phase,
+                          np.broadcast_to(cs.xt_fixed, (p, cs.xt_fixed.size))], axis=1)
+    g = min(exact, two.shape[1])
+    if g == 0:
+        return cs.main.copy()
+    big = -np.partition(-np.abs(two), g - 1, axis=1)[:, :g] if two.shape[1] > g else np.abs(two)
+    atoms = cs.main[:, None] + big @ _signs(g).T
+    k = min(int(math.floor(q * atoms.shape[1])), atoms.shape[1] - 1)
+    return np.partition(atoms, k, axis=1)[:, k]
 
 
 def _quantiles(pmf: np.ndarray, cdf: np.ndarray, v: np.ndarray, dv: float, q: float) -> np.ndarray:
