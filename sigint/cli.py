@@ -8,11 +8,11 @@ Errors are one sentence on stderr naming the file, field, value and fix -- no tr
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -96,21 +96,36 @@ def _check_out(out: Path | None, suffixes: tuple[str, ...], what: str) -> None:
                                  param_hint="--out")
 
 
-def _progress(enabled: bool):
-    """Stage messages on stderr when it is a terminal (``--quiet`` silences them)."""
-    t0 = time.perf_counter()
-    tty = sys.stderr.isatty()
+def _with_progress(verb: str, arg: str):
+    """Run a command inside one progress task named after its input file.
 
-    def say(stage: str) -> None:
-        if enabled and tty:
-            click.echo(f"\r\033[K[{time.perf_counter() - t0:6.1f} s] {stage} ...", err=True,
-                       nl=False)
+    Progress goes to stderr from the first moment (before the heavy imports): a live bar
+    on a terminal, log lines (at least one every few seconds, with what runs, how far and
+    the time left) otherwise; ``--quiet`` silences it.
+    """
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            from . import progress
 
-    def done() -> None:
-        if enabled and tty:
-            click.echo("\r\033[K", err=True, nl=False)
+            progress.configure("off" if kwargs.get("quiet") else "auto")
+            target = kwargs.get(arg)
+            with progress.task(f"{verb} {Path(str(target)).name}"):
+                return f(*args, **kwargs)
+        return wrapper
+    return deco
 
-    return say, done
+
+def _say(text: str) -> None:
+    from . import progress
+
+    progress.stage(text)
+
+
+def _done() -> None:
+    from . import progress
+
+    progress.clear()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -131,6 +146,7 @@ def cli() -> None:
 
 def _emit(as_json: bool, data: Any, text: str) -> None:
     """Print the summary: *data* as JSON with ``--json``, else the readable *text*."""
+    _done()
     click.echo(json.dumps(_clean(data), indent=2, default=_json_default) if as_json else text)
 
 
@@ -138,7 +154,7 @@ def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_
                   say, done) -> None:
     """Write ``result.to_dataset()`` to *out* and ``plot_fn(result, plot)`` figures, if asked.
 
-    *say* and *done* are the progress callbacks of :func:`_progress`.
+    *say* and *done* are the progress callbacks (:func:`_say`, :func:`_done`).
     """
     if out is not None:
         from .report.dataset import save_dataset
@@ -220,6 +236,7 @@ def _backend_option(f):
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @click.pass_context
+@_with_progress("analyze", "channel")
 def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str, ber: float | None,
                 thru: tuple[str, ...], preset: str | None, differential: bool,
                 reverse: tuple[int, ...], victim: int, fext: tuple[Path, ...],
@@ -308,7 +325,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                      param_hint="--xt-phase") from None
     from .model import validate
 
-    say, done = _progress(not quiet)
+    say, done = _say, _done
     built = None
     if is_yaml:
         if thru or preset or differential or fext or next_:
@@ -317,7 +334,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         from .channel.build import build_file
 
         try:
-            built = build_file(channel, backend=be, progress=say)
+            built = build_file(channel, backend=be)
         finally:
             done()
         link = built.channel.link
@@ -387,6 +404,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
               help="Directory for xsection.png (geometry and mesh) and rlgc.png.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
+@_with_progress("extract", "xsection")
 def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_json: bool,
                 plot: Path | None, quiet: bool, backend: str | None) -> int:
     """Extract R(f), L(f), G(f), C(f) of a 2D cross-section.
@@ -416,9 +434,9 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
     be = get_backend(backend)
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
     freqs = parse_frequencies(freq)
-    say, done = _progress(not quiet)
+    say, done = _say, _done
     try:
-        res = extract(xsection, freqs, refine=refine, backend=be, progress=say)
+        res = extract(xsection, freqs, refine=refine, backend=be)
     finally:
         done()
     _emit(as_json, extract_json(res), extract_summary(res))
@@ -434,6 +452,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
 @click.option("--no-cache", is_flag=True, help="Extract every cross-section again.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
+@_with_progress("build", "channel")
 def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, quiet: bool,
               backend: str | None) -> int:
     """Build a die-to-die channel from its YAML description into 2N-port S-parameters.
@@ -462,9 +481,9 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
 
     be = get_backend(backend)
     _check_out(out, (), "")
-    say, done = _progress(not quiet)
+    say, done = _say, _done
     try:
-        res = build_file(channel, backend=be, use_cache=not no_cache, progress=say)
+        res = build_file(channel, backend=be, use_cache=not no_cache)
     finally:
         done()
     _emit(as_json, build_json(res), build_summary(res))

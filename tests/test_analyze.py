@@ -54,7 +54,8 @@ def _ucie_channel(length, alpha, z_even=46.0, z_odd=43.0):
 def test_ucie_advanced_verdict_pass_and_fail():
     good = analyze(_ucie_channel(2e-3, 20.0), AnalysisOptions(rate=16e9, bits=0))
     names = [c.name for c in good.checks]
-    assert names == ["vtf_loss", "vtf_crosstalk", "eye_mask", "eye_height", "eye_width"]
+    assert names == ["vtf_loss", "vtf_loss_fn", "vtf_crosstalk", "eye_mask", "eye_height",
+                     "eye_width"]
     assert good.passed, [c for c in good.checks if not c.passed]
     bad = analyze(_ucie_channel(10e-3, 900.0), AnalysisOptions(rate=16e9, bits=0))
     assert bad.passed is False
