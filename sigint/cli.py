@@ -110,8 +110,11 @@ def _with_progress(verb: str, arg: str):
 
             progress.configure("off" if kwargs.get("quiet") else "auto")
             target = kwargs.get(arg)
-            with progress.task(f"{verb} {Path(str(target)).name}"):
-                return f(*args, **kwargs)
+            try:
+                with progress.task(f"{verb} {Path(str(target)).name}"):
+                    return f(*args, **kwargs)
+            finally:
+                progress.configure("off")
         return wrapper
     return deco
 

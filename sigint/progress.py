@@ -202,16 +202,17 @@ class _Display:
                                       and logger.getEffectiveLevel() <= logging.INFO)
 
     def ensure_thread(self) -> None:
-        if self.thread is not None and self.thread.is_alive():
+        if self.thread is not None and self.thread.is_alive() and not self.wake.is_set():
             return
-        self.wake.clear()
-        self.thread = threading.Thread(target=self.run, name="sigint-progress", daemon=True)
+        self.wake = threading.Event()          # each thread has its own stop signal
+        self.thread = threading.Thread(target=self.run, args=(self.wake,),
+                                       name="sigint-progress", daemon=True)
         self.thread.start()
 
-    def run(self) -> None:
+    def run(self, stop: threading.Event) -> None:
         while True:
             period = BAR_REFRESH if self.mode == "bar" else min(1.0, self.interval / 4)
-            if self.wake.wait(period):
+            if stop.wait(period):
                 return
             with self.lock:
                 if not self.stack:
