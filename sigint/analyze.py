@@ -15,7 +15,9 @@ Examples
 from __future__ import annotations
 
 import math
+import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +210,22 @@ class AnalysisResult:
         from .report.dataset import result_dataset
 
         return result_dataset(self)
+
+    def summary(self) -> str:
+        """The readable summary ``sigint analyze`` prints."""
+        from .report.summary import analysis_summary
+
+        return analysis_summary(self)
+
+    def __repr__(self) -> str:
+        from .report.html import analysis_repr
+
+        return analysis_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .report.html import analysis_html
+
+        return analysis_html(self)
 
 
 def _f(x: float | None) -> float | None:
@@ -483,3 +501,19 @@ def analyze_files(
     res.timings["read"] = read_s
     return res
 
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``sigint.analyze(source, rate, ...)`` is :func:`sigint.api.analyze`.
+
+    ``sigint.analyze`` names both this module and the package's entry point; a callable
+    module keeps both meanings whichever is imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> AnalysisResult:
+        from .api import analyze as _entry
+
+        return _entry(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

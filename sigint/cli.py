@@ -274,7 +274,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
           --rate 10Gb/s --fext fext.s4p --next next.s4p --eq auto --ctle auto
       sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
     """
-    from .analyze import AnalysisOptions, analyze, analyze_files
+    from .analyze import AnalysisOptions, analyze_files
     from .backend import get_backend
     from .link.models import Ctle
 
@@ -329,52 +329,26 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     from .model import validate
 
     say, done = _say, _done
-    built = None
-    if is_yaml:
-        if thru or preset or differential or fext or next_:
-            raise click.UsageError("--thru/--ports/--diff/--fext/--next apply to Touchstone files; "
-                                   "a YAML channel defines its lanes itself")
-        from .channel.build import build_file
-
-        try:
-            built = build_file(channel, backend=be)
-        finally:
-            done()
-        link = built.channel.link
-        if "rate" not in explicit:
-            rate = link.rate
-        if "spec" not in explicit:
-            spec = link.spec
-        if "package" not in explicit:
-            package = link.package
-        if "ber" not in explicit and link.ber is not None:
-            ber = link.ber
-        for key, val in link.tx.model_dump().items():
-            if val is not None and key not in tx_over:
-                tx_over[key] = val
-        for key, val in link.rx.model_dump().items():
-            if key == "r" and "rx_r" in explicit:
-                continue
-            if val is not None or (key == "r" and "r" in link.rx.model_fields_set):
-                rx_over.setdefault(key, val)
-        if victim is None:
-            victim = (built.n_lanes + 1) // 2
-    opts = validate(AnalysisOptions, dict(
-        rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, xt_phase=xtp,
-        samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode, ctle=ctle_mode, bits=bits),
-        source="sigint analyze")
+    common = dict(xt_phase=xtp, samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode,
+                  ctle=ctle_mode, bits=bits)
     try:
-        if built is not None:
-            res = analyze(built.network(), opts, tx_overrides=tx_over, rx_overrides=rx_over,
-                          backend=be, source=str(channel), progress=say)
-            res.timings["build"] = built.timings["total"]
-            dens = built.density()
-            dens.update(aggregate_gbps=built.n_lanes * res.rate / 1e9,
-                        gbps_per_mm=built.n_lanes * res.rate / 1e9 / dens["die_edge_mm"],
-                        gbps_per_mm2=built.n_lanes * res.rate / 1e9
-                        / (dens["die_edge_mm"] * dens["depth_mm"]))
-            res.extra["bandwidth_density"] = dens
+        if is_yaml:
+            if thru or preset or differential or fext or next_:
+                raise click.UsageError("--thru/--ports/--diff/--fext/--next apply to Touchstone "
+                                       "files; a YAML channel defines its lanes itself")
+            from .api import analyze_built
+            from .channel.build import build_file
+
+            built = build_file(channel, backend=be)
+            given = {"spec": spec, "package": package, "ber": ber}
+            opts = {k: v for k, v in given.items() if k in explicit}
+            res = analyze_built(built, rate=rate if "rate" in explicit else None,
+                                options=dict(common, victim=victim, **opts), tx=tx_over,
+                                rx=rx_over, backend=be, progress=say)
         else:
+            opts = validate(AnalysisOptions, dict(
+                rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, **common),
+                source="sigint analyze")
             res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
                                 differential=differential, reverse=list(reverse),
                                 fext=[str(p) for p in fext], next_=[str(p) for p in next_],

@@ -48,6 +48,9 @@ BAR_REFRESH = 0.25
 LOG_DEPTH = 3
 #: A task that ran at least this long gets a log line when it ends, s.
 LOG_END_AFTER = 2.0
+#: Log lines start this long after the outermost task (well within the 2 s promised), so
+#: that a run refused at once for bad input prints its one-sentence error alone, s.
+FIRST_LINE_AFTER = 0.8
 
 
 class Task:
@@ -126,6 +129,7 @@ class _Display:
         self.lock = threading.RLock()
         self.t_start: float | None = None
         self.last_log = 0.0
+        self.quiet_until = 0.0
         self.drawn = False
         self.thread: threading.Thread | None = None
         self.wake = threading.Event()
@@ -150,6 +154,8 @@ class _Display:
 
     # ------------------------------------------------------------------ output
     def log(self, msg: str | None = None) -> None:
+        if time.monotonic() < self.quiet_until:
+            return
         text = msg if msg is not None else self.line()
         if text:
             self.last_log = time.monotonic()
@@ -211,13 +217,14 @@ class _Display:
 
     def run(self, stop: threading.Event) -> None:
         while True:
-            period = BAR_REFRESH if self.mode == "bar" else min(1.0, self.interval / 4)
+            period = BAR_REFRESH if self.mode == "bar" else min(0.2, self.interval / 4)
             if stop.wait(period):
                 return
             with self.lock:
                 if not self.stack:
                     return
-            if time.monotonic() - self.last_log >= self.interval:
+            now = time.monotonic()
+            if now >= self.quiet_until and now - self.last_log >= self.interval:
                 self.log()
             elif self.mode == "bar":
                 self.draw()
@@ -227,6 +234,8 @@ class _Display:
         with self.lock:
             if not self.stack:
                 self.t_start = time.monotonic() if self.t_start is None else self.t_start
+                self.quiet_until = self.t_start + FIRST_LINE_AFTER
+                self.last_log = 0.0
             else:
                 self.stack[-1].stage = ""     # the sub-task says what runs now
             self.stack.append(t)
@@ -235,8 +244,7 @@ class _Display:
             return
         if depth <= LOG_DEPTH:
             self.log()
-        else:
-            self.draw()
+        self.draw()
         self.ensure_thread()
 
     def pop(self, t: Task, ok: bool) -> None:
@@ -248,8 +256,8 @@ class _Display:
             label = " > ".join(x.desc for x in self.stack[:depth])
             del self.stack[k:]           # tasks left open inside it (an exception) end too
             empty = not self.stack
-        if self.active() and ok and (depth == 1 or (depth <= LOG_DEPTH
-                                                     and t.elapsed >= LOG_END_AFTER)):
+        if self.active() and ok and self.last_log > 0 and (
+                depth == 1 or (depth <= LOG_DEPTH and t.elapsed >= LOG_END_AFTER)):
             self.log(f"[{self.clock():7.1f} s] {label}: done in {_fmt_s(t.elapsed)}")
         if empty:
             self.wake.set()
@@ -371,8 +379,7 @@ def stage(text: str) -> None:
     t.set_stage(text)
     if _display.active() and len(_display.stack) <= LOG_DEPTH - 1:
         _display.log()
-    else:
-        _display.draw()
+    _display.draw()
 
 
 def clear() -> None:

@@ -23,7 +23,8 @@ def _reset():
     progress.configure("off")
 
 
-def test_log_lines_name_the_step_count_and_eta_and_keep_coming():
+def test_log_lines_name_the_step_count_and_eta_and_keep_coming(monkeypatch):
+    monkeypatch.setattr(progress, "FIRST_LINE_AFTER", 0.0)
     out = io.StringIO()
     assert progress.configure("auto", stream=out, interval=0.15) == "log"   # not a terminal
     t0 = time.monotonic()
@@ -76,7 +77,22 @@ def test_an_exception_ends_the_tasks_left_open():
     assert progress.current() is None
 
 
-def test_cli_first_line_at_once_and_quiet_silences(capsys, tmp_path):
+def test_first_line_within_two_seconds_and_none_for_a_quick_refusal():
+    out = io.StringIO()
+    progress.configure("log", stream=out)
+    with pytest.raises(ValueError):
+        with progress.task("analyze bad.s4p"):
+            raise ValueError("refused at once")
+    assert out.getvalue() == ""                 # the error sentence stands alone
+    with progress.task("analyze ch.s4p"):
+        time.sleep(progress.FIRST_LINE_AFTER + 0.4)
+    first = out.getvalue().splitlines()[0]
+    t = float(re.match(r"sigint: \[\s*([\d.]+) s\]", first).group(1))
+    assert "analyze ch.s4p" in first and t <= 2.0
+
+
+def test_cli_first_line_at_once_and_quiet_silences(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(progress, "FIRST_LINE_AFTER", 0.0)
     xs = tmp_path / "coax.yaml"
     xs.write_text("name: coax\nstack:\n  - {material: air}\nconductors:\n"
                   "  - {name: a, shape: circle, x: 0 um, y: 0 um, radius: 1 um}\n"

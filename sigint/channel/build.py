@@ -64,6 +64,28 @@ class BuildResult:
     def n_lanes(self) -> int:
         return self.s.shape[1] // 2
 
+    def summary(self) -> str:
+        """The readable summary ``sigint build`` prints."""
+        from ..report.build_report import build_summary
+
+        return build_summary(self)
+
+    def to_json(self) -> dict:
+        """The summary as data (the ``--json`` output)."""
+        from ..report.build_report import build_json
+
+        return build_json(self)
+
+    def __repr__(self) -> str:
+        from ..report.html import build_repr
+
+        return build_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..report.html import build_html
+
+        return build_html(self)
+
     def network(self):
         """The channel as a :class:`skrf.Network` (2N ports)."""
         import skrf

@@ -115,6 +115,22 @@ class ExtractResult:
     def names(self) -> list[str]:
         return list(self.geometry.signals)
 
+    def summary(self) -> str:
+        """The readable summary ``sigint extract`` prints."""
+        from ..report.extract_report import extract_summary
+
+        return extract_summary(self)
+
+    def __repr__(self) -> str:
+        from ..report.html import extract_repr
+
+        return extract_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..report.html import extract_html
+
+        return extract_html(self)
+
     def to_dataset(self):
         """The RLGC matrices as an :class:`xarray.Dataset`."""
         import xarray as xr
