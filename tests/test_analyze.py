@@ -21,6 +21,7 @@ def _example2(example2, rate, **kw):
                          next_=[example2["NEXT1"], example2["NEXT2"], example2["NEXT3"]], **kw)
 
 
+@pytest.mark.slow  # 4-5 s per rate
 @pytest.mark.parametrize("rate", [10e9, 25e9])
 def test_example2_differential_end_to_end(example2, rate):
     r = _example2(example2, rate)
