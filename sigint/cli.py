@@ -427,11 +427,13 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
               help="Touchstone file to write (.sNp; the extension is added when missing).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--no-cache", is_flag=True, help="Extract every cross-section again.")
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for sparams.png (IL, RL, FEXT, NEXT per lane).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @_with_progress("build", "channel")
-def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, quiet: bool,
-              backend: str | None) -> int:
+def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
+              plot: Path | None, quiet: bool, backend: str | None) -> int:
     """Build a die-to-die channel from its YAML description into 2N-port S-parameters.
 
     \b
@@ -448,13 +450,13 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
 
     \b
     Examples:
-      sigint build channels/ucie_advanced_2mm.yaml -o ucie_a.s32p
+      sigint build channels/ucie_advanced_2mm.yaml -o ucie_a.s32p --plot figs
       sigint analyze channels/ucie_advanced_2mm.yaml --plot figs
     """
     from .backend import get_backend
     from .channel.build import build_file
     from .io.touchstone import write_touchstone
-    from .report.build_report import build_json, build_summary
+    from .report.build_report import build_json, build_summary, plot_build
 
     be = get_backend(backend)
     _check_out(out, (), "")
@@ -472,6 +474,7 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
         done()
         if not as_json:
             click.echo(f"\nwrote {p}")
+    _save_results(res, None, plot, plot_build, as_json, say, done)
     return EXIT_OK
 
 
