@@ -27,6 +27,9 @@ __all__ = ["main", "cli"]
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 
+#: The command line of this run, for the provenance of reports.
+_COMMAND_LINE: list[str] | None = None
+
 
 class Quantity(click.ParamType):
     """A click parameter with a unit, parsed to SI (e.g. ``16GT/s``, ``0.25pF``)."""
@@ -173,6 +176,57 @@ def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_
             click.echo("plots: " + ", ".join(str(p) for p in paths))
 
 
+def _report_option(f):
+    return click.option(
+        "--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write one self-contained HTML page: summary, checks, figures, notes, provenance.",
+    )(f)
+
+
+def _write_report(report: Path | None, title: str, summary: str, result: Any, plot_fn,
+                  inputs: list[Path], backend: str, checks=(), passed=None, notes=(),
+                  as_json: bool = False) -> None:
+    """Render the figures of *result* and write the ``--report`` page to *report*."""
+    if report is None:
+        return
+    import tempfile
+
+    from . import progress
+    from .report.html import provenance, report_page
+
+    with progress.task("writing the report"), tempfile.TemporaryDirectory() as tmp:
+        figs = [(p.name, p.read_bytes()) for p in plot_fn(result, Path(tmp))]
+        page = report_page(title, summary, checks=checks, verdict=passed, notes=notes,
+                           figures=figs, prov=provenance(inputs, backend, _COMMAND_LINE))
+    report.write_text(page, encoding="utf-8")
+    if not as_json:
+        click.echo(f"report: {report}")
+
+
+def _channel_inputs(channel: Path, built: Any = None) -> list[Path]:
+    """The input files of a run: the channel and, for YAML, the files its segments name."""
+    files = [channel]
+    if built is not None:
+        base = channel.parent
+        for seg in built.channel.segments:
+            for attr in ("xsection", "file"):
+                v = getattr(seg, attr, None)
+                if isinstance(v, str):
+                    files.append(Path(v) if Path(v).is_absolute() else base / v)
+    return files
+
+
+def _check_report(report: Path | None) -> None:
+    if report is None:
+        return
+    if report.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{report}: the report is HTML; give a .html file name",
+                                 param_hint="--report")
+    if not report.parent.exists():
+        raise click.BadParameter(f"{report}: directory {report.parent} does not exist",
+                                 param_hint="--report")
+
+
 def _backend_option(f):
     return click.option(
         "--backend", type=click.Choice(["auto", "numpy", "cupy"]), default=None,
@@ -236,6 +290,7 @@ def _backend_option(f):
               help="Directory for eye.png, vtf.png, bathtub.png, pulse.png.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save VTFs, pulse responses and the eye as netCDF (.nc).")
+@_report_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @click.pass_context
@@ -246,7 +301,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                 next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
                 noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
                 vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
-                quiet: bool, backend: str | None) -> int:
+                report: Path | None, quiet: bool, backend: str | None) -> int:
     """Analyse a channel (YAML or Touchstone): VTF, pulse responses, eye, UCIe verdict.
 
     \b
@@ -284,6 +339,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                   "rx_c", "swing", "rise_time", "rj", "dj", "noise", "dfe")
                 if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)}
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
+    _check_report(report)
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
     tx_over: dict[str, Any] = {}
@@ -331,6 +387,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     say, done = _say, _done
     common = dict(xt_phase=xtp, samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode,
                   ctle=ctle_mode, bits=bits)
+    built = None
     try:
         if is_yaml:
             if thru or preset or differential or fext or next_:
@@ -359,8 +416,13 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     from .report.plots import plot_analysis
     from .report.summary import analysis_summary
 
-    _emit(as_json, res.to_json(), analysis_summary(res))
+    text = analysis_summary(res)
+    _emit(as_json, res.to_json(), text)
     _save_results(res, out, plot, plot_analysis, as_json, say, done)
+    _write_report(report, f"sigint analyze {channel.name}", text, res, plot_analysis,
+                  _channel_inputs(channel, built) + list(fext) + list(next_),
+                  res.backend.describe(), checks=res.checks, passed=res.passed,
+                  notes=res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
     if res.passed is False:
         return EXIT_FAIL
     return EXIT_OK
@@ -379,11 +441,12 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for xsection.png (geometry and mesh) and rlgc.png.")
+@_report_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @_with_progress("extract", "xsection")
 def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_json: bool,
-                plot: Path | None, quiet: bool, backend: str | None) -> int:
+                plot: Path | None, report: Path | None, quiet: bool, backend: str | None) -> int:
     """Extract R(f), L(f), G(f), C(f) of a 2D cross-section.
 
     \b
@@ -410,14 +473,18 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
 
     be = get_backend(backend)
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
+    _check_report(report)
     freqs = parse_frequencies(freq)
     say, done = _say, _done
     try:
         res = extract(xsection, freqs, refine=refine, backend=be)
     finally:
         done()
-    _emit(as_json, extract_json(res), extract_summary(res))
+    text = extract_summary(res)
+    _emit(as_json, extract_json(res), text)
     _save_results(res, out, plot, plot_extract, as_json, say, done)
+    _write_report(report, f"sigint extract {xsection.name}", text, res, plot_extract, [xsection],
+                  res.backend.describe(), notes=res.notes, as_json=as_json)
     return EXIT_OK
 
 
@@ -429,11 +496,12 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
 @click.option("--no-cache", is_flag=True, help="Extract every cross-section again.")
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for sparams.png (IL, RL, FEXT, NEXT per lane).")
+@_report_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @_with_progress("build", "channel")
 def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
-              plot: Path | None, quiet: bool, backend: str | None) -> int:
+              plot: Path | None, report: Path | None, quiet: bool, backend: str | None) -> int:
     """Build a die-to-die channel from its YAML description into 2N-port S-parameters.
 
     \b
@@ -460,12 +528,14 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
 
     be = get_backend(backend)
     _check_out(out, (), "")
+    _check_report(report)
     say, done = _say, _done
     try:
         res = build_file(channel, backend=be, use_cache=not no_cache)
     finally:
         done()
-    _emit(as_json, build_json(res), build_summary(res))
+    text = build_summary(res)
+    _emit(as_json, build_json(res), text)
     if out is not None:
         say("writing Touchstone")
         p = write_touchstone(res.network(), out,
@@ -475,12 +545,17 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
         if not as_json:
             click.echo(f"\nwrote {p}")
     _save_results(res, None, plot, plot_build, as_json, say, done)
+    _write_report(report, f"sigint build {channel.name}", text, res, plot_build,
+                  _channel_inputs(channel, res), res.backend.describe(),
+                  notes=[n for seg in res.segments for n in seg.notes], as_json=as_json)
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sigint`` console command; returns the exit code."""
     debug = bool(os.environ.get("SIGINT_DEBUG"))
+    global _COMMAND_LINE
+    _COMMAND_LINE = ["sigint", *(sys.argv[1:] if argv is None else [str(a) for a in argv])]
     try:
         rv = cli.main(args=argv, prog_name="sigint", standalone_mode=False)
     except click.exceptions.Exit as exc:

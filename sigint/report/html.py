@@ -38,8 +38,8 @@ _CSS = _TABLE_CSS + """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;
 color:#1b1b1b;line-height:1.4}
 h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
-figure{display:inline-block;margin:.5em;vertical-align:top}
-figure img{max-width:520px;border:1px solid #ddd}
+figure{display:block;margin:.8em 0}
+figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#555}
 .note{color:#8a4b00}
 """
@@ -190,5 +190,9 @@ def report_page(title: str, summary: str, *, checks: Iterable[Check] = (),
         parts.append("<h2>Provenance</h2><table class='sig'>" + "".join(
             f"<tr><th class='l'>{_esc(k)}</th><td class='l'><code>{_esc(v)}</code></td></tr>"
             for k, v in rows) + "</table>")
+    # a self-check a reader (or a test in a headless browser) can see: figures decoded
+    parts.append("<script>window.addEventListener('load',function(){var m=document.images,"
+                 "k=0;for(var i=0;i<m.length;i++){if(m[i].complete&&m[i].naturalWidth>0)k++;}"
+                 "document.body.setAttribute('data-figures',k+'/'+m.length);});</script>")
     parts.append("</body></html>")
     return "\n".join(parts)
