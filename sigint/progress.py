@@ -62,11 +62,15 @@ class Task:
         What runs, in a few words ("extracting bus16.yaml").
     total : int, optional
         Number of units of work, when known; without it the task reports elapsed time only.
+    eta : bool
+        Whether the units take similar times, so that the time left can be extrapolated
+        from the time per unit so far (False for, e.g., a channel's unequal segments).
     """
 
-    def __init__(self, desc: str, total: int | None = None) -> None:
+    def __init__(self, desc: str, total: int | None = None, eta: bool = True) -> None:
         self.desc = desc
         self.total = total
+        self.show_eta = eta
         self.done = 0
         self.stage = ""
         self.t0 = time.monotonic()
@@ -94,7 +98,7 @@ class Task:
     @property
     def eta(self) -> float | None:
         """Expected seconds left, from the mean time per unit so far; None until known."""
-        if not self.total or self.done <= 0:
+        if not self.total or self.done <= 0 or not self.show_eta:
             return None
         return self.elapsed / self.done * max(0, self.total - self.done)
 
@@ -141,13 +145,17 @@ class _Display:
         if not stack:
             return ""
         path = " > ".join(t.label() for t in stack)
-        inner = next((t for t in reversed(stack) if t.total and t.done > 0), None)
-        tail = ""
-        if inner is not None:
-            tail = f" ({inner.fraction * 100:.0f} %"
-            eta = inner.eta
-            tail += f", ETA {_fmt_s(eta)})" if eta is not None else ")"
-        return f"[{self.clock():7.1f} s] {path}{tail}"
+        tail = []
+        last = stack[-1]
+        if not last.total and last.elapsed >= 2.0:
+            tail.append(f"running {_fmt_s(last.elapsed)}")
+        inner = next((t for t in reversed(stack) if t.total), None)
+        if inner is not None and inner.done > 0:
+            tail.append(f"{inner.fraction * 100:.0f} %")
+            if inner.eta is not None:
+                tail.append(f"ETA {_fmt_s(inner.eta)}")
+        tail_s = f" ({', '.join(tail)})" if tail else ""
+        return f"[{self.clock():7.1f} s] {path}{tail_s}"
 
     def clock(self) -> float:
         return 0.0 if self.t_start is None else time.monotonic() - self.t_start
@@ -316,12 +324,13 @@ def configure(mode: str = "auto", *, stream: IO[str] | None = None,
 
 
 @contextmanager
-def task(desc: str, total: int | None = None) -> Iterator[Task]:
+def task(desc: str, total: int | None = None, eta: bool = True) -> Iterator[Task]:
     """Run a step as a task: ``with progress.task("extracting X", total=n) as t: t.advance()``.
 
     Tasks nest; the report names the whole path ("build > segment 2/5 > filaments").
+    *eta* False: the units differ too much in duration to extrapolate the time left.
     """
-    t = Task(desc, total)
+    t = Task(desc, total, eta)
     _display.push(t)
     ok = False
     try:

@@ -104,3 +104,25 @@ def test_cli_first_line_at_once_and_quiet_silences(capsys, tmp_path, monkeypatch
     assert any("boundary elements" in ln for ln in err) and "done in" in err[-1]
     assert main(["extract", str(xs), "--freq", "1GHz,10GHz", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_reports_keep_coming_during_the_filament_eigendecomposition(monkeypatch):
+    """The eigendecomposition (a minute on a large mesh) must not hold the GIL."""
+    import numpy as np
+
+    from sigint.extract.peec import _eigh
+
+    monkeypatch.setattr(progress, "FIRST_LINE_AFTER", 0.0)
+    out = io.StringIO()
+    progress.configure("log", stream=out, interval=0.05)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((1200, 1200))
+    a = a + a.T
+    with progress.task("filaments"):
+        time.sleep(0.1)
+        before = len(out.getvalue().splitlines())
+        t0 = time.monotonic()
+        _eigh(a)
+        took = time.monotonic() - t0
+        during = len(out.getvalue().splitlines()) - before
+    assert during >= max(1, int(took / 0.05) // 4), (during, took)

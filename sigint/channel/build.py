@@ -317,7 +317,8 @@ def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: 
     except InputError as exc:
         raise InputError(f"{source}: frequencies: {exc}") from None
     built: list[BuiltSegment] = []
-    with tasks.task(f"building {Path(source).name}", total=len(ch.segments) + 1) as job:
+    with tasks.task(f"building {Path(source).name}", total=len(ch.segments) + 1,
+                    eta=False) as job:
         for i, seg in enumerate(ch.segments):
             say(f"segment {i + 1}/{len(ch.segments)} ({seg.type})")
             job.set_stage(f"segment {i + 1} ({seg.type})")

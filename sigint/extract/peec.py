@@ -613,8 +613,9 @@ class PeecSolver:
 def _eigh(a: np.ndarray, xp=np) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric eigendecomposition (on the GPU when xp is cupy); *a* may be overwritten."""
     if xp is np:
-        import scipy.linalg
-
-        return scipy.linalg.eigh(a, overwrite_a=True, check_finite=False, driver="evr")
+        # numpy's eigh releases the GIL while LAPACK runs (scipy's wrappers hold it), so the
+        # progress reporter keeps talking through the minute a large mesh can take; it
+        # costs one more copy of the matrix
+        return np.linalg.eigh(a)
     lam, q = xp.linalg.eigh(xp.asarray(a))
     return xp.asnumpy(lam), xp.asnumpy(q)
