@@ -116,7 +116,7 @@ def test_reports_keep_coming_during_the_filament_eigendecomposition(monkeypatch)
     out = io.StringIO()
     progress.configure("log", stream=out, interval=0.05)
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((1200, 1200))
+    a = rng.standard_normal((1800, 1800))
     a = a + a.T
     with progress.task("filaments"):
         time.sleep(0.1)
@@ -125,4 +125,5 @@ def test_reports_keep_coming_during_the_filament_eigendecomposition(monkeypatch)
         _eigh(a)
         took = time.monotonic() - t0
         during = len(out.getvalue().splitlines()) - before
-    assert during >= max(1, int(took / 0.05) // 4), (during, took)
+    # a GIL-holding call lets at most one line slip in as it returns
+    assert during >= max(3, int(took / 0.05) // 4), (during, took)
