@@ -178,6 +178,7 @@ class AnalysisResult:
             "vtf_loss_db_at_nyquist": _f(self.loss_db_at_nyquist),
             "vtf_loss_db_at_dc": _f(float(self.vtf.loss_db[0])),
             "vtf_xt_db_at_nyquist": _f(self.xt_db_at_nyquist),
+            **self._worst_crosstalk(),
             "eye_height_v": _f(e.eye_height),
             "eye_width_ui": _f(e.eye_width),
             "ber": self.ber,
@@ -204,6 +205,15 @@ class AnalysisResult:
         }
         out.update(self.extra)
         return out
+
+    def _worst_crosstalk(self) -> dict:
+        """The largest power-sum crosstalk from DC to fN (the value the spec checks)."""
+        if not self.vtf.aggressors.shape[0]:
+            return {"vtf_xt_db_worst": None, "vtf_xt_worst_hz": None}
+        xt = self.vtf.xt_db(self.options.n_aggressors)
+        band = np.flatnonzero(self.vtf.f <= self.nyquist * (1 + 1e-12))
+        j = band[int(np.argmax(xt[band]))]
+        return {"vtf_xt_db_worst": _f(float(xt[j])), "vtf_xt_worst_hz": float(self.vtf.f[j])}
 
     def to_dataset(self):
         """VTFs, pulse responses and the eye as an :class:`xarray.Dataset` (netCDF-ready)."""

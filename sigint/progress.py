@@ -139,7 +139,12 @@ class _Display:
         self.wake = threading.Event()
 
     # ------------------------------------------------------------------ text
-    def line(self) -> str:
+    def line(self, width: int | None = None) -> str:
+        """The report: clock, the path of running tasks, and how far the innermost is.
+
+        With *width*, the path is shortened from the left so the innermost step, the
+        fraction done and the time left always show.
+        """
         with self.lock:
             stack = list(self.stack)
         if not stack:
@@ -155,7 +160,12 @@ class _Display:
             if inner.eta is not None:
                 tail.append(f"ETA {_fmt_s(inner.eta)}")
         tail_s = f" ({', '.join(tail)})" if tail else ""
-        return f"[{self.clock():7.1f} s] {path}{tail_s}"
+        head = f"[{self.clock():7.1f} s] "
+        if width is not None:
+            room = max(10, width - len(head) - len(tail_s))
+            if len(path) > room:
+                path = "..." + path[len(path) - room + 3:]
+        return f"{head}{path}{tail_s}"
 
     def clock(self) -> float:
         return 0.0 if self.t_start is None else time.monotonic() - self.t_start
@@ -177,12 +187,11 @@ class _Display:
     def draw(self) -> None:
         if self.mode != "bar":
             return
-        text = self.line()
-        if not text:
-            return
         try:
             width = os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, ValueError, AttributeError):
+            width = 100
+        if width < 40:             # an unset pseudo-terminal reports 0 columns
             width = 100
         with self.lock:
             inner = next((t for t in reversed(self.stack) if t.total), None)
@@ -191,9 +200,10 @@ class _Display:
             n = 20
             k = int(round(inner.fraction * n))
             bar = "[" + "#" * k + "-" * (n - k) + "] "
-        text = bar + text
-        if len(text) > width - 1:
-            text = text[: width - 4] + "..."
+        text = self.line(width - 1 - len(bar))
+        if not text:
+            return
+        text = (bar + text)[: width - 1]
         try:
             self.stream.write("\r\033[K" + text)
             self.stream.flush()
