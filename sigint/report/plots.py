@@ -152,10 +152,15 @@ def plot_vtf(r: AnalysisResult, path: Path) -> Path:
         xt = v.xt_db(r.options.n_aggressors)
         ax.plot(f, xt, color="C3", lw=2.2, alpha=0.55,
                 label=f"power sum ({min(r.options.n_aggressors, v.aggressors.shape[0])} largest)")
-        for rank, a in enumerate(top):
-            ax.plot(f, mag[a], lw=1.2, color=f"C{rank + 4}",
+        # the largest is drawn last, so that an equal neighbour (a symmetric bus) cannot hide it
+        for rank in range(len(top) - 1, -1, -1):
+            a = top[rank]
+            same = rank > 0 and np.allclose(mag[a], mag[top[0]], atol=0.05)
+            ax.plot(f, mag[a], lw=2.0 if rank == 0 else 1.1, color=f"C{rank + 4}",
+                    ls="--" if same else "-",
                     label=f"{v.aggressor_names[a]} ({v.aggressor_kinds[a]})"
-                    + (", largest" if rank == 0 else ""))
+                    + (", largest" if rank == 0 else "")
+                    + (f", equal to {v.aggressor_names[top[0]]}" if same else ""))
         if r.row is not None:
             lim = r.row.xt_limit_db(r.loss_db_at_nyquist)
             ax.plot([0, fn], [lim, lim], "r--", label=f"UCIe limit {lim:.1f} dB")
@@ -169,7 +174,10 @@ def plot_vtf(r: AnalysisResult, path: Path) -> Path:
                      f"{r.xt_db_at_nyquist:+.2f} dB at fN")
         lo = float(np.min(xt[shown & np.isfinite(xt)])) if np.any(np.isfinite(xt)) else -100
         ax.set_ylim(max(min(lo, float(np.max(xt[shown]))) - 20, -140), 0)
-        ax.legend(fontsize=7, loc="lower right")
+        h, lab = ax.get_legend_handles_labels()
+        order = sorted(range(len(lab)), key=lambda k: (", largest" not in lab[k],
+                                                       "other aggressors" in lab[k]))
+        ax.legend([h[k] for k in order], [lab[k] for k in order], fontsize=7, loc="lower right")
     else:
         ax.set_title("crosstalk: no aggressors")
         ax.set_ylim(-100, 0)
