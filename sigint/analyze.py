@@ -15,7 +15,9 @@ Examples
 from __future__ import annotations
 
 import math
+import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +203,7 @@ class AnalysisResult:
             "vtf_loss_db_at_nyquist": _f(self.loss_db_at_nyquist),
             "vtf_loss_db_at_dc": _f(float(self.vtf.loss_db[0])),
             "vtf_xt_db_at_nyquist": _f(self.xt_db_at_nyquist),
+            **self._worst_crosstalk(),
             "eye_height_v": _f(e.eye_height),
             "eye_width_ui": _f(e.eye_width),
             "ber": self.ber,
@@ -229,11 +232,36 @@ class AnalysisResult:
         out.update(self.extra)
         return out
 
+    def _worst_crosstalk(self) -> dict:
+        """The largest power-sum crosstalk from DC to fN (the value the spec checks)."""
+        if not self.vtf.aggressors.shape[0]:
+            return {"vtf_xt_db_worst": None, "vtf_xt_worst_hz": None}
+        xt = self.vtf.xt_db(self.options.n_aggressors)
+        band = np.flatnonzero(self.vtf.f <= self.nyquist * (1 + 1e-12))
+        j = band[int(np.argmax(xt[band]))]
+        return {"vtf_xt_db_worst": _f(float(xt[j])), "vtf_xt_worst_hz": float(self.vtf.f[j])}
+
     def to_dataset(self):
         """VTFs, pulse responses and the eye as an :class:`xarray.Dataset` (netCDF-ready)."""
         from .report.dataset import result_dataset
 
         return result_dataset(self)
+
+    def summary(self) -> str:
+        """The readable summary ``sigint analyze`` prints."""
+        from .report.summary import analysis_summary
+
+        return analysis_summary(self)
+
+    def __repr__(self) -> str:
+        from .report.html import analysis_repr
+
+        return analysis_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .report.html import analysis_html
+
+        return analysis_html(self)
 
 
 def _f(x: float | None) -> float | None:
@@ -566,3 +594,19 @@ def analyze_files(
     res.notes[:0] = read_notes
     return res
 
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``sigint.analyze(source, rate, ...)`` is :func:`sigint.api.analyze`.
+
+    ``sigint.analyze`` names both this module and the package's entry point; a callable
+    module keeps both meanings whichever is imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> AnalysisResult:
+        from .api import analyze as _entry
+
+        return _entry(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -8,11 +8,11 @@ Errors are one sentence on stderr naming the file, field, value and fix -- no tr
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,9 @@ from .units import parse_quantity
 __all__ = ["main", "cli"]
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+#: The command line of this run, for the provenance of reports.
+_COMMAND_LINE: list[str] | None = None
 
 
 class Quantity(click.ParamType):
@@ -112,21 +115,39 @@ def _warn(text: str) -> None:
     click.echo(f"sigint: warning: {text}", err=True)
 
 
-def _progress(enabled: bool):
-    """Stage messages on stderr when it is a terminal (``--quiet`` silences them)."""
-    t0 = time.perf_counter()
-    tty = sys.stderr.isatty()
+def _with_progress(verb: str, arg: str):
+    """Run a command inside one progress task named after its input file.
 
-    def say(stage: str) -> None:
-        if enabled and tty:
-            click.echo(f"\r\033[K[{time.perf_counter() - t0:6.1f} s] {stage} ...", err=True,
-                       nl=False)
+    Progress goes to stderr from the first moment (before the heavy imports): a live bar
+    on a terminal, log lines (at least one every few seconds, with what runs, how far and
+    the time left) otherwise; ``--quiet`` silences it.
+    """
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            from . import progress
 
-    def done() -> None:
-        if enabled and tty:
-            click.echo("\r\033[K", err=True, nl=False)
+            progress.configure("off" if kwargs.get("quiet") else "auto")
+            target = kwargs.get(arg)
+            try:
+                with progress.task(f"{verb} {Path(str(target)).name}"):
+                    return f(*args, **kwargs)
+            finally:
+                progress.configure("off")
+        return wrapper
+    return deco
 
-    return say, done
+
+def _say(text: str) -> None:
+    from . import progress
+
+    progress.stage(text)
+
+
+def _done() -> None:
+    from . import progress
+
+    progress.clear()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -147,6 +168,7 @@ def cli() -> None:
 
 def _emit(as_json: bool, data: Any, text: str) -> None:
     """Print the summary: *data* as JSON with ``--json``, else the readable *text*."""
+    _done()
     click.echo(json.dumps(_clean(data), indent=2, default=_json_default) if as_json else text)
 
 
@@ -154,7 +176,7 @@ def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_
                   say, done) -> None:
     """Write ``result.to_dataset()`` to *out* and ``plot_fn(result, plot)`` figures, if asked.
 
-    *say* and *done* are the progress callbacks of :func:`_progress`.
+    *say* and *done* are the progress callbacks (:func:`_say`, :func:`_done`).
     """
     if out is not None:
         from .report.dataset import save_dataset
@@ -168,6 +190,57 @@ def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_
         done()
         if not as_json:
             click.echo("plots: " + ", ".join(str(p) for p in paths))
+
+
+def _report_option(f):
+    return click.option(
+        "--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Write one self-contained HTML page: summary, checks, figures, notes, provenance.",
+    )(f)
+
+
+def _write_report(report: Path | None, title: str, summary: str, result: Any, plot_fn,
+                  inputs: list[Path], backend: str, checks=(), passed=None, notes=(),
+                  as_json: bool = False) -> None:
+    """Render the figures of *result* and write the ``--report`` page to *report*."""
+    if report is None:
+        return
+    import tempfile
+
+    from . import progress
+    from .report.html import provenance, report_page
+
+    with progress.task("writing the report"), tempfile.TemporaryDirectory() as tmp:
+        figs = [(p.name, p.read_bytes()) for p in plot_fn(result, Path(tmp))]
+        page = report_page(title, summary, checks=checks, verdict=passed, notes=notes,
+                           figures=figs, prov=provenance(inputs, backend, _COMMAND_LINE))
+    report.write_text(page, encoding="utf-8")
+    if not as_json:
+        click.echo(f"report: {report}")
+
+
+def _channel_inputs(channel: Path, built: Any = None) -> list[Path]:
+    """The input files of a run: the channel and, for YAML, the files its segments name."""
+    files = [channel]
+    if built is not None:
+        base = channel.parent
+        for seg in built.channel.segments:
+            for attr in ("xsection", "file"):
+                v = getattr(seg, attr, None)
+                if isinstance(v, str):
+                    files.append(Path(v) if Path(v).is_absolute() else base / v)
+    return files
+
+
+def _check_report(report: Path | None) -> None:
+    if report is None:
+        return
+    if report.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{report}: the report is HTML; give a .html file name",
+                                 param_hint="--report")
+    if not report.parent.exists():
+        raise click.BadParameter(f"{report}: directory {report.parent} does not exist",
+                                 param_hint="--report")
 
 
 def _backend_option(f):
@@ -237,16 +310,18 @@ def _backend_option(f):
               help="Directory for eye.png, vtf.png, bathtub.png, pulse.png.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save VTFs, pulse responses and the eye as netCDF (.nc).")
+@_report_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @click.pass_context
+@_with_progress("analyze", "channel")
 def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str, ber: float | None,
                 thru: tuple[str, ...], preset: str | None, differential: bool,
                 reverse: tuple[int, ...], victim: int, fext: tuple[Path, ...],
                 next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
                 noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
                 vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
-                quiet: bool, backend: str | None) -> int:
+                report: Path | None, quiet: bool, backend: str | None) -> int:
     """Analyse a channel (YAML or Touchstone): VTF, pulse responses, eye, UCIe verdict.
 
     \b
@@ -275,7 +350,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
       sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
     """
     _require_files(channel, *fext, *next_)
-    from .analyze import AnalysisOptions, analyze, analyze_files
+    from .analyze import AnalysisOptions, analyze_files
     from .backend import get_backend
     from .link.models import Ctle
 
@@ -285,6 +360,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                   "rx_c", "swing", "rise_time", "rj", "dj", "noise", "dfe")
                 if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)}
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
+    _check_report(report)
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
     tx_over: dict[str, Any] = {}
@@ -329,53 +405,28 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                      param_hint="--xt-phase") from None
     from .model import validate
 
-    say, done = _progress(not quiet)
+    say, done = _say, _done
+    common = dict(xt_phase=xtp, samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode,
+                  ctle=ctle_mode, bits=bits)
     built = None
-    if is_yaml:
-        if thru or preset or differential or fext or next_:
-            raise click.UsageError("--thru/--ports/--diff/--fext/--next apply to Touchstone files; "
-                                   "a YAML channel defines its lanes itself")
-        from .channel.build import build_file
-
-        try:
-            built = build_file(channel, backend=be, progress=say, warn=_warn)
-        finally:
-            done()
-        link = built.channel.link
-        if "rate" not in explicit:
-            rate = link.rate
-        if "spec" not in explicit:
-            spec = link.spec
-        if "package" not in explicit:
-            package = link.package
-        if "ber" not in explicit and link.ber is not None:
-            ber = link.ber
-        for key, val in link.tx.model_dump().items():
-            if val is not None and key not in tx_over:
-                tx_over[key] = val
-        for key, val in link.rx.model_dump().items():
-            if key == "r" and "rx_r" in explicit:
-                continue
-            if val is not None or (key == "r" and "r" in link.rx.model_fields_set):
-                rx_over.setdefault(key, val)
-        if victim is None:
-            victim = (built.n_lanes + 1) // 2
-    opts = validate(AnalysisOptions, dict(
-        rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, xt_phase=xtp,
-        samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode, ctle=ctle_mode, bits=bits),
-        source="sigint analyze")
     try:
-        if built is not None:
-            res = analyze(built.network(), opts, tx_overrides=tx_over, rx_overrides=rx_over,
-                          backend=be, source=str(channel), progress=say)
-            res.timings["build"] = built.timings["total"]
-            dens = built.density()
-            dens.update(aggregate_gbps=built.n_lanes * res.rate / 1e9,
-                        gbps_per_mm=built.n_lanes * res.rate / 1e9 / dens["die_edge_mm"],
-                        gbps_per_mm2=built.n_lanes * res.rate / 1e9
-                        / (dens["die_edge_mm"] * dens["depth_mm"]))
-            res.extra["bandwidth_density"] = dens
+        if is_yaml:
+            if thru or preset or differential or fext or next_:
+                raise click.UsageError("--thru/--ports/--diff/--fext/--next apply to Touchstone "
+                                       "files; a YAML channel defines its lanes itself")
+            from .api import analyze_built
+            from .channel.build import build_file
+
+            built = build_file(channel, backend=be, warn=_warn)
+            given = {"spec": spec, "package": package, "ber": ber}
+            opts = {k: v for k, v in given.items() if k in explicit}
+            res = analyze_built(built, rate=rate if "rate" in explicit else None,
+                                options=dict(common, victim=victim, **opts), tx=tx_over,
+                                rx=rx_over, backend=be, progress=say)
         else:
+            opts = validate(AnalysisOptions, dict(
+                rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, **common),
+                source="sigint analyze")
             res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
                                 differential=differential, reverse=list(reverse),
                                 fext=[str(p) for p in fext], next_=[str(p) for p in next_],
@@ -386,8 +437,13 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     from .report.plots import plot_analysis
     from .report.summary import analysis_summary
 
-    _emit(as_json, res.to_json(), analysis_summary(res))
+    text = analysis_summary(res)
+    _emit(as_json, res.to_json(), text)
     _save_results(res, out, plot, plot_analysis, as_json, say, done)
+    _write_report(report, f"sigint analyze {channel.name}", text, res, plot_analysis,
+                  _channel_inputs(channel, built) + list(fext) + list(next_),
+                  res.backend.describe(), checks=res.checks, passed=res.passed,
+                  notes=res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
     if res.passed is False:
         return EXIT_FAIL
     return EXIT_OK
@@ -406,10 +462,12 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for xsection.png (geometry and mesh) and rlgc.png.")
+@_report_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
+@_with_progress("extract", "xsection")
 def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_json: bool,
-                plot: Path | None, quiet: bool, backend: str | None) -> int:
+                plot: Path | None, report: Path | None, quiet: bool, backend: str | None) -> int:
     """Extract R(f), L(f), G(f), C(f) of a 2D cross-section.
 
     \b
@@ -437,14 +495,18 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
 
     be = get_backend(backend)
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
+    _check_report(report)
     freqs = parse_frequencies(freq)
-    say, done = _progress(not quiet)
+    say, done = _say, _done
     try:
-        res = extract(xsection, freqs, refine=refine, backend=be, progress=say)
+        res = extract(xsection, freqs, refine=refine, backend=be)
     finally:
         done()
-    _emit(as_json, extract_json(res), extract_summary(res))
+    text = extract_summary(res)
+    _emit(as_json, extract_json(res), text)
     _save_results(res, out, plot, plot_extract, as_json, say, done)
+    _write_report(report, f"sigint extract {xsection.name}", text, res, plot_extract, [xsection],
+                  res.backend.describe(), notes=res.notes, as_json=as_json)
     return EXIT_OK
 
 
@@ -454,10 +516,14 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
               help="Touchstone file to write (.sNp; the extension is added when missing).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--no-cache", is_flag=True, help="Extract every cross-section again.")
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for sparams.png (IL, RL, FEXT, NEXT per lane).")
+@_report_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
-def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, quiet: bool,
-              backend: str | None) -> int:
+@_with_progress("build", "channel")
+def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
+              plot: Path | None, report: Path | None, quiet: bool, backend: str | None) -> int:
     """Build a die-to-die channel from its YAML description into 2N-port S-parameters.
 
     \b
@@ -474,23 +540,25 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
 
     \b
     Examples:
-      sigint build channels/ucie_advanced_2mm.yaml -o ucie_a.s32p
+      sigint build channels/ucie_advanced_2mm.yaml -o ucie_a.s32p --plot figs
       sigint analyze channels/ucie_advanced_2mm.yaml --plot figs
     """
     _require_files(channel)
     from .backend import get_backend
     from .channel.build import build_file
     from .io.touchstone import write_touchstone
-    from .report.build_report import build_json, build_summary
+    from .report.build_report import build_json, build_summary, plot_build
 
     be = get_backend(backend)
     _check_out(out, (), "")
-    say, done = _progress(not quiet)
+    _check_report(report)
+    say, done = _say, _done
     try:
-        res = build_file(channel, backend=be, use_cache=not no_cache, progress=say, warn=_warn)
+        res = build_file(channel, backend=be, use_cache=not no_cache, warn=_warn)
     finally:
         done()
-    _emit(as_json, build_json(res), build_summary(res))
+    text = build_summary(res)
+    _emit(as_json, build_json(res), text)
     if out is not None:
         say("writing Touchstone")
         p = write_touchstone(res.network(), out,
@@ -499,12 +567,18 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool, qu
         done()
         if not as_json:
             click.echo(f"\nwrote {p}")
+    _save_results(res, None, plot, plot_build, as_json, say, done)
+    _write_report(report, f"sigint build {channel.name}", text, res, plot_build,
+                  _channel_inputs(channel, res), res.backend.describe(),
+                  notes=[n for seg in res.segments for n in seg.notes], as_json=as_json)
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sigint`` console command; returns the exit code."""
     debug = bool(os.environ.get("SIGINT_DEBUG"))
+    global _COMMAND_LINE
+    _COMMAND_LINE = ["sigint", *(sys.argv[1:] if argv is None else [str(a) for a in argv])]
     try:
         rv = cli.main(args=argv, prog_name="sigint", standalone_mode=False)
     except click.exceptions.Exit as exc:

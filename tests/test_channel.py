@@ -176,7 +176,7 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
     code = main(["analyze", str(ch), "-q", "--bits", "2048", "--json"])
     j = json.loads(capsys.readouterr().out)
     assert code in (0, 1) and j["rate_gbps"] == 16 and j["victim"] == "lane 2"
-    assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 5
+    assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 6
     code = main(["build", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)
     assert j["lanes"] == 3 and all(s["cached"] for s in j["segments"])

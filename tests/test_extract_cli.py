@@ -39,7 +39,8 @@ def test_extract_writes_dataset_plots_and_json(capsys, tmp_path):
     assert 30 < line["z0_ohm"] < 80 and line["loss_db_per_mm"] > 0
 
 
-@pytest.mark.parametrize("name", ["organic_rdl_bus", "tsv_array_3x3"])
+@pytest.mark.parametrize("name", ["organic_rdl_bus",
+                                  pytest.param("tsv_array_3x3", marks=pytest.mark.slow)])
 def test_shipped_examples_extract(capsys, name):
     code, out, err = run(capsys, "extract", XS / f"{name}.yaml", "--freq", "100MHz:20GHz:5:log", "-q")
     assert code == 0, err

@@ -72,6 +72,7 @@ def test_h1_microstrip_hammerstad_jensen():
     assert rel(1 / (C0 * c), 126.42) < 1e-2
 
 
+@pytest.mark.slow  # about 5 s on 2 cores
 def test_b1_bernal_five_lines_converges():
     """B1 within 1% where the table gives three digits; C14, C15 (two digits) within their
     rounding (+-0.005 pF/m)."""
@@ -133,6 +134,7 @@ def test_e9_dc_resistance_of_a_bar():
     assert z[0, 0].real == pytest.approx(1 / (SIGMA_CU * 3e-6 * 1.5e-6), rel=1e-12)
 
 
+@pytest.mark.slow  # about 5 s
 def test_e1_e3_high_frequency_inductance():
     """L(f) - R(f)/omega at r/delta = 50 is the external inductance: coax and wire pair."""
     f = np.array([0.0, 50 ** 2 / (math.pi * MU0 * SIGMA_CU * 1e-6)])
@@ -155,6 +157,7 @@ def test_coax_dc_inductance_closed_form():
     assert rel(res.l[1, 0, 0], ref) < 2e-3
 
 
+@pytest.mark.slow  # about 11 s
 def test_e10_homogeneous_dielectric_identities():
     """eps_r 4, tan_d 0.01 everywhere: C = eps_r C0, G = w tan_d C, L_ext C = mu0 eps0 eps_r I."""
     data = dict(materials={"d": {"eps_r": 4, "tan_d": 0.01}}, stack=[dict(material="d")],

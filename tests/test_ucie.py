@@ -53,17 +53,36 @@ def test_vtf_checks_line_mask_and_margins():
     loss = -0.25 * f / 1e9            # -2 dB at fN = 8 GHz: above the line to -3 dB
     xt = np.full_like(f, -30.0)
     c = {x.name: x for x in ucie.vtf_checks(row, f, loss, xt, 16e9)}
-    assert c["vtf_loss"].passed and c["vtf_loss"].value == pytest.approx(-2.0)
-    # a straight loss line: the limit at fN could move by L(fN) - limit = 1 dB
-    assert c["vtf_loss"].margin == pytest.approx(1.0, abs=1e-12)
+    # the line runs -0.375 dB/GHz, the loss -0.25 dB/GHz: the margin 0.125 dB/GHz x f is
+    # smallest at the first point above DC, 0.1 GHz: value -0.025, limit -0.0375
+    assert c["vtf_loss"].passed and c["vtf_loss"].frequency_hz == pytest.approx(0.1e9)
+    assert c["vtf_loss"].value == pytest.approx(-0.025, abs=1e-12)
+    assert c["vtf_loss"].limit == pytest.approx(-0.0375, abs=1e-12)
+    assert c["vtf_loss"].margin == pytest.approx(0.0125, abs=1e-12)
+    assert "first point above DC" in c["vtf_loss"].where
+    # L(fN) against the table: -2 dB vs -3 dB
+    assert (c["vtf_loss_fn"].value, c["vtf_loss_fn"].limit) == pytest.approx((-2.0, -3.0))
+    assert c["vtf_loss_fn"].margin == pytest.approx(1.0, abs=1e-12)
     assert c["vtf_crosstalk"].limit == pytest.approx(-24.5)       # 1.5 * -2 - 21.5
     assert c["vtf_crosstalk"].margin == pytest.approx(5.5)
+    assert all(x.adds_up() for x in c.values())
     bad = ucie.vtf_checks(row, f, -0.5 * f / 1e9, xt + 10, 16e9)
     assert not any(x.passed for x in bad)
-    # a dip below the line at low frequency fails even when L(fN) is fine
+    # a 2 dB dip below the line at 1 GHz fails even when L(fN) is fine; the row says where:
+    # L(1 GHz) = -0.25 - 2 = -2.25 dB against the line's -0.375 dB, margin -1.875 dB
     dip = loss - 2.0 * np.exp(-((f - 1e9) / 0.3e9) ** 2)
     c = {x.name: x for x in ucie.vtf_checks(row, f, dip, xt, 16e9)}
-    assert not c["vtf_loss"].passed and c["vtf_loss"].value == pytest.approx(-2.0)
+    assert not c["vtf_loss"].passed and c["vtf_loss"].frequency_hz == pytest.approx(1e9)
+    assert (c["vtf_loss"].value, c["vtf_loss"].limit) == pytest.approx((-2.25, -0.375), abs=1e-4)
+    assert c["vtf_loss"].margin == pytest.approx(-1.875, abs=1e-4)
+    assert c["vtf_loss_fn"].passed and c["vtf_loss"].note == ""     # a real failure
+
+
+def test_noise_rms_of_white_noise():
+    rng = np.random.default_rng(1)
+    y = np.linspace(-4, -5, 400) + rng.normal(0, 0.01, 400)
+    assert ucie.noise_rms_db(y) == pytest.approx(0.01, rel=0.2)
+    assert ucie.noise_rms_db(np.linspace(0, 1, 400)) == pytest.approx(0, abs=1e-12)
 
 
 def test_eye_checks():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import progress as tasks
 from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..extract.rlgc import extract, parse_frequencies
@@ -62,6 +63,28 @@ class BuildResult:
     @property
     def n_lanes(self) -> int:
         return self.s.shape[1] // 2
+
+    def summary(self) -> str:
+        """The readable summary ``sigint build`` prints."""
+        from ..report.build_report import build_summary
+
+        return build_summary(self)
+
+    def to_json(self) -> dict:
+        """The summary as data (the ``--json`` output)."""
+        from ..report.build_report import build_json
+
+        return build_json(self)
+
+    def __repr__(self) -> str:
+        from ..report.html import build_repr
+
+        return build_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..report.html import build_html
+
+        return build_html(self)
 
     def network(self):
         """The channel as a :class:`skrf.Network` (2N ports)."""
@@ -155,9 +178,11 @@ def _rlgc_cached(xs: CrossSection, src: str, f: np.ndarray, refine: float, backe
         hit = cache.load(key)
         if hit is not None and hit.get("r", np.zeros(0)).shape[0] == f.size:
             return hit, True, []
-    say(f"extracting {Path(src).name if src else 'cross-section'}")
+    name = Path(src).name if src else "cross-section"
+    say(f"extracting {name}")
     geo = resolve(xs, src)
-    res = extract(geo, f, refine=refine, backend=backend)
+    with tasks.task(f"extracting {name}"):
+        res = extract(geo, f, refine=refine, backend=backend)
     arrays = {"r": res.r, "l": res.l, "g": res.g, "c": res.c}
     if use_cache:
         cache.store(key, arrays)
@@ -305,17 +330,23 @@ def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: 
     except InputError as exc:
         raise InputError(f"{source}: frequencies: {exc}") from None
     built: list[BuiltSegment] = []
-    for i, seg in enumerate(ch.segments):
-        say(f"segment {i + 1}/{len(ch.segments)} ({seg.type})")
-        if isinstance(seg, TraceSegment):
-            built.append(_build_trace(i, seg, ch, base, f, backend, use_cache, say, source))
-        elif isinstance(seg, VerticalSegment):
-            built.append(_build_vertical(i, seg, ch, f, backend, use_cache, say, source))
-        else:
-            built.append(_build_touchstone(i, seg, ch, base, f, source))
-    t1 = time.perf_counter()
-    say("cascading")
-    s = cascade_s([b.s for b in built])
+    with tasks.task(f"building {Path(source).name}", total=len(ch.segments) + 1,
+                    eta=False) as job:
+        for i, seg in enumerate(ch.segments):
+            say(f"segment {i + 1}/{len(ch.segments)} ({seg.type})")
+            job.set_stage(f"segment {i + 1} ({seg.type})")
+            if isinstance(seg, TraceSegment):
+                built.append(_build_trace(i, seg, ch, base, f, backend, use_cache, say, source))
+            elif isinstance(seg, VerticalSegment):
+                built.append(_build_vertical(i, seg, ch, f, backend, use_cache, say, source))
+            else:
+                built.append(_build_touchstone(i, seg, ch, base, f, source))
+            job.advance()
+        t1 = time.perf_counter()
+        say("cascading")
+        job.set_stage("cascading")
+        s = cascade_s([b.s for b in built])
+        job.advance()
     n = ch.lanes.n_lanes
     res = BuildResult(ch, source, f, s, ch.reference_impedance, built,
                       [f"lane {k + 1}" for k in range(n)], backend)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import progress
 from ..xsection.geometry import Conductor, Geometry
 from ..xsection.materials import MU0, skin_depth
 
@@ -419,7 +420,7 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], fil.cov[:, 0, 1]
     out = np.empty((n, n))
     near_i, near_j = [], []
-    for b0 in range(0, n, block):
+    for b0 in progress.track(range(0, n, block), f"partial inductances of {n} filaments"):
         b1 = min(n, b0 + block)
         dx = c[b0:b1, 0, None] - c[None, :, 0]
         dy = c[b0:b1, 1, None] - c[None, :, 1]
@@ -472,7 +473,7 @@ def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
     sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], -fil.cov[:, 0, 1]   # mirrored xy
     out = np.empty((n, n))
     near_a, near_b = [], []
-    for b0 in range(0, n, block):
+    for b0 in progress.track(range(0, n, block), f"images of {n} filaments"):
         b1 = min(n, b0 + block)
         dx = c[b0:b1, 0, None] - c[None, :, 0]
         dy = c[b0:b1, 1, None] - ci_y[None, :]
@@ -540,6 +541,7 @@ class PeecSolver:
         sq = 1.0 / np.sqrt(self.r)
         lmat *= sq[:, None]
         lmat *= sq[None, :]
+        progress.stage(f"eigendecomposition of {fil.n} filaments")
         lam, q = _eigh(lmat, xp)
         del lmat
         self.lam = lam
@@ -611,8 +613,9 @@ class PeecSolver:
 def _eigh(a: np.ndarray, xp=np) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric eigendecomposition (on the GPU when xp is cupy); *a* may be overwritten."""
     if xp is np:
-        import scipy.linalg
-
-        return scipy.linalg.eigh(a, overwrite_a=True, check_finite=False, driver="evr")
+        # numpy's eigh releases the GIL while LAPACK runs (scipy's wrappers hold it), so the
+        # progress reporter keeps talking through the minute a large mesh can take; it
+        # costs one more copy of the matrix
+        return np.linalg.eigh(a)
     lam, q = xp.linalg.eigh(xp.asarray(a))
     return xp.asnumpy(lam), xp.asnumpy(q)

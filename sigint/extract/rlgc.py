@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import progress as tasks
 from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..units import parse_quantity
@@ -120,6 +121,22 @@ class ExtractResult:
     @property
     def names(self) -> list[str]:
         return list(self.geometry.signals)
+
+    def summary(self) -> str:
+        """The readable summary ``sigint extract`` prints."""
+        from ..report.extract_report import extract_summary
+
+        return extract_summary(self)
+
+    def __repr__(self) -> str:
+        from ..report.html import extract_repr
+
+        return extract_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..report.html import extract_html
+
+        return extract_html(self)
 
     def to_dataset(self):
         """The RLGC matrices as an :class:`xarray.Dataset`."""
@@ -221,6 +238,8 @@ def extract(
     # --- C and G
     say("boundary elements (C, G)")
     t1 = time.perf_counter()
+    bem_task = tasks.begin("boundary elements (C, G)")
+    tasks.stage("assembling")
     bem = BemSolver(geo, refine, xp=xp)
     c0 = bem.solve_vacuum()
     k = bem.varying.size
@@ -233,7 +252,7 @@ def extract(
         fref = float(np.sqrt(freqs[pos].min() * freqs[pos].max()))
         bem._factor(fref)
         cc = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)
-        for k, fk in enumerate(freqs):
+        for k, fk in enumerate(tasks.track(freqs, f"{bem.unknowns} unknowns, frequencies")):
             cc[k] = bem.solve(max(fk, freqs[pos].min()))
         cre, gow = cc.real, -cc.imag
         fs, err = freqs[pos], 0.0
@@ -244,14 +263,14 @@ def extract(
             notes.append("at 0 Hz C and G/omega are those of the lowest frequency")
     elif geo.frequency_dependent_dielectrics:
         fs = _bem_samples(freqs)
-        cc = np.array([bem.solve(fk) for fk in fs])
+        cc = np.array([bem.solve(fk) for fk in tasks.track(fs, f"{bem.unknowns} unknowns, frequencies")])
         cre = _pchip_log(fs, cc.real, freqs)
         gow = _pchip_log(fs, -cc.imag, freqs)           # G / omega
         err = None
         if measure_interpolation and fs.size > 2:
             mids = np.sqrt(fs[:-1] * fs[1:])
             pick = mids[:: max(1, mids.size // 4)]
-            ref = np.array([bem.solve(fk) for fk in pick])
+            ref = np.array([bem.solve(fk) for fk in tasks.track(pick, "interpolation check")])
             est_c = _pchip_log(fs, cc.real, pick)
             est_g = _pchip_log(fs, -cc.imag, pick)
             scale_c = np.abs(ref.real).max(axis=(1, 2), keepdims=True)
@@ -280,11 +299,13 @@ def extract(
     if asym > 0:
         notes.append(f"C and G symmetrised (largest asymmetry {asym:.1e} of the largest entry)")
     timings["bem"] = time.perf_counter() - t1
+    tasks.end(bem_task)
     # --- R and L
     say("filaments (R, L)")
     t2 = time.perf_counter()
     fmax = float(freqs.max())
-    peec = PeecSolver(geo, fmax, refine, xp=xp)
+    with tasks.task("filaments (R, L)"):
+        peec = PeecSolver(geo, fmax, refine, xp=xp)
     timings["peec_setup"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     z = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)

@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from ..channel.build import BuildResult
 
-__all__ = ["build_summary", "build_json"]
+__all__ = ["build_summary", "build_json", "plot_build"]
 
 
 def _report_frequencies(res: BuildResult) -> list[float]:
@@ -76,3 +76,52 @@ def build_summary(res: BuildResult) -> str:
                  f"{bd['gbps_per_mm']:.0f} Gb/s/mm, {bd['gbps_per_mm2']:.0f} Gb/s/mm^2 "
                  f"({bd['die_edge_mm']:.3f} x {bd['depth_mm']:.3f} mm bump field)")
     return "\n".join(lines)
+
+
+def plot_build(res: BuildResult, directory) -> list:
+    """Write sparams.png: insertion and return loss, worst FEXT and NEXT per lane.
+
+    Per lane *i* of N (ports i near, N+i far): IL = -20 log10|S(N+i, i)|, RL =
+    -20 log10|S(i, i)|, FEXT = the largest |S(N+i, j)| and NEXT the largest |S(i, j)| over
+    the other lanes j, in dB; the dotted line marks the Nyquist frequency of the link rate.
+    """
+    from .figures import figure_dir, pyplot, save_figure
+
+    plt = pyplot()
+    d = figure_dir(directory)
+    n = res.n_lanes
+    f = res.f / 1e9
+    s = res.s
+    fn = res.channel.link.rate / 2e9
+    idx = np.arange(n)
+    with np.errstate(divide="ignore"):
+        db = 20 * np.log10(np.maximum(np.abs(s), 1e-15))
+    fext = np.abs(s[:, n:, :n]).copy()
+    fext[:, idx, idx] = 0
+    nxt = np.abs(s[:, :n, :n]).copy()
+    nxt[:, idx, idx] = 0
+    with np.errstate(divide="ignore"):
+        fext_db = 20 * np.log10(np.maximum(fext.max(axis=2), 1e-15))
+        next_db = 20 * np.log10(np.maximum(nxt.max(axis=2), 1e-15))
+    panels = [("insertion loss |S(N+i, i)|", db[:, n + idx, idx]),
+              ("return loss |S(i, i)|", db[:, idx, idx]),
+              ("worst FEXT into lane i", fext_db), ("worst NEXT into lane i", next_db)]
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), layout="constrained")
+    cmap = plt.get_cmap("viridis")
+    for ax, (title, y) in zip(axes.ravel(), panels):
+        for i in range(n):
+            ax.plot(f, y[:, i], lw=0.9, color=cmap(i / max(1, n - 1)), label=res.lane_names[i])
+        ax.axvline(fn, color="0.4", lw=0.8, ls=":")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("frequency (GHz)")
+        ax.set_ylabel("dB")
+        ax.set_xlim(0, f[-1])
+        fin = y[np.isfinite(y)]
+        if fin.size:
+            ax.set_ylim(max(float(fin.min()), -120) - 2, min(float(fin.max()), 0) + 2)
+        ax.grid(alpha=0.3)
+    h, lab = axes[0, 0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="outside right upper", fontsize=7, title="lane")
+    fig.suptitle(f"{res.channel.name}: {n} lanes, {2 * n} ports "
+                 f"(dotted: fN = {fn:g} GHz at {2 * fn:g} GT/s)")
+    return [save_figure(fig, d / "sparams.png")]

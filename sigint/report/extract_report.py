@@ -95,6 +95,7 @@ def plot_cross_section(res: ExtractResult, path: Path) -> Path:
     """The cross-section: materials, conductors, BEM panels and PEEC filaments."""
     from matplotlib.patches import Circle as CirclePatch
     from matplotlib.patches import Polygon, Rectangle, Wedge
+    from matplotlib.ticker import FuncFormatter
 
     plt = pyplot()
     g = res.geometry
@@ -175,8 +176,11 @@ def plot_cross_section(res: ExtractResult, path: Path) -> Path:
             ax.set_xlim(zoom[0], zoom[1])
             ax.set_ylim(zoom[2], zoom[3])
             ax.set_aspect("equal")
-        ax.set_xlabel("x (m)")
-        ax.set_ylabel("y (m)")
+        um = FuncFormatter(lambda v, _pos: f"{v * 1e6:.4g}")
+        ax.xaxis.set_major_formatter(um)
+        ax.yaxis.set_major_formatter(um)
+        ax.set_xlabel("x (um)")
+        ax.set_ylabel("y (um)")
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
     axes[0].legend(handles, list(colours), loc="upper right", fontsize=8)
     return save_figure(fig, path, dpi=120)
@@ -197,9 +201,8 @@ def plot_rlgc(res: ExtractResult, path: Path) -> Path:
         if n > 1:
             ax.plot(f[pos] / 1e9, arr[pos, 0, 1], "k--", lw=1,
                     label=f"{res.names[0]}-{res.names[1]}")
-        fp = f[pos]
-        if fp.size > 2 and np.ptp(np.diff(np.log(fp))) < 1e-6 * abs(np.log(fp[-1] / fp[0])):
-            ax.set_xscale("log")          # a logarithmic grid reads best on a log axis
+        if np.count_nonzero(pos) > 1:
+            ax.set_xscale("log")          # the skin-effect transition spans decades
         ax.set_xlabel("frequency (GHz)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3, which="both")

@@ -2,27 +2,86 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from ..specs.checks import Check
 from ..units import format_quantity
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analyze import AnalysisResult
 
-__all__ = ["analysis_summary"]
+__all__ = ["analysis_summary", "check_row_numbers", "verdict_lines", "SIGN_CONVENTION"]
 
 
 def _mv(v: float) -> str:
     return f"{v * 1e3:.2f} mV"
 
 
-def _fmt_check_value(x: float, unit: str) -> str:
-    if unit == "V":
-        return _mv(x)
-    if unit == "UI":
-        return f"{x:.3f} UI"
-    return f"{x:.2f} {unit}"
+def _decimals(c: Check) -> tuple[float, str, int]:
+    """(scale, unit label, decimals) for a check's numbers: enough digits for its margin."""
+    if c.unit == "V":
+        scale, unit, d = 1e3, "mV", 2
+    elif c.unit == "UI":
+        scale, unit, d = 1.0, "UI", 3
+    else:
+        scale, unit, d = 1.0, c.unit, 2
+    m = abs(c.margin * scale) if math.isfinite(c.margin) else 1.0
+    while d < 5 and 0 < m < 5 * 10.0 ** -d:
+        d += 1
+    return scale, unit, d
+
+
+def check_row_numbers(c: Check) -> tuple[str, str, str]:
+    """Value, limit and margin of a check as printed, such that they add up.
+
+    Value and limit are rounded to the row's digits and the margin printed is their
+    difference (value - limit for ``>=``, limit - value for ``<=``), so the row adds up in
+    the digits shown; it differs from the exact margin by at most one unit of the last
+    digit. dB values carry their sign (a loss is negative, a gain shows as +).
+
+    Examples
+    --------
+    >>> from sigint.specs.checks import Check
+    >>> check_row_numbers(Check("vtf_loss_fn", True, 0.154, -3.0, 3.154, "dB"))
+    ('+0.15 dB', '-3.00 dB', '3.15 dB')
+    """
+    scale, unit, d = _decimals(c)
+    sign = "+" if unit == "dB" else ""
+    if not (math.isfinite(c.value) and math.isfinite(c.limit)):
+        return (f"{c.value * scale:{sign}.{d}f} {unit}", f"{c.limit * scale:{sign}.{d}f} {unit}",
+                f"{c.margin * scale:.{d}f} {unit}")
+    v = round(c.value * scale, d)
+    lim = round(c.limit * scale, d)
+    m = v - lim if c.relation == ">=" else lim - v
+    m = round(m, d) + 0.0
+    return f"{v:{sign}.{d}f} {unit}", f"{lim:{sign}.{d}f} {unit}", f"{m:.{d}f} {unit}"
+
+
+SIGN_CONVENTION = ("each row: value and limit of one quantity at one point; margin = how far "
+                   "inside the limit,\n  > 0 passes; losses in dB are negative, a gain shows as +")
+
+
+def verdict_lines(checks: list[Check]) -> list[str]:
+    """The verdict table: one row per check, its remark below it."""
+    out = [f"  {SIGN_CONVENTION}",
+           f"  {'':4}  {'check':<14} {'value':>12}      {'limit':>10}   {'margin':>10}   where"]
+    for c in checks:
+        v, lim, m = check_row_numbers(c)
+        tag = "PASS" if c.passed else "FAIL"
+        out.append(f"  {tag}  {c.name:<14} {v:>12}  {c.relation}  {lim:>10}   {m:>10}   {c.where}")
+        if c.note:
+            out.append(f"        ! {c.note}")
+    return out
+
+
+def _worst_in_band(f: np.ndarray, y: np.ndarray, fn: float) -> tuple[float, float]:
+    band = np.flatnonzero(f <= fn * (1 + 1e-12))
+    j = band[int(np.argmax(y[band]))]
+    return float(y[j]), float(f[j])
 
 
 def analysis_summary(r: AnalysisResult) -> str:
@@ -45,17 +104,28 @@ def analysis_summary(r: AnalysisResult) -> str:
     lines.append("")
     tx, rx = r.tx, r.rx
     vtx = "the UCIe VTF circuit" if r.row else "the Tx/Rx below"
-    lines.append(f"Voltage transfer function ({vtx})")
-    lines.append(f"  loss at fN             {r.loss_db_at_nyquist:8.2f} dB   "
-                 f"(L(0) = {r.vtf.loss_db[0]:.2f} dB)")
+    lines.append(f"Voltage transfer function ({vtx}; dB, a loss is negative)")
+    fn = r.nyquist
+    byname = {c.name: c for c in r.checks}
+    lines.append(f"  loss        L(0) {r.vtf.loss_db[0]:+.2f} dB; L(fN = {fn / 1e9:g} GHz) "
+                 f"{r.loss_db_at_nyquist:+.2f} dB")
+    if "vtf_loss" in byname:
+        c = byname["vtf_loss"]
+        lines.append(f"              mask line from L(0) to {r.row.loss_fn_db:g} dB at fN: "
+                     f"smallest margin {c.margin:.3g} dB {c.where}")
     kinds = Counter(r.vtf.aggressor_kinds)
     if r.vtf.aggressors.shape[0]:
         desc = ", ".join(f"{n} {k}" for k, n in kinds.items())
         n_sum = min(r.options.n_aggressors, r.vtf.aggressors.shape[0])
-        lines.append(f"  crosstalk at fN        {r.xt_db_at_nyquist:8.2f} dB   "
-                     f"(power sum of the {n_sum} largest of {r.vtf.aggressors.shape[0]}: {desc})")
+        xt = r.vtf.xt_db(r.options.n_aggressors)
+        worst, fw = _worst_in_band(np.asarray(r.vtf.f), np.asarray(xt), fn)
+        lines.append(f"  crosstalk   worst from DC to fN {worst:+.2f} dB at {fw / 1e9:.3g} GHz"
+                     + (f"; at fN {r.xt_db_at_nyquist:+.2f} dB"
+                        if abs(worst - r.xt_db_at_nyquist) > 0.005 else " (= fN)"))
+        lines.append(f"              power sum of the {n_sum} largest of "
+                     f"{r.vtf.aggressors.shape[0]} aggressors ({desc})")
     else:
-        lines.append("  crosstalk              none (no aggressors)")
+        lines.append("  crosstalk   none (no aggressors)")
     lines.append("")
     rxr = "open" if rx.r is None else format_quantity(rx.r, "ohm")
     lines.append(f"Link: Tx {format_quantity(tx.r, 'ohm')}, {format_quantity(tx.c_pad, 'F')}, "
@@ -99,12 +169,13 @@ def analysis_summary(r: AnalysisResult) -> str:
         lines.append("")
     if r.row is not None:
         lines.append(f"Verdict: {r.row.title}")
-        for c in r.checks:
-            tag = "PASS" if c.passed else "FAIL"
-            lines.append(f"  {tag}  {c.name:<14} {_fmt_check_value(c.value, c.unit):>12}   "
-                         f"limit {_fmt_check_value(c.limit, c.unit):>10}   margin "
-                         f"{_fmt_check_value(c.margin, c.unit):>10}")
-        lines.append(f"  => {'PASS' if r.passed else 'FAIL'}")
+        lines += verdict_lines(r.checks)
+        failed = [c for c in r.checks if not c.passed]
+        why = ""
+        if failed and all("measurement noise" in c.note for c in failed):
+            why = (f" ({', '.join(c.name for c in failed)} only, by less than the measurement "
+                   "noise near DC: see the remark above)")
+        lines.append(f"  => {'PASS' if r.passed else 'FAIL'}{why}")
     else:
         lines.append("Verdict: none (--spec none)")
     if r.notes:

@@ -1,0 +1,192 @@
+"""The Python entry points behind :func:`sigint.analyze` and :func:`sigint.build_channel`.
+
+One :func:`analyze` takes a Touchstone file, a channel YAML file (built first, its link
+giving the rate, spec and Tx/Rx) or an in-memory :class:`skrf.Network`, exactly as
+``sigint analyze`` does on the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["analyze", "analyze_built", "build_channel", "YAML_SUFFIXES"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_OPTION_KEYS = ("spec", "package", "ber", "victim", "xt_phase", "n_aggressors", "samples_per_ui",
+                "nbins", "eq", "ctle", "bits")
+_MAP_KEYS = ("thru", "preset", "differential", "reverse", "fext", "next_")
+
+
+def _rate(rate: str | float) -> float:
+    from .units import parse_rate
+
+    return float(rate) if isinstance(rate, (int, float)) else parse_rate(str(rate))
+
+
+def analyze_built(built: Any, *, rate: float | None = None, options: dict | None = None,
+                  tx: dict | None = None, rx: dict | None = None, backend: Any = None,
+                  progress: Any = None) -> Any:
+    """Analyse a :class:`~sigint.channel.build.BuildResult` with its link's settings.
+
+    The channel file's link gives the rate, spec, package, BER and Tx/Rx; *rate*, entries
+    of *options* (``AnalysisOptions`` fields) and of *tx*/*rx* (model fields) override
+    them. The victim is the middle lane unless *options* names one. The result carries
+    the bandwidth density of the lanes at the rate in ``extra["bandwidth_density"]``.
+    """
+    from .analyze import AnalysisOptions
+    from .analyze import analyze as run
+    from .model import validate
+
+    link = built.channel.link
+    opts = dict(options or {})
+    opts.setdefault("spec", link.spec)
+    opts.setdefault("package", link.package)
+    if link.ber is not None:
+        opts.setdefault("ber", link.ber)
+    if opts.get("victim") is None:
+        opts["victim"] = (built.n_lanes + 1) // 2
+    rate = link.rate if rate is None else rate
+    tx_over = dict(tx or {})
+    rx_over = dict(rx or {})
+    for key, val in link.tx.model_dump().items():
+        if val is not None:
+            tx_over.setdefault(key, val)
+    for key, val in link.rx.model_dump().items():
+        if val is not None or (key == "r" and "r" in link.rx.model_fields_set):
+            rx_over.setdefault(key, val)
+    aopts = validate(AnalysisOptions, dict(opts, rate=rate), source=str(built.source))
+    res = run(built.network(), aopts, tx_overrides=tx_over, rx_overrides=rx_over,
+              backend=backend, source=str(built.source), progress=progress)
+    res.timings["build"] = built.timings.get("total", 0.0)
+    dens = built.density()
+    n = built.n_lanes
+    dens.update(aggregate_gbps=n * res.rate / 1e9,
+                gbps_per_mm=n * res.rate / 1e9 / dens["die_edge_mm"],
+                gbps_per_mm2=n * res.rate / 1e9 / (dens["die_edge_mm"] * dens["depth_mm"]))
+    res.extra["bandwidth_density"] = dens
+    return res
+
+
+def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = None,
+            rx: dict | None = None, backend: str | None = None, use_cache: bool = True,
+            **options: Any) -> Any:
+    """Analyse a channel: VTF loss and crosstalk, pulse responses, eye and verdict.
+
+    Parameters
+    ----------
+    source : str, Path or skrf.Network
+        A Touchstone file (``.sNp``, ``.ts``, compressed too), a channel YAML file (built
+        first; its link gives the rate, spec and Tx/Rx), or a network in memory.
+    rate : str or float, optional
+        Symbol rate: ``"16GT/s"`` or symbols/s. Required except for a YAML channel.
+    tx, rx : dict, optional
+        Tx/Rx model fields for the eye (``{"swing": 0.4, "rj": 0.2e-12}``, ``{"r": 50.0}``),
+        SI units.
+    backend : {'auto', 'numpy', 'cupy'}, optional
+        Compute backend.
+    use_cache : bool
+        Reuse cached extractions when building a YAML channel.
+    **options
+        Fields of :class:`sigint.analyze.AnalysisOptions` (``spec``, ``package``, ``ber``,
+        ``victim``, ``eq``, ``ctle``, ``bits``...) and, for Touchstone files and networks,
+        the port mapping of :func:`sigint.analyze.analyze_files` (``thru``, ``preset``,
+        ``differential``, ``reverse``, ``fext``, ``next_``).
+
+    Returns
+    -------
+    sigint.analyze.AnalysisResult
+        ``.checks`` (value, limit, margin and where of each check), ``.passed``,
+        ``.summary()``, ``.to_json()``, ``.to_dataset()``; a short ``repr`` and an HTML
+        view in notebooks.
+
+    Raises
+    ------
+    InputError
+        For a missing file, a missing rate, an option that does not apply, bad data.
+
+    Examples
+    --------
+    A matched lossless line at 16 GT/s (no spec): the eye is fully open.
+
+    >>> import numpy as np, skrf, sigint
+    >>> f = np.linspace(0, 20e9, 401)
+    >>> s = np.zeros((f.size, 2, 2), complex)
+    >>> s[:, 0, 1] = s[:, 1, 0] = np.exp(-2j * np.pi * f * 50e-12)
+    >>> net = skrf.Network(frequency=skrf.Frequency.from_f(f, unit="hz"), s=s, z0=50)
+    >>> r = sigint.analyze(net, "16GT/s", spec="none", bits=0)
+    >>> round(r.loss_db_at_nyquist, 2)      # 50-ohm Tx and Rx: half the source voltage
+    -6.02
+    >>> print(repr(r)[:48])
+    <AnalysisResult network, 16 GT/s, victim lane 1:
+    """
+    from .backend import get_backend
+
+    be = get_backend(backend)
+    bad = sorted(set(options) - set(_OPTION_KEYS) - set(_MAP_KEYS))
+    if bad:
+        raise InputError(f"sigint.analyze: unknown option(s) {', '.join(bad)}; give fields of "
+                         f"AnalysisOptions ({', '.join(_OPTION_KEYS)}) or of the port mapping "
+                         f"({', '.join(_MAP_KEYS)})")
+    mapping = {k: options.pop(k) for k in _MAP_KEYS if k in options}
+    if isinstance(source, (str, Path)) and Path(source).suffix.lower() in YAML_SUFFIXES:
+        if mapping:
+            raise InputError(f"{source}: {', '.join(mapping)} apply to Touchstone files; a "
+                             "channel file defines its lanes itself")
+        built = build_channel(source, backend=be, use_cache=use_cache)
+        return analyze_built(built, rate=None if rate is None else _rate(rate), options=options,
+                             tx=tx, rx=rx, backend=be)
+    from .analyze import AnalysisOptions, analyze_files
+    from .analyze import analyze as run
+    from .model import validate
+
+    if rate is None:
+        raise InputError(f"sigint.analyze({source!r}): give the rate, e.g. rate='16GT/s'")
+    opts = validate(AnalysisOptions, dict(options, rate=_rate(rate)), source="sigint.analyze")
+    if isinstance(source, (str, Path)):
+        if not Path(source).exists():
+            raise InputError(f"{source}: no such file; give a Touchstone (.sNp) or channel "
+                             "YAML file")
+        return analyze_files(source, opts, tx_overrides=tx, rx_overrides=rx, backend=be,
+                             **mapping)
+    from .analyze import Aggressor
+    from .io.touchstone import read_touchstone
+    from .network.ports import build_port_map
+
+    if not hasattr(source, "s") or not hasattr(source, "f"):
+        raise InputError(f"sigint.analyze: {type(source).__name__} is not a channel; give a "
+                         "file name or an skrf.Network")
+    name = getattr(source, "name", None) or "network"
+    pmap = build_port_map(source.nports, thru=mapping.get("thru"), preset=mapping.get("preset"),
+                          differential=mapping.get("differential", False),
+                          reverse=mapping.get("reverse", ()), name=name)
+    aggs = [Aggressor(str(p), kind, read_touchstone(p))
+            for kind, key in (("FEXT", "fext"), ("NEXT", "next_")) for p in mapping.get(key, ())]
+    return run(source, opts, port_map=pmap, aggressors=aggs, tx_overrides=tx, rx_overrides=rx,
+               backend=be, source=name)
+
+
+def build_channel(path: str | Path, *, backend: Any = None, use_cache: bool = True) -> Any:
+    """Build a channel YAML file; the result keeps its segments, summary and network.
+
+    Returns
+    -------
+    sigint.channel.build.BuildResult
+        ``.network()`` (the 2N-port :class:`skrf.Network`), ``.summary()``, ``.to_json()``,
+        ``.lane_figures(...)``, ``.density()``.
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed channel file.
+    """
+    from .backend import Backend, get_backend
+    from .channel.build import build_file
+
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such channel file")
+    be = backend if isinstance(backend, Backend) else get_backend(backend)
+    return build_file(path, backend=be, use_cache=use_cache)

@@ -1,0 +1,59 @@
+"""The Python API: one sigint.analyze for channel YAML, Touchstone files and networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import coupled_pair
+from test_channel import SEGS, _write_channel
+
+import sigint
+from sigint.errors import InputError
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIGINT_CACHE", str(tmp_path / "cache"))
+
+
+def test_one_analyze_for_yaml_file_and_network(tmp_path):
+    ch = _write_channel(tmp_path, SEGS)
+    b = sigint.build_channel(ch)
+    assert repr(b).startswith("<BuildResult ch.yaml: 3 lanes, 3 segments")
+    assert "skew between lanes" in b.summary() and b.network().nports == 6
+    r_yaml = sigint.analyze(ch, bits=0)
+    # the link's rate and spec, the middle lane as victim (like the command line)
+    assert r_yaml.rate == 16e9 and r_yaml.victim == "lane 2" and r_yaml.row is not None
+    assert r_yaml.extra["bandwidth_density"]["lanes"] == 3
+    # the same channel as a file and as a network in memory gives the same VTF
+    b.network().write_touchstone(filename="ch", dir=str(tmp_path))
+    r_file = sigint.analyze(tmp_path / "ch.s6p", "16GT/s", victim=2, bits=0)
+    r_net = sigint.analyze(b.network(), 16e9, victim=2, bits=0)
+    np.testing.assert_allclose(r_file.vtf.victim, r_yaml.vtf.victim, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(r_net.vtf.victim, r_yaml.vtf.victim, rtol=1e-12, atol=1e-15)
+    assert [c.name for c in r_net.checks] == [c.name for c in r_yaml.checks]
+
+
+def test_results_print_short_and_render_in_notebooks():
+    f = np.arange(0, 40e9 + 1, 100e6)
+    r = sigint.analyze(coupled_pair(f, 2e-3, 46.0, 43.0, 4.1, 3.9, 20.0), "16GT/s", bits=0)
+    text = repr(r)
+    assert len(text) < 300 and "\n" not in text and "PASS" in text
+    html = r._repr_html_()
+    assert "<table" in html and "vtf_loss_fn" in html and "<body" not in html
+    assert r.summary().startswith("sigint analyze")
+
+
+def test_module_and_entry_point_are_one_name():
+    import sigint.analyze as module
+
+    assert module.AnalysisOptions is sigint.analyze.AnalysisOptions and callable(sigint.analyze)
+
+
+def test_bad_calls_are_one_sentence(tmp_path):
+    with pytest.raises(InputError, match="give the rate"):
+        sigint.analyze(tmp_path / "x.s4p")
+    with pytest.raises(InputError, match="no such file"):
+        sigint.analyze(tmp_path / "x.s4p", "16GT/s")
+    with pytest.raises(InputError, match="unknown option"):
+        sigint.analyze(tmp_path / "x.s4p", "16GT/s", vicitm=2)
