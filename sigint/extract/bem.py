@@ -32,7 +32,8 @@ import numpy as np
 from ..xsection.geometry import Conductor, Geometry
 from ..xsection.materials import EPS0
 
-__all__ = ["Panels", "mesh_panels", "potential_kernel", "field_kernel", "BemSolver"]
+__all__ = ["Panels", "mesh_panels", "potential_kernel", "field_kernel", "plates_remainder",
+           "BemSolver"]
 
 
 @dataclass
@@ -123,6 +124,73 @@ def field_kernel(x: np.ndarray, a: np.ndarray, b: np.ndarray, xp=np) -> tuple[np
     return ex, ey
 
 
+def plates_remainder(tx, ty, sx, sy, y0: float, b: float):
+    """Smooth part of the Green's function between two grounded planes y = y0, y0 + b.
+
+    The Dirichlet Green's function of the strip, in the form :math:`K` with
+    :math:`G = -K/2\pi` (free space: :math:`K = \ln|\mathbf r-\mathbf r'|`), is
+
+    .. math:: K = \tfrac12\ln\frac{\cosh\alpha - \cos\mu}{\cosh\alpha - \cos\pi},
+       \quad \alpha = \frac{\pi(x-x')}{b},\ \mu = \frac{\pi(y-y')}{b},\
+       \pi_+ = \frac{\pi(y+y'-2y_0)}{b}
+
+    (with :math:`\pi_+` in the denominator): the map :math:`w = e^{\pi z/b}` takes the
+    strip onto a half-plane, whose Green's function is one image (Morse & Feshbach,
+    *Methods of Theoretical Physics*, 1953, §7.2; equivalently the sum of the image series
+    of a charge between two planes, Smythe, *Static and Dynamic Electricity*, 1968, §5.08).
+    Returned is :math:`K` minus the free-space term and the two nearest images (mirrors in
+    each plane), which the panel integrals take in closed form: the rest has its
+    singularities a distance b or more outside the strip. Written with
+    :math:`E = e^{-|\alpha|}` as :math:`\cosh\alpha - \cos c = \frac{e^{|\alpha|}}2
+    [(1-E)^2 + 4E\sin^2(c/2)]`, which neither overflows nor cancels.
+
+    Returns
+    -------
+    k, dk_dx, dk_dy : ndarray
+        The remainder and its gradient with respect to the target point (tx, ty), 1/m.
+    """
+    q = math.pi / b
+    dx = tx - sx
+    al = q * np.abs(dx)
+    sgn = np.sign(dx)
+    e = np.exp(-al)
+    ome = -np.expm1(-al)
+    yy, ys = ty - y0, sy - y0
+    mu, pl = q * (yy - ys), q * (yy + ys)
+    d_m = ome * ome + 4 * e * np.sin(0.5 * mu) ** 2
+    d_p = ome * ome + 4 * e * np.sin(0.5 * pl) ** 2
+    k = 0.5 * (np.log(d_m) - np.log(d_p))
+    # d/dx D(c) = -sgn q 2E (E - cos c); d/dy D(c) = 2 E q sin c
+    gx = 0.5 * (-sgn * q * 2 * e * ((e - np.cos(mu)) / d_m - (e - np.cos(pl)) / d_p))
+    gy = 0.5 * (2 * e * q * (np.sin(mu) / d_m - np.sin(pl) / d_p))
+    for img_y, sign in ((sy, 1.0), (2 * y0 - sy, -1.0), (2 * (y0 + b) - sy, -1.0)):
+        ddy = ty - img_y
+        r2 = dx * dx + ddy * ddy
+        k = k - sign * 0.5 * np.log(r2)
+        gx = gx - sign * dx / r2
+        gy = gy - sign * ddy / r2
+    return k, gx, gy
+
+
+def _plates_terms(mid: np.ndarray, a: np.ndarray, b: np.ndarray, normal: np.ndarray,
+                  y0: float, gap: float, n_gauss: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Potential and normal-field kernels (as :func:`potential_kernel`,
+    :func:`field_kernel`) of the smooth remainder between two planes, by Gauss-Legendre
+    quadrature over each source panel (panels are at most half the plane spacing long)."""
+    gx, gw = np.polynomial.legendre.leggauss(n_gauss)
+    length = np.linalg.norm(b - a, axis=1)
+    pot = np.zeros((mid.shape[0], a.shape[0]))
+    kn = np.zeros_like(pot)
+    for t, w in zip(gx, gw):
+        src = a + 0.5 * (1 + t) * (b - a)
+        k, kx, ky = plates_remainder(mid[:, 0, None], mid[:, 1, None], src[None, :, 0],
+                                     src[None, :, 1], y0, gap)
+        wl = 0.5 * w * length[None, :] / (2 * math.pi)
+        pot -= wl * k
+        kn += wl * (kx * normal[:, 0:1] + ky * normal[:, 1:2])
+    return pot, kn
+
+
 # ----------------------------------------------------------------------------- meshing
 def _circle_segments(cx: float, cy: float, r: float, n: int, inward: bool = False):
     th = np.linspace(0, 2 * math.pi, n + 1)
@@ -209,6 +277,10 @@ class _Mesher:
         # interface varies on the scale of g; finer corner grading (measured against an
         # independent layered-medium solver, tests/layered_reference.py)
         self.kc_near = 0.4 / self.refine
+        # between two planes the field decays as exp(-pi x / b): panels no longer than b/2
+        # (the remainder of the Green's function is integrated by quadrature) and
+        # interfaces truncated 8 b beyond the conductors
+        self.plate_gap = (geo.top_y - geo.ground_y) if geo.top_y is not None else None
         sizes = [c.size for c in geo.conductors if c.size > 0]
         self.h_min = 1e-3 * min(sizes or [self.scale])
         self.faces: list[tuple[float, np.ndarray, float]] = []   # y, break points, length
@@ -227,6 +299,9 @@ class _Mesher:
         kc = self.kc
         if owner is not None and self.near_interface(self.geo.conductors[owner]):
             kc = self.kc_near
+
+        if self.plate_gap is not None:
+            h_cap = min(h_cap, 0.5 * self.plate_gap)
 
         def fn(pts, s, length):
             d_end = np.full(s.shape, np.inf)
@@ -369,9 +444,13 @@ class _Mesher:
         x0, x1, y0, y1 = geo.span
         w = max(x1 - x0, y1 - y0, 1e-12)
         trunc = geo.mesh.truncation * w
+        if self.plate_gap is not None:
+            trunc = min(trunc, 8 * self.plate_gap)
         xl, xr = x0 - trunc, x1 + trunc
         for lv in geo.levels:
             if geo.ground_y is not None and lv <= geo.ground_y:
+                continue
+            if geo.top_y is not None and lv >= geo.top_y:
                 continue
             # cut out the parts inside (or on the faces of) conductors
             cuts = [(xl, xr)]
@@ -529,14 +608,20 @@ class BemSolver:
                 outward = np.sign(((p.mid[rows] - cen) * p.normal[rows]).sum(1))
                 own = kn[np.ix_(rows, cols)].sum(axis=1)
                 kn[rows, rows] += 0.5 * outward - own
-        if self.ground is not None:
+        planes = [y for y in (self.ground, geo.top_y) if y is not None]
+        for yp in planes:              # images in the ground (and top) plane
             ai, bi = a.copy(), b.copy()
-            ai[:, 1] = 2 * self.ground - a[:, 1]
-            bi[:, 1] = 2 * self.ground - b[:, 1]
+            ai[:, 1] = 2 * yp - a[:, 1]
+            bi[:, 1] = 2 * yp - b[:, 1]
             pot -= potential_kernel(mid, ai, bi)
             exi, eyi = field_kernel(mid, ai, bi)
             kn -= exi * p.normal[:, 0:1] + eyi * p.normal[:, 1:2]
             del exi, eyi
+        if geo.top_y is not None:      # and the rest of the parallel-plate Green's function
+            pr, kr = _plates_terms(mid, a, b, p.normal, self.ground, geo.top_y - self.ground)
+            pot += pr
+            kn += kr
+            del pr, kr
         self.cond_rows = np.flatnonzero(p.owner >= 0)
         self.diel_rows = np.flatnonzero(p.owner < 0)
         n = p.n

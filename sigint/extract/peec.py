@@ -407,9 +407,13 @@ def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6,
     return out
 
 
-def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512) -> np.ndarray:
+def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512,
+                      top_y: float | None = None) -> np.ndarray:
     """Matrix of mean ln distances between filaments (n, n); with an image plane at
-    ``image_y`` the image term (opposite current) is subtracted.
+    ``image_y`` the image term (opposite current) is subtracted. With a second plane at
+    ``top_y`` the kernel is the parallel-plate Green's function
+    (:func:`sigint.extract.bem.plates_remainder`): both mirror images exactly, the smooth
+    rest by 2 x 2 Gauss points per filament.
 
     Far pairs use the centroid distance and the second-moment correction, computed by row
     blocks; near pairs (closer than ``NEAR`` times their summed sizes) the exact means.
@@ -456,7 +460,32 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     out[jj, ii] = m
     if image_y is not None:
         out -= _image_matrix(fil, image_y)
+    if top_y is not None:
+        out -= _image_matrix(fil, top_y)
+        out += _plates_matrix(fil, image_y, top_y - image_y, block)
     return out
+
+
+def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256) -> np.ndarray:
+    """Mean over filament pairs of the smooth remainder of the two-plane kernel."""
+    from .bem import plates_remainder
+
+    # 2 x 2 points on one side, 3 x 3 on the other: never coincident (the remainder
+    # subtracts the free-space log, singular where two points meet)
+    pts, wts = _all_quad_points(fil, 2)
+    qts, vts = _all_quad_points(fil, 3)
+    wn = wts / wts.sum(axis=1, keepdims=True)
+    vn = vts / vts.sum(axis=1, keepdims=True)
+    n = fil.n
+    out = np.empty((n, n))
+    for b0 in range(0, n, block):
+        b1 = min(n, b0 + block)
+        tx = pts[b0:b1, :, None, None, 0]
+        ty = pts[b0:b1, :, None, None, 1]
+        k, _, _ = plates_remainder(tx, ty, qts[None, None, :, :, 0], qts[None, None, :, :, 1],
+                                   y0, gap)
+        out[b0:b1] = np.einsum("aibj,ai,bj->ab", k, wn[b0:b1], vn)
+    return 0.5 * (out + out.T)
 
 
 def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
@@ -528,7 +557,7 @@ class PeecSolver:
         self.fil = mesh_filaments(geo, f_max, refine)
         fil = self.fil
         self.ground = geo.ground_y
-        lmat = mean_log_distance(fil, self.ground)
+        lmat = mean_log_distance(fil, self.ground, top_y=geo.top_y)
         lmat *= -MU0 / (2 * math.pi)
         self.r = 1.0 / (fil.sigma * fil.area)
         ns = len(geo.signals)

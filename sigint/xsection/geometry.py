@@ -142,6 +142,7 @@ class Geometry:
     materials: dict[str, Material]
     mesh: object
     notes: list[str] = field(default_factory=list)
+    top_y: float | None = None           # a second infinite plane above (needs ground_y)
 
     def conductor(self, name: str) -> Conductor:
         """The conductor called *name*."""
@@ -419,6 +420,21 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                     "add 'ground_plane: {y: 0 um}' (a grounded backside: the usual "
                     "metal-insulator-semiconductor model) or give the silicon a finite width "
                     "as a block region")
+    top_y = xs.top_plane.y if xs.top_plane is not None else None
+    if top_y is not None:
+        if ground_y is None:
+            raise _err(src, "top_plane.y", f"{top_y * 1e6:g} um",
+                       "a top plane needs a ground plane below it",
+                       "add 'ground_plane: {y: ...}' (two infinite planes make a stripline)")
+        if top_y <= ground_y:
+            raise _err(src, "top_plane.y", f"{top_y * 1e6:g} um",
+                       f"is not above the ground plane at y = {ground_y * 1e6:g} um",
+                       "put the top plane above the ground plane")
+        for c in conds:
+            if c.y1 > top_y + 1e-12 * max(c.size, 1e-9):
+                raise _err(src, f"{c.key}", c.name,
+                           f"reaches above the top plane at y = {top_y * 1e6:g} um, inside "
+                           "the perfect conductor", "move it below the plane")
     if ground_y is not None:
         for c in conds:
             if c.y0 < ground_y - 1e-12 * max(c.size, 1e-9):
@@ -442,7 +458,7 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                          "'ground_plane:'")
     ordered = [c for c in conds if c.name in signals] + [c for c in conds if c.name in refs]
     geo = Geometry(xs.name, src, ordered, signals, refs, levels, layer_mats, shells, blocks,
-                   ground_y, materials, xs.mesh)
+                   ground_y, materials, xs.mesh, top_y=top_y)
     for c in ordered:
         if c.kind == "rect" and c.y1 == c.y0:
             xsamp = np.array([c.x0, 0.5 * (c.x0 + c.x1), c.x1])

@@ -37,7 +37,7 @@ from ..units import parse_quantity
 from .materials import BUILTIN_MATERIALS, Material
 
 __all__ = ["CrossSection", "load_cross_section", "unit_validator", "Rectangle", "Trapezoid", "Circle", "Ring",
-           "Bus", "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "MeshSettings"]
+           "Bus", "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "TopPlane", "MeshSettings"]
 
 
 def unit_validator(dimension: str, allow: tuple[str, ...] = ()):
@@ -261,6 +261,14 @@ class GroundPlane(SigintModel):
     y: Length = 0.0
 
 
+class TopPlane(SigintModel):
+    """A second infinite, perfectly conducting plane along y = ``y``, above the ground plane
+    and every conductor (the upper ground of a stripline or a package); part of the
+    reference. Needs ``ground_plane``."""
+
+    y: Length
+
+
 class MeshSettings(SigintModel):
     """Discretization controls (defaults suit 0.5 % accuracy; ``refine`` scales them)."""
 
@@ -287,6 +295,7 @@ class CrossSection(SigintModel):
     materials: dict[str, MaterialSpec] = Field(default_factory=dict)
     stack: list[Layer] = Field(default_factory=lambda: [Layer(material="air")], min_length=1)
     ground_plane: GroundPlane | None = None
+    top_plane: TopPlane | None = None
     regions: list[RegionSpec] = Field(default_factory=list)
     conductors: list[ConductorSpec] = Field(default_factory=list)
     buses: list[Bus] = Field(default_factory=list)
