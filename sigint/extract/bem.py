@@ -125,7 +125,7 @@ def field_kernel(x: np.ndarray, a: np.ndarray, b: np.ndarray, xp=np) -> tuple[np
 
 
 def plates_remainder(tx, ty, sx, sy, y0: float, b: float):
-    """Smooth part of the Green's function between two grounded planes y = y0, y0 + b.
+    r"""Smooth part of the Green's function between two grounded planes y = y0, y0 + b.
 
     The Dirichlet Green's function of the strip, in the form :math:`K` with
     :math:`G = -K/2\pi` (free space: :math:`K = \ln|\mathbf r-\mathbf r'|`), is
