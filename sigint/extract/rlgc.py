@@ -292,6 +292,11 @@ def extract(
         rmat[~pos] = rdc
         lmat[~pos] = ldc
     rmat = _roughness(rmat, rdc, freqs, geo)
+    if peec.sheets is not None:
+        names = sorted({geo.conductors[k].name for k in peec.sheets[2].tolist()})
+        notes.append(f"{', '.join(names)}: perfect conductor or zero-thickness strip, modelled "
+                     "by a surface current with no resistance (give a strip a height and a "
+                     "metal for its loss)")
     timings["peec_solve"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return ExtractResult(geo, freqs, rmat, lmat, gmat, cmat, c0, backend, bem.unknowns,
