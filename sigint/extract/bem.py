@@ -373,7 +373,10 @@ class _Mesher:
                         if 1e-9 < t < 1 - 1e-9:
                             cuts.append(t)
                 cuts = sorted(cuts)
-                for t0, t1 in zip(cuts[:-1], cuts[1:]):
+                pieces = [(t0, t1) for t0, t1 in zip(cuts[:-1], cuts[1:])]
+                for lo, hi in self._shared(k, p0, p1):
+                    pieces = [piece for t0, t1 in pieces for piece in _subtract([(t0, t1)], lo, hi)]
+                for t0, t1 in pieces:
                     q0, q1 = p0 + t0 * (p1 - p0), p0 + t1 * (p1 - p0)
                     length = float(np.hypot(*(q1 - q0)))
                     fn = self.size_fn(k, length / self.n_edge * 2.0)
@@ -382,6 +385,35 @@ class _Mesher:
                         out.append((pts[i], pts[i + 1], k))
                     if q0[1] == q1[1]:        # a horizontal face: interfaces may align to it
                         self.faces.append((float(q0[1]), np.sort(pts[:, 0]), length))
+        return out
+
+    def _shared(self, k: int, p0: np.ndarray, p1: np.ndarray) -> list[tuple[float, float]]:
+        """Parameter ranges of the edge p0 -> p1 of reference conductor *k* that it shares
+        with another reference conductor or lies on a plane: the inside of one conductor
+        (one net), without charge or current; panels there would be singular."""
+        c = self.geo.conductors[k]
+        if c.name not in self.geo.references:
+            return []
+        d = p1 - p0
+        length = float(np.hypot(*d))
+        tol = 1e-9 * max(c.size, length)
+        out = []
+        for yp in (self.geo.ground_y, self.geo.top_y):
+            if yp is not None and abs(p0[1] - yp) <= tol and abs(p1[1] - yp) <= tol:
+                out.append((0.0, 1.0))
+        for j, o in enumerate(self.geo.conductors):
+            if j == k or o.round or o.name not in self.geo.references:
+                continue
+            for q0, q1 in _segments_of(o, 0):
+                cr0 = d[0] * (q0[1] - p0[1]) - d[1] * (q0[0] - p0[0])
+                cr1 = d[0] * (q1[1] - p0[1]) - d[1] * (q1[0] - p0[0])
+                if abs(cr0) > tol * length or abs(cr1) > tol * length:
+                    continue
+                t0 = float(np.dot(q0 - p0, d)) / length ** 2
+                t1 = float(np.dot(q1 - p0, d)) / length ** 2
+                lo, hi = max(min(t0, t1), 0.0), min(max(t0, t1), 1.0)
+                if hi - lo > 1e-12:
+                    out.append((lo, hi))
         return out
 
     def _circle_gap(self, c: Conductor) -> float:
