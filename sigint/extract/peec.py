@@ -428,7 +428,7 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     ``image_y`` the image term (opposite current) is subtracted. With a second plane at
     ``top_y`` the kernel is the parallel-plate Green's function
     (:func:`sigint.extract.bem.plates_remainder`): both mirror images exactly, the smooth
-    rest by 2 x 2 Gauss points per filament.
+    rest from the centroid of one filament and 2 x 2 Gauss points of the other.
 
     Far pairs use the centroid distance and the second-moment correction, computed by row
     blocks; near pairs (closer than ``NEAR`` times their summed sizes) the exact means.
@@ -487,11 +487,12 @@ def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256) -> n
     """Mean over filament pairs of the smooth remainder of the two-plane kernel."""
     from .bem import plates_remainder
 
-    # 2 x 2 points on one side, 3 x 3 on the other: never coincident (the remainder
-    # subtracts the free-space log, singular where two points meet)
-    pts, wts = _all_quad_points(fil, 2)
-    qts, vts = _all_quad_points(fil, 3)
-    wn = wts / wts.sum(axis=1, keepdims=True)
+    # the centroid on one side, 2 x 2 Gauss points on the other: never coincident (the
+    # remainder subtracts the free-space log, singular where two points meet); the
+    # remainder varies on the scale of the plane spacing, filaments are much smaller
+    pts = fil.centroid[:, None, :]
+    wn = np.ones((fil.n, 1))
+    qts, vts = _all_quad_points(fil, 2)
     vn = vts / vts.sum(axis=1, keepdims=True)
     n = fil.n
     out = np.empty((n, n))

@@ -30,7 +30,7 @@ from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..units import parse_quantity
 from ..xsection.geometry import Geometry, resolve
-from ..xsection.materials import roughness_factor
+from ..xsection.materials import EPS0, MU0, roughness_factor
 from ..xsection.model import CrossSection, load_cross_section
 from .bem import BemSolver
 from .peec import PeecSolver
@@ -114,6 +114,13 @@ class ExtractResult:
     def names(self) -> list[str]:
         return list(self.geometry.signals)
 
+    @property
+    def l_external(self) -> np.ndarray:
+        r"""External (high-frequency) inductance :math:`L_{ext} = \mu_0\varepsilon_0
+        C_0^{-1}`, H/m, shape (n, n): the current on the conductors' surfaces, from the
+        vacuum capacitance (exact for TEM lines, REFERENCES.md E10)."""
+        return MU0 * EPS0 * np.linalg.inv(self.c0)
+
     def to_dataset(self):
         """The RLGC matrices as an :class:`xarray.Dataset`."""
         import xarray as xr
@@ -128,6 +135,9 @@ class ExtractResult:
                 "C": (dims, self.c, {"units": "F/m", "long_name": "capacitance per unit length"}),
                 "C_vacuum": (("i", "j"), self.c0, {
                     "units": "F/m", "long_name": "capacitance with every dielectric replaced by vacuum"}),
+                "L_external": (("i", "j"), self.l_external, {
+                    "units": "H/m", "long_name": "external (high-frequency) inductance "
+                    "mu0 eps0 C_vacuum^-1"}),
             },
             coords={"frequency": ("frequency", self.f, {"units": "Hz"}),
                     "i": ("i", names), "j": ("j", names)},
