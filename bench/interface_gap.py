@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import layered_reference as ref  # noqa: E402
-from test_extract_interface_gap import H, T, UM, W, strip_over_slab  # noqa: E402
+from test_extract_interface_gap import UM, H, T, W, strip_over_slab  # noqa: E402
 
 from sigint.extract.bem import BemSolver  # noqa: E402
 from sigint.xsection.geometry import resolve  # noqa: E402
@@ -24,7 +24,8 @@ from sigint.xsection.model import load_cross_section  # noqa: E402
 
 
 def main() -> None:
-    print("| eps top / slab | gap / w | C ref (pF/m) | ref +- | refine | C (pF/m) | error | panels | time (s) |")
+    print("| eps top / slab | gap / w | C ref (pF/m) | ref +- | refine | C (pF/m) | error "
+          "| panels | time (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for et, eb in ((1.0, 4.0), (3.9, 11.9)):
         for gw in (0.001, 0.01, 0.1, 1.0):

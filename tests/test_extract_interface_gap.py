@@ -5,12 +5,10 @@ conductor only, the grounded slab in an image-series Green's function), another 
 (polynomially graded, Richardson-extrapolated), written independently of sigint's BEM.
 """
 
-import math
-
-import numpy as np
-import pytest
 
 import layered_reference as ref
+import pytest
+
 from sigint.extract.bem import BemSolver
 from sigint.xsection.geometry import resolve
 from sigint.xsection.model import load_cross_section
