@@ -11,7 +11,7 @@ import xsections as X
 from sigint.channel import cache
 from sigint.cli import main
 from sigint.errors import InputError
-from sigint.extract.bem import plates_remainder
+from sigint.extract.bem import BemSolver, plates_remainder
 from sigint.extract.rlgc import extract
 from sigint.xsection.geometry import resolve
 from sigint.xsection.model import load_cross_section
@@ -146,6 +146,28 @@ def test_thick_lines_between_two_planes_obey_lc_identity():
     res = rlgc(data, f)
     lext = res.l[-1] - res.r[-1] / (2 * math.pi * f[-1])
     np.testing.assert_allclose(lext @ res.c0 / (MU0 * EPS0), np.eye(2), atol=2.5e-3)
+
+
+def test_top_plane_with_a_dielectric_interface_equals_a_wide_plate():
+    """Coupled 0.5 x 0.05 mm lines 0.05 mm above an eps 4 / air interface between planes 1 mm
+    apart, against the top plane replaced by a 16 mm wide zero-thickness reference plate
+    (the BEM's free-space kernel; the field between planes decays as exp(-pi x / b), so the
+    plate's edges 7.5 b away change C by ~1e-10). Measured 6e-4 (refine 1)."""
+    def data(infinite):
+        d = dict(materials={"d4": {"eps_r": 4}}, ground_plane=dict(y="0 mm"),
+                 stack=[dict(material="d4", thickness="0.4 mm"), dict(material="air")],
+                 conductors=[dict(name=n, shape="rectangle", x=f"{x} mm", y="0.45 mm",
+                                  width="0.5 mm", height="0.05 mm")
+                             for n, x in (("s1", -0.3), ("s2", 0.3))])
+        if infinite:
+            d["top_plane"] = dict(y="1 mm")
+        else:
+            d["conductors"].append(dict(name="top", shape="rectangle", x="0 mm", y="1 mm",
+                                        width="16 mm", height="0 mm", reference=True))
+        return d
+    c_inf, c_plate = (BemSolver(resolve(load_cross_section(data(k)))).solve(1e9).real
+                      for k in (True, False))
+    np.testing.assert_allclose(c_inf, c_plate, rtol=2e-3)
 
 
 def test_zero_thickness_coupled_stripline_between_planes_lc_identity():

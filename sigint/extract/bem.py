@@ -283,7 +283,8 @@ class _Mesher:
         self.plate_gap = (geo.top_y - geo.ground_y) if geo.top_y is not None else None
         sizes = [c.size for c in geo.conductors if c.size > 0]
         self.h_min = 1e-3 * min(sizes or [self.scale])
-        self.faces: list[tuple[float, np.ndarray, float]] = []   # y, break points, length
+        # horizontal conductor faces: y, break points, length, conductor index
+        self.faces: list[tuple[float, np.ndarray, float, int]] = []
 
     def near_interface(self, c: Conductor) -> bool:
         """Whether a stack interface passes closer to *c* than its largest dimension."""
@@ -291,10 +292,10 @@ class _Mesher:
         return any(c.y0 - ext < lv < c.y1 + ext for lv in self.geo.levels)
 
     def size_fn(self, owner: int | None, h_cap: float,
-                grade: tuple[bool, bool] = (True, True)):
+                grade: tuple[bool, bool] = (True, True), exclude: frozenset = frozenset()):
         """Panel size along a segment: capped, graded towards its corners (the ends flagged
-        in *grade*) and towards other conductors."""
-        others = [c for k, c in enumerate(self.geo.conductors) if k != owner]
+        in *grade*) and towards other conductors (not those in *exclude*)."""
+        others = [c for k, c in enumerate(self.geo.conductors) if k != owner and k not in exclude]
         kg = self.kg if owner is not None else self.kg_interface
         kc = self.kc
         if owner is not None and self.near_interface(self.geo.conductors[owner]):
@@ -384,7 +385,7 @@ class _Mesher:
                     for i in range(pts.shape[0] - 1):
                         out.append((pts[i], pts[i + 1], k))
                     if q0[1] == q1[1]:        # a horizontal face: interfaces may align to it
-                        self.faces.append((float(q0[1]), np.sort(pts[:, 0]), length))
+                        self.faces.append((float(q0[1]), np.sort(pts[:, 0]), length, k))
         return out
 
     def _shared(self, k: int, p0: np.ndarray, p1: np.ndarray) -> list[tuple[float, float]]:
@@ -459,8 +460,17 @@ class _Mesher:
             bps = bps[keep]
             for lo, hi in merged:
                 xs = bps[(bps >= lo) & (bps <= hi)]
-                out += [(np.array([x0, lv]), np.array([x1, lv]))
-                        for x0, x1 in zip(xs[:-1], xs[1:]) if x1 > x0]
+                for x0, x1 in zip(xs[:-1], xs[1:]):
+                    if x1 <= x0:
+                        continue
+                    # a face panel may be longer than the interface needs (a wide plate far
+                    # above a line): subdivide it towards other conductors; its ends stay
+                    # break points (aligned)
+                    above = frozenset(k for xs_f, k in near if xs_f[0] <= x0 and xs_f[-1] >= x1)
+                    fn = self.size_fn(None, x1 - x0, (False, False), above)
+                    pts = _graded_points(np.array([x0, lv]), np.array([x1, lv]), fn, 1,
+                                         self.h_min)
+                    out += [(pts[i], pts[i + 1]) for i in range(pts.shape[0] - 1)]
         for lo, hi in free:
             p0, p1 = np.array([lo, lv]), np.array([hi, lv])
             length = hi - lo
@@ -505,7 +515,7 @@ class _Mesher:
             # each other. Misaligned piecewise-constant panels a gap g apart err by
             # O(h / g); aligned ones carry the near-uniform field of the gap exactly,
             # and the panel count stays that of the face whatever the gap.
-            near = [(xs, ln) for yf, xs, ln in self.faces
+            near = [(xs, k) for yf, xs, ln, k in self.faces
                     if yf != lv and abs(yf - lv) < ln]
             for a, b in cuts:
                 out += self._interface_run(a, b, lv, near, xl, xr, trunc)
