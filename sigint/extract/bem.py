@@ -455,9 +455,13 @@ class _Mesher:
         out = []
         if merged:
             bps = np.unique(np.concatenate(fixed + [np.array([v for m in merged for v in m])]))
-            # drop break points closer than the smallest panel to the previous one
+            # drop break points closer than the smallest panel to the previous one, but keep
+            # the ends of the aligned ranges exactly
             keep = np.concatenate([[True], np.diff(bps) > 0.25 * self.h_min])
             bps = bps[keep]
+            ends = np.array([v for m in merged for v in m])
+            far = np.abs(bps[:, None] - ends[None, :]).min(axis=1) > 0.25 * self.h_min
+            bps = np.unique(np.concatenate([bps[far], ends]))
             for lo, hi in merged:
                 xs = bps[(bps >= lo) & (bps <= hi)]
                 for x0, x1 in zip(xs[:-1], xs[1:]):
