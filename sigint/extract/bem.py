@@ -519,8 +519,10 @@ class _Mesher:
             # each other. Misaligned piecewise-constant panels a gap g apart err by
             # O(h / g); aligned ones carry the near-uniform field of the gap exactly,
             # and the panel count stays that of the face whatever the gap.
-            near = [(xs, k) for yf, xs, ln, k in self.faces
-                    if yf != lv and abs(yf - lv) < ln]
+            # Break points closer than a quarter of the gap are thinned out: below that
+            # scale the face's field at the interface is smooth, misalignment costs nothing.
+            near = [(_thin(xs, 0.25 * abs(yf - lv) / self.refine), k)
+                    for yf, xs, ln, k in self.faces if yf != lv and abs(yf - lv) < ln]
             for a, b in cuts:
                 out += self._interface_run(a, b, lv, near, xl, xr, trunc)
         for cx, cy, _r0, r1, _, _ in geo.shells:
@@ -534,6 +536,19 @@ class _Mesher:
                 pts = _graded_points(p0, p1, fn, max(2, self.n_edge // 2), self.h_min)
                 out += [(pts[j], pts[j + 1]) for j in range(pts.shape[0] - 1)]
         return out
+
+
+def _thin(xs: np.ndarray, spacing: float) -> np.ndarray:
+    """Sorted break points with none closer than *spacing* to the previous kept one (the
+    ends kept)."""
+    if xs.size <= 2:
+        return xs
+    keep = [xs[0]]
+    for x in xs[1:-1]:
+        if x - keep[-1] >= spacing and xs[-1] - x >= spacing:
+            keep.append(x)
+    keep.append(xs[-1])
+    return np.array(keep)
 
 
 def _subtract(intervals: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:
