@@ -24,7 +24,14 @@ At each frequency the filament currents follow from
 voltage drop *v*), the conductor admittance is :math:`Y = B^T(R+j\\omega L)^{-1}B`, and the
 loop impedance of the signals against the reference (all reference conductors joined, or
 an infinite perfect ground plane by images) follows (Ruehli, IEEE Trans. MTT 22(3), 1974;
-Weeks et al., IBM J. Res. Dev. 23(6), 1979).
+Weeks et al., IBM J. Res. Dev. 23(6), 1979). Between two infinite planes the kernel is the
+parallel-plate Green's function (:func:`sigint.extract.bem.plates_remainder`).
+
+Perfect conductors (``pec``) and zero-thickness strips have no filaments: their current
+flows on boundary segments (the BEM's panels) with no resistance, and is eliminated exactly
+(a Schur complement of the segment block), so that their admittance is
+:math:`B_p^TL_{pp}^{-1}B_p/j\\omega`. For a line of perfect conductors only, L is then the
+external inductance :math:`\\mu_0\\varepsilon_0C_0^{-1}` (REFERENCES.md E10).
 """
 
 from __future__ import annotations
