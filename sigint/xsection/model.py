@@ -275,7 +275,7 @@ class MeshSettings(SigintModel):
     refine: float = Field(1.0, gt=0.05, le=16.0, description="multiplies panel/filament counts")
     panels_per_edge: int = Field(8, ge=2, le=400)
     panels_per_circle: int = Field(64, ge=8, le=4096)
-    truncation: float = Field(30.0, ge=2.0, le=1e4,
+    truncation: float = Field(300.0, ge=2.0, le=1e5,
                               description="stack interfaces extend this many times the "
                                           "conductor span beyond it")
     skin_fraction: float = Field(0.25, gt=0.01, le=2.0,
