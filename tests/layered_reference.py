@@ -66,10 +66,21 @@ def rect_panels(x0, x1, y0, y1, n, power=3.0):
     return np.concatenate(a), np.concatenate(b)
 
 
+def circle_panels(cx, cy, r, n):
+    """n equal chords of a circle."""
+    th = np.linspace(0.0, 2 * math.pi, n + 1)
+    pts = np.stack([cx + r * np.cos(th), cy + r * np.sin(th)], axis=1)
+    return pts[:-1], pts[1:]
+
+
 def capacitance(rect, h, eps_t, eps_b, n, power=3.0, tol=1e-15):
     """C (F/m) of a rectangle (x0, x1, y0, y1), y0 > h, over the slab, with n panels on its
     longest side."""
-    a, b = rect_panels(*rect, n, power)
+    return panel_capacitance(*rect_panels(*rect, n, power), h, eps_t, eps_b, tol)
+
+
+def panel_capacitance(a, b, h, eps_t, eps_b, tol=1e-15):
+    """C (F/m) of the conductor outlined by panels a -> b (all above y = h)."""
     mid = 0.5 * (a + b)
     length = np.hypot(*(b - a).T)
     k = (eps_t - eps_b) / (eps_t + eps_b)
@@ -100,11 +111,15 @@ def capacitance(rect, h, eps_t, eps_b, n, power=3.0, tol=1e-15):
     return float((sigma * length).sum())
 
 
-def extrapolated(rect, h, eps_t, eps_b, ns=(64, 128, 256), power=3.0):
-    """Richardson extrapolation with the order estimated from three panel counts.
+def extrapolated(rect, h, eps_t, eps_b, ns=(64, 128, 256), power=3.0, circle=None):
+    """Richardson extrapolation with the order estimated from three panel counts; for a
+    circle give ``circle=(cx, cy, r)`` (and any *rect*).
 
     Returns (C, estimated error of the extrapolated value, observed order, raw values)."""
-    c = [capacitance(rect, h, eps_t, eps_b, n, power) for n in ns]
+    if circle is not None:
+        c = [panel_capacitance(*circle_panels(*circle, n), h, eps_t, eps_b) for n in ns]
+    else:
+        c = [capacitance(rect, h, eps_t, eps_b, n, power) for n in ns]
     d1, d2 = c[1] - c[0], c[2] - c[1]
     ratio = ns[1] / ns[0]
     if d2 == 0 or d1 / d2 <= 1:

@@ -97,3 +97,23 @@ def test_any_gap_any_contrast(log_gap, eps_top, eps_slab):
     c, n = production(gap, eps_top, eps_slab)
     c_ref, _ = reference(gap, eps_top, eps_slab)
     assert abs(c / c_ref - 1) < 5e-3 and n < 600
+
+
+@pytest.mark.parametrize("gap_um", [0.01, 1.0, 10.0])
+def test_round_conductor_near_an_interface(gap_um):
+    """A 100 um wire a gap above the eps 4 slab (10 nm to 10 um): chords graded in angle
+    to the interface. Measured -0.23 %, -0.25 %, -0.30 % with 564, 229, 137 panels. (At
+    1 nm, gap / diameter 1e-5, the smallest panel, 1e-3 of the diameter, is too coarse:
+    +6.7 %.)"""
+    cy = (H + gap_um + 50.0) * UM
+    data = dict(materials={"slab": {"eps_r": 4}},
+                stack=[dict(material="slab", thickness=f"{H} um"), dict(material="air")],
+                ground_plane=dict(y="0 um"),
+                conductors=[dict(name="w", shape="circle", x="0 um", y=f"{cy / UM} um",
+                                 radius="50 um")])
+    solver = BemSolver(resolve(load_cross_section(data)))
+    c = solver.solve(1e9).real[0, 0]
+    c_ref, err, _, _ = ref.extrapolated(None, H * UM, 1.0, 4.0, (256, 512, 1024),
+                                        circle=(0.0, cy, 50 * UM))
+    assert err < 1e-4 * c_ref
+    assert abs(c / c_ref - 1) < 5e-3 and solver.panels.n < 700

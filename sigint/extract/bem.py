@@ -257,6 +257,17 @@ def _graded_points(p0: np.ndarray, p1: np.ndarray, size_fn, n_min: int,
                                           [0.0, 1.0]]), 0.0, 1.0))
     pts = p0[None] + s[:, None] * (p1 - p0)[None]
     h = size_fn(pts, s * length, length)
+    # refine the samples wherever they are coarser than the panels they should place (a
+    # long interface passing close under a round conductor)
+    for _ in range(60):
+        coarse = np.diff(s) * length > 0.5 * np.minimum(h[1:], h[:-1])
+        if not coarse.any() or s.size > 200_000:
+            break
+        mid = 0.5 * (s[:-1] + s[1:])[coarse]
+        hm = size_fn(p0[None] + mid[:, None] * (p1 - p0)[None], mid * length, length)
+        order = np.argsort(np.concatenate([s, mid]), kind="stable")
+        s = np.concatenate([s, mid])[order]
+        h = np.concatenate([h, hm])[order]
     dens = 1.0 / h
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(s) * length)])
     n = max(n_min, int(math.ceil(cum[-1] - 1e-9)))
@@ -386,7 +397,9 @@ class _Mesher:
         for k, c in enumerate(self.geo.conductors):
             if c.round:
                 n = self._count_at(c.cx, c.cy)
-                segs = _circle_segments(c.cx, c.cy, c.r, n)
+                segs = self._circle_near_interface(c, n)
+                if segs is None:
+                    segs = _circle_segments(c.cx, c.cy, c.r, n)
                 if c.kind == "ring":
                     segs += _circle_segments(c.cx, c.cy, c.r_in, n, inward=True)
                 for p0, p1 in segs:
@@ -443,6 +456,28 @@ class _Mesher:
                 if hi - lo > 1e-12:
                     out.append((lo, hi))
         return out
+
+    def _circle_near_interface(self, c: Conductor, n: int):
+        """Chords of a circle conductor closer to a stack interface than its radius (and
+        with no shell around it): graded in angle to the distance from the interface, so
+        that chords near it are shorter than the gap (their sagitta and their material
+        probes stay clear of it). None when no interface is that close."""
+        if c.kind != "circle" or any(math.hypot(sh[0] - c.cx, sh[1] - c.cy) < 1e-9 * c.r
+                                     for sh in self.geo.shells):
+            return None
+        near = [lv for lv in self.geo.levels if c.r < abs(lv - c.cy) < 2 * c.r]
+        if not near:
+            return None
+        th = np.linspace(0.0, 2 * math.pi, 20001)
+        y = c.cy + c.r * np.sin(th)
+        d = np.min(np.abs(y[:, None] - np.array(near)[None, :]), axis=1)
+        h = np.minimum(2 * math.pi * c.r / n, self.kg * np.maximum(d, self.h_min))
+        dens = c.r / h                                # chords per radian
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(th))])
+        m = max(n, int(math.ceil(cum[-1])))
+        tb = np.interp(np.linspace(0.0, cum[-1], m + 1), cum, th)
+        pts = np.stack([c.cx + c.r * np.cos(tb), c.cy + c.r * np.sin(tb)], axis=1)
+        return [(pts[i], pts[i + 1]) for i in range(m)]
 
     def _circle_gap(self, c: Conductor) -> float:
         """Smallest distance from the circle to another boundary (shell, conductor)."""
