@@ -57,7 +57,7 @@ def test_reference_solver_against_closed_forms():
 @pytest.mark.parametrize("gap_over_width", [0.001, 0.01, 0.1, 1.0])
 def test_default_mesh_within_half_a_percent_at_any_gap(gap_over_width, eps_top, eps_slab):
     """Measured (bench/interface_gap.py): worst 0.37 % (eps 1 over 4, gap 0.01 w), at
-    most 261 panels. The issue asks for 0.5 %, asserted as is."""
+    most 287 panels. The issue asks for 0.5 %, asserted as is."""
     c, n = production(gap_over_width * W, eps_top, eps_slab)
     c_ref, err = reference(gap_over_width * W, eps_top, eps_slab)
     assert err < 1e-4 * c_ref
