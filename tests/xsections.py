@@ -51,6 +51,16 @@ def stripline(coupled=False, half_width=8.0, b=1.0):
     return dict(conductors=strips + plates)
 
 
+def stripline_planes(coupled=False, b=1.0):
+    """E5/E6 between two infinite planes (ground at 0, top plane at b), strips at b/2."""
+    w = 0.5 * b
+    xs = [-(0.05 + 0.25) * b, (0.05 + 0.25) * b] if coupled else [0.0]
+    names = ["s1", "s2"] if coupled else ["s"]
+    return dict(ground_plane=dict(y="0 mm"), top_plane=dict(y=f"{b} mm"),
+                conductors=[dict(name=n, shape="rectangle", x=f"{x} mm", y=f"{b / 2} mm",
+                                 width=f"{w} mm", height="0 mm") for n, x in zip(names, xs)])
+
+
 def microstrip():
     """H1: zero-thickness microstrip, w/h = 1, eps 1."""
     return dict(ground_plane=dict(y="0 mm"), conductors=[

@@ -1,7 +1,9 @@
 """Extraction results cached by content: a rebuild with unchanged cross-sections is quick.
 
 The key is a SHA-256 of the cross-section as validated data (so formatting and comments
-do not matter), the frequencies, the mesh refinement and the extraction code's version.
+do not matter), the frequencies, the mesh refinement and the extraction code itself: the
+source text of every module the result depends on (:data:`SOLVER_MODULES`), so a change to
+a solver misses the cache without anyone bumping a version.
 Entries live in ``$SIGINT_CACHE`` (default ``~/.cache/sigint``) as ``.npz`` files; a
 corrupt or mismatching entry is recomputed, never trusted.
 """
@@ -15,9 +17,34 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "load", "store", "EXTRACTION_VERSION"]
+__all__ = ["cache_dir", "cache_key", "load", "store", "solver_digest", "SOLVER_MODULES"]
 
-EXTRACTION_VERSION = "1"
+#: modules whose source decides an extraction's numbers (geometry, meshing, solvers, the
+#: frequency driver and the material models); a change to any of them changes the key
+SOLVER_MODULES = ("sigint.extract.bem", "sigint.extract.peec", "sigint.extract.rlgc",
+                  "sigint.xsection.geometry", "sigint.xsection.model",
+                  "sigint.xsection.materials", "sigint.units")
+
+_DIGESTS: dict[tuple[str, ...], str] = {}
+
+
+def solver_digest(modules: tuple[str, ...] | None = None) -> str:
+    """SHA-256 of the source files of *modules* (default :data:`SOLVER_MODULES`), read once
+    per process."""
+    import importlib.util
+
+    modules = tuple(SOLVER_MODULES if modules is None else modules)
+    if modules in _DIGESTS:
+        return _DIGESTS[modules]
+
+    h = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        h.update(name.encode())
+        h.update(Path(origin).read_bytes() if origin and Path(origin).is_file() else b"?")
+    digest = _DIGESTS[modules] = h.hexdigest()
+    return digest
 
 
 def cache_dir() -> Path:
@@ -27,14 +54,14 @@ def cache_dir() -> Path:
 
 
 def cache_key(xsection_data: dict, f: np.ndarray, refine: float) -> str:
-    """Hex digest identifying one extraction."""
+    """Hex digest identifying one extraction: its inputs and the solver code's digest."""
     from .. import __version__
 
     h = hashlib.sha256()
     h.update(json.dumps(xsection_data, sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(np.asarray(f, dtype=np.float64)).tobytes())
     h.update(repr(float(refine)).encode())
-    h.update(f"{__version__}/{EXTRACTION_VERSION}".encode())
+    h.update(f"{__version__}/{solver_digest()}".encode())
     return h.hexdigest()
 
 

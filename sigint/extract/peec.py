@@ -24,7 +24,14 @@ At each frequency the filament currents follow from
 voltage drop *v*), the conductor admittance is :math:`Y = B^T(R+j\\omega L)^{-1}B`, and the
 loop impedance of the signals against the reference (all reference conductors joined, or
 an infinite perfect ground plane by images) follows (Ruehli, IEEE Trans. MTT 22(3), 1974;
-Weeks et al., IBM J. Res. Dev. 23(6), 1979).
+Weeks et al., IBM J. Res. Dev. 23(6), 1979). Between two infinite planes the kernel is the
+parallel-plate Green's function (:func:`sigint.extract.bem.plates_remainder`).
+
+Perfect conductors (``pec``) and zero-thickness strips have no filaments: their current
+flows on boundary segments (the BEM's panels) with no resistance, and is eliminated exactly
+(a Schur complement of the segment block), so that their admittance is
+:math:`B_p^TL_{pp}^{-1}B_p/j\\omega`. For a line of perfect conductors only, L is then the
+external inductance :math:`\\mu_0\\varepsilon_0C_0^{-1}` (REFERENCES.md E10).
 """
 
 from __future__ import annotations
@@ -223,8 +230,21 @@ def _quad_points(kind: int, g: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
     return np.stack([(cx + R * np.cos(T)).ravel(), (cy + R * np.sin(T)).ravel()], 1), W.ravel()
 
 
+PERFECT_SIGMA = 1e12   # S/m: at and above it a conductor is perfect (``pec``)
+
+
+def is_perfect(c: Conductor) -> bool:
+    """Whether *c* carries a surface current only: a perfect conductor (conductivity of
+    at least :data:`PERFECT_SIGMA`, skin depth taken as zero) or a zero-thickness strip (a
+    sheet: it has no cross-section to lose power in)."""
+    return c.conductivity >= PERFECT_SIGMA or (c.kind == "rect" and c.y1 == c.y0)
+
+
 def mesh_filaments(geo: Geometry, f_max: float, refine: float = 1.0) -> Filaments:
-    """Filaments of every conductor of *geo*, graded to the skin depth at *f_max* (Hz)."""
+    """Filaments of every conductor of *geo*, graded to the skin depth at *f_max* (Hz).
+
+    Perfect conductors and zero-thickness strips (:func:`is_perfect`) get none: they carry
+    surface currents on boundary segments (:class:`PeecSolver`)."""
     m = geo.mesh
     ref = refine * m.refine
     kinds, gs, owners, circles, sig = [], [], [], [], []
@@ -232,6 +252,8 @@ def mesh_filaments(geo: Geometry, f_max: float, refine: float = 1.0) -> Filament
     kp = 0.5 / ref
     centres: dict[tuple[float, float], int] = {}   # concentric conductors share the series
     for k, c in enumerate(geo.conductors):
+        if is_perfect(c):
+            continue
         delta = float(skin_depth(f_max, c.conductivity)) if f_max > 0 else np.inf
         first = min(m.skin_fraction * delta / ref, c.size / 4)
         growth = 1 + (m.growth - 1) / max(ref, 1e-9) ** 0.5
@@ -252,7 +274,7 @@ def mesh_filaments(geo: Geometry, f_max: float, refine: float = 1.0) -> Filament
                 circles.append(-1)
                 sig.append(c.conductivity)
     kind = np.array(kinds, dtype=int)
-    g = np.array(gs, dtype=float)
+    g = np.array(gs, dtype=float).reshape(-1, 6)
     n = kind.size
     area = np.empty(n)
     cen = np.empty((n, 2))
@@ -272,8 +294,8 @@ def mesh_filaments(geo: Geometry, f_max: float, refine: float = 1.0) -> Filament
             r0, r1, t0, t1 = g[i, 2:]
             size[i] = max(r1 - r0, r1 * (t1 - t0)) if r0 > 0 else 2 * r1
     # exact areas (quadrature of a sector with weights r is exact for area)
-    return Filaments(kind, g, np.array(owners), np.array(circles), area, np.array(sig), cen, cov,
-                     size)
+    return Filaments(kind, g, np.array(owners, dtype=int), np.array(circles, dtype=int), area,
+                     np.array(sig, dtype=float), cen, cov, size)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -408,14 +430,20 @@ def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6,
     return out
 
 
-def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512) -> np.ndarray:
+def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512,
+                      top_y: float | None = None) -> np.ndarray:
     """Matrix of mean ln distances between filaments (n, n); with an image plane at
-    ``image_y`` the image term (opposite current) is subtracted.
+    ``image_y`` the image term (opposite current) is subtracted. With a second plane at
+    ``top_y`` the kernel is the parallel-plate Green's function
+    (:func:`sigint.extract.bem.plates_remainder`): both mirror images exactly, the smooth
+    rest from the centroid of one filament and 2 x 2 Gauss points of the other.
 
     Far pairs use the centroid distance and the second-moment correction, computed by row
     blocks; near pairs (closer than ``NEAR`` times their summed sizes) the exact means.
     """
     n = fil.n
+    if n == 0:
+        return np.zeros((0, 0))
     c = fil.centroid
     sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], fil.cov[:, 0, 1]
     out = np.empty((n, n))
@@ -457,7 +485,33 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     out[jj, ii] = m
     if image_y is not None:
         out -= _image_matrix(fil, image_y)
+    if top_y is not None:
+        out -= _image_matrix(fil, top_y)
+        out += _plates_matrix(fil, image_y, top_y - image_y, block)
     return out
+
+
+def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256) -> np.ndarray:
+    """Mean over filament pairs of the smooth remainder of the two-plane kernel."""
+    from .bem import plates_remainder
+
+    # the centroid on one side, 2 x 2 Gauss points on the other: never coincident (the
+    # remainder subtracts the free-space log, singular where two points meet); the
+    # remainder varies on the scale of the plane spacing, filaments are much smaller
+    pts = fil.centroid[:, None, :]
+    wn = np.ones((fil.n, 1))
+    qts, vts = _all_quad_points(fil, 2)
+    vn = vts / vts.sum(axis=1, keepdims=True)
+    n = fil.n
+    out = np.empty((n, n))
+    for b0 in range(0, n, block):
+        b1 = min(n, b0 + block)
+        tx = pts[b0:b1, :, None, None, 0]
+        ty = pts[b0:b1, :, None, None, 1]
+        k, _, _ = plates_remainder(tx, ty, qts[None, None, :, :, 0], qts[None, None, :, :, 1],
+                                   y0, gap)
+        out[b0:b1] = np.einsum("aibj,ai,bj->ab", k, wn[b0:b1], vn)
+    return 0.5 * (out + out.T)
 
 
 def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
@@ -500,6 +554,51 @@ def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
     return out
 
 
+def _segment_mean_log(pts: np.ndarray, a: np.ndarray, b: np.ndarray,
+                      planes: list[float], plates: tuple[float, float] | None) -> np.ndarray:
+    """(1/L_j) int_j ln|x - r'| ds' at points (M, 2) for segments j, minus the images in
+    *planes*, plus the smooth two-plane remainder; shape (M, P)."""
+    from .bem import plates_remainder, potential_kernel
+
+    length = np.linalg.norm(b - a, axis=1)
+    out = -2 * math.pi * potential_kernel(pts, a, b) / length[None]
+    for yp in planes:
+        ai, bi = a.copy(), b.copy()
+        ai[:, 1], bi[:, 1] = 2 * yp - a[:, 1], 2 * yp - b[:, 1]
+        out += 2 * math.pi * potential_kernel(pts, ai, bi) / length[None]
+    if plates is not None:
+        gx, gw = np.polynomial.legendre.leggauss(6)
+        for t, w in zip(gx, gw):
+            src = a + 0.5 * (1 + t) * (b - a)
+            k, _, _ = plates_remainder(pts[:, 0, None], pts[:, 1, None], src[None, :, 0],
+                                       src[None, :, 1], plates[0], plates[1])
+            out += 0.5 * w * k
+    return out
+
+
+def sheet_matrices(fil: Filaments, a: np.ndarray, b: np.ndarray, planes: list[float],
+                   plates: tuple[float, float] | None, n_gauss: int = 8
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ln distances of surface-current segments (a_j -> b_j) with each other
+    (Galerkin: Gauss points on one segment, the other in closed form; symmetrised) and with
+    the filaments (Gauss points of the filament), shapes (P, P) and (n, P)."""
+    gx, gw = np.polynomial.legendre.leggauss(n_gauss)
+    p = a.shape[0]
+    pts = (a[:, None, :] + 0.5 * (1 + gx)[None, :, None] * (b - a)[:, None, :]).reshape(-1, 2)
+    m = _segment_mean_log(pts, a, b, planes, plates).reshape(p, n_gauss, p)
+    mpp = 0.5 * np.einsum("igj,g->ij", m, gw)
+    mpp = 0.5 * (mpp + mpp.T)
+    mfp = np.zeros((fil.n, p))
+    if fil.n:
+        qp, qw = _all_quad_points(fil, 4)
+        qw = qw / qw.sum(axis=1, keepdims=True)
+        for c0 in range(0, fil.n, 256):
+            c1 = min(fil.n, c0 + 256)
+            mm = _segment_mean_log(qp[c0:c1].reshape(-1, 2), a, b, planes, plates)
+            mfp[c0:c1] = np.einsum("fqj,fq->fj", mm.reshape(c1 - c0, -1, p), qw[c0:c1])
+    return mpp, mfp
+
+
 # ----------------------------------------------------------------------------- solver
 class PeecSolver:
     """Filament mesh, partial inductances and their modal decomposition, built once.
@@ -529,7 +628,7 @@ class PeecSolver:
         self.fil = mesh_filaments(geo, f_max, refine)
         fil = self.fil
         self.ground = geo.ground_y
-        lmat = mean_log_distance(fil, self.ground)
+        lmat = mean_log_distance(fil, self.ground, top_y=geo.top_y)
         lmat *= -MU0 / (2 * math.pi)
         self.r = 1.0 / (fil.sigma * fil.area)
         ns = len(geo.signals)
@@ -538,6 +637,36 @@ class PeecSolver:
         # columns: each conductor on its own (for partial impedances)
         b_all = np.zeros((fil.n, n_c))
         b_all[np.arange(fil.n), fil.owner] = 1.0
+        # Perfect conductors and sheets: surface-current segments with no resistance,
+        # eliminated exactly (Schur complement). With S = L_pp^-1,
+        #   Y = B_p^T S B_p / (j w) + Bt^T (R + j w Lt)^-1 Bt,
+        #   Lt = L_ff - L_fp S L_pf,  Bt = B_f - L_fp S B_p.
+        self.y_perfect = np.zeros((n_c, n_c))
+        self.sheets = None
+        perfect = [k for k, c in enumerate(geo.conductors) if is_perfect(c)]
+        if perfect:
+            from .bem import _Mesher
+
+            segs = [sg for sg in _Mesher(geo, refine).conductor_panels() if sg[2] in perfect]
+            sa = np.array([sg[0] for sg in segs])
+            sb = np.array([sg[1] for sg in segs])
+            sown = np.array([sg[2] for sg in segs])
+            self.sheets = (sa, sb, sown)
+            planes = [y for y in (self.ground, geo.top_y) if y is not None]
+            plates = (self.ground, geo.top_y - self.ground) if geo.top_y is not None else None
+            mpp, mfp = sheet_matrices(fil, sa, sb, planes, plates)
+            lpp = -MU0 / (2 * math.pi) * mpp
+            lfp = -MU0 / (2 * math.pi) * mfp
+            bp = np.zeros((sa.shape[0], n_c))
+            bp[np.arange(sa.shape[0]), sown] = 1.0
+            s_bp = np.linalg.solve(lpp, bp)
+            self.y_perfect = bp.T @ s_bp
+            self.y_perfect = 0.5 * (self.y_perfect + self.y_perfect.T)
+            if fil.n:
+                s_lpf = np.linalg.solve(lpp, lfp.T)
+                lmat -= lfp @ s_lpf
+                lmat = 0.5 * (lmat + lmat.T)
+                b_all = b_all - lfp @ s_bp
         sq = 1.0 / np.sqrt(self.r)
         lmat *= sq[:, None]
         lmat *= sq[None, :]
@@ -550,8 +679,8 @@ class PeecSolver:
 
     @property
     def unknowns(self) -> int:
-        """Number of filaments."""
-        return self.fil.n
+        """Number of filaments and surface-current segments."""
+        return self.fil.n + (0 if self.sheets is None else self.sheets[0].shape[0])
 
     def conductor_admittance(self, f: np.ndarray) -> np.ndarray:
         """:math:`B^T (R + j\\omega L)^{-1} B` for every conductor, shape (F, n_c, n_c), S*m."""
@@ -564,7 +693,10 @@ class PeecSolver:
         x = (2 * math.pi * f)[:, None] * self.lam[None, :]
         den = 1.0 + x * x                      # 1 / (1 + j x) = (1 - j x) / (1 + x^2)
         y = (1.0 / den) @ self._outer - 1j * ((x / den) @ self._outer)
-        return y.reshape(f.size, n_c, n_c)
+        y = y.reshape(f.size, n_c, n_c)
+        if self.sheets is not None:
+            y = y - 1j * self.y_perfect[None] / (2 * math.pi * f)[:, None, None]
+        return y
 
     def partial_impedance(self, f: float | np.ndarray) -> np.ndarray:
         """Impedance matrix of every conductor on its own (no return path), ohm/m.
@@ -603,6 +735,14 @@ class PeecSolver:
         w = self.w_all
         y0 = (w.T @ w)[None]
         y1 = (w.T * self.lam[None, :]) @ w
+        if self.sheets is not None:
+            # a perfect conductor's admittance is 1/(j w L): no expansion in w; the loop at
+            # a frequency where every filament's current is still uniform (w L << R) is DC
+            # (the largest eigenvalue of R^-1/2 L R^-1/2 is the slowest L/R time, s)
+            tau = float(self.lam.max()) if self.lam.size else 1.0
+            w_low = 1e-4 / max(tau, 1e-30)
+            z = self._loop(self.conductor_admittance(np.array([w_low / (2 * math.pi)])))[0]
+            return z.real, z.imag / w_low
         # loop quantities are linear in the first-order term: use a tiny frequency exactly
         eps = 1e-3
         yj = y0 - 1j * eps * y1[None]

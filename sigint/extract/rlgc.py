@@ -31,7 +31,7 @@ from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..units import parse_quantity
 from ..xsection.geometry import Geometry, resolve
-from ..xsection.materials import roughness_factor
+from ..xsection.materials import EPS0, MU0, roughness_factor
 from ..xsection.model import CrossSection, load_cross_section
 from .bem import BemSolver
 from .peec import PeecSolver
@@ -138,6 +138,13 @@ class ExtractResult:
 
         return extract_html(self)
 
+    @property
+    def l_external(self) -> np.ndarray:
+        r"""External (high-frequency) inductance :math:`L_{ext} = \mu_0\varepsilon_0
+        C_0^{-1}`, H/m, shape (n, n): the current on the conductors' surfaces, from the
+        vacuum capacitance (exact for TEM lines, REFERENCES.md E10)."""
+        return MU0 * EPS0 * np.linalg.inv(self.c0)
+
     def to_dataset(self):
         """The RLGC matrices as an :class:`xarray.Dataset`."""
         import xarray as xr
@@ -152,6 +159,9 @@ class ExtractResult:
                 "C": (dims, self.c, {"units": "F/m", "long_name": "capacitance per unit length"}),
                 "C_vacuum": (("i", "j"), self.c0, {
                     "units": "F/m", "long_name": "capacitance with every dielectric replaced by vacuum"}),
+                "L_external": (("i", "j"), self.l_external, {
+                    "units": "H/m", "long_name": "external (high-frequency) inductance "
+                    "mu0 eps0 C_vacuum^-1"}),
             },
             coords={"frequency": ("frequency", self.f, {"units": "Hz"}),
                     "i": ("i", names), "j": ("j", names)},
@@ -320,6 +330,11 @@ def extract(
         rmat[~pos] = rdc
         lmat[~pos] = ldc
     rmat = _roughness(rmat, rdc, freqs, geo)
+    if peec.sheets is not None:
+        names = sorted({geo.conductors[k].name for k in peec.sheets[2].tolist()})
+        notes.append(f"{', '.join(names)}: perfect conductor or zero-thickness strip, modelled "
+                     "by a surface current with no resistance (give a strip a height and a "
+                     "metal for its loss)")
     timings["peec_solve"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return ExtractResult(geo, freqs, rmat, lmat, gmat, cmat, c0, backend, bem.unknowns,

@@ -30,9 +30,11 @@ def extract_json(res: ExtractResult) -> dict:
     at = _at(res)
     s = line_summary(res, at)
     idx = [int(np.argmin(np.abs(res.f - x))) for x in at]
+    idx = sorted(set(idx) | set(np.flatnonzero(res.f == 0).tolist()))   # 0 Hz, as in the .nc
     mats = {name: {str(int(round(res.f[k]))): (arr[k] * scale).round(6).tolist() for k in idx}
             for name, arr, scale in (("R_ohm_per_mm", res.r, 1e-3), ("L_nH_per_mm", res.l, 1e6),
                                      ("G_mS_per_mm", res.g, 1.0), ("C_fF_per_mm", res.c, 1e12))}
+    mats["L_external_nH_per_mm"] = (res.l_external * 1e6).round(6).tolist()
     return {
         "source": str(res.geometry.source),
         "cross_section": res.geometry.name,

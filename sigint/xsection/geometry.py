@@ -22,7 +22,7 @@ from ..errors import InputError
 from .materials import Material
 from .model import Block, Bus, Circle, CrossSection, Rectangle, Ring, Shell, Trapezoid, TsvArray
 
-__all__ = ["Conductor", "Geometry", "resolve"]
+__all__ = ["Conductor", "Geometry", "resolve", "touch_point"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,7 @@ class Geometry:
     materials: dict[str, Material]
     mesh: object
     notes: list[str] = field(default_factory=list)
+    top_y: float | None = None           # a second infinite plane above (needs ground_y)
 
     def conductor(self, name: str) -> Conductor:
         """The conductor called *name*."""
@@ -328,6 +329,64 @@ def _overlap(a: Conductor, b: Conductor) -> bool:
     return True
 
 
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
+    """Distance from point p to segment a-b, and the closest point."""
+    d = b - a
+    dd = float(np.dot(d, d))
+    t = 0.0 if dd == 0 else float(np.clip(np.dot(p - a, d) / dd, 0.0, 1.0))
+    q = a + t * d
+    return float(np.hypot(*(p - q))), q
+
+
+def _outline(c: Conductor) -> list[tuple[np.ndarray, np.ndarray]]:
+    p = c.polygon()
+    return [(p[k], p[(k + 1) % 4]) for k in range(4)]
+
+
+def touch_point(a: Conductor, b: Conductor) -> np.ndarray | None:
+    """A point where two non-overlapping conductors touch (closer than 1e-9 of their
+    size), or None."""
+    tol = 1e-9 * max(a.size, b.size, 1e-12)
+    if a.round and b.round:
+        d = math.hypot(b.cx - a.cx, b.cy - a.cy)
+        u = np.array([b.cx - a.cx, b.cy - a.cy]) / max(d, 1e-300)
+        if abs(d - a.r - b.r) <= tol:
+            return np.array([a.cx, a.cy]) + a.r * u
+        for ring, other in ((a, b), (b, a)):      # one inside the other's hole
+            if ring.kind == "ring" and abs(ring.r_in - (d + other.r)) <= tol:
+                sgn = 1.0 if other is b else -1.0
+                return np.array([ring.cx, ring.cy]) + sgn * ring.r_in * u
+        return None
+    if a.round or b.round:
+        c, p = (a, b) if a.round else (b, a)
+        centre = np.array([c.cx, c.cy])
+        best, q = min((_seg_dist(centre, e0, e1) for e0, e1 in _outline(p)), key=lambda t: t[0])
+        if abs(best - c.r) <= tol:
+            return q
+        if c.kind == "ring":
+            far = max(float(np.hypot(*(v - centre))) for v in p.polygon())
+            if abs(c.r_in - far) <= tol:
+                v = max(p.polygon(), key=lambda v: float(np.hypot(*(v - centre))))
+                return v
+        return None
+    best, q = np.inf, None
+    for e0, e1 in _outline(a):
+        for f0, f1 in _outline(b):
+            for pt, s0, s1 in ((e0, f0, f1), (e1, f0, f1), (f0, e0, e1), (f1, e0, e1)):
+                d, _ = _seg_dist(pt, s0, s1)
+                if d < best:
+                    best, q = d, pt
+    return q if best <= tol else None
+
+
+def _bottom(c: Conductor) -> float:
+    return c.cy - c.r if c.round else c.y0
+
+
+def _top(c: Conductor) -> float:
+    return c.cy + c.r if c.round else c.y1
+
+
 def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
     """Check *xs* and turn it into a :class:`Geometry`.
 
@@ -419,6 +478,21 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                     "add 'ground_plane: {y: 0 um}' (a grounded backside: the usual "
                     "metal-insulator-semiconductor model) or give the silicon a finite width "
                     "as a block region")
+    top_y = xs.top_plane.y if xs.top_plane is not None else None
+    if top_y is not None:
+        if ground_y is None:
+            raise _err(src, "top_plane.y", f"{top_y * 1e6:g} um",
+                       "a top plane needs a ground plane below it",
+                       "add 'ground_plane: {y: ...}' (two infinite planes make a stripline)")
+        if top_y <= ground_y:
+            raise _err(src, "top_plane.y", f"{top_y * 1e6:g} um",
+                       f"is not above the ground plane at y = {ground_y * 1e6:g} um",
+                       "put the top plane above the ground plane")
+        for c in conds:
+            if c.y1 > top_y + 1e-12 * max(c.size, 1e-9):
+                raise _err(src, f"{c.key}", c.name,
+                           f"reaches above the top plane at y = {top_y * 1e6:g} um, inside "
+                           "the perfect conductor", "move it below the plane")
     if ground_y is not None:
         for c in conds:
             if c.y0 < ground_y - 1e-12 * max(c.size, 1e-9):
@@ -440,9 +514,33 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
         raise InputError(f"{src}: no reference conductor: mark conductors with 'reference: true', "
                          "list them under 'reference:', use G in a bus pattern, or add "
                          "'ground_plane:'")
+    # touching conductors: references are one net (their shared boundary carries no
+    # charge); a signal touching anything else is a short circuit
+    for i in range(len(conds)):
+        for j in range(i):
+            a, b = conds[i], conds[j]
+            if a.name in refs and b.name in refs:
+                continue
+            pt = touch_point(a, b)
+            if pt is not None:
+                raise InputError(
+                    f"{src}: {a.key}: conductor {a.name!r} touches {b.name!r} ({b.key}) at "
+                    f"x = {pt[0] * 1e6:.6g} um, y = {pt[1] * 1e6:.6g} um: two different nets "
+                    "would be shorted; move one of them apart, or make both references")
+    for c in conds:
+        if c.name in refs:
+            continue
+        tol = 1e-9 * max(c.size, 1e-12)
+        for plane, yp, at in (("ground plane", ground_y, _bottom(c)), ("top plane", top_y, _top(c))):
+            if yp is not None and abs(at - yp) <= tol:
+                xc = c.cx if c.round else 0.5 * (c.x0 + c.x1)
+                raise InputError(
+                    f"{src}: {c.key}: signal {c.name!r} touches the {plane} at "
+                    f"x = {xc * 1e6:.6g} um, y = {yp * 1e6:.6g} um: the signal would be "
+                    "shorted to the reference; lift it off the plane, or make it a reference")
     ordered = [c for c in conds if c.name in signals] + [c for c in conds if c.name in refs]
     geo = Geometry(xs.name, src, ordered, signals, refs, levels, layer_mats, shells, blocks,
-                   ground_y, materials, xs.mesh)
+                   ground_y, materials, xs.mesh, top_y=top_y)
     for c in ordered:
         if c.kind == "rect" and c.y1 == c.y0:
             xsamp = np.array([c.x0, 0.5 * (c.x0 + c.x1), c.x1])

@@ -37,7 +37,7 @@ from ..units import parse_quantity
 from .materials import BUILTIN_MATERIALS, Material
 
 __all__ = ["CrossSection", "load_cross_section", "unit_validator", "Rectangle", "Trapezoid", "Circle", "Ring",
-           "Bus", "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "MeshSettings"]
+           "Bus", "TsvArray", "Layer", "Shell", "Block", "GroundPlane", "TopPlane", "MeshSettings"]
 
 
 def unit_validator(dimension: str, allow: tuple[str, ...] = ()):
@@ -261,13 +261,21 @@ class GroundPlane(SigintModel):
     y: Length = 0.0
 
 
+class TopPlane(SigintModel):
+    """A second infinite, perfectly conducting plane along y = ``y``, above the ground plane
+    and every conductor (the upper ground of a stripline or a package); part of the
+    reference. Needs ``ground_plane``."""
+
+    y: Length
+
+
 class MeshSettings(SigintModel):
     """Discretization controls (defaults suit 0.5 % accuracy; ``refine`` scales them)."""
 
     refine: float = Field(1.0, gt=0.05, le=16.0, description="multiplies panel/filament counts")
     panels_per_edge: int = Field(8, ge=2, le=400)
     panels_per_circle: int = Field(64, ge=8, le=4096)
-    truncation: float = Field(30.0, ge=2.0, le=1e4,
+    truncation: float = Field(300.0, ge=2.0, le=1e5,
                               description="stack interfaces extend this many times the "
                                           "conductor span beyond it")
     skin_fraction: float = Field(0.25, gt=0.01, le=2.0,
@@ -287,6 +295,7 @@ class CrossSection(SigintModel):
     materials: dict[str, MaterialSpec] = Field(default_factory=dict)
     stack: list[Layer] = Field(default_factory=lambda: [Layer(material="air")], min_length=1)
     ground_plane: GroundPlane | None = None
+    top_plane: TopPlane | None = None
     regions: list[RegionSpec] = Field(default_factory=list)
     conductors: list[ConductorSpec] = Field(default_factory=list)
     buses: list[Bus] = Field(default_factory=list)
