@@ -45,6 +45,7 @@ from .timedomain.eq import EqResult, optimize_eq
 from .timedomain.pulse import PulseResponses, pulse_responses
 from .timedomain.stateye import CursorSet, StatEye, extract_cursors, peak_distortion_eye, statistical_eye
 from .timedomain.waveform import WaveformEye, simulate_waveform
+from .units import format_quantity
 
 __all__ = ["AnalysisOptions", "AnalysisResult", "Aggressor", "analyze", "analyze_files"]
 
