@@ -30,6 +30,9 @@ __host__ __device__ inline T stateye_step(const T* src, long i, long lo, long hi
 
 // ----------------------------------------------------------------------- device kernels
 #ifdef __CUDACC__
+#ifndef SIGINT_DYNAMIC_SHARED   // the tests' host emulation supplies its own buffer
+#define SIGINT_DYNAMIC_SHARED(name) extern __shared__ unsigned char name[]
+#endif
 // q (P, R) int, w (P, R), steps: col[s], lo[s], hi[s] for s < n_steps; out (P, width)
 // holds the initial pmf (a unit mass at the origin) and receives the result.
 template <typename T>
@@ -37,7 +40,7 @@ __global__ void stateye_convolve(const long* __restrict__ q, const T* __restrict
                                  const long* __restrict__ col, const long* __restrict__ lo,
                                  const long* __restrict__ hi, long n_steps, long width,
                                  T* __restrict__ out, T* __restrict__ scratch, int use_shared) {
-    extern __shared__ unsigned char sigint_smem[];
+    SIGINT_DYNAMIC_SHARED(sigint_smem);
     long row = blockIdx.x;
     T* a;
     T* b;
