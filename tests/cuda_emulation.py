@@ -58,7 +58,8 @@ EPILOGUE = {
 extern "C" void emu_bem_influence(long gx, long gy, long bx, long smem, const double* obs,
         const double* nrm, const int* field_row, const double* a, const double* b, long m, long p,
         long self_offset, int has_ground, double ground_y, double* out, long ld, long stride) {
-""", "bem_influence<double>(obs, nrm, field_row, a, b, m, p, self_offset, has_ground, ground_y, out, ld, stride)"),
+""", "bem_influence<double>(obs, nrm, field_row, a, b, m, p, self_offset, has_ground, ground_y, "
+     "out, ld, stride)"),
     "peec_pair": ("""
 extern "C" void emu_peec_mean_log_distance(long gx, long gy, long bx, long smem, const int* kind,
         const double* g, const int* owner, const int* circle, const double* cen, const double* cov,

@@ -29,8 +29,9 @@ def libs(tmp_path_factory):
 @pytest.fixture
 def fake(libs, monkeypatch):
     """A stand-in cupy; ``fake(free_bytes=..., shared_optin=...)`` makes others."""
-    import sigint.gpu.kernels as kmod
     from cuda_emulation import fake_cupy
+
+    import sigint.gpu.kernels as kmod
 
     def make(**kw):
         cp = fake_cupy(libs, **kw)
