@@ -120,7 +120,7 @@ def test_stateye_kernel_path(fake, optin):
     from sigint.timedomain.stateye import _fine_distribution
 
     rng = np.random.default_rng(11)
-    q = rng.integers(0, 30, (10, 80))
+    q = rng.integers(0, 60, (10, 80))    # rows of > 48 KiB: the shared-memory opt-in
     q[:, 5] = 0
     w = np.where(rng.random(q.shape) < 0.6, 0.5, 0.25)
     want, s0 = _fine_distribution(q, w)
@@ -130,7 +130,8 @@ def test_stateye_kernel_path(fake, optin):
     if optin < 2 * 8 * want.shape[1]:
         assert len(launches) == 4 and all(sm == 0 for *_, sm in launches)
     else:
-        assert len(launches) == 1 and launches[0][2] == 2 * 8 * want.shape[1]
+        assert len(launches) == 1 and launches[0][2] == 2 * 8 * want.shape[1] > 49152
+        assert cp.kernels["stateye_convolve"].max_dynamic_shared_size_bytes == launches[0][2]
     assert s1 == s0
     pos = want > 0
     assert want[pos].min() < 1e-30

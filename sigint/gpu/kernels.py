@@ -69,7 +69,8 @@ def _module(name: str, device_id: int):
             with cupy.cuda.Device(device_id):
                 mod = cupy.RawModule(code=kernel_source(name), options=COMPILE_OPTIONS,
                                      name_expressions=list(KERNELS[name]) or None)
-                mod.compile()
+                if hasattr(mod, "compile"):      # compile now, for this device
+                    mod.compile()
             _modules[key] = mod
         return mod
 

@@ -274,9 +274,9 @@ def fine_distribution(q: np.ndarray, w: np.ndarray, *, xp=np, memory_limit: int 
     need = 2 * width * 8
     fn = get_function("stateye_conv", "stateye_convolve<double>")
     use_shared = need <= smem_max
+    if use_shared and need > 49152:
+        use_shared = _allow_shared(fn, need)
     if use_shared:
-        if need > 49152:
-            fn.max_dynamic_shared_size_bytes = need
         rows = p
         scratch = cp.empty(1, dtype=cp.float64)
     else:
@@ -289,6 +289,21 @@ def fine_distribution(q: np.ndarray, w: np.ndarray, *, xp=np, memory_limit: int 
             np.int64(width), out[r0:r1], scratch, np.int32(use_shared)),
            shared_mem=need if use_shared else 0)
     return out, smax
+
+
+def _allow_shared(fn, need: int) -> bool:
+    """Opt *fn* in to *need* bytes of dynamic shared memory (above the 48 KiB default);
+    False when this CuPy cannot (the kernel then keeps its rows in global memory)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            # newer CuPy deprecates the RawKernel attribute in favour of fn.function's
+            warnings.simplefilter("ignore", DeprecationWarning)
+            fn.max_dynamic_shared_size_bytes = need
+        return True
+    except Exception:
+        return False
 
 
 # ----------------------------------------------------------------------------- costs
