@@ -12,6 +12,7 @@ from sigint.analyze import AnalysisOptions, _stages, analyze
 from sigint.backend import Backend
 from sigint.cli import main
 from sigint.extract.rlgc import extract_stages
+from sigint.report.build_report import build_stages
 
 XS = Path(__file__).resolve().parents[1] / "channels" / "xsections"
 # the stages that run on the host whatever the backend (no xp reaches them)
@@ -46,3 +47,6 @@ def test_host_stages_never_claim_cupy():
     st = extract_stages(gpu)
     assert {k for k, v in st.items() if v == "numpy"} == HOST_EXTRACT
     assert {k for k, v in st.items() if v == "cupy"} == {"extract.bem_factor", "extract.peec_eigh"}
+    st = build_stages(gpu)
+    assert {k for k, v in st.items() if v == "cupy"} == {"extract.bem_factor", "extract.peec_eigh"}
+    assert st["build.cascade"] == st["build.line_s_parameters"] == "numpy"
