@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigint.gpu.kernels import KERNELS, kernel_dir, kernel_files
 
@@ -260,3 +262,54 @@ def test_gpu_modules_do_not_import_cupy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+# ----------------------------------------------------------------------------- properties
+_coord = st.one_of(st.sampled_from([0.0, 0.5, 1.0, -1e-9, 1.0 + 1e-9]),
+                   st.floats(-3.0, 3.0, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(u=_coord, v=st.one_of(st.just(0.0), st.floats(-2.0, 2.0, allow_nan=False)),
+       angle=st.floats(0.0, 2 * np.pi), length=st.floats(1e-7, 1e-3))
+def test_bem_pair_property(host_lib, u, v, angle, length):
+    """Any observer, on the panel, on its line, at its ends or off it: host kernel = numpy."""
+    from sigint.extract.bem import field_kernel, potential_kernel
+
+    t = np.array([np.cos(angle), np.sin(angle)])
+    nv = np.array([t[1], -t[0]])
+    a = np.array([[2e-4, -1e-4]])
+    b = a + length * t
+    obs = np.ascontiguousarray(a + length * (u * t + v * nv))
+    nrm = np.ascontiguousarray(nv[None])
+    lib = host_lib("bem_influence")
+    pot, kn = np.empty((1, 1)), np.empty((1, 1))
+    lib.host_panel_potential(_p(obs), _p(a), _p(b), L(1), L(1), _p(pot))
+    lib.host_panel_normal_field(_p(obs), _p(nrm), _p(a), _p(b), L(1), L(1), _p(kn))
+    want_pot = potential_kernel(obs, a, b)
+    ex, ey = field_kernel(obs, a, b)
+    # the closed forms lose ~|u|/L digits to cancellation in both codes alike
+    np.testing.assert_allclose(pot, want_pot, rtol=1e-12, atol=1e-13 * length * abs(np.log(length)))
+    np.testing.assert_allclose(kn, ex * nv[0] + ey * nv[1], rtol=1e-12, atol=1e-13)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), rows=st.integers(1, 6), cols=st.integers(0, 30),
+       qmax=st.integers(0, 40))
+def test_stateye_convolution_property(host_lib, seed, rows, cols, qmax):
+    from sigint.gpu.ops import fine_plan
+    from sigint.timedomain.stateye import _fine_distribution
+
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, qmax + 1, (rows, cols)).astype(np.int64)
+    w = np.ascontiguousarray(rng.choice([0.5, 0.25], (rows, cols)))
+    want, smax = _fine_distribution(q, w)
+    col, lo, hi, s2 = fine_plan(q)
+    width = 2 * smax + 1
+    got = np.zeros((rows, width))
+    got[:, smax] = 1.0
+    host_lib("stateye_conv").host_stateye_convolve(
+        _p(q, ctypes.c_long), _p(w), L(rows), L(cols), _p(col, ctypes.c_long), _p(lo, ctypes.c_long),
+        _p(hi, ctypes.c_long), L(col.size), L(width), _p(got))
+    assert s2 == smax
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
