@@ -47,3 +47,15 @@ def bus_channel(n_lines: int = 32, n_freq: int = 2001, length: float = 10e-3,
     net.write_touchstone(filename=tmp.stem, dir=str(CACHE), skrf_comment=False)
     (CACHE / f"{tmp.stem}.s{2 * n_lines}p").rename(path)
     return path
+
+
+def bus_network(n_lines: int = 32, n_freq: int = 2001, length: float = 10e-3, fmax: float = 40e9):
+    """The same n-line bus as :func:`bus_channel`, as an in-memory :class:`skrf.Network`
+    (no Touchstone file: for suites that time the analysis, not the reading)."""
+    import skrf
+
+    from sigint.network.mtl import mtl_s
+
+    f = np.linspace(0, fmax, n_freq)
+    s = mtl_s(f, *bus_rlgc(n_lines, f), length, 50.0)
+    return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="hz"), s=s, z0=50.0)

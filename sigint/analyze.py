@@ -162,6 +162,10 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)
+    """Where each stage ran (``numpy`` or ``cupy``): only the terminated transfers take
+    the backend's ``xp``; equalization, pulses, the statistical eye and the bit-by-bit
+    simulation run on the host."""
 
     @property
     def passed(self) -> bool | None:
@@ -194,6 +198,7 @@ class AnalysisResult:
             "source": self.source,
             "backend": self.backend.name,
             "backend_detail": self.backend.describe(),
+            "backend_stages": dict(self.stages),
             "rate_gbps": self.rate / 1e9,
             "nyquist_ghz": self.nyquist / 1e9,
             "spec": self.row.title if self.row else None,
@@ -527,8 +532,18 @@ def analyze(
         vtf=vtf, eye_transfers=eye_tr, loss_db_at_nyquist=loss_fn, xt_db_at_nyquist=xt_fn,
         pulses=pr, cursors=cs, eye=eye, pd_top=pd_top, pd_height=pd_h, pd_width=pd_w,
         mask_height=mask_h, mask_centre_ui=mask_c, wave=wave, agreement=agreement, eq=eq,
-        checks=checks, notes=notes, timings=timings,
+        checks=checks, notes=notes, timings=timings, stages=_stages(backend, bool(options.bits)),
     )
+
+
+def _stages(backend: Backend, bit_by_bit: bool) -> dict[str, str]:
+    """Where each stage of :func:`analyze` ran: the terminated transfers on the backend
+    (``terminated_transfers`` takes ``xp``), everything else on the host."""
+    out = {"quality": "numpy", "vtf": "cupy" if backend.name == "cupy" else "numpy",
+           "eq": "numpy", "pulses": "numpy", "stateye": "numpy"}
+    if bit_by_bit:
+        out["bit_by_bit"] = "numpy"
+    return out
 
 
 def _se_map(pmap: PortMap) -> PortMap:

@@ -80,3 +80,9 @@ def test_victim_out_of_range():
     net = _ucie_channel(2e-3, 20.0)
     with pytest.raises(InputError, match="no such lane"):
         analyze(net, AnalysisOptions(rate=16e9, victim=3), port_map=build_port_map(4))
+
+
+def test_data_starting_above_nyquist_is_one_sentence():
+    f = np.linspace(20e9, 60e9, 41)
+    with pytest.raises(InputError, match="start at 20 GHz, at or above the Nyquist frequency 8 GHz"):
+        analyze(coupled_pair(f, 2e-3, 46.0, 43.0, 4.1, 3.9), AnalysisOptions(rate=16e9, bits=0))

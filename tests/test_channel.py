@@ -180,6 +180,7 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
     code = main(["build", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)
     assert j["lanes"] == 3 and all(s["cached"] for s in j["segments"])
+    assert set(j["backend_stages"].values()) == {"numpy"} and "build.cascade" in j["backend_stages"]
 
 
 def test_shipped_channel_files_validate():

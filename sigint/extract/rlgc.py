@@ -117,6 +117,8 @@ class ExtractResult:
     notes: list[str] = field(default_factory=list)
     bem: BemSolver | None = None
     peec: PeecSolver | None = None
+    stages: dict[str, str] = field(default_factory=dict)
+    """Where each stage ran (``numpy`` or ``cupy``), see :func:`extract_stages`."""
 
     @property
     def names(self) -> list[str]:
@@ -338,7 +340,19 @@ def extract(
     timings["peec_solve"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return ExtractResult(geo, freqs, rmat, lmat, gmat, cmat, c0, backend, bem.unknowns,
-                         peec.unknowns, fs, err, timings, notes, bem, peec)
+                         peec.unknowns, fs, err, timings, notes, bem, peec, extract_stages(backend))
+
+
+def extract_stages(backend: Backend) -> dict[str, str]:
+    """Where each stage of :func:`extract` runs on *backend*: only the dense BEM solve
+    (``BemSolver._factor``) and the PEEC eigendecomposition (``peec._eigh``) take ``xp``;
+    the assembly of both (O(N^2) closed forms), the vacuum solve, the per-frequency BEM
+    updates and the PEEC frequency sweep run on the host."""
+    dev = "cupy" if backend.name == "cupy" else "numpy"
+    return {"extract.bem_assembly": "numpy", "extract.bem_vacuum_solve": "numpy",
+            "extract.bem_factor": dev, "extract.bem_frequency_updates": "numpy",
+            "extract.peec_assembly": "numpy", "extract.peec_eigh": dev,
+            "extract.peec_frequency_sweep": "numpy"}
 
 
 def _roughness(r: np.ndarray, rdc: np.ndarray, f: np.ndarray, geo: Geometry) -> np.ndarray:

@@ -17,6 +17,15 @@ def _report_frequencies(res: BuildResult) -> list[float]:
     return [f for f in (rate / 2, rate) if f <= res.f[-1] * (1 + 1e-9)] or [float(res.f[-1])]
 
 
+def build_stages(backend) -> dict[str, str]:
+    """Where each stage of a build runs on *backend*: the extractions as in
+    :func:`~sigint.extract.rlgc.extract_stages` (cached segments run none), the line
+    S-parameters and the cascade on the host."""
+    from ..extract.rlgc import extract_stages
+
+    return {**extract_stages(backend), "build.line_s_parameters": "numpy", "build.cascade": "numpy"}
+
+
 def build_json(res: BuildResult) -> dict:
     """The build summary as data."""
     at = _report_frequencies(res)
@@ -27,6 +36,7 @@ def build_json(res: BuildResult) -> dict:
         "source": res.source,
         "channel": res.channel.name,
         "backend": res.backend.name,
+        "backend_stages": build_stages(res.backend),
         "lanes": res.n_lanes,
         "ports": 2 * res.n_lanes,
         "rate_gbps": rate / 1e9,

@@ -39,6 +39,7 @@ def extract_json(res: ExtractResult) -> dict:
         "source": str(res.geometry.source),
         "cross_section": res.geometry.name,
         "backend": res.backend.name,
+        "backend_stages": dict(res.stages),
         "signals": res.names,
         "reference": res.geometry.references or ["ground plane"],
         "frequencies": {"count": int(res.f.size), "min_hz": float(res.f.min()),
