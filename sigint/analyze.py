@@ -43,8 +43,8 @@ from .network.quality import (
 )
 from .specs import ucie
 from .specs.checks import Check
-from .timedomain.eq import EqCandidate, EqResult, de_emphasis_taps, ffe_grid, optimize_eq
 from .timedomain.eq import CTLE_GAINS as _CTLE_GAINS
+from .timedomain.eq import EqCandidate, EqResult, de_emphasis_taps, ffe_grid, optimize_eq
 from .timedomain.pulse import PulseResponses, pulse_responses
 from .timedomain.stateye import CursorSet, StatEye, extract_cursors, peak_distortion_eye, statistical_eye
 from .timedomain.waveform import WaveformEye, simulate_waveform

@@ -21,8 +21,7 @@ import numpy as np
 
 from ..link.models import Ctle, Rx, Tx
 from .pulse import pulse_responses, with_ffe
-from .stateye import (XtTiming, contour_mask_fit, exact_group_quantile, extract_cursors,
-                      statistical_eye)
+from .stateye import XtTiming, contour_mask_fit, exact_group_quantile, extract_cursors, statistical_eye
 
 __all__ = ["EqCandidate", "EqResult", "optimize_eq", "ffe_grid", "FFE_PRE", "FFE_POST",
            "CTLE_GAINS", "de_emphasis_taps"]
