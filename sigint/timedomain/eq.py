@@ -222,25 +222,26 @@ def optimize_eq(
     # plus the largest cursors enumerated exactly and R the symmetric rest (other cursors,
     # jitter, noise), P(A + R <= x) >= P(A <= x) P(R <= 0) >= P(A <= x) / 2, so the
     # BER-q edge is at most A's (2q)-quantile. Candidates are then scored in decreasing
-    # order of their bound, and the search stops when no bound can beat the best score by
-    # more than the eye's own resolution (two voltage bins): the result is the exhaustive
-    # maximum.
+    # order of their bound, and the search stops when no bound can beat the second-best
+    # score by more than the eye's own resolution (two voltage bins): the winner and the
+    # runner-up are those of the exhaustive search.
     bounds = []
     for i, c in enumerate(candidates):
         cs = cursors(c)
         bounds.append((score_of(amplitude * exact_group_quantile(cs, 2 * ber), cs.phase_ui), i))
     bounds.sort(key=lambda b: (-b[0], b[1]))
     scored: list[tuple[float, float, int, EqCandidate]] = []
-    best, slack = -np.inf, 0.0
+    slack = 0.0
     for bound, i in bounds:
-        if bound + slack < best:
+        # the runner-up is reported too, so stop only below the second-best score
+        second = sorted((s[0] for s in scored), reverse=True)[1] if len(scored) > 1 else -np.inf
+        if bound + slack < second:
             break
         c = candidates[i]
         eye = statistical_eye(cursors(c), amplitude, ber=ber, noise=rx.noise, rj=tx.rj,
                               dj=tx.dj, nbins=nbins)
         score = score_of(eye.contour(), eye.phase_ui)
-        if score > best:
-            best, slack = score, 2.0 * eye.dv
+        slack = max(slack, 2.0 * eye.dv)
         scored.append((score, eye.eye_width, i, c))
     order = sorted(scored, key=lambda s: (-s[0], -s[1], s[2]))
     top = order[0]
