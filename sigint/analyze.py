@@ -71,11 +71,12 @@ class AnalysisOptions(SigintModel):
     victim : int
         1-based lane number of the victim.
     xt_phase : 'auto', 'worst' or float
-        Crosstalk timing. ``auto``: aggressors travelling the victim's way (FEXT) are
-        synchronous (a forwarded-clock link clocks every lane of a module together: same
-        launch instant), those travelling the other way (NEXT) asynchronous at their worst
-        phase. ``worst``: every aggressor at its worst phase. A float: every aggressor
-        synchronous with its clock that many UI from the victim's.
+        Crosstalk timing (see :func:`xt_timing`). ``auto``: with a forwarded-clock spec
+        (UCIe clocks every lane of a module together), lanes of the network travelling the
+        victim's way (FEXT) are synchronous; lanes travelling the other way (NEXT), separate
+        crosstalk files and links without such a spec are asynchronous at their worst phase.
+        ``worst``: every aggressor at its worst phase. A float: every aggressor synchronous
+        with its clock that many UI from the victim's.
     n_aggressors : int
         Aggressors in the VTF power sum (UCIe: 19).
     samples_per_ui : int
@@ -323,17 +324,25 @@ def _transfers(ln, tx: Tx, rx: Rx, victim: int, files: list[tuple[Aggressor, Any
     return Transfers(ln.f, hv, aggs, names, kinds, ln.lane_names[victim])
 
 
-def xt_timing(option: str | float, kinds: list[str]) -> list[str | float]:
+def xt_timing(option: str | float, kinds: list[str], in_file: list[bool],
+              forwarded_clock: bool) -> list[str | float]:
     """Per-aggressor timing from the ``xt_phase`` option and the aggressors' kinds.
 
-    ``auto``: FEXT (same direction as the victim) synchronous at 0 UI, NEXT asynchronous at
-    its worst phase; ``worst``: all asynchronous; a float: all synchronous at that offset.
+    ``auto``: on a forwarded-clock link (a spec that defines one, e.g. UCIe), lanes of the
+    same network running the victim's way (FEXT) share the victim's clock and launch
+    instant: synchronous at 0 UI. Everything else (lanes running the other way, separate
+    crosstalk files whose timing the file does not say, any link without such a spec) is
+    asynchronous at its worst phase. ``worst``: all asynchronous; a float: all synchronous
+    at that clock offset.
 
-    >>> xt_timing("auto", ["FEXT", "NEXT"])
-    [0.0, 'worst']
+    >>> xt_timing("auto", ["FEXT", "NEXT", "FEXT"], [True, True, False], True)
+    [0.0, 'worst', 'worst']
+    >>> xt_timing("auto", ["FEXT"], [True], False)
+    ['worst']
     """
     if option == "auto":
-        return [0.0 if k == "FEXT" else "worst" for k in kinds]
+        return [0.0 if forwarded_clock and k == "FEXT" and f else "worst"
+                for k, f in zip(kinds, in_file)]
     return [option] * len(kinds)
 
 
@@ -351,8 +360,9 @@ def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[Eq
     else:
         ffes = [((1.0,), 0, "no FFE")]
     if options.ctle == "auto":
-        gains: list[float | None] = list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None
-                                         else _CTLE_GAINS)
+        # None: the Rx without a chosen CTLE (none unless one was given) is a candidate too
+        gains: list[float | None] = [None] + list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None
+                                                  else _CTLE_GAINS)
     else:
         gains = [None]
     return [EqCandidate(ffe, m, g, label) for g in gains for ffe, m, label in ffes]
@@ -476,7 +486,9 @@ def analyze(
     xt_fn = float(np.interp(fn, f, xt)) if vtf.aggressors.shape[0] else float("-inf")
     # equalization: every candidate judged by the eye the verdict uses
     t2 = time.perf_counter()
-    timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds)
+    n_files = len(aggressors)
+    in_file = [True] * (len(eye_tr.aggressor_kinds) - n_files) + [False] * n_files
+    timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds, in_file, row is not None)
     mask = (row.eye_width, "rectangle") if row is not None else None
     amp = etx.swing / 2
     eq = None
@@ -518,6 +530,7 @@ def analyze(
         t5 = time.perf_counter()
         wave = simulate_waveform(pr, amp, n_bits=options.bits, phase_ui=eye.phase_ui,
                                  xt_shift=cs.xt_shift(eye.best), noise=erx.noise, rj=etx.rj,
+                                 dfe=cs.dfe_values,
                                  dj=etx.dj)
         agreement = _agreement(eye, wave)
         timings["bit_by_bit"] = time.perf_counter() - t5

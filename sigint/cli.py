@@ -232,6 +232,22 @@ def _channel_inputs(channel: Path, built: Any = None) -> list[Path]:
     return files
 
 
+def _check_plot_dir(plot: Path | None) -> None:
+    """Create the --plot folder (and refuse an unwritable one) before any work starts."""
+    if plot is None:
+        return
+    if plot.exists() and not plot.is_dir():
+        raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
+    try:
+        plot.mkdir(parents=True, exist_ok=True)
+        probe = plot / ".sigint-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise click.BadParameter(f"{plot}: cannot write figures there ({exc.strerror or exc}); "
+                                 "give a writable folder", param_hint="--plot") from None
+
+
 def _check_report(report: Path | None) -> None:
     if report is None:
         return
@@ -268,7 +284,7 @@ def _backend_option(f):
               help="Pair consecutive through paths as differential lanes (+ first).")
 @click.option("--reverse", type=int, multiple=True, metavar="LANE",
               help="Lane whose Tx sits at the far end (repeatable).")
-@click.option("--victim", type=int, default=None,
+@click.option("--victim", type=click.IntRange(min=1), default=None,
               help="Victim lane, 1-based [1; the middle lane of a YAML channel].")
 @click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
@@ -295,11 +311,12 @@ def _backend_option(f):
 @click.option("--dfe", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Ideal DFE taps.")
 @click.option("--xt-phase", default="auto", show_default=True, metavar="auto|worst|UI",
-              help="Crosstalk timing. auto: lanes running the victim's way (FEXT) share its "
-                   "forwarded clock (synchronous, same launch instant), lanes running the other "
-                   "way (NEXT) are asynchronous at their worst phase; worst: every aggressor at "
-                   "its worst phase; a number like 0.25UI: every aggressor synchronous at that "
-                   "clock offset.")
+              help="Crosstalk timing. auto: with a forwarded-clock spec (UCIe), lanes of the "
+                   "file running the victim's way (FEXT) share its clock (synchronous, same "
+                   "launch instant); lanes running the other way (NEXT), --fext/--next files and "
+                   "links without such a spec are asynchronous at their worst phase; worst: "
+                   "every aggressor at its worst phase; a number like 0.25UI: every aggressor "
+                   "synchronous at that clock offset.")
 @click.option("--samples-per-ui", type=click.IntRange(8, 256), default=32, show_default=True)
 @click.option("--vbins", type=click.IntRange(128, 65536), default=2048, show_default=True,
               help="Voltage bins of the statistical eye.")
@@ -361,8 +378,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                 if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)}
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
     _check_report(report)
-    if plot is not None and plot.exists() and not plot.is_dir():
-        raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
+    _check_plot_dir(plot)
     tx_over: dict[str, Any] = {}
     rx_over: dict[str, Any] = {}
     for key, val in (("r", tx_r), ("c_pad", tx_c), ("swing", swing), ("rise_time", rise_time),
@@ -384,6 +400,10 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         except ValueError:
             raise click.BadParameter(f"{eq!r}: give spec, off, auto or taps like -0.1,0.8,-0.1",
                                      param_hint="--eq") from None
+        if not any(taps) or sum(abs(t) for t in taps) > 1.0 + 1e-9:
+            raise click.BadParameter(
+                f"{eq!r}: FFE taps need sum |c| <= 1 (the Tx swing is shared by the taps) and a "
+                "nonzero main tap, like -0.1,0.8,-0.1", param_hint="--eq")
         tx_over["ffe"] = taps
         tx_over["ffe_main"] = int(np.argmax(np.abs(taps)))
         eq_mode = "off"
@@ -394,14 +414,20 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         except SigintError:
             raise click.BadParameter(f"{ctle!r}: give off, auto or a DC gain like -6dB",
                                      param_hint="--ctle") from None
+        if not -30.0 <= g <= 0.0:
+            raise click.BadParameter(f"{ctle!r}: the CTLE DC gain is between -30 dB and 0 dB "
+                                     "(its peaking is the negative of it); give e.g. -6dB",
+                                     param_hint="--ctle")
         rx_over["ctle"] = Ctle(dc_gain_db=g)
         ctle_mode = "off"
     xtp: str | float = xt_phase.strip().lower()
     if xtp not in ("worst", "auto"):
         try:
             xtp = float(parse_quantity(str(xtp), "ui", allow_bare=True))
+            if not -1.0 < xtp < 1.0:
+                raise SigintError("outside (-1, 1) UI")
         except SigintError:
-            raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset like 0.25UI",
+            raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset in (-1, 1) UI like 0.25UI",
                                      param_hint="--xt-phase") from None
     from .model import validate
 
@@ -411,9 +437,10 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     built = None
     try:
         if is_yaml:
-            if thru or preset or differential or fext or next_:
-                raise click.UsageError("--thru/--ports/--diff/--fext/--next apply to Touchstone "
-                                       "files; a YAML channel defines its lanes itself")
+            if thru or preset or differential or fext or next_ or reverse:
+                raise click.UsageError("--thru/--ports/--diff/--reverse/--fext/--next apply to "
+                                       "Touchstone files; a YAML channel defines its lanes "
+                                       "itself")
             from .api import analyze_built
             from .channel.build import build_file
 
@@ -496,6 +523,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
     be = get_backend(backend)
     _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
     _check_report(report)
+    _check_plot_dir(plot)
     freqs = parse_frequencies(freq)
     say, done = _say, _done
     try:
@@ -552,6 +580,7 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
     be = get_backend(backend)
     _check_out(out, (), "")
     _check_report(report)
+    _check_plot_dir(plot)
     say, done = _say, _done
     try:
         res = build_file(channel, backend=be, use_cache=not no_cache, warn=_warn)

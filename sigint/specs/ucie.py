@@ -255,7 +255,7 @@ def vtf_checks(row: UcieRow, f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarr
     ka = away[int(np.argmin(m[away]))] if away.size else k
     passed = bool(m[k] >= -1e-12)
     where = f"at {_ghz(fb[k])}"
-    if passed and k == pos[0]:
+    if k == pos[0]:
         where += " (first point above DC)"
     note = ""
     if not passed:
@@ -267,6 +267,12 @@ def vtf_checks(row: UcieRow, f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarr
                     f"within the measurement noise of the loss there (about {noise:.3f} dB "
                     f"rms); the spec line is still crossed, so the check fails; above "
                     f"{_ghz(near)} the smallest margin is {m[ka]:.2f} dB at {_ghz(fb[ka])}")
+        elif fb[bad].max() <= near:
+            note = (f"the only violation lies below {_ghz(near)}, {depth:.4f} dB deep: the line "
+                    f"starts at this channel's own L(0), so a loss that falls faster near DC "
+                    f"than the line (skin-effect onset) crosses it there; the spec line is "
+                    f"still crossed, so the check fails; above {_ghz(near)} the smallest "
+                    f"margin is {m[ka]:.2f} dB at {_ghz(fb[ka])}")
     checks = [
         Check(name="vtf_loss", passed=passed, value=float(lb[k]), limit=float(line[k]),
               margin=float(m[k]), unit="dB", relation=">=", where=where,

@@ -112,6 +112,8 @@ class CursorSet:
     xt_offsets : list of int
         Per aggressor, the sample offset used (synchronous: from the victim's instant;
         worst: the absolute sample within the UI).
+    dfe_values : list of float
+        The DFE tap values subtracted (post-cursors 1..n at the eye's centre), V/V.
     """
 
     phase_ui: np.ndarray
@@ -128,6 +130,7 @@ class CursorSet:
     spui: int = 1
     xt_timing: list[str] = field(default_factory=list)
     xt_offsets: list[int] = field(default_factory=list)
+    dfe_values: list[float] = field(default_factory=list)
 
     def xt_shift(self, phase: int) -> list[int]:
         """Per aggressor, the sample offset between the aggressor response sample used and
@@ -245,10 +248,17 @@ def extract_cursors(
     ks = np.where(ks <= n_ui // 2, ks, ks - n_ui)
     isi_all = mat[:, 1:]
     k_all = ks[1:]
+    # an ideal DFE subtracts fixed tap values, set at the eye's centre (index spui of the
+    # window) where the receiver samples: at other phases the post-cursor minus that value
+    # remains (a DFE re-adapted at every phase would open the eye over the whole window)
+    dfe_values: list[float] = []
     for d in range(1, dfe_taps + 1):
         c = np.flatnonzero(k_all == d)
         if c.size:
-            isi_all[:, c[0]] = dfe_residual(isi_all[:, c[0]], main, dfe_limit)
+            tap = float(isi_all[spui, c[0]] - dfe_residual(isi_all[spui, c[0]], main[spui],
+                                                             dfe_limit))
+            isi_all[:, c[0]] = isi_all[:, c[0]] - tap
+            dfe_values.append(tap)
     tol_abs = tol * peak
     mags = np.abs(isi_all).max(axis=0)
     keep = _significant(mags, tol_abs * 0.5)
@@ -297,7 +307,7 @@ def extract_cursors(
     return CursorSet(phase_ui=phase_ui, main=main, isi=isi, isi_k=isi_k, impulse=impulse,
                      xt_fixed=xf, xt_phase=xs, dropped=dropped, aggressor_phase_ui=a_phase,
                      dfe_taps=dfe_taps, start=start, spui=spui, xt_timing=modes,
-                     xt_offsets=offsets)
+                     xt_offsets=offsets, dfe_values=dfe_values)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -667,6 +677,12 @@ def statistical_eye(
         levels = np.array(sorted({10.0 ** e for e in range(-3, lo - 1, -1)} | {ber}, reverse=True))
     levels = np.asarray(levels, dtype=float)
     top = np.stack([_quantiles(pmf, cdf, v, dv, float(qv)) for qv in levels])
+    if not np.any(sig > 0):
+        # bounded support: no pattern lies below main - sum|c| (the worst case), so a
+        # read-out that the bin width put below it is raised to it (exact when every pattern
+        # is more probable than the level)
+        floor = main - np.abs(two).sum(axis=1) - np.abs(three).sum(axis=1)
+        top = np.maximum(top, floor[None, :])
     qt = int(np.argmin(np.abs(np.log10(levels) - math.log10(ber))))
     best = int(np.argmax(top[qt]))
     height = max(0.0, 2.0 * float(top[qt, best]))

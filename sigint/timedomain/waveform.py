@@ -136,6 +136,7 @@ def simulate_waveform(
     seed: int = 1,
     aggressor_amplitude: float | None = None,
     n_traces: int = 400,
+    dfe: tuple[float, ...] | list[float] = (),
     kernel_floor: float = 1e-7,
 ) -> WaveformEye:
     """Simulate PRBS traffic on the victim and every aggressor and sample the result.
@@ -167,6 +168,10 @@ def simulate_waveform(
         Aggressor symbol amplitude, V (default: the victim's).
     n_traces : int
         Number of 2-UI traces kept for drawing.
+    dfe : sequence of float
+        Ideal DFE tap values (V per V of amplitude, post-cursors 1..n,
+        ``CursorSet.dfe_values``): with right decisions, ``amplitude * tap_d * b[k - d]`` is
+        subtracted from the samples of bit *k*.
     kernel_floor : float
         Impulse-response samples after the last one above this fraction of the victim's
         peak are left out of the convolutions (they are below the voltage resolution).
@@ -223,6 +228,9 @@ def simulate_waveform(
     cols = ks[:, None] * spui + pr.main + offs[None, :]
     samples = y[cols]
     bits = 2 * vbits[ks].astype(float) - 1
+    sym = 2.0 * vbits.astype(float) - 1.0
+    for d, tap in enumerate(dfe, start=1):
+        samples = samples - amplitude * tap * sym[ks - d][:, None]
     # 2-UI traces centred on the middle of the phase window
     mid = int(offs[offs.size // 2])
     tr = ks[: min(n_traces, ks.size)]
