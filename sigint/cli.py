@@ -427,8 +427,8 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
             if not -1.0 < xtp < 1.0:
                 raise SigintError("outside (-1, 1) UI")
         except SigintError:
-            raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset in (-1, 1) UI like 0.25UI",
-                                     param_hint="--xt-phase") from None
+            raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset in "
+                                     "(-1, 1) UI like 0.25UI", param_hint="--xt-phase") from None
     from .model import validate
 
     say, done = _say, _done
