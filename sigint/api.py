@@ -132,6 +132,8 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
                          f"AnalysisOptions ({', '.join(_OPTION_KEYS)}) or of the port mapping "
                          f"({', '.join(_MAP_KEYS)})")
     mapping = {k: options.pop(k) for k in _MAP_KEYS if k in options}
+    if isinstance(source, (str, Path)) and not Path(source).exists():
+        raise InputError(f"{source}: no such file; check the path")
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() in YAML_SUFFIXES:
         if mapping:
             raise InputError(f"{source}: {', '.join(mapping)} apply to Touchstone files; a "

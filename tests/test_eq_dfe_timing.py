@@ -113,3 +113,11 @@ def test_unwritable_plot_folder_refused_before_work(tmp_path, capsys):
                  "--plot", str(blocker / "figs")])
     out = capsys.readouterr()
     assert code == 2 and "--plot" in out.err and out.out == ""
+
+
+def test_api_reports_a_missing_file_first(tmp_path):
+    import sigint
+    from sigint.errors import InputError
+
+    with pytest.raises(InputError, match="no such file"):
+        sigint.analyze(tmp_path / "nope.s4p")
