@@ -51,8 +51,11 @@ def test_module_and_entry_point_are_one_name():
 
 
 def test_bad_calls_are_one_sentence(tmp_path):
-    with pytest.raises(InputError, match="give the rate"):
+    with pytest.raises(InputError, match="no such file"):
         sigint.analyze(tmp_path / "x.s4p")
+    (tmp_path / "y.s2p").write_text("# GHz S RI R 50\n1 0 0 1 0 1 0 0 0\n")
+    with pytest.raises(InputError, match="give the rate"):
+        sigint.analyze(tmp_path / "y.s2p")
     with pytest.raises(InputError, match="no such file"):
         sigint.analyze(tmp_path / "x.s4p", "16GT/s")
     with pytest.raises(InputError, match="unknown option"):
