@@ -175,6 +175,9 @@ def analysis_summary(r: AnalysisResult) -> str:
         if failed and all("measurement noise" in c.note for c in failed):
             why = (f" ({', '.join(c.name for c in failed)} only, by less than the measurement "
                    "noise near DC: see the remark above)")
+        elif failed and all("skin-effect onset" in c.note for c in failed):
+            why = (f" ({', '.join(c.name for c in failed)} only, near DC where the line from "
+                   "L(0) is steepest to meet: see the remark above)")
         lines.append(f"  => {'PASS' if r.passed else 'FAIL'}{why}")
     else:
         lines.append("Verdict: none (--spec none)")
