@@ -176,8 +176,8 @@ def analysis_summary(r: AnalysisResult) -> str:
             why = (f" ({', '.join(c.name for c in failed)} only, by less than the measurement "
                    "noise near DC: see the remark above)")
         elif failed and all("skin-effect onset" in c.note for c in failed):
-            why = (f" ({', '.join(c.name for c in failed)} only, near DC where the line from "
-                   "L(0) is steepest to meet: see the remark above)")
+            why = (f" ({', '.join(c.name for c in failed)} only, just above DC, where the line starts at "
+                   "the channel's own L(0): see the remark above)")
         lines.append(f"  => {'PASS' if r.passed else 'FAIL'}{why}")
     else:
         lines.append("Verdict: none (--spec none)")
