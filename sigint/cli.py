@@ -268,8 +268,9 @@ def _backend_option(f):
               help="Pair consecutive through paths as differential lanes (+ first).")
 @click.option("--reverse", type=int, multiple=True, metavar="LANE",
               help="Lane whose Tx sits at the far end (repeatable).")
-@click.option("--victim", type=int, default=None,
-              help="Victim lane, 1-based [1; the middle lane of a YAML channel].")
+@click.option("--victim", default=None, metavar="LANE|all",
+              help="Victim lane, 1-based, or 'all': every lane as victim (one batched solve), "
+                   "a per-lane table and the worst lane [1; the middle lane of a YAML channel].")
 @click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
 @click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
@@ -317,7 +318,7 @@ def _backend_option(f):
 @_with_progress("analyze", "channel")
 def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str, ber: float | None,
                 thru: tuple[str, ...], preset: str | None, differential: bool,
-                reverse: tuple[int, ...], victim: int, fext: tuple[Path, ...],
+                reverse: tuple[int, ...], victim: str | None, fext: tuple[Path, ...],
                 next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
                 noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
                 vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
@@ -405,6 +406,19 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                      param_hint="--xt-phase") from None
     from .model import validate
 
+    all_lanes = False
+    if victim is not None:
+        if victim.strip().lower() == "all":
+            all_lanes, victim = True, None
+        else:
+            try:
+                victim = int(victim)
+            except ValueError:
+                raise click.BadParameter(f"{victim!r}: give a 1-based lane number or 'all'",
+                                         param_hint="--victim") from None
+            if victim < 1:
+                raise click.BadParameter(f"{victim}: lanes are numbered from 1",
+                                         param_hint="--victim")
     say, done = _say, _done
     common = dict(xt_phase=xtp, samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode,
                   ctle=ctle_mode, bits=bits)
@@ -422,7 +436,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
             opts = {k: v for k, v in given.items() if k in explicit}
             res = analyze_built(built, rate=rate if "rate" in explicit else None,
                                 options=dict(common, victim=victim, **opts), tx=tx_over,
-                                rx=rx_over, backend=be, progress=say)
+                                rx=rx_over, backend=be, progress=say, all_lanes=all_lanes)
         else:
             opts = validate(AnalysisOptions, dict(
                 rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, **common),
@@ -431,19 +445,25 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                 differential=differential, reverse=list(reverse),
                                 fext=[str(p) for p in fext], next_=[str(p) for p in next_],
                                 tx_overrides=tx_over, rx_overrides=rx_over, backend=be,
-                                progress=say)
+                                progress=say, all_lanes=all_lanes)
     finally:
         done()
     from .report.plots import plot_analysis
     from .report.summary import analysis_summary
 
-    text = analysis_summary(res)
+    text = res.summary() if all_lanes else analysis_summary(res)
     _emit(as_json, res.to_json(), text)
-    _save_results(res, out, plot, plot_analysis, as_json, say, done)
-    _write_report(report, f"sigint analyze {channel.name}", text, res, plot_analysis,
+    if all_lanes:
+        _save_results(res, out, None, plot_analysis, as_json, say, done)
+        _save_results(res.worst_result, None, plot, plot_analysis, as_json, say, done)
+        rep_res = res.worst_result
+    else:
+        _save_results(res, out, plot, plot_analysis, as_json, say, done)
+        rep_res = res
+    _write_report(report, f"sigint analyze {channel.name}", text, rep_res, plot_analysis,
                   _channel_inputs(channel, built) + list(fext) + list(next_),
-                  res.backend.describe(), checks=res.checks, passed=res.passed,
-                  notes=res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
+                  rep_res.backend.describe(), checks=res.checks, passed=res.passed,
+                  notes=rep_res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
     if res.passed is False:
         return EXIT_FAIL
     return EXIT_OK
