@@ -133,8 +133,9 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
         Fields of :class:`sigint.analyze.AnalysisOptions` (``spec``, ``package``, ``ber``,
         ``victim``: a 1-based lane or ``"all"`` for every lane as victim, returning a
         :class:`sigint.lanes.LanesResult`; ``eq``, ``ctle``, ``bits``...) and, for
-        Touchstone files and networks, the port mapping of :func:`sigint.analyze.analyze_files` (``thru``, ``preset``,
-        ``differential``, ``reverse``, ``fext``, ``next_``).
+        Touchstone files and networks, the port mapping of
+        :func:`sigint.analyze.analyze_files` (``thru``, ``preset``, ``differential``,
+        ``reverse``, ``fext``, ``next_``).
 
     Returns
     -------
