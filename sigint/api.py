@@ -62,13 +62,9 @@ def prepare_built(built: Any, *, backend: Any = None, progress: Any = None) -> A
 
 
 def density_at(built: Any, rate: float) -> dict:
-    """Bandwidth density of a built channel's lanes at *rate* (symbols/s)."""
-    dens = built.density()
-    n = built.n_lanes
-    dens.update(aggregate_gbps=n * rate / 1e9,
-                gbps_per_mm=n * rate / 1e9 / dens["die_edge_mm"],
-                gbps_per_mm2=n * rate / 1e9 / (dens["die_edge_mm"] * dens["depth_mm"]))
-    return dens
+    """Bandwidth density of a built channel's lanes at *rate* (symbols/s), counted at its
+    most restrictive segment (:meth:`~sigint.channel.build.BuildResult.density`)."""
+    return built.density(rate)
 
 
 def analyze_built(built: Any, *, rate: float | None = None, options: dict | None = None,

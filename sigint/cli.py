@@ -161,6 +161,8 @@ def cli() -> None:
       build     a channel (YAML) -> 2N-port S-parameters (Touchstone)
       analyze   a channel (Touchstone or YAML) -> VTF loss/crosstalk, pulse
                 responses, statistical eye, UCIe verdict
+      rate      a channel -> maximum data rate over every lane, margin vs rate,
+                bandwidth density
     Every command takes --backend auto|numpy|cupy (or $SIGINT_BACKEND) and says
     which backend ran. Exit codes: 0 pass, 1 a spec check failed, 2 bad input.
     """
@@ -467,6 +469,157 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     if res.passed is False:
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, thru, preset,
+                     differential, reverse, common: dict):
+    """(link, options, models, built) of a channel file for the rate and validate commands."""
+    from .analyze import AnalysisOptions, prepare
+    from .model import validate
+
+    if channel.suffix.lower() in (".yaml", ".yml"):
+        if thru or preset or differential:
+            raise click.UsageError("--thru/--ports/--diff apply to Touchstone files; a YAML "
+                                   "channel defines its lanes itself")
+        from .api import link_settings, prepare_built
+        from .channel.build import build_file
+
+        built = build_file(channel, backend=be, warn=_warn)
+        given = {"spec": spec, "package": package, "ber": ber}
+        opts, tx_over, rx_over = link_settings(
+            built, options=dict(common, **{k: v for k, v in given.items() if k in explicit}))
+        opts = validate(AnalysisOptions, dict(opts, rate=built.channel.link.rate),
+                        source=str(channel))
+        link = prepare_built(built, backend=be, progress=_say)
+        return link, opts, {"tx_overrides": tx_over, "rx_overrides": rx_over}, built
+    from .io.touchstone import read_touchstone
+    from .network.ports import build_port_map
+
+    net = read_touchstone(channel)
+    pmap = build_port_map(net.nports, thru=list(thru) or None, preset=preset,
+                          differential=differential, reverse=list(reverse), name=str(channel))
+    opts = validate(AnalysisOptions, dict(rate=16e9, spec=spec, package=package, ber=ber,
+                                          **common), source=str(channel))
+    link = prepare(net, port_map=pmap, backend=be, source=str(channel), progress=_say)
+    return link, opts, {}, None
+
+
+def _touchstone_density(n_lanes: int, rate: float, lane_pitch, module_width, module_depth):
+    """Density of a Touchstone channel from the geometry given on the command line."""
+    if module_width is None and lane_pitch is None:
+        return None
+    width = module_width if module_width is not None else n_lanes * lane_pitch
+    total = n_lanes * rate / 1e9
+    out = {"lanes": n_lanes, "aggregate_gbps": total, "die_edge_mm": width * 1e3,
+           "gbps_per_mm": total / (width * 1e3),
+           "segment": ("--module-width" if module_width is not None
+                       else f"--lane-pitch {lane_pitch * 1e6:g} um x {n_lanes} lanes")}
+    out["depth_mm"] = None if module_depth is None else module_depth * 1e3
+    out["gbps_per_mm2"] = (None if module_depth is None
+                           else total / (width * 1e3 * module_depth * 1e3))
+    return out
+
+
+def _common_channel_options(f):
+    for deco in reversed([
+        click.argument("channel", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie",
+                     show_default=True, help="Spec to check."),
+        click.option("--package", type=click.Choice(["advanced", "standard",
+                                                     "standard-unterminated"]),
+                     default="advanced", show_default=True, help="UCIe package (table row)."),
+        click.option("--ber", type=float, default=None,
+                     help="Target BER [default: the spec's raw BER at each rate]."),
+        click.option("--thru", multiple=True, metavar="P:Q",
+                     help="Through path of a Touchstone file, 1-based, Tx port first."),
+        click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]),
+                     default=None, help="Port convention of a Touchstone file."),
+        click.option("--diff/--single-ended", "differential", default=False,
+                     help="Pair consecutive through paths as differential lanes."),
+        click.option("--reverse", type=int, multiple=True, metavar="LANE",
+                     help="Lane whose Tx sits at the far end (repeatable)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress messages."),
+        _backend_option,
+    ]):
+        f = deco(f)
+    return f
+
+
+@cli.command("rate", context_settings={"max_content_width": 100})
+@_common_channel_options
+@click.option("--lane-pitch", type=Quantity("length", positive=True), default=None,
+              help="Touchstone input: lane pitch along the die edge, for the bandwidth density.")
+@click.option("--module-width", type=Quantity("length", positive=True), default=None,
+              help="Touchstone input: die-edge width of the lanes (overrides --lane-pitch).")
+@click.option("--module-depth", type=Quantity("length", positive=True), default=None,
+              help="Touchstone input: depth of the bump field, for Gb/s per mm^2.")
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for rate_margin.png (margin vs rate).")
+@click.pass_context
+@_with_progress("rate", "channel")
+def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, thru, preset,
+             differential, reverse, as_json: bool, quiet: bool, backend, lane_pitch,
+             module_width, module_depth, plot: Path | None) -> int:
+    """Maximum data rate of a channel: every lane at every spec rate.
+
+    \b
+    For UCIe (4, 8, 12, 16, 24, 32 GT/s; 48/64 are not implemented yet) every rate
+    whose Nyquist frequency the data reach is analysed with every lane as victim
+    and the spec's equalization search; the maximum is the highest rate at which
+    every check passes for the worst lane. Per rate: the worst lane's eye height,
+    width, mask, loss and crosstalk margins and its limiting check. The bandwidth
+    density at the maximum comes from the channel file's geometry (counted at its
+    coarsest-pitch segment) or --lane-pitch/--module-width; for the UCIe advanced
+    package it is shown beside UCIe Table 1-4.
+
+    \b
+    Exit codes: 0 a maximum rate was found, 1 no rate tried passes, 2 bad input.
+    --spec none is refused: a continuous search on user eye criteria is not
+    implemented yet.
+
+    \b
+    Examples:
+      sigint rate channels/ucie_advanced_2mm.yaml --plot figs
+      sigint rate bus.s64p --package standard --lane-pitch 110um --json
+    """
+    _require_files(channel)
+    from .backend import get_backend
+    from .rate import UCIE_DENSITY_GBYTES_PER_MM, search_rates, spec_rates
+
+    if plot is not None and plot.exists() and not plot.is_dir():
+        raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
+    spec_rates(spec, package)                       # refuses --spec none in one sentence
+    be = get_backend(backend)
+    explicit = {n for n in ("spec", "package", "ber")
+                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
+    try:
+        link, opts, models, built = _prepare_channel(
+            channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
+            preset=preset, differential=differential, reverse=reverse, common={"bits": 0})
+        if opts.spec != "ucie":
+            opts = opts.model_copy(update={"spec": "ucie"})
+            _warn(f"{channel}: its link declares spec none; searched against UCIe {opts.package}")
+        res = search_rates(link, opts, progress=_say, **models)
+    finally:
+        _done()
+    if res.max_rate is not None:
+        if built is not None:
+            res.density = built.density(res.max_rate)
+            res.density.pop("per_segment", None)
+        else:
+            res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
+                                              module_width, module_depth)
+        if res.density is not None and opts.package == "advanced":
+            res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
+                round(res.max_rate / 1e9))
+            res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8
+    _emit(as_json, res.to_json(), res.summary())
+    if plot is not None:
+        paths = res.plot(plot)
+        if not as_json:
+            click.echo("plots: " + ", ".join(str(p) for p in paths))
+    return EXIT_OK if res.max_rate is not None else EXIT_FAIL
 
 
 @cli.command("extract", context_settings={"max_content_width": 100})
