@@ -163,6 +163,7 @@ def cli() -> None:
                 responses, statistical eye, UCIe verdict
       rate      a channel -> maximum data rate over every lane, margin vs rate,
                 bandwidth density
+      validate  channels x specs -> exit code, JUnit XML, JSON (for CI)
     Every command takes --backend auto|numpy|cupy (or $SIGINT_BACKEND) and says
     which backend ran. Exit codes: 0 pass, 1 a spec check failed, 2 bad input.
     """
@@ -620,6 +621,116 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         if not as_json:
             click.echo("plots: " + ", ".join(str(p) for p in paths))
     return EXIT_OK if res.max_rate is not None else EXIT_FAIL
+
+
+@cli.command("validate", context_settings={"max_content_width": 100})
+@click.argument("channels", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--spec", "specs", multiple=True, default=("ucie",), show_default=True,
+              type=click.Choice(["ucie", "ucie-advanced", "ucie-standard",
+                                 "ucie-standard-unterminated", "none"]),
+              help="Spec to check (repeatable). 'ucie' takes --package or the channel "
+                   "file's package; 'none' checks nothing and says so.")
+@click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
+              default=None, help="UCIe package for --spec ucie [the channel file's, else "
+                                 "advanced].")
+@click.option("--rate", type=Quantity("rate", positive=True), default=None,
+              help="Rate to check at [a channel file's own rate; required for Touchstone "
+                   "unless --max-rate].")
+@click.option("--max-rate", is_flag=True,
+              help="Check at each channel's maximum rate (the search of `sigint rate`).")
+@click.option("--thru", multiple=True, metavar="P:Q", help="Touchstone through paths.")
+@click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]), default=None,
+              help="Touchstone port convention.")
+@click.option("--diff/--single-ended", "differential", default=False,
+              help="Touchstone: pair consecutive paths as differential lanes.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write JUnit XML: a test case per check (CI systems show it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_backend_option
+@_with_progress("validate", "channels")
+def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: str | None,
+                 rate: float | None, max_rate: bool, thru, preset, differential,
+                 junit: Path | None, as_json: bool, quiet: bool, backend) -> int:
+    """Check every channel against every spec, every lane as victim (for CI).
+
+    \b
+    Exit codes: 0 every check of every channel passes (or nothing was checked,
+    --spec none, which says so), 1 a check fails, 2 bad input. --junit FILE
+    writes JUnit XML with a test case per check (the lane with the smallest margin;
+    the failing lanes listed); --spec none gives a skipped case.
+
+    \b
+    Examples:
+      sigint validate channels/ucie_advanced_2mm.yaml --junit results.xml
+      sigint validate a.s32p b.s32p --rate 16GT/s --spec ucie-standard --json
+    """
+    _require_files(*channels)
+    if junit is not None and not junit.parent.exists():
+        raise click.BadParameter(f"{junit}: directory {junit.parent} does not exist",
+                                 param_hint="--junit")
+    if max_rate and rate is not None:
+        raise click.UsageError("--rate and --max-rate exclude each other; give one")
+    for ch in channels:
+        if ch.suffix.lower() not in (".yaml", ".yml") and rate is None and not max_rate \
+                and any(sp != "none" for sp in specs):
+            from .errors import InputError
+
+            raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
+                             "--rate (e.g. 16GT/s) or --max-rate")
+    from .backend import get_backend
+    from .lanes import evaluate_lanes
+    from .rate import search_rates
+    from .validate import SpecOutcome, junit_xml, summary
+
+    be = get_backend(backend)
+    outcomes = []
+    try:
+        for ch in channels:
+            link, opts, models, built = _prepare_channel(
+                ch, be, spec="ucie", package=package or "advanced", ber=None,
+                explicit={"package"} if package else set(), thru=thru, preset=preset,
+                differential=differential, reverse=(), common={"bits": 0})
+            for sp in specs:
+                if sp == "none":
+                    outcomes.append(SpecOutcome(str(ch), "none", None, None))
+                    continue
+                pkg = sp.removeprefix("ucie-") if sp != "ucie" else (
+                    package or (built.channel.link.package if built is not None
+                                else "advanced"))
+                o = opts.model_copy(update={"spec": "ucie", "package": pkg})
+                notes: list[str] = []
+                if max_rate:
+                    res = search_rates(link, o, progress=_say, **models)
+                    notes += res.notes
+                    if res.max_rate is not None:
+                        row = next(r for r in res.rows if r.rate == res.max_rate)
+                        how = "maximum rate"
+                    else:
+                        row = res.rows[0]
+                        how = "lowest rate tried; no rate passes"
+                    lanes, r_at = row.lanes, row.rate
+                else:
+                    r_at = rate if rate is not None else opts.rate
+                    how = "--rate" if rate is not None else "the channel file's rate"
+                    from .analyze import _check_rate
+
+                    _check_rate(link.f, r_at, str(ch))
+                    lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
+                                           progress=_say, **models)
+                outcomes.append(SpecOutcome(str(ch), f"ucie {pkg}", r_at, lanes, how, notes))
+    finally:
+        _done()
+    if junit is not None:
+        junit.write_text(junit_xml(outcomes), encoding="utf-8")
+    data = {"passed": (None if all(o.passed is None for o in outcomes)
+                       else all(o.passed is not False for o in outcomes)),
+            "results": [o.as_dict() for o in outcomes]}
+    _emit(as_json, data, summary(outcomes))
+    if junit is not None and not as_json:
+        click.echo(f"junit: {junit}")
+    return EXIT_FAIL if any(o.passed is False for o in outcomes) else EXIT_OK
 
 
 @cli.command("extract", context_settings={"max_content_width": 100})
