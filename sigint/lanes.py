@@ -72,6 +72,9 @@ class LanesResult:
     worst_result: AnalysisResult
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    complete: bool = True
+    """False when the evaluation stopped at the first failing lane (``stop_at_failure``):
+    ``lanes`` then holds the lanes evaluated, the failing one last."""
 
     @property
     def passed(self) -> bool | None:
@@ -121,7 +124,7 @@ class LanesResult:
         lim = self.limiting
         return {
             "source": self.source, "rate_gbps": self.rate / 1e9, "victim": "all",
-            "lanes": len(self.lanes), "passed": self.passed,
+            "lanes": len(self.lanes), "complete": self.complete, "passed": self.passed,
             "worst_lane": self.lanes[self.worst].victim,
             "limiting_check": None if lim is None else lim.as_dict(),
             "per_lane": self.table(),
@@ -211,6 +214,7 @@ def evaluate_lanes(
     *,
     victims: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
+    stop_at_failure: bool = False,
     **models,
 ) -> LanesResult:
     """Every lane (or the 0-based *victims*) as victim at ``options.rate``.
@@ -228,6 +232,10 @@ def evaluate_lanes(
         0-based lanes to evaluate (default: all).
     progress : callable, optional
         Called with a short stage name.
+    stop_at_failure : bool
+        Stop at the first lane that fails a check (the verdict is then known: fail); the
+        result is marked ``complete=False``. A rate search uses it on rates above the
+        first failure, with the lanes ordered worst first.
     **models
         ``tx``, ``rx``, ``tx_overrides``, ``rx_overrides`` as for
         :func:`sigint.analyze.evaluate`.
@@ -243,14 +251,22 @@ def evaluate_lanes(
     lanes = list(range(link.n_lanes)) if victims is None else list(victims)
     quick = options.model_copy(update={"bits": 0})
     results = []
+    complete = True
     for i, v in enumerate(lanes):
         say(f"lane {i + 1} of {len(lanes)}")
         results.append(evaluate(link, quick, victim=v, **models))
+        if stop_at_failure and results[-1].passed is False and i + 1 < len(lanes):
+            complete = False
+            break
     t1 = time.perf_counter()
-    w = worst_index(results)
+    if complete:                      # lane order, whatever order they were evaluated in
+        pairs = sorted(zip(lanes, results), key=lambda t: t[0])
+        lanes, results = [p[0] for p in pairs], [p[1] for p in pairs]
+    w = len(results) - 1 if not complete else worst_index(results)
     full = results[w]
     if options.bits:
         say("bit-by-bit simulation of the worst lane")
         full = evaluate(link, options, victim=lanes[w], **models)
     return LanesResult(link.source, options.rate, results, w, full,
-                       {"lanes": t1 - t0, "worst": time.perf_counter() - t1})
+                       {"lanes": t1 - t0, "worst": time.perf_counter() - t1},
+                       complete=complete)

@@ -5,6 +5,8 @@ reach is tried with every lane as victim (:func:`sigint.lanes.evaluate_lanes`, t
 transfers of a Tx/Rx circuit solved once for all rates) and the spec's equalization
 search at each rate (de-emphasis 0 / -2.2 dB at 24/32 GT/s, ``AnalysisOptions.eq``).
 The maximum rate is the highest rate at which every check passes for the worst lane.
+Above the first failing rate a rate's verdict is settled by its first failing lane, so
+the search stops there (lanes ordered worst first) unless ``exhaustive`` is set.
 A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
 result says so.
 
@@ -24,7 +26,7 @@ import numpy as np
 
 from .analyze import AnalysisOptions, Link
 from .errors import InputError
-from .lanes import LanesResult, evaluate_lanes
+from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
 from .specs import ucie
 
 __all__ = ["RateRow", "RateSearch", "search_rates", "spec_rates", "UCIE_DENSITY_GBYTES_PER_MM"]
@@ -85,6 +87,7 @@ class RateRow:
             "limiting_unit": None if lim is None else lim.unit,
             "failing_checks": sorted({c.name for x in self.lanes.lanes for c in x.checks
                                       if not c.passed}),
+            "lanes_evaluated": len(self.lanes.lanes), "complete": self.lanes.complete,
             "seconds": round(self.lanes.timings.get("lanes", 0.0), 3),
         }
 
@@ -163,7 +166,9 @@ class RateSearch:
                 f"{g(d['eye_height_v'], 1e3):>9} {g(d['eye_width_ui'], 1, '.3f'):>8} "
                 f"{g(d['eye_mask_margin_v'], 1e3, '+.1f'):>8} "
                 f"{g(d['vtf_loss_margin_db'], 1, '+.2f'):>8} {g(d['vtf_xt_margin_db'], 1, '+.1f'):>7}"
-                f"  {lim:<24} {'pass' if d['passed'] else 'FAIL'}")
+                f"  {lim:<24} {'pass' if d['passed'] else 'FAIL'}"
+                + ("" if d["complete"] else
+                   f" (stopped at the first failing lane, {d['lanes_evaluated']} evaluated)"))
         lines.append("  (mask, loss and XT columns are margins: positive passes)")
         for r in self.not_tried:
             lines.append(f"  {r / 1e9:>5g}  not tried: beyond the data (see notes)")
@@ -244,6 +249,7 @@ def search_rates(
     *,
     rates: tuple[float, ...] | None = None,
     progress: Callable[[str], None] | None = None,
+    exhaustive: bool = False,
     **models: Any,
 ) -> RateSearch:
     """Every lane at every spec rate the data reach; the highest rate that passes.
@@ -259,6 +265,12 @@ def search_rates(
         Rates to try, symbols/s (default: the spec's, :func:`spec_rates`).
     progress : callable, optional
         Called with a short stage name.
+    exhaustive : bool
+        Evaluate every lane at every rate. By default, once a rate has failed, each higher
+        rate stops at its first failing lane (lanes ordered by the previous complete
+        rate's margins, worst first): its verdict is known and the row says that only
+        those lanes were evaluated (``complete`` false). Every lane is always evaluated
+        at every rate up to the first failing one, and at any rate that passes.
     **models
         ``tx_overrides``, ``rx_overrides`` (and ``tx``, ``rx``) as for
         :func:`sigint.analyze.evaluate`.
@@ -293,10 +305,22 @@ def search_rates(
                      + ", ".join(f"{r / 1e9:g}" for r in not_tried)
                      + " GT/s not tried (their Nyquist frequency lies above the data)")
     rows = []
+    order = list(range(link.n_lanes))
+    failed_below = False
     for r in tried:
         say(f"{r / 1e9:g} GT/s")
         opts = options.model_copy(update={"rate": r, "bits": 0})
-        rows.append(RateRow(r, evaluate_lanes(link, opts, progress=progress, **models)))
+        res = evaluate_lanes(link, opts, victims=order, progress=progress,
+                             stop_at_failure=failed_below and not exhaustive, **models)
+        rows.append(RateRow(r, res))
+        if res.complete:
+            # next rate: the lanes worst first, so a failing rate shows it at once
+            by_lane = {j: relative_margin(limiting_check(x.checks))
+                       if x.checks else x.eye.eye_height
+                       for j, x in zip(sorted(order), res.lanes)}
+            order = sorted(order, key=lambda j: by_lane[j])
+        if res.passed is False:
+            failed_below = True
     passing = [row.rate for row in rows if row.lanes.passed]
     max_rate = max(passing) if passing else None
     if max_rate is not None and any(row.rate < max_rate and not row.lanes.passed for row in rows):

@@ -95,3 +95,15 @@ def test_rate_cli_touchstone_density_and_spec_none(net3, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "not implemented yet" in err and len(err.strip().splitlines()) == 1
     assert np.isfinite(mx)
+
+
+def test_early_stop_gives_the_exhaustive_verdicts(net3, search):
+    full = search_rates(prepare(net3), AnalysisOptions(rate=16e9), exhaustive=True)
+    assert full.max_rate == search.max_rate
+    assert [r.lanes.passed for r in full.rows] == [r.lanes.passed for r in search.rows]
+    assert all(r.lanes.complete for r in full.rows)
+    first_fail = min(r.rate for r in search.rows if not r.lanes.passed)
+    for r in search.rows:
+        assert r.lanes.complete or r.rate > first_fail
+        if not r.lanes.complete:       # stopped at a lane that does fail
+            assert r.lanes.lanes[-1].passed is False
