@@ -557,11 +557,14 @@ def _common_channel_options(f):
               help="Touchstone input: depth of the bump field, for Gb/s per mm^2.")
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for rate_margin.png (margin vs rate).")
+@click.option("--exhaustive", is_flag=True,
+              help="Every lane at every rate (default: above the first failing rate, each "
+                   "rate stops at its first failing lane).")
 @click.pass_context
 @_with_progress("rate", "channel")
 def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, thru, preset,
              differential, reverse, as_json: bool, quiet: bool, backend, lane_pitch,
-             module_width, module_depth, plot: Path | None) -> int:
+             module_width, module_depth, plot: Path | None, exhaustive: bool) -> int:
     """Maximum data rate of a channel: every lane at every spec rate.
 
     \b
@@ -601,7 +604,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         if opts.spec != "ucie":
             opts = opts.model_copy(update={"spec": "ucie"})
             _warn(f"{channel}: its link declares spec none; searched against UCIe {opts.package}")
-        res = search_rates(link, opts, progress=_say, **models)
+        res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
     finally:
         _done()
     if res.max_rate is not None:
