@@ -32,7 +32,9 @@ from .specs import ucie
 __all__ = ["RateRow", "RateSearch", "search_rates", "spec_rates", "UCIE_DENSITY_GBYTES_PER_MM"]
 
 #: UCIe 3.0 Table 1-4, advanced package at 45 um bump pitch: die-edge bandwidth density,
-#: GB/s per mm, by data rate in GT/s (PRODUCT.md, "Spec facts").
+#: GB/s per mm, by data rate in GT/s (PRODUCT.md, "Spec facts"). The table counts a x64
+#: module's 64 Tx and 64 Rx data lanes over its 388.8 um width: 128 x rate / 0.3888 mm / 8
+#: reproduces every entry to rounding.
 UCIE_DENSITY_GBYTES_PER_MM = {4: 165, 8: 329, 12: 494, 16: 658, 24: 988, 32: 1317, 48: 1975,
                               64: 2634}
 
@@ -189,7 +191,8 @@ class RateSearch:
                          + (f"; counted at {d['segment']}" if d.get("segment") else ""))
             if d.get("ucie_table_1_4_gbytes_per_mm") is not None:
                 lines.append(f"  UCIe Table 1-4 (advanced, 45 um pitch) at the same rate: "
-                             f"{d['ucie_table_1_4_gbytes_per_mm']} GB/s/mm")
+                             f"{d['ucie_table_1_4_gbytes_per_mm']} GB/s/mm (it counts a x64 "
+                             "module's 64 Tx + 64 Rx lanes over 388.8 um)")
         for n in self.notes:
             lines.append(f"note: {n}")
         return "\n".join(lines)
@@ -323,6 +326,10 @@ def search_rates(
             failed_below = True
     passing = [row.rate for row in rows if row.lanes.passed]
     max_rate = max(passing) if passing else None
+    if max_rate is not None and max_rate == tried[-1] and not not_tried:
+        notes.append(f"every rate up to the highest checked passes: the channel may carry more "
+                     f"than {max_rate / 1e9:g} GT/s (UCIe 48/64 GT/s rows are not implemented "
+                     "yet)")
     if max_rate is not None and any(row.rate < max_rate and not row.lanes.passed for row in rows):
         notes.append("a lower rate fails although a higher one passes (its mask or "
                      "equalization differ); the maximum is the highest rate that passes")

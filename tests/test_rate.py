@@ -107,3 +107,11 @@ def test_early_stop_gives_the_exhaustive_verdicts(net3, search):
         assert r.lanes.complete or r.rate > first_fail
         if not r.lanes.complete:       # stopped at a lane that does fail
             assert r.lanes.lanes[-1].passed is False
+
+
+def test_ucie_table_1_4_is_128_lanes_over_the_x64_module():
+    from sigint.rate import UCIE_DENSITY_GBYTES_PER_MM
+
+    # UCIe 3.0 Table 1-4 (advanced, 45 um): 64 Tx + 64 Rx lanes over a 388.8 um module
+    for gt, gbytes in UCIE_DENSITY_GBYTES_PER_MM.items():
+        assert 128 * gt / 0.3888 / 8 == pytest.approx(gbytes, abs=0.6)
