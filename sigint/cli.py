@@ -557,6 +557,10 @@ def _common_channel_options(f):
               help="Touchstone input: depth of the bump field, for Gb/s per mm^2.")
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for rate_margin.png (margin vs rate).")
+@click.option("--eye-height", type=Quantity("voltage", positive=True), default=None,
+              help="--spec none: eye height every lane must reach (e.g. 40mV).")
+@click.option("--eye-width", type=Quantity("ui", positive=True), default=None,
+              help="--spec none: eye width every lane must reach (e.g. 0.5UI).")
 @click.option("--exhaustive", is_flag=True,
               help="Every lane at every rate (default: above the first failing rate, each "
                    "rate stops at its first failing lane).")
@@ -564,7 +568,8 @@ def _common_channel_options(f):
 @_with_progress("rate", "channel")
 def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, thru, preset,
              differential, reverse, as_json: bool, quiet: bool, backend, lane_pitch,
-             module_width, module_depth, plot: Path | None, exhaustive: bool) -> int:
+             module_width, module_depth, plot: Path | None, eye_height, eye_width,
+             exhaustive: bool) -> int:
     """Maximum data rate of a channel: every lane at every spec rate.
 
     \b
@@ -579,8 +584,8 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 
     \b
     Exit codes: 0 a maximum rate was found, 1 no rate tried passes, 2 bad input.
-    --spec none is refused: a continuous search on user eye criteria is not
-    implemented yet.
+    --spec none needs --eye-height and --eye-width (at --ber, default 1e-15): a
+    continuous search to 0.1 GT/s (rates doubling from 1 GT/s, then bisection).
 
     \b
     Examples:
@@ -593,7 +598,16 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
-    spec_rates(spec, package)                       # refuses --spec none in one sentence
+    from .rate import search_continuous
+
+    if spec == "none":
+        if eye_height is None or eye_width is None:
+            from .errors import InputError
+
+            raise InputError("--spec none: there is no spec to pass; give the eye criteria "
+                             "for a continuous search, e.g. --eye-height 40mV --eye-width 0.5UI")
+    else:
+        spec_rates(spec, package)
     be = get_backend(backend)
     explicit = {n for n in ("spec", "package", "ber")
                 if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
@@ -601,10 +615,16 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         link, opts, models, built = _prepare_channel(
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
             preset=preset, differential=differential, reverse=reverse, common={"bits": 0})
-        if opts.spec != "ucie":
-            opts = opts.model_copy(update={"spec": "ucie"})
-            _warn(f"{channel}: its link declares spec none; searched against UCIe {opts.package}")
-        res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
+        if spec == "none":
+            opts = opts.model_copy(update={"spec": "none"})
+            res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
+                                    progress=_say, **models)
+        else:
+            if opts.spec != "ucie":
+                opts = opts.model_copy(update={"spec": "ucie"})
+                _warn(f"{channel}: its link declares spec none; searched against UCIe "
+                      f"{opts.package}")
+            res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
     finally:
         _done()
     if res.max_rate is not None:
@@ -614,7 +634,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         else:
             res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
                                               module_width, module_depth)
-        if res.density is not None and opts.package == "advanced":
+        if res.density is not None and opts.package == "advanced" and spec != "none":
             res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
                 round(res.max_rate / 1e9))
             res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8

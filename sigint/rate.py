@@ -10,8 +10,11 @@ the search stops there (lanes ordered worst first) unless ``exhaustive`` is set.
 A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
 result says so.
 
-Without a spec (``--spec none``) there is nothing to pass: a continuous search on user
-eye criteria is not implemented yet; the search refuses ``spec='none'`` in one sentence.
+Without a spec (``--spec none``) the user gives the eye criteria (height and width at the
+BER) and :func:`search_continuous` finds the highest rate meeting them for every lane to
+0.1 GT/s: rates doubling from 1 GT/s up to the data's reach, then bisection between the
+last rate that passes and the first that fails (this assumes the eye closes steadily with
+rate between those two; rates below the last pass of the scan are not re-checked).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from .errors import InputError
 from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
 from .specs import ucie
 
-__all__ = ["RateRow", "RateSearch", "search_rates", "spec_rates", "UCIE_DENSITY_GBYTES_PER_MM"]
+__all__ = ["RateRow", "RateSearch", "search_rates", "search_continuous", "spec_rates",
+           "UCIE_DENSITY_GBYTES_PER_MM"]
 
 #: UCIe 3.0 Table 1-4, advanced package at 45 um bump pitch: die-edge bandwidth density,
 #: GB/s per mm, by data rate in GT/s (PRODUCT.md, "Spec facts"). The table counts a x64
@@ -46,9 +50,9 @@ def spec_rates(spec: str, package: str) -> tuple[float, ...]:
     [4.0, 8.0, 12.0, 16.0]
     """
     if spec != "ucie":
-        raise InputError(f"--spec {spec}: the maximum-rate search needs a spec with discrete "
-                         "rates and pass/fail checks (ucie); a continuous search on user eye "
-                         "criteria is not implemented yet")
+        raise InputError(f"--spec {spec}: a search over discrete rates needs a spec with "
+                         "them (ucie); without a spec give the eye criteria (--eye-height and "
+                         "--eye-width) for a continuous search")
     out = []
     for r in ucie.UCIE_RATES:
         try:
@@ -151,8 +155,9 @@ class RateSearch:
         }
 
     def summary(self) -> str:
-        lines = [f"sigint rate {self.source}: UCIe {self.package} package, every lane, "
-                 "spec equalization at each rate", "",
+        what = (f"UCIe {self.package} package, every lane, spec equalization at each rate"
+                if self.spec == "ucie" else f"{self.spec}, every lane")
+        lines = [f"sigint rate {self.source}: {what}", "",
                  f"  {'GT/s':>5} {'lane':>8} {'height mV':>9} {'width UI':>8} {'mask mV':>8} "
                  f"{'loss dB':>8} {'XT dB':>7}  limiting check (margin)  verdict"]
         for row in self.rows:
@@ -334,4 +339,113 @@ def search_rates(
         notes.append("a lower rate fails although a higher one passes (its mask or "
                      "equalization differ); the maximum is the highest rate that passes")
     return RateSearch(link.source, options.spec, options.package, rows, not_tried, max_rate,
+                      notes, timings={"search": time.perf_counter() - t0})
+
+
+def _user_checks(r, eye_height: float, eye_width: float) -> list:
+    from .specs.checks import Check
+
+    e = r.eye
+    at = f"BER {r.ber:.0e}"
+    return [
+        Check(name="eye_height", passed=bool(e.eye_height >= eye_height), value=e.eye_height,
+              limit=eye_height, margin=e.eye_height - eye_height, unit="V",
+              where=f"best phase, {at}", detail="user criterion"),
+        Check(name="eye_width", passed=bool(e.eye_width >= eye_width), value=e.eye_width,
+              limit=eye_width, margin=e.eye_width - eye_width, unit="UI",
+              where=f"at 0 V, {at}", detail="user criterion"),
+    ]
+
+
+def search_continuous(
+    link: Link,
+    options: AnalysisOptions,
+    *,
+    eye_height: float,
+    eye_width: float,
+    resolution: float = 0.1e9,
+    start: float = 1e9,
+    progress: Callable[[str], None] | None = None,
+    **models: Any,
+) -> RateSearch:
+    """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI).
+
+    Without a spec: rates double from *start* while every lane passes and the data reach
+    the rate's Nyquist frequency, then bisection between the last pass and the first fail
+    down to *resolution* (symbols/s), each rate snapped to a multiple of it.
+
+    Parameters
+    ----------
+    link : Link
+        From :func:`sigint.analyze.prepare`.
+    options : AnalysisOptions
+        Settings (``spec`` must be ``none``; ``eq``/``ctle`` choose the equalization
+        searched at each rate; ``ber`` the BER of the criteria).
+    eye_height, eye_width : float
+        Criteria, V and UI.
+    resolution, start : float
+        Symbols/s.
+
+    Returns
+    -------
+    RateSearch
+        ``spec`` is ``user eye criteria``; each row's lanes carry the two criteria as
+        checks.
+
+    Raises
+    ------
+    InputError
+        When the data reach no rate at or above *start*.
+    """
+    import time
+
+    say = progress or (lambda _s: None)
+    t0 = time.perf_counter()
+    f = link.f
+    top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
+    if top < start:
+        raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
+                         f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
+    rows: dict[float, RateRow] = {}
+
+    def run(rate: float) -> bool:
+        rate = round(rate / resolution) * resolution
+        if rate not in rows:
+            say(f"{rate / 1e9:g} GT/s")
+            opts = options.model_copy(update={"rate": rate, "bits": 0})
+            res = evaluate_lanes(link, opts, progress=progress, **models)
+            for r in res.lanes:
+                r.checks = _user_checks(r, eye_height, eye_width)
+            from .lanes import worst_index
+
+            res.worst = worst_index(res.lanes)
+            res.worst_result = res.lanes[res.worst]
+            rows[rate] = RateRow(rate, res)
+        return bool(rows[rate].lanes.passed)
+
+    notes = []
+    lo, hi = None, None
+    r = start
+    while True:
+        if run(r):
+            lo = r
+            if r >= top:
+                notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited to "
+                             f"{top / 1e9:g} GT/s, where the criteria still hold")
+                break
+            r = min(2 * r, top)
+        else:
+            hi = r
+            break
+    if lo is not None and hi is not None:
+        while hi - lo > resolution * (1 + 1e-9):
+            mid = round((lo + hi) / 2 / resolution) * resolution
+            if mid in (lo, hi):
+                break
+            if run(mid):
+                lo = mid
+            else:
+                hi = mid
+    ordered = [rows[k] for k in sorted(rows)]
+    return RateSearch(link.source, "user eye criteria", options.package, ordered, [], lo,
                       notes, timings={"search": time.perf_counter() - t0})

@@ -93,7 +93,7 @@ def test_rate_cli_touchstone_density_and_spec_none(net3, tmp_path, capsys):
     assert d["ucie_table_1_4_gbytes_per_mm"] == {4: 165, 8: 329, 12: 494, 16: 658}[round(mx)]
     rc = main(["rate", str(path), "--spec", "none", "-q"])
     err = capsys.readouterr().err
-    assert rc == 2 and "not implemented yet" in err and len(err.strip().splitlines()) == 1
+    assert rc == 2 and "--eye-height" in err and len(err.strip().splitlines()) == 1
     assert np.isfinite(mx)
 
 
@@ -115,3 +115,21 @@ def test_ucie_table_1_4_is_128_lanes_over_the_x64_module():
     # UCIe 3.0 Table 1-4 (advanced, 45 um): 64 Tx + 64 Rx lanes over a 388.8 um module
     for gt, gbytes in UCIE_DENSITY_GBYTES_PER_MM.items():
         assert 128 * gt / 0.3888 / 8 == pytest.approx(gbytes, abs=0.6)
+
+
+def test_continuous_search_without_spec(net3):
+    from sigint.rate import search_continuous
+
+    opts = AnalysisOptions(rate=16e9, spec="none", ber=1e-12)
+    s = search_continuous(prepare(net3), opts, eye_height=0.1, eye_width=0.5)
+    mx = s.max_rate
+    assert mx is not None and abs(mx / 1e8 - round(mx / 1e8)) < 1e-9
+    nxt = mx + 0.1e9
+    assert nxt in [r.rate for r in s.rows]
+    # independently: separate single-victim analyses at the reported rate and 0.1 GT/s above
+    at = [analyze(net3, opts.model_copy(update={"rate": mx, "victim": v, "bits": 0}))
+          for v in (1, 2, 3)]
+    assert all(r.eye.eye_height >= 0.1 and r.eye.eye_width >= 0.5 for r in at)
+    above = [analyze(net3, opts.model_copy(update={"rate": nxt, "victim": v, "bits": 0}))
+             for v in (1, 2, 3)]
+    assert not all(r.eye.eye_height >= 0.1 and r.eye.eye_width >= 0.5 for r in above)
