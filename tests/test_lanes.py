@@ -86,3 +86,13 @@ def test_lanes_dataset_and_cli(net4, tmp_path):
                                [r.eye.eye_height for r in lanes.lanes], rtol=1e-9)
     assert rc == (0 if lanes.passed else 1)
     save_dataset(lanes.to_dataset(), tmp_path / "again.nc")
+
+
+def test_api_victim_all(net4):
+    import sigint
+    from sigint.lanes import LanesResult
+
+    res = sigint.analyze(net4, "16GT/s", victim="all", bits=0)
+    assert isinstance(res, LanesResult) and [r.victim for r in res.lanes] == \
+        [f"lane {i}" for i in (1, 2, 3, 4)]
+    assert "worst lane" in res.summary()
