@@ -273,7 +273,7 @@ def _backend_option(f):
               help="Lane whose Tx sits at the far end (repeatable).")
 @click.option("--victim", default=None, metavar="LANE|all",
               help="Victim lane, 1-based, or 'all': every lane as victim (one batched solve), "
-                   "a per-lane table and the worst lane [1; the middle lane of a YAML channel].")
+                   "a per-lane table and the worst lane [Touchstone: 1; channel YAML: all].")
 @click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
 @click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
@@ -409,7 +409,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                      param_hint="--xt-phase") from None
     from .model import validate
 
-    all_lanes = False
+    all_lanes = is_yaml and victim is None
     if victim is not None:
         if victim.strip().lower() == "all":
             all_lanes, victim = True, None

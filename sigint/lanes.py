@@ -184,6 +184,11 @@ class LanesResult:
         lines.append(f"worst lane: {w}" + ("" if lim is None else
                                            f", limiting check {lim.name} (margin "
                                            f"{lim.margin:+.3g} {lim.unit})"))
+        bd = self.extra.get("bandwidth_density")
+        if bd:
+            lines.append(f"bandwidth density: {bd['lanes']} lanes x {self.rate / 1e9:g} GT/s = "
+                         f"{bd['gbps_per_mm']:.0f} Gb/s/mm of die edge, "
+                         f"{bd['gbps_per_mm2']:.0f} Gb/s/mm^2 (at {bd['segment']})")
         verdict = {True: "PASS (every lane)", False: "FAIL", None: "no spec checked"}[self.passed]
         lines.append(f"verdict: {verdict}")
         lines.append("")
