@@ -76,6 +76,15 @@ class LanesResult:
     """False when the evaluation stopped at the first failing lane (``stop_at_failure``):
     ``lanes`` then holds the lanes evaluated, the failing one last."""
 
+    def __repr__(self) -> str:
+        lim = self.limiting
+        verdict = {True: "PASS", False: "FAIL", None: "no spec"}[self.passed]
+        return (f"<LanesResult {self.source}, {self.rate / 1e9:g} GT/s, {len(self.lanes)} lanes"
+                f"{'' if self.complete else ' (stopped at the first failure)'}: worst "
+                f"{self.lanes[self.worst].victim}"
+                + ("" if lim is None else f", {lim.name} {lim.margin:+.3g} {lim.unit}")
+                + f", {verdict}>")
+
     @property
     def passed(self) -> bool | None:
         """True when every lane passes every check, None without a spec."""

@@ -130,6 +130,11 @@ class RateSearch:
     density: dict | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        mx = "none" if self.max_rate is None else f"{self.max_rate / 1e9:g} GT/s"
+        return (f"<RateSearch {self.source}, {self.spec}: {len(self.rows)} rates tried, "
+                f"maximum {mx}>")
+
     @property
     def limiting(self) -> dict | None:
         """At the first rate tried above the maximum: the check that fails there."""

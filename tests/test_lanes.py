@@ -96,3 +96,10 @@ def test_api_victim_all(net4):
     assert isinstance(res, LanesResult) and [r.victim for r in res.lanes] == \
         [f"lane {i}" for i in (1, 2, 3, 4)]
     assert "worst lane" in res.summary()
+
+
+def test_short_repr(net4):
+    lanes = evaluate_lanes(prepare(net4), AnalysisOptions(rate=16e9, bits=0))
+    text = repr(lanes)
+    assert text.startswith("<LanesResult network, 16 GT/s, 4 lanes: worst lane ")
+    assert len(text) < 200
