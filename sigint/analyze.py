@@ -427,7 +427,8 @@ class Link:
             rows.append(ta[:, victim])
             names.append(Path(agg.path).name)
             kinds.append(agg.kind)
-            if notes is not None and aln.f.shape != self.f.shape:
+            if notes is not None and (aln.f.shape != self.f.shape or not np.allclose(
+                    aln.f, self.f, rtol=1e-9, atol=0)):
                 notes.append(f"{Path(agg.path).name}: resampled onto the victim file's "
                              "frequencies")
         aggs = np.array(rows) if rows else np.zeros((0, self.f.size), dtype=complex)
@@ -548,8 +549,10 @@ def analyze(
     _check_rate(np.asarray(network.f, dtype=float), options.rate, source)
     link = prepare(network, port_map=pmap, aggressors=aggressors, backend=backend,
                    source=source, progress=progress)
-    return evaluate(link, options, tx=tx, rx=rx, tx_overrides=tx_overrides,
-                    rx_overrides=rx_overrides, progress=progress)
+    res = evaluate(link, options, tx=tx, rx=rx, tx_overrides=tx_overrides,
+                   rx_overrides=rx_overrides, progress=progress)
+    res.timings["total"] += link.timings["quality"]     # both stages
+    return res
 
 
 def _check_rate(f: np.ndarray, rate: float, source: str) -> None:
