@@ -10,6 +10,11 @@ Ranking checks of different units (dB, V, UI) needs one scale: the *relative mar
 with the smallest relative margin; the worst lane is the one whose limiting check has the
 smallest relative margin. Without a spec (no checks) the worst lane is the one with the
 smallest eye height.
+
+The UCIe ``vtf_loss`` mask line starts at the channel's own L(0), so that check's margin
+and limit both shrink towards DC (see :func:`sigint.specs.ucie.vtf_checks`); its relative
+margin is taken as it comes, which can rank it first on channels whose loss is not
+otherwise close to its limit.
 """
 
 from __future__ import annotations
