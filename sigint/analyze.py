@@ -35,6 +35,7 @@ from .model import SigintModel
 from .network.ports import PortMap, build_port_map, check_mapping, link_network
 from .network.quality import (
     QualityReport,
+    add_bandwidth,
     add_causality,
     add_dc_extrapolation,
     add_mode_conversion,
@@ -50,7 +51,8 @@ from .timedomain.stateye import CursorSet, StatEye, extract_cursors, peak_distor
 from .timedomain.waveform import WaveformEye, simulate_waveform
 from .units import format_quantity
 
-__all__ = ["AnalysisOptions", "AnalysisResult", "Aggressor", "analyze", "analyze_files"]
+__all__ = ["AnalysisOptions", "AnalysisResult", "Aggressor", "Link", "analyze", "analyze_files",
+           "evaluate", "prepare"]
 
 Progress = Callable[[str], None]
 
@@ -299,31 +301,6 @@ def _same_circuit(a: Tx, b: Tx, c: Rx, d: Rx) -> bool:
     return a.r == b.r and a.c_pad == b.c_pad and c.r == d.r and c.c_pad == d.c_pad
 
 
-def _transfers(ln, tx: Tx, rx: Rx, victim: int, files: list[tuple[Aggressor, Any]],
-               backend: Backend, notes: list[str], pmap: PortMap | None = None) -> Transfers:
-    t = terminated_transfers(ln, tx, rx, [victim], xp=backend.xp)[:, 0, :]   # (F, L)
-    hv = t[:, victim]
-    others = [j for j in range(t.shape[1]) if j != victim]
-    names = [ln.lane_names[j] for j in others]
-    # a lane driven from the victim's receiver end couples near-end (NEXT), one driven
-    # from its transmitter end far-end (FEXT)
-    rev = [bool(getattr(lane, "reversed", False)) for lane in pmap.lanes] if pmap else None
-    kinds = ["FEXT" if rev is None or rev[j] == rev[victim] else "NEXT" for j in others]
-    rows = [t[:, j] for j in others]
-    for agg, aln in files:
-        lane = victim if victim < len(aln.tx) else 0
-        ta = terminated_transfers(aln, tx, rx, [lane], xp=backend.xp)[:, 0, lane]
-        if aln.f.shape != ln.f.shape or not np.allclose(aln.f, ln.f, rtol=1e-9, atol=0):
-            # the band was checked to cover the victim's (analyze): interpolation only
-            ta = np.interp(ln.f, aln.f, ta.real) + 1j * np.interp(ln.f, aln.f, ta.imag)
-            notes.append(f"{Path(agg.path).name}: resampled onto the victim file's frequencies")
-        rows.append(ta)
-        names.append(Path(agg.path).name)
-        kinds.append(agg.kind)
-    aggs = np.array(rows) if rows else np.zeros((0, ln.f.size), dtype=complex)
-    return Transfers(ln.f, hv, aggs, names, kinds, ln.lane_names[victim])
-
-
 def xt_timing(option: str | float, kinds: list[str], in_file: list[bool],
               forwarded_clock: bool) -> list[str | float]:
     """Per-aggressor timing from the ``xt_phase`` option and the aggressors' kinds.
@@ -368,6 +345,171 @@ def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[Eq
     return [EqCandidate(ffe, m, g, label) for g in gains for ffe, m, label in ffes]
 
 
+class Link:
+    """The rate-independent stage of an analysis: read data, quality, lanes, transfers.
+
+    Built once by :func:`prepare`; :func:`evaluate` (one victim) and :func:`evaluate_lanes`
+    (every victim) then run the rate-dependent stage (pulses, equalization, eye, checks)
+    at any rate. Terminated transfers are solved once per Tx/Rx circuit for every lane as
+    victim (one batched solve, :func:`~sigint.link.vtf.terminated_transfers`) and kept.
+
+    Attributes
+    ----------
+    network : skrf.Network
+        The channel's S-parameters.
+    port_map : PortMap
+        Its lanes.
+    source : str
+        Name of the input, for reports.
+    aggressors : list of (Aggressor, LinkNetwork)
+        Separate FEXT/NEXT files with their reduced networks.
+    quality : list of QualityReport
+        Rate-independent quality figures of the channel and of each aggressor file.
+    notes : list of str
+        Remarks from the mapping check.
+    """
+
+    def __init__(self, network, port_map: PortMap, source: str, backend: Backend,
+                 aggressors: list, quality: list[QualityReport], notes: list[str],
+                 ln, timings: dict[str, float]) -> None:
+        self.network = network
+        self.port_map = port_map
+        self.source = source
+        self.backend = backend
+        self.aggressors = aggressors
+        self.quality = quality
+        self.notes = notes
+        self.ln = ln
+        self.timings = timings
+        self.f = np.asarray(network.f, dtype=float)
+        self._cache: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
+
+    @property
+    def n_lanes(self) -> int:
+        """Number of lanes."""
+        return len(self.port_map.lanes)
+
+    def transfer_matrix(self, tx: Tx, rx: Rx) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Every lane to every lane, terminated with *tx*/*rx*: one batched solve, cached.
+
+        Returns
+        -------
+        t : ndarray, shape (F, L, L)
+            :math:`V_{rx,v}/V_{s,j}` for victim *v* and driven lane *j*.
+        files : list of ndarray, shape (F, L)
+            Per aggressor file, its transfer into each victim lane's receiver, on the
+            channel's frequencies.
+        """
+        key = (tx.r, tx.c_pad, rx.r, rx.c_pad)
+        if key not in self._cache:
+            t = terminated_transfers(self.ln, tx, rx, None, xp=self.backend.xp)
+            files = []
+            nl = t.shape[1]
+            for _agg, aln in self.aggressors:
+                na = len(aln.tx)
+                lanes = [v if v < na else 0 for v in range(nl)]
+                ta = terminated_transfers(aln, tx, rx, sorted(set(lanes)), xp=self.backend.xp)
+                pos = {lane: i for i, lane in enumerate(sorted(set(lanes)))}
+                ta = np.stack([ta[:, pos[v], v] for v in lanes], axis=1)      # (Fa, L)
+                if aln.f.shape != self.f.shape or not np.allclose(aln.f, self.f, rtol=1e-9,
+                                                                  atol=0):
+                    ta = np.stack([np.interp(self.f, aln.f, c.real)
+                                   + 1j * np.interp(self.f, aln.f, c.imag) for c in ta.T],
+                                  axis=1)
+                files.append(ta)
+            self._cache[key] = (t, files)
+        return self._cache[key]
+
+    def transfers(self, tx: Tx, rx: Rx, victim: int, notes: list[str] | None = None
+                  ) -> Transfers:
+        """The victim's :class:`Transfers` (0-based lane *victim*) from the cached matrix."""
+        t, files = self.transfer_matrix(tx, rx)
+        t = t[:, victim, :]
+        ln, pmap = self.ln, self.port_map
+        others = [j for j in range(t.shape[1]) if j != victim]
+        names = [ln.lane_names[j] for j in others]
+        # a lane driven from the victim's receiver end couples near-end (NEXT), one driven
+        # from its transmitter end far-end (FEXT)
+        rev = [bool(getattr(lane, "reversed", False)) for lane in pmap.lanes]
+        kinds = ["FEXT" if rev[j] == rev[victim] else "NEXT" for j in others]
+        rows = [t[:, j] for j in others]
+        for (agg, aln), ta in zip(self.aggressors, files):
+            rows.append(ta[:, victim])
+            names.append(Path(agg.path).name)
+            kinds.append(agg.kind)
+            if notes is not None and (aln.f.shape != self.f.shape or not np.allclose(
+                    aln.f, self.f, rtol=1e-9, atol=0)):
+                notes.append(f"{Path(agg.path).name}: resampled onto the victim file's "
+                             "frequencies")
+        aggs = np.array(rows) if rows else np.zeros((0, self.f.size), dtype=complex)
+        return Transfers(self.f, t[:, victim], aggs, names, kinds, ln.lane_names[victim])
+
+
+def prepare(
+    network,
+    *,
+    port_map: PortMap | None = None,
+    aggressors: list[Aggressor] = (),
+    backend: Backend | None = None,
+    source: str = "network",
+    progress: Progress | None = None,
+) -> Link:
+    """The rate-independent stage: lanes, quality checks and the reduced network.
+
+    Parameters
+    ----------
+    network : skrf.Network
+        The channel's S-parameters.
+    port_map : PortMap, optional
+        Lanes of the network (default: scikit-rf's convention, single-ended).
+    aggressors : list of Aggressor
+        Separate FEXT/NEXT files (networks already read), mapped like *network*.
+    backend : Backend, optional
+        Compute backend for the terminated transfers.
+    source : str
+        Name of the input, for reports.
+    progress : callable, optional
+        Called with a short stage name.
+
+    Returns
+    -------
+    Link
+
+    Raises
+    ------
+    InputError
+        For a single-point sweep or aggressor data that do not cover the victim's band.
+    """
+    say = progress or (lambda _s: None)
+    backend = backend or get_backend()
+    t0 = time.perf_counter()
+    pmap = port_map or build_port_map(network.nports, name=source)
+    f = np.asarray(network.f, dtype=float)
+    if f.size < 2:
+        raise InputError(f"{source}: has a single frequency point; a pulse response needs "
+                         "a sweep from (near) DC to above the Nyquist frequency")
+    fmax = float(f[-1])
+    for agg in aggressors:
+        fa = np.asarray(agg.network.f, dtype=float)
+        if fa[-1] < fmax * (1 - 1e-9) or fa[0] > max(f[0], 0.0) + 0.01 * fmax:
+            raise InputError(
+                f"{agg.path}: the aggressor data cover {format_quantity(fa[0], 'Hz')} to "
+                f"{format_quantity(fa[-1], 'Hz')}, but the victim {Path(source).name} uses "
+                f"{format_quantity(f[0], 'Hz')} to {format_quantity(fmax, 'Hz')}; crosstalk "
+                "outside the aggressor's band is unknown and sigint will not take it as zero; "
+                "give aggressor data over the victim's whole band")
+    say("checking data quality")
+    quality = [check_network(network, None, source)]
+    for agg in aggressors:
+        quality.append(check_network(agg.network, None, agg.path))
+    ln = link_network(network, pmap)
+    notes = check_mapping(np.asarray(network.s), f, _se_map(pmap), source)
+    add_mode_conversion(quality[0], ln.mode_conversion_db)
+    agg_lns = [(a, link_network(a.network, pmap)) for a in aggressors]
+    return Link(network, pmap, source, backend, agg_lns, quality, notes, ln,
+                {"quality": time.perf_counter() - t0})
+
+
 def analyze(
     network,
     options: AnalysisOptions,
@@ -382,7 +524,8 @@ def analyze(
     source: str = "network",
     progress: Progress | None = None,
 ) -> AnalysisResult:
-    """Analyse one victim lane of *network* at ``options.rate``.
+    """Analyse one victim lane of *network* at ``options.rate``: :func:`prepare` then
+    :func:`evaluate`.
 
     Parameters
     ----------
@@ -409,19 +552,21 @@ def analyze(
     -------
     AnalysisResult
     """
-    say = progress or (lambda _s: None)
-    backend = backend or get_backend()
-    timings: dict[str, float] = {}
-    notes: list[str] = []
-    t0 = time.perf_counter()
-    rate = options.rate
-    nports = network.nports
-    pmap = port_map or build_port_map(nports, name=source)
+    pmap = port_map or build_port_map(network.nports, name=source)
     if options.victim > len(pmap.lanes):
         raise InputError(f"--victim {options.victim}: no such lane; {source} has "
                          f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
-    victim = options.victim - 1
-    f = np.asarray(network.f, dtype=float)
+    _check_rate(np.asarray(network.f, dtype=float), options.rate, source)
+    link = prepare(network, port_map=pmap, aggressors=aggressors, backend=backend,
+                   source=source, progress=progress)
+    res = evaluate(link, options, tx=tx, rx=rx, tx_overrides=tx_overrides,
+                   rx_overrides=rx_overrides, progress=progress)
+    res.timings["total"] += link.timings["quality"]     # both stages
+    return res
+
+
+def _check_rate(f: np.ndarray, rate: float, source: str) -> None:
+    """Refuse a rate whose Nyquist frequency the data do not reach or start above."""
     fmax = float(f[-1])
     if rate / 2 > fmax * (1 + 1e-9):
         raise InputError(
@@ -429,24 +574,63 @@ def analyze(
             f"frequency {rate / 2e9:g} GHz lies above the file's top frequency "
             f"{fmax / 1e9:g} GHz; give a rate of at most {2 * fmax / 1e9:g} GT/s or data that "
             f"reach {rate / 2e9:g} GHz")
-    if f.size < 2:
-        raise InputError(f"{source}: has a single frequency point; a pulse response needs "
-                         "a sweep from (near) DC to above the Nyquist frequency")
     if f[0] >= rate / 2:
         raise InputError(
             f"{source}: the data start at {format_quantity(f[0], 'Hz')}, at or above the Nyquist "
             f"frequency {format_quantity(rate / 2, 'Hz')} of {rate / 1e9:g} GT/s: there is "
             "nothing below Nyquist to extrapolate DC from, and the eye depends on it; give data "
             "from (near) DC")
-    for agg in aggressors:
-        fa = np.asarray(agg.network.f, dtype=float)
-        if fa[-1] < fmax * (1 - 1e-9) or fa[0] > max(f[0], 0.0) + 0.01 * rate / 2:
-            raise InputError(
-                f"{agg.path}: the aggressor data cover {format_quantity(fa[0], 'Hz')} to "
-                f"{format_quantity(fa[-1], 'Hz')}, but the victim {Path(source).name} uses "
-                f"{format_quantity(f[0], 'Hz')} to {format_quantity(fmax, 'Hz')}; crosstalk "
-                "outside the aggressor's band is unknown and sigint will not take it as zero; "
-                "give aggressor data over the victim's whole band")
+
+
+def evaluate(
+    link: Link,
+    options: AnalysisOptions,
+    *,
+    victim: int | None = None,
+    tx: Tx | None = None,
+    rx: Rx | None = None,
+    tx_overrides: dict | None = None,
+    rx_overrides: dict | None = None,
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """The rate-dependent stage for one victim: VTF checks, equalization, pulses, eye.
+
+    Parameters
+    ----------
+    link : Link
+        From :func:`prepare`.
+    options : AnalysisOptions
+        Rate, spec, BER and numerical settings.
+    victim : int, optional
+        0-based victim lane (default: ``options.victim - 1``).
+    tx, rx, tx_overrides, rx_overrides, progress
+        As for :func:`analyze`.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    InputError
+        For a victim that does not exist or a rate the data cannot carry.
+    SpecError
+        For a rate outside the spec's table.
+    """
+    say = progress or (lambda _s: None)
+    backend = link.backend
+    timings: dict[str, float] = {"quality": link.timings.get("quality", 0.0)}
+    notes: list[str] = list(link.notes)
+    t0 = time.perf_counter()
+    rate = options.rate
+    pmap = link.port_map
+    source = link.source
+    victim = options.victim - 1 if victim is None else victim
+    if not 0 <= victim < len(pmap.lanes):
+        raise InputError(f"--victim {victim + 1}: no such lane; {source} has "
+                         f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
+    f = link.f
+    _check_rate(f, rate, source)
     row = None
     if options.spec == "ucie":
         row = ucie.ucie_row(options.package, rate)
@@ -457,23 +641,18 @@ def analyze(
             notes.append("UCIe data lanes are single-ended; the UCIe masks are applied to the "
                          "differential lane as they are")
     ber = options.ber_for(rate)
-    say("checking data quality")
-    quality = [check_network(network, rate, source)]
-    for agg in aggressors:
-        quality.append(check_network(agg.network, rate, agg.path))
-    timings["quality"] = time.perf_counter() - t0
+    quality = [QualityReport(q.source, list(q.items)) for q in link.quality]
+    add_bandwidth(quality[0], f, rate)
+    for q, (agg, _aln) in zip(quality[1:], link.aggressors):
+        add_bandwidth(q, np.asarray(agg.network.f, dtype=float), rate)
     say("terminating the network")
     t1 = time.perf_counter()
     vtx, vrx, etx, erx = _models(options, row, tx, rx, tx_overrides or {}, rx_overrides or {})
-    ln = link_network(network, pmap)
-    notes += check_mapping(np.asarray(network.s), f, _se_map(pmap), source)
-    add_mode_conversion(quality[0], ln.mode_conversion_db)
-    agg_lns = [(a, link_network(a.network, pmap)) for a in aggressors]
-    vtf = _transfers(ln, vtx, vrx, victim, agg_lns, backend, notes, pmap)
+    vtf = link.transfers(vtx, vrx, victim, notes)
     if _same_circuit(vtx, etx, vrx, erx):
         eye_tr = vtf
     else:
-        eye_tr = _transfers(ln, etx, erx, victim, agg_lns, backend, [], pmap)
+        eye_tr = link.transfers(etx, erx, victim)
         if row is not None:
             notes.append("the VTF checks use the UCIe VTF circuit; the eye uses the Tx/Rx "
                          "models given on the command line")
@@ -486,7 +665,7 @@ def analyze(
     xt_fn = float(np.interp(fn, f, xt)) if vtf.aggressors.shape[0] else float("-inf")
     # equalization: every candidate judged by the eye the verdict uses
     t2 = time.perf_counter()
-    n_files = len(aggressors)
+    n_files = len(link.aggressors)
     in_file = [True] * (len(eye_tr.aggressor_kinds) - n_files) + [False] * n_files
     timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds, in_file, row is not None)
     mask = (row.eye_width, "rectangle") if row is not None else None
@@ -530,8 +709,7 @@ def analyze(
         t5 = time.perf_counter()
         wave = simulate_waveform(pr, amp, n_bits=options.bits, phase_ui=eye.phase_ui,
                                  xt_shift=cs.xt_shift(eye.best), noise=erx.noise, rj=etx.rj,
-                                 dfe=cs.dfe_values,
-                                 dj=etx.dj)
+                                 dj=etx.dj, dfe=cs.dfe_values)
         agreement = _agreement(eye, wave)
         timings["bit_by_bit"] = time.perf_counter() - t5
     checks: list[Check] = []
@@ -595,9 +773,14 @@ def analyze_files(
     fext: list[str] = (),
     next_: list[str] = (),
     progress: Progress | None = None,
+    all_lanes: bool = False,
     **kwargs: Any,
-) -> AnalysisResult:
-    """Read a Touchstone channel (and aggressor files) and :func:`analyze` it."""
+) -> Any:
+    """Read a Touchstone channel (and aggressor files) and :func:`analyze` it.
+
+    With *all_lanes*, every lane is the victim in turn (:func:`sigint.lanes.evaluate_lanes`)
+    and a :class:`sigint.lanes.LanesResult` is returned instead of an AnalysisResult.
+    """
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     say(f"reading {Path(path).name}")
@@ -616,6 +799,18 @@ def analyze_files(
                     f"{p}: has {an.nports} ports but {path} has {net.nports}; an aggressor "
                     "file is mapped like the victim's file, so it needs the same ports")
             aggs.append(Aggressor(str(p), kind, an))
+    if all_lanes:
+        from .lanes import evaluate_lanes
+
+        _check_rate(np.asarray(net.f, dtype=float), options.rate, str(path))
+        link = prepare(net, port_map=pmap, aggressors=aggs, source=str(path),
+                       backend=kwargs.pop("backend", None), progress=progress)
+        lres = evaluate_lanes(link, options, progress=progress, **kwargs)
+        lres.timings["read"] = read_s
+        lres.timings["prepare"] = link.timings["quality"]
+        for r in {id(x): x for x in (*lres.lanes, lres.worst_result)}.values():
+            r.notes[:0] = read_notes
+        return lres
     res = analyze(net, options, port_map=pmap, aggressors=aggs, source=str(path),
                   progress=progress, **kwargs)
     res.timings["read"] = read_s

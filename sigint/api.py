@@ -10,9 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import InputError
 
-__all__ = ["analyze", "analyze_built", "build_channel", "YAML_SUFFIXES"]
+__all__ = ["analyze", "analyze_built", "build_channel", "density_at", "link_settings",
+           "prepare_built", "YAML_SUFFIXES"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -27,20 +30,10 @@ def _rate(rate: str | float) -> float:
     return float(rate) if isinstance(rate, (int, float)) else parse_rate(str(rate))
 
 
-def analyze_built(built: Any, *, rate: float | None = None, options: dict | None = None,
-                  tx: dict | None = None, rx: dict | None = None, backend: Any = None,
-                  progress: Any = None) -> Any:
-    """Analyse a :class:`~sigint.channel.build.BuildResult` with its link's settings.
-
-    The channel file's link gives the rate, spec, package, BER and Tx/Rx; *rate*, entries
-    of *options* (``AnalysisOptions`` fields) and of *tx*/*rx* (model fields) override
-    them. The victim is the middle lane unless *options* names one. The result carries
-    the bandwidth density of the lanes at the rate in ``extra["bandwidth_density"]``.
-    """
-    from .analyze import AnalysisOptions
-    from .analyze import analyze as run
-    from .model import validate
-
+def link_settings(built: Any, *, options: dict | None = None, tx: dict | None = None,
+                  rx: dict | None = None) -> tuple[dict, dict, dict]:
+    """(options, tx overrides, rx overrides) of a built channel's link, *options*, *tx* and
+    *rx* taking precedence (the victim defaults to the middle lane)."""
     link = built.channel.link
     opts = dict(options or {})
     opts.setdefault("spec", link.spec)
@@ -49,7 +42,6 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
         opts.setdefault("ber", link.ber)
     if opts.get("victim") is None:
         opts["victim"] = (built.n_lanes + 1) // 2
-    rate = link.rate if rate is None else rate
     tx_over = dict(tx or {})
     rx_over = dict(rx or {})
     for key, val in link.tx.model_dump().items():
@@ -58,16 +50,59 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
     for key, val in link.rx.model_dump().items():
         if val is not None or (key == "r" and "r" in link.rx.model_fields_set):
             rx_over.setdefault(key, val)
+    return opts, tx_over, rx_over
+
+
+def prepare_built(built: Any, *, backend: Any = None, progress: Any = None) -> Any:
+    """The rate-independent stage (:func:`sigint.analyze.prepare`) of a built channel."""
+    from .analyze import prepare
+
+    return prepare(built.network(), backend=backend, source=str(built.source),
+                   progress=progress)
+
+
+def density_at(built: Any, rate: float) -> dict:
+    """Bandwidth density of a built channel's lanes at *rate* (symbols/s), counted at its
+    most restrictive segment (:meth:`~sigint.channel.build.BuildResult.density`)."""
+    return built.density(rate)
+
+
+def analyze_built(built: Any, *, rate: float | None = None, options: dict | None = None,
+                  tx: dict | None = None, rx: dict | None = None, backend: Any = None,
+                  progress: Any = None, all_lanes: bool = False) -> Any:
+    """Analyse a :class:`~sigint.channel.build.BuildResult` with its link's settings.
+
+    The channel file's link gives the rate, spec, package, BER and Tx/Rx; *rate*, entries
+    of *options* (``AnalysisOptions`` fields) and of *tx*/*rx* (model fields) override
+    them. The victim is the middle lane unless *options* names one; with *all_lanes*
+    every lane is the victim in turn and a :class:`sigint.lanes.LanesResult` comes back.
+    The result carries the bandwidth density of the lanes at the rate in
+    ``extra["bandwidth_density"]``.
+    """
+    from .analyze import AnalysisOptions, _check_rate, evaluate
+    from .model import validate
+
+    opts, tx_over, rx_over = link_settings(built, options=options, tx=tx, rx=rx)
+    rate = built.channel.link.rate if rate is None else rate
     aopts = validate(AnalysisOptions, dict(opts, rate=rate), source=str(built.source))
-    res = run(built.network(), aopts, tx_overrides=tx_over, rx_overrides=rx_over,
-              backend=backend, source=str(built.source), progress=progress)
+    if not all_lanes and aopts.victim > built.n_lanes:
+        from .errors import InputError
+
+        raise InputError(f"--victim {aopts.victim}: no such lane; {built.source} has "
+                         f"{built.n_lanes} lane(s)")
+    _check_rate(built.f, rate, str(built.source))
+    link = prepare_built(built, backend=backend, progress=progress)
+    if all_lanes:
+        from .lanes import evaluate_lanes
+
+        res = evaluate_lanes(link, aopts, tx_overrides=tx_over, rx_overrides=rx_over,
+                             progress=progress)
+        res.timings["prepare"] = link.timings["quality"]
+    else:
+        res = evaluate(link, aopts, tx_overrides=tx_over, rx_overrides=rx_over,
+                       progress=progress)
     res.timings["build"] = built.timings.get("total", 0.0)
-    dens = built.density()
-    n = built.n_lanes
-    dens.update(aggregate_gbps=n * res.rate / 1e9,
-                gbps_per_mm=n * res.rate / 1e9 / dens["die_edge_mm"],
-                gbps_per_mm2=n * res.rate / 1e9 / (dens["die_edge_mm"] * dens["depth_mm"]))
-    res.extra["bandwidth_density"] = dens
+    res.extra["bandwidth_density"] = density_at(built, res.rate)
     return res
 
 
@@ -92,9 +127,11 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
         Reuse cached extractions when building a YAML channel.
     **options
         Fields of :class:`sigint.analyze.AnalysisOptions` (``spec``, ``package``, ``ber``,
-        ``victim``, ``eq``, ``ctle``, ``bits``...) and, for Touchstone files and networks,
-        the port mapping of :func:`sigint.analyze.analyze_files` (``thru``, ``preset``,
-        ``differential``, ``reverse``, ``fext``, ``next_``).
+        ``victim``: a 1-based lane or ``"all"`` for every lane as victim, returning a
+        :class:`sigint.lanes.LanesResult`; ``eq``, ``ctle``, ``bits``...) and, for
+        Touchstone files and networks, the port mapping of
+        :func:`sigint.analyze.analyze_files` (``thru``, ``preset``, ``differential``,
+        ``reverse``, ``fext``, ``next_``).
 
     Returns
     -------
@@ -134,13 +171,16 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
     mapping = {k: options.pop(k) for k in _MAP_KEYS if k in options}
     if isinstance(source, (str, Path)) and not Path(source).exists():
         raise InputError(f"{source}: no such file; check the path")
+    all_lanes = isinstance(options.get("victim"), str) and options["victim"].lower() == "all"
+    if all_lanes:
+        options.pop("victim")
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() in YAML_SUFFIXES:
         if mapping:
             raise InputError(f"{source}: {', '.join(mapping)} apply to Touchstone files; a "
                              "channel file defines its lanes itself")
         built = build_channel(source, backend=be, use_cache=use_cache)
         return analyze_built(built, rate=None if rate is None else _rate(rate), options=options,
-                             tx=tx, rx=rx, backend=be)
+                             tx=tx, rx=rx, backend=be, all_lanes=all_lanes)
     from .analyze import AnalysisOptions, analyze_files
     from .analyze import analyze as run
     from .model import validate
@@ -153,7 +193,7 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
             raise InputError(f"{source}: no such file; give a Touchstone (.sNp) or channel "
                              "YAML file")
         return analyze_files(source, opts, tx_overrides=tx, rx_overrides=rx, backend=be,
-                             **mapping)
+                             all_lanes=all_lanes, **mapping)
     from .analyze import Aggressor
     from .io.touchstone import read_touchstone
     from .network.ports import build_port_map
@@ -167,6 +207,13 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
                           reverse=mapping.get("reverse", ()), name=name)
     aggs = [Aggressor(str(p), kind, read_touchstone(p))
             for kind, key in (("FEXT", "fext"), ("NEXT", "next_")) for p in mapping.get(key, ())]
+    if all_lanes:
+        from .analyze import _check_rate, prepare
+        from .lanes import evaluate_lanes
+
+        _check_rate(np.asarray(source.f, dtype=float), opts.rate, name)
+        link = prepare(source, port_map=pmap, aggressors=aggs, backend=be, source=name)
+        return evaluate_lanes(link, opts, tx_overrides=tx, rx_overrides=rx)
     return run(source, opts, port_map=pmap, aggressors=aggs, tx_overrides=tx, rx_overrides=rx,
                backend=be, source=name)
 

@@ -161,6 +161,9 @@ def cli() -> None:
       build     a channel (YAML) -> 2N-port S-parameters (Touchstone)
       analyze   a channel (Touchstone or YAML) -> VTF loss/crosstalk, pulse
                 responses, statistical eye, UCIe verdict
+      rate      a channel -> maximum data rate over every lane, margin vs rate,
+                bandwidth density
+      validate  channels x specs -> exit code, JUnit XML, JSON (for CI)
     Every command takes --backend auto|numpy|cupy (or $SIGINT_BACKEND) and says
     which backend ran. Exit codes: 0 pass, 1 a spec check failed, 2 bad input.
     """
@@ -284,8 +287,9 @@ def _backend_option(f):
               help="Pair consecutive through paths as differential lanes (+ first).")
 @click.option("--reverse", type=int, multiple=True, metavar="LANE",
               help="Lane whose Tx sits at the far end (repeatable).")
-@click.option("--victim", type=click.IntRange(min=1), default=None,
-              help="Victim lane, 1-based [1; the middle lane of a YAML channel].")
+@click.option("--victim", default=None, metavar="LANE|all",
+              help="Victim lane, 1-based, or 'all': every lane as victim (one batched solve), "
+                   "a per-lane table and the worst lane [Touchstone: 1; channel YAML: all].")
 @click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
               help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
 @click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
@@ -334,7 +338,7 @@ def _backend_option(f):
 @_with_progress("analyze", "channel")
 def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str, ber: float | None,
                 thru: tuple[str, ...], preset: str | None, differential: bool,
-                reverse: tuple[int, ...], victim: int, fext: tuple[Path, ...],
+                reverse: tuple[int, ...], victim: str | None, fext: tuple[Path, ...],
                 next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
                 noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
                 vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
@@ -431,6 +435,19 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                      "(-1, 1) UI like 0.25UI", param_hint="--xt-phase") from None
     from .model import validate
 
+    all_lanes = is_yaml and victim is None
+    if victim is not None:
+        if victim.strip().lower() == "all":
+            all_lanes, victim = True, None
+        else:
+            try:
+                victim = int(victim)
+            except ValueError:
+                raise click.BadParameter(f"{victim!r}: give a 1-based lane number or 'all'",
+                                         param_hint="--victim") from None
+            if victim < 1:
+                raise click.BadParameter(f"{victim}: lanes are numbered from 1",
+                                         param_hint="--victim")
     say, done = _say, _done
     common = dict(xt_phase=xtp, samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode,
                   ctle=ctle_mode, bits=bits)
@@ -449,7 +466,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
             opts = {k: v for k, v in given.items() if k in explicit}
             res = analyze_built(built, rate=rate if "rate" in explicit else None,
                                 options=dict(common, victim=victim, **opts), tx=tx_over,
-                                rx=rx_over, backend=be, progress=say)
+                                rx=rx_over, backend=be, progress=say, all_lanes=all_lanes)
         else:
             opts = validate(AnalysisOptions, dict(
                 rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, **common),
@@ -458,22 +475,312 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                                 differential=differential, reverse=list(reverse),
                                 fext=[str(p) for p in fext], next_=[str(p) for p in next_],
                                 tx_overrides=tx_over, rx_overrides=rx_over, backend=be,
-                                progress=say)
+                                progress=say, all_lanes=all_lanes)
     finally:
         done()
     from .report.plots import plot_analysis
     from .report.summary import analysis_summary
 
-    text = analysis_summary(res)
+    text = res.summary() if all_lanes else analysis_summary(res)
     _emit(as_json, res.to_json(), text)
-    _save_results(res, out, plot, plot_analysis, as_json, say, done)
-    _write_report(report, f"sigint analyze {channel.name}", text, res, plot_analysis,
+    if all_lanes:
+        _save_results(res, out, None, plot_analysis, as_json, say, done)
+        _save_results(res.worst_result, None, plot, plot_analysis, as_json, say, done)
+        rep_res = res.worst_result
+    else:
+        _save_results(res, out, plot, plot_analysis, as_json, say, done)
+        rep_res = res
+    _write_report(report, f"sigint analyze {channel.name}", text, rep_res, plot_analysis,
                   _channel_inputs(channel, built) + list(fext) + list(next_),
-                  res.backend.describe(), checks=res.checks, passed=res.passed,
-                  notes=res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
+                  rep_res.backend.describe(), checks=res.checks, passed=res.passed,
+                  notes=rep_res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
     if res.passed is False:
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, thru, preset,
+                     differential, reverse, common: dict):
+    """(link, options, models, built) of a channel file for the rate and validate commands."""
+    from .analyze import AnalysisOptions, prepare
+    from .model import validate
+
+    if channel.suffix.lower() in (".yaml", ".yml"):
+        if thru or preset or differential:
+            raise click.UsageError("--thru/--ports/--diff apply to Touchstone files; a YAML "
+                                   "channel defines its lanes itself")
+        from .api import link_settings, prepare_built
+        from .channel.build import build_file
+
+        built = build_file(channel, backend=be, warn=_warn)
+        given = {"spec": spec, "package": package, "ber": ber}
+        opts, tx_over, rx_over = link_settings(
+            built, options=dict(common, **{k: v for k, v in given.items() if k in explicit}))
+        opts = validate(AnalysisOptions, dict(opts, rate=built.channel.link.rate),
+                        source=str(channel))
+        link = prepare_built(built, backend=be, progress=_say)
+        return link, opts, {"tx_overrides": tx_over, "rx_overrides": rx_over}, built
+    from .io.touchstone import read_touchstone
+    from .network.ports import build_port_map
+
+    net = read_touchstone(channel)
+    pmap = build_port_map(net.nports, thru=list(thru) or None, preset=preset,
+                          differential=differential, reverse=list(reverse), name=str(channel))
+    opts = validate(AnalysisOptions, dict(rate=16e9, spec=spec, package=package, ber=ber,
+                                          **common), source=str(channel))
+    link = prepare(net, port_map=pmap, backend=be, source=str(channel), progress=_say)
+    return link, opts, {}, None
+
+
+def _touchstone_density(n_lanes: int, rate: float, lane_pitch, module_width, module_depth):
+    """Density of a Touchstone channel from the geometry given on the command line."""
+    if module_width is None and lane_pitch is None:
+        return None
+    width = module_width if module_width is not None else n_lanes * lane_pitch
+    total = n_lanes * rate / 1e9
+    out = {"lanes": n_lanes, "aggregate_gbps": total, "die_edge_mm": width * 1e3,
+           "gbps_per_mm": total / (width * 1e3),
+           "segment": ("--module-width" if module_width is not None
+                       else f"--lane-pitch {lane_pitch * 1e6:g} um x {n_lanes} lanes")}
+    out["depth_mm"] = None if module_depth is None else module_depth * 1e3
+    out["gbps_per_mm2"] = (None if module_depth is None
+                           else total / (width * 1e3 * module_depth * 1e3))
+    return out
+
+
+def _common_channel_options(f):
+    for deco in reversed([
+        click.argument("channel", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie",
+                     show_default=True, help="Spec to check."),
+        click.option("--package", type=click.Choice(["advanced", "standard",
+                                                     "standard-unterminated"]),
+                     default="advanced", show_default=True, help="UCIe package (table row)."),
+        click.option("--ber", type=float, default=None,
+                     help="Target BER [default: the spec's raw BER at each rate]."),
+        click.option("--thru", multiple=True, metavar="P:Q",
+                     help="Through path of a Touchstone file, 1-based, Tx port first."),
+        click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]),
+                     default=None, help="Port convention of a Touchstone file."),
+        click.option("--diff/--single-ended", "differential", default=False,
+                     help="Pair consecutive through paths as differential lanes."),
+        click.option("--reverse", type=int, multiple=True, metavar="LANE",
+                     help="Lane whose Tx sits at the far end (repeatable)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress messages."),
+        _backend_option,
+    ]):
+        f = deco(f)
+    return f
+
+
+@cli.command("rate", context_settings={"max_content_width": 100})
+@_common_channel_options
+@click.option("--lane-pitch", type=Quantity("length", positive=True), default=None,
+              help="Touchstone input: lane pitch along the die edge, for the bandwidth density.")
+@click.option("--module-width", type=Quantity("length", positive=True), default=None,
+              help="Touchstone input: die-edge width of the lanes (overrides --lane-pitch).")
+@click.option("--module-depth", type=Quantity("length", positive=True), default=None,
+              help="Touchstone input: depth of the bump field, for Gb/s per mm^2.")
+@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for rate_margin.png (margin vs rate).")
+@click.option("--eye-height", type=Quantity("voltage", positive=True), default=None,
+              help="--spec none: eye height every lane must reach (e.g. 40mV).")
+@click.option("--eye-width", type=Quantity("ui", positive=True), default=None,
+              help="--spec none: eye width every lane must reach (e.g. 0.5UI).")
+@click.option("--exhaustive", is_flag=True,
+              help="Every lane at every rate (default: above the first failing rate, each "
+                   "rate stops at its first failing lane).")
+@click.pass_context
+@_with_progress("rate", "channel")
+def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, thru, preset,
+             differential, reverse, as_json: bool, quiet: bool, backend, lane_pitch,
+             module_width, module_depth, plot: Path | None, eye_height, eye_width,
+             exhaustive: bool) -> int:
+    """Maximum data rate of a channel: every lane at every spec rate.
+
+    \b
+    For UCIe (4, 8, 12, 16, 24, 32 GT/s; 48/64 are not implemented yet) every rate
+    whose Nyquist frequency the data reach is analysed with every lane as victim
+    and the spec's equalization search; the maximum is the highest rate at which
+    every check passes for the worst lane. Per rate: the worst lane's eye height,
+    width, mask, loss and crosstalk margins and its limiting check. The bandwidth
+    density at the maximum comes from the channel file's geometry (counted at its
+    coarsest-pitch segment) or --lane-pitch/--module-width; for the UCIe advanced
+    package it is shown beside UCIe Table 1-4.
+
+    \b
+    Exit codes: 0 a maximum rate was found, 1 no rate tried passes, 2 bad input.
+    --spec none needs --eye-height and --eye-width (at --ber, default 1e-15): a
+    continuous search to 0.1 GT/s (rates doubling from 1 GT/s, then bisection).
+
+    \b
+    Examples:
+      sigint rate channels/ucie_advanced_2mm.yaml --plot figs
+      sigint rate bus.s64p --package standard --lane-pitch 110um --json
+    """
+    _require_files(channel)
+    from .backend import get_backend
+    from .rate import UCIE_DENSITY_GBYTES_PER_MM, search_rates, spec_rates
+
+    if plot is not None and plot.exists() and not plot.is_dir():
+        raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
+    from .rate import search_continuous
+
+    if spec == "none":
+        if eye_height is None or eye_width is None:
+            from .errors import InputError
+
+            raise InputError("--spec none: there is no spec to pass; give the eye criteria "
+                             "for a continuous search, e.g. --eye-height 40mV --eye-width 0.5UI")
+    else:
+        spec_rates(spec, package)
+    be = get_backend(backend)
+    explicit = {n for n in ("spec", "package", "ber")
+                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
+    try:
+        link, opts, models, built = _prepare_channel(
+            channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
+            preset=preset, differential=differential, reverse=reverse, common={"bits": 0})
+        if spec == "none":
+            opts = opts.model_copy(update={"spec": "none"})
+            res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
+                                    progress=_say, **models)
+        else:
+            if opts.spec != "ucie":
+                opts = opts.model_copy(update={"spec": "ucie"})
+                _warn(f"{channel}: its link declares spec none; searched against UCIe "
+                      f"{opts.package}")
+            res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
+    finally:
+        _done()
+    if res.max_rate is not None:
+        if built is not None:
+            res.density = built.density(res.max_rate)
+            res.density.pop("per_segment", None)
+        else:
+            res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
+                                              module_width, module_depth)
+        if res.density is not None and opts.package == "advanced" and spec != "none":
+            res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
+                round(res.max_rate / 1e9))
+            res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8
+    _emit(as_json, res.to_json(), res.summary())
+    if plot is not None:
+        paths = res.plot(plot)
+        if not as_json:
+            click.echo("plots: " + ", ".join(str(p) for p in paths))
+    return EXIT_OK if res.max_rate is not None else EXIT_FAIL
+
+
+@cli.command("validate", context_settings={"max_content_width": 100})
+@click.argument("channels", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--spec", "specs", multiple=True, default=("ucie",), show_default=True,
+              type=click.Choice(["ucie", "ucie-advanced", "ucie-standard",
+                                 "ucie-standard-unterminated", "none"]),
+              help="Spec to check (repeatable). 'ucie' takes --package or the channel "
+                   "file's package; 'none' checks nothing and says so.")
+@click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
+              default=None, help="UCIe package for --spec ucie [the channel file's, else "
+                                 "advanced].")
+@click.option("--rate", type=Quantity("rate", positive=True), default=None,
+              help="Rate to check at [a channel file's own rate; required for Touchstone "
+                   "unless --max-rate].")
+@click.option("--max-rate", is_flag=True,
+              help="Check at each channel's maximum rate (the search of `sigint rate`).")
+@click.option("--thru", multiple=True, metavar="P:Q", help="Touchstone through paths.")
+@click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]), default=None,
+              help="Touchstone port convention.")
+@click.option("--diff/--single-ended", "differential", default=False,
+              help="Touchstone: pair consecutive paths as differential lanes.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write JUnit XML: a test case per check (CI systems show it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_backend_option
+@_with_progress("validate", "channels")
+def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: str | None,
+                 rate: float | None, max_rate: bool, thru, preset, differential,
+                 junit: Path | None, as_json: bool, quiet: bool, backend) -> int:
+    """Check every channel against every spec, every lane as victim (for CI).
+
+    \b
+    Exit codes: 0 every check of every channel passes (or nothing was checked,
+    --spec none, which says so), 1 a check fails, 2 bad input. --junit FILE
+    writes JUnit XML with a test case per check (the lane with the smallest margin;
+    the failing lanes listed); --spec none gives a skipped case.
+
+    \b
+    Examples:
+      sigint validate channels/ucie_advanced_2mm.yaml --junit results.xml
+      sigint validate a.s32p b.s32p --rate 16GT/s --spec ucie-standard --json
+    """
+    _require_files(*channels)
+    if junit is not None and not junit.parent.exists():
+        raise click.BadParameter(f"{junit}: directory {junit.parent} does not exist",
+                                 param_hint="--junit")
+    if max_rate and rate is not None:
+        raise click.UsageError("--rate and --max-rate exclude each other; give one")
+    for ch in channels:
+        if ch.suffix.lower() not in (".yaml", ".yml") and rate is None and not max_rate \
+                and any(sp != "none" for sp in specs):
+            from .errors import InputError
+
+            raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
+                             "--rate (e.g. 16GT/s) or --max-rate")
+    from .backend import get_backend
+    from .lanes import evaluate_lanes
+    from .rate import search_rates
+    from .validate import SpecOutcome, junit_xml, summary
+
+    be = get_backend(backend)
+    outcomes = []
+    try:
+        for ch in channels:
+            link, opts, models, built = _prepare_channel(
+                ch, be, spec="ucie", package=package or "advanced", ber=None,
+                explicit={"package"} if package else set(), thru=thru, preset=preset,
+                differential=differential, reverse=(), common={"bits": 0})
+            for sp in specs:
+                if sp == "none":
+                    outcomes.append(SpecOutcome(str(ch), "none", None, None))
+                    continue
+                pkg = sp.removeprefix("ucie-") if sp != "ucie" else (
+                    package or (built.channel.link.package if built is not None
+                                else "advanced"))
+                o = opts.model_copy(update={"spec": "ucie", "package": pkg})
+                notes: list[str] = []
+                if max_rate:
+                    res = search_rates(link, o, progress=_say, **models)
+                    notes += res.notes
+                    if res.max_rate is not None:
+                        row = next(r for r in res.rows if r.rate == res.max_rate)
+                        how = "maximum rate"
+                    else:
+                        row = res.rows[0]
+                        how = "lowest rate tried; no rate passes"
+                    lanes, r_at = row.lanes, row.rate
+                else:
+                    r_at = rate if rate is not None else opts.rate
+                    how = "--rate" if rate is not None else "the channel file's rate"
+                    from .analyze import _check_rate
+
+                    _check_rate(link.f, r_at, str(ch))
+                    lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
+                                           progress=_say, **models)
+                outcomes.append(SpecOutcome(str(ch), f"ucie {pkg}", r_at, lanes, how, notes))
+    finally:
+        _done()
+    if junit is not None:
+        junit.write_text(junit_xml(outcomes), encoding="utf-8")
+    data = {"passed": (None if all(o.passed is None for o in outcomes)
+                       else all(o.passed is not False for o in outcomes)),
+            "results": [o.as_dict() for o in outcomes]}
+    _emit(as_json, data, summary(outcomes))
+    if junit is not None and not as_json:
+        click.echo(f"junit: {junit}")
+    return EXIT_FAIL if any(o.passed is False for o in outcomes) else EXIT_OK
 
 
 @cli.command("extract", context_settings={"max_content_width": 100})

@@ -173,10 +173,15 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
     assert code == 0 and "skew between lanes" in out and "Gb/s/mm" in out
     net = skrf.Network(str(tmp_path / "out.s6p"))
     assert net.nports == 6 and net.f[-1] == pytest.approx(60e9)
-    code = main(["analyze", str(ch), "-q", "--bits", "2048", "--json"])
+    code = main(["analyze", str(ch), "-q", "--bits", "2048", "--json", "--victim", "2"])
     j = json.loads(capsys.readouterr().out)
     assert code in (0, 1) and j["rate_gbps"] == 16 and j["victim"] == "lane 2"
     assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 6
+    # a channel file's default: every lane as victim
+    code = main(["analyze", str(ch), "-q", "--bits", "0", "--json"])
+    j = json.loads(capsys.readouterr().out)
+    assert j["victim"] == "all" and len(j["per_lane"]) == 3
+    assert j["worst"]["spec"].startswith("UCIe advanced") and len(j["worst"]["checks"]) == 6
     code = main(["build", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)
     assert j["lanes"] == 3 and all(s["cached"] for s in j["segments"])

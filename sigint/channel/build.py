@@ -135,14 +135,43 @@ class BuildResult:
             out[i] = sol[1]
         return out
 
-    def density(self) -> dict:
-        """Bandwidth density of the lanes at the link rate: per mm of die edge and per mm^2."""
+    def density(self, rate: float | None = None) -> dict:
+        """Bandwidth density of the lanes at *rate* (default: the link's): per mm of die
+        edge and per mm^2, counted at the most restrictive segment.
+
+        Each array segment (bump, c4, hybrid_bond, tsv, via) lays the bump map out at its
+        own pitch (``pitch``, else ``lanes.pitch``): the map's columns x pitch along the
+        die edge and rows x pitch inwards. The lanes must pass through every segment, so
+        the density is that of the segment with the largest footprint (coarsest pitch),
+        which is named; traces and Touchstone segments follow the lanes' own pitch.
+
+        Returns
+        -------
+        dict
+            ``lanes``, ``aggregate_gbps``, ``die_edge_mm``, ``depth_mm``, ``gbps_per_mm``,
+            ``gbps_per_mm2``, ``segment`` (the restrictive one, with its pitch) and
+            ``per_segment`` (each array segment's own densities).
+        """
         ln = self.channel.lanes
-        total = self.n_lanes * self.channel.link.rate / 1e9          # Gb/s
+        rate = self.channel.link.rate if rate is None else rate
+        total = self.n_lanes * rate / 1e9          # Gb/s
+        rows = [("lanes", ln.pitch, ln.width, ln.depth)]
+        for i, seg in enumerate(self.channel.segments):
+            if getattr(seg, "type", None) in ("bump", "c4", "hybrid_bond", "tsv", "via"):
+                p = seg.pitch or ln.pitch
+                py = seg.pitch or ln.pitch_y or ln.pitch
+                name = seg.name or f"segments[{i}] ({seg.type})"
+                rows.append((name, p, len(ln.map[0]) * p, len(ln.map) * py))
+        per = [{"segment": n, "pitch_um": p * 1e6, "die_edge_mm": w * 1e3,
+                "gbps_per_mm": total / (w * 1e3), "gbps_per_mm2": total / (w * d * 1e6)}
+               for n, p, w, d in rows]
+        k = max(range(len(rows)), key=lambda j: (rows[j][2] * rows[j][3], -j))
+        name, p, w, d = rows[k]
         return {"lanes": self.n_lanes, "aggregate_gbps": total,
-                "die_edge_mm": ln.width * 1e3, "depth_mm": ln.depth * 1e3,
-                "gbps_per_mm": total / (ln.width * 1e3),
-                "gbps_per_mm2": total / (ln.width * 1e3 * ln.depth * 1e3)}
+                "die_edge_mm": w * 1e3, "depth_mm": d * 1e3,
+                "gbps_per_mm": total / (w * 1e3),
+                "gbps_per_mm2": total / (w * 1e3 * d * 1e3),
+                "segment": f"{name}, {p * 1e6:g} um pitch", "per_segment": per}
 
 
 # ----------------------------------------------------------------------------- segments

@@ -21,7 +21,7 @@ import numpy as np
 from ..units import format_quantity
 
 __all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
-           "add_causality", "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
+           "add_bandwidth", "add_causality", "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
 
 PASSIVITY_TOL = 1e-6
 RECIPROCITY_WARN = 1e-3
@@ -135,14 +135,19 @@ def check_network(ntwk, rate: float | None, name: str) -> QualityReport:
                     f"{f.size} uniform points, step {format_quantity(step, 'Hz')} (time window "
                     f"{format_quantity(1 / step, 's')})")
     if rate:
-        fmax = float(f[-1])
-        ratio = fmax / rate
-        st = "ok" if ratio >= 1.0 else "warn"
-        rep.add("bandwidth", ratio, "x rate", st,
-                f"top frequency {format_quantity(fmax, 'Hz')} = {ratio:.2f} x the symbol rate"
-                + ("" if st == "ok" else " (below the rate: edges are shaped by the cut-off; "
-                   "extend the data to at least the rate)"))
+        add_bandwidth(rep, f, rate)
     return rep
+
+
+def add_bandwidth(rep: QualityReport, f: np.ndarray, rate: float) -> None:
+    """Record the data's top frequency relative to the symbol *rate* (1/s)."""
+    fmax = float(np.asarray(f)[-1])
+    ratio = fmax / rate
+    st = "ok" if ratio >= 1.0 else "warn"
+    rep.add("bandwidth", ratio, "x rate", st,
+            f"top frequency {format_quantity(fmax, 'Hz')} = {ratio:.2f} x the symbol rate"
+            + ("" if st == "ok" else " (below the rate: edges are shaped by the cut-off; "
+               "extend the data to at least the rate)"))
 
 
 def add_causality(rep: QualityReport, ratio: float) -> None:

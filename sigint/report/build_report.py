@@ -84,7 +84,8 @@ def build_summary(res: BuildResult) -> str:
     lines.append(f"bandwidth density: {bd['lanes']} lanes x {j['rate_gbps']:g} GT/s = "
                  f"{bd['aggregate_gbps']:g} Gb/s over {bd['die_edge_mm']:.3f} mm of die edge: "
                  f"{bd['gbps_per_mm']:.0f} Gb/s/mm, {bd['gbps_per_mm2']:.0f} Gb/s/mm^2 "
-                 f"({bd['die_edge_mm']:.3f} x {bd['depth_mm']:.3f} mm bump field)")
+                 f"({bd['die_edge_mm']:.3f} x {bd['depth_mm']:.3f} mm, counted at the most "
+                 f"restrictive segment: {bd['segment']})")
     return "\n".join(lines)
 
 

@@ -165,7 +165,7 @@ def analysis_summary(r: AnalysisResult) -> str:
     if bd:
         lines.append(f"Bandwidth density: {bd['lanes']} lanes x {r.rate / 1e9:g} GT/s over "
                      f"{bd['die_edge_mm']:.3f} mm of die edge = {bd['gbps_per_mm']:.0f} Gb/s/mm, "
-                     f"{bd['gbps_per_mm2']:.0f} Gb/s/mm^2")
+                     f"{bd['gbps_per_mm2']:.0f} Gb/s/mm^2 (at {bd['segment']})")
         lines.append("")
     if r.row is not None:
         lines.append(f"Verdict: {r.row.title}")

@@ -1,0 +1,73 @@
+"""Every lane and the maximum-rate search (issue 11 targets, numpy, 2 cores).
+
+- all 32 victims of the 64-port benchmark channel at one rate, after the read: < 5 s
+  (``prepare`` -- quality checks, lane mapping -- plus ``evaluate_lanes``);
+- its maximum-rate search over the UCIe rates (4...32 GT/s, standard package): < 30 s;
+- a cached channel YAML's maximum-rate search (channels/ucie_advanced_2mm.yaml, its
+  extraction already in $SIGINT_CACHE): < 10 s, build included.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from channels import bus_channel
+from sigint.analyze import AnalysisOptions, prepare
+from sigint.io.touchstone import read_touchstone
+from sigint.lanes import evaluate_lanes
+from sigint.rate import search_rates
+
+ROOT = Path(__file__).resolve().parents[1]
+OPTS = AnalysisOptions(rate=16e9, spec="ucie", package="standard", ber=1e-15, bits=0)
+
+
+@pytest.fixture(scope="module")
+def bus64_net():
+    return read_touchstone(bus_channel(32, 2001))
+
+
+def _all_victims(net):
+    return evaluate_lanes(prepare(net, source="bus64"), OPTS)
+
+
+def test_all_32_victims_one_rate(benchmark, bus64_net):
+    res = benchmark.pedantic(_all_victims, args=(bus64_net,), rounds=2, warmup_rounds=0)
+    assert len(res.lanes) == 32
+    benchmark.extra_info.update(worst_lane=res.lanes[res.worst].victim,
+                                stages_s={k: round(v, 3) for k, v in res.timings.items()})
+    print(json.dumps(benchmark.extra_info))
+
+
+def _search(net):
+    return search_rates(prepare(net, source="bus64"),
+                        AnalysisOptions(rate=16e9, spec="ucie", package="standard"))
+
+
+def test_max_rate_search_64_ports(benchmark, bus64_net):
+    res = benchmark.pedantic(_search, args=(bus64_net,), rounds=1, warmup_rounds=0)
+    benchmark.extra_info.update(
+        max_rate_gbps=None if res.max_rate is None else res.max_rate / 1e9,
+        per_rate_s={f"{r.rate / 1e9:g}": round(r.lanes.timings["lanes"], 2) for r in res.rows})
+    print(json.dumps(benchmark.extra_info))
+
+
+def _yaml_search():
+    from sigint.api import link_settings, prepare_built
+    from sigint.channel.build import build_file
+    from sigint.model import validate
+
+    built = build_file(ROOT / "channels" / "ucie_advanced_2mm.yaml")
+    opts, tx, rx = link_settings(built, options={"bits": 0})
+    opts = validate(AnalysisOptions, dict(opts, rate=built.channel.link.rate), source="bench")
+    return built, search_rates(prepare_built(built), opts, tx_overrides=tx, rx_overrides=rx)
+
+
+def test_max_rate_search_cached_yaml(benchmark):
+    built, res = benchmark.pedantic(_yaml_search, rounds=2, warmup_rounds=0)
+    assert all(s.cached for s in built.segments if hasattr(s, "cached"))
+    benchmark.extra_info.update(
+        max_rate_gbps=None if res.max_rate is None else res.max_rate / 1e9,
+        build_s=round(built.timings.get("total", 0.0), 2),
+        per_rate_s={f"{r.rate / 1e9:g}": round(r.lanes.timings["lanes"], 2) for r in res.rows})
+    print(json.dumps(benchmark.extra_info))
