@@ -29,7 +29,6 @@ def test_example2_differential_end_to_end(example2, rate):
     assert REQUIRED <= set(j)
     assert j["backend"] == "numpy" and j["aggressors"] == 5 and j["passed"] is None
     assert r.eye.eye_height > 0 and 0 < r.eye.eye_width <= 1
-    assert r.vtf.loss_db[0] == pytest.approx(20 * np.log10(abs(r.vtf.victim[0])))
     # the statistical eye and the bit-by-bit run agree where the run reaches
     main = r.eye.amplitude * r.cursors.main[r.eye.best]
     for lv in r.agreement["levels"]:

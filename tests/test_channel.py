@@ -175,7 +175,9 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
     assert net.nports == 6 and net.f[-1] == pytest.approx(60e9)
     code = main(["analyze", str(ch), "-q", "--bits", "2048", "--json"])
     j = json.loads(capsys.readouterr().out)
-    assert code in (0, 1) and j["rate_gbps"] == 16 and j["victim"] == "lane 2"
+    # a 3-lane UCIe-advanced channel of a few mm: every check passes, so the exit code is 0
+    assert code == 0 and j["passed"] is True and all(c["passed"] for c in j["checks"])
+    assert j["rate_gbps"] == 16 and j["victim"] == "lane 2"
     assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 6
     code = main(["build", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)

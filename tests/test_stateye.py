@@ -97,12 +97,19 @@ def test_probability_is_conserved_and_symmetries_hold():
     assert a.eye_height == b.eye_height and a.eye_width == b.eye_width
 
 
-def test_peak_distortion_eye_formula():
-    main = np.array([0.5, 0.6])
-    isi = np.array([[0.1, -0.05], [0.02, 0.03]])
-    top, h, w = peak_distortion_eye(_cs(main, isi, [0.04]), 0.5)
-    np.testing.assert_allclose(top, 0.5 * (main - np.abs(isi).sum(1) - 0.04))
-    assert h == pytest.approx(2 * top.max())
+def test_peak_distortion_eye_is_the_worst_enumerated_pattern():
+    """The worst case over all 2^5 patterns of 3 ISI and 2 crosstalk cursors, enumerated."""
+    main = np.array([0.5, 0.6, 0.05])
+    isi = np.array([[0.1, -0.05, 0.01], [0.02, 0.03, -0.2], [0.01, 0.0, 0.02]])
+    xt = np.array([0.04, -0.01])
+    top, h, w = peak_distortion_eye(_cs(main, isi, xt), 0.5)
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=5)))
+    worst = [0.5 * (main[j] + signs @ np.concatenate([isi[j], xt])).min() for j in range(3)]
+    np.testing.assert_allclose(top, worst, rtol=1e-13)      # [0.145, 0.15, -0.015]
+    assert h == pytest.approx(2 * 0.15, rel=1e-13)
+    # phases -1/2, -1/6, 1/6: open from half a step before the first phase to the straight-line
+    # zero between 0.15 V at -1/6 and -0.015 V at 1/6
+    assert w == pytest.approx((-1 / 6 + (1 / 3) * 0.15 / 0.165) - (-1 / 2 - 1 / 6), rel=1e-12)
 
 
 def test_eye_width_reads_the_bathtub():
