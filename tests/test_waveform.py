@@ -61,4 +61,5 @@ def test_statistical_eye_agrees_with_bit_by_bit(rj_ui):
     main = 0.2 * cs.main[eye.best]
     for q in (1e-2, 1e-3):
         diff = eye.edge(q) - we.quantile_edge(q, eye.best)
-        assert abs(diff) < 0.01 * main, (q, diff, main)
+        # fixed seed; reached 0.26 % of the main cursor (rj 0.02 UI, 1e-2)
+        assert abs(diff) < 0.008 * main, (q, diff, main)
