@@ -142,7 +142,7 @@ def test_djordjevic_sarkar_is_causal_and_fitted():
         w0 = 2 * np.pi * f0
         g0 = w0 * loss(w0)
 
-        def integrand(u):   # in u = ln w
+        def integrand(u, w0=w0, g0=g0):   # in u = ln w
             w = np.exp(u)
             return 0.0 if w == w0 else (w * loss(w) - g0) / (w * w - w0 * w0) * w
 
