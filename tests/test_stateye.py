@@ -123,3 +123,35 @@ def test_eye_width_reads_the_bathtub():
     # open while 1 - 2|phi| > 7.034 sigma
     expected = 1.0 - (-ndtri(1e-12)) * sigma
     assert eye.eye_width == pytest.approx(expected, abs=1.5 / 64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dual_dirac_jitter_equals_weighted_enumeration(seed):
+    """DJ (dual-Dirac, +-DJ/2 on each edge): a transition of symbol k (probability 1/2, either
+    sign) shifted by +-DJ/2 moves the sample by -+(b_k - b_(k-1)) (DJ/2) A h_k, i.e.
+    +-A DJ h_k with probability 1/4 each and 0 with 1/2 (h_k: impulse response at the
+    transition, 1/s). Every ISI sign and three-point jitter value enumerated, weighted."""
+    rng = np.random.default_rng(seed)
+    p, k, amp, dj = 4, 4, 0.3, 2e-12
+    main = 0.4 + 0.2 * rng.random(p)
+    isi = rng.normal(size=(p, k)) * 0.05
+    imp = rng.normal(size=(p, k + 1)) * 1.5e10       # 1/s: A DJ h ~ 1e-2 V
+    cs = CursorSet(np.linspace(-0.5, 0.5, p, endpoint=False), main, isi, np.arange(1, k + 1),
+                   imp, np.zeros(0), np.zeros((p, 0)), 0.0)
+    eye = statistical_eye(cs, amp, ber=1e-3, dj=dj, nbins=4096, levels=LEVELS[:4])
+    three = np.array(list(itertools.product((-1.0, 0.0, 1.0), repeat=k + 1)))
+    w3 = np.prod(np.where(three == 0, 0.5, 0.25), axis=1)
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=k)))
+    worst = []
+    for j in range(p):
+        vals = (amp * main[j] + (signs @ (amp * isi[j]))[:, None]
+                + (three @ (amp * dj * imp[j]))[None, :]).ravel()
+        w = np.broadcast_to(w3 / signs.shape[0], (signs.shape[0], w3.size)).ravel()
+        order = np.argsort(vals)
+        cdf = np.cumsum(w[order])
+        for qi, q in enumerate(LEVELS[:4]):
+            ref = vals[order][np.searchsorted(cdf, q * (1 + 1e-12), side="right")]
+            assert abs(eye.top[qi, j] - ref) <= eye.dv, (j, q)
+        worst.append(vals.min())
+    # the worst case (peak distortion) is the lowest enumerated value
+    np.testing.assert_allclose(peak_distortion_eye(cs, amp, dj=dj)[0], worst, rtol=1e-13)
