@@ -155,3 +155,21 @@ def test_dual_dirac_jitter_equals_weighted_enumeration(seed):
         worst.append(vals.min())
     # the worst case (peak distortion) is the lowest enumerated value
     np.testing.assert_allclose(peak_distortion_eye(cs, amp, dj=dj)[0], worst, rtol=1e-13)
+
+
+def test_mask_fit_on_a_tent_contour_closed_form():
+    """Contour a - b|x - x0| (exact under linear interpolation: the kink is a phase point):
+    the widest point of a rectangle of width W is its corner, H = 2(a - bW/2), centred on x0;
+    a diamond of width W touches only at its tip while b W / 2 < a, H = 2a; a mask wider
+    than the window, or under a closed contour, does not fit."""
+    from sigint.timedomain.stateye import contour_mask_fit
+
+    phase = np.arange(-16, 16) / 32
+    x0, a, b, w = 3 / 32, 0.05, 0.3, 0.25
+    top = a - b * np.abs(phase - x0)
+    h, c = contour_mask_fit(phase, top, w, "rectangle")
+    assert h == pytest.approx(2 * (a - b * w / 2), rel=1e-12) and c == pytest.approx(x0, abs=1e-12)
+    h, c = contour_mask_fit(phase, top, w, "diamond")
+    assert h == pytest.approx(2 * a, rel=1e-12) and c == pytest.approx(x0, abs=1e-12)
+    assert contour_mask_fit(phase, top, 1.5)[0] == 0.0
+    assert contour_mask_fit(phase, top - a, w)[0] == 0.0
