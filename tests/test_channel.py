@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skrf
+from helpers import line_s
 
 from sigint.channel.build import build_file
 from sigint.channel.vertical import _partial_2d, end_correction, loop_inductance, partial_mutual_3d
@@ -141,6 +142,47 @@ def test_touchstone_segment_round_trip(tmp_path):
     ch2 = _write_channel(tmp_path, "  - {type: touchstone, file: whole.s6p}")
     again = build_file(ch2)
     np.testing.assert_allclose(again.s, built.s, atol=1e-9)
+
+
+def _three_lines(f):
+    """Three uncoupled lossless 3 mm lines (eps_eff 4; 45, 50, 56 ohm) as a 6-port in
+    scikit-rf order [near 1-3, far 1-3], from the closed-form line (helpers.line_s)."""
+    s = np.zeros((f.size, 6, 6), complex)
+    for i, zc in enumerate((45.0, 50.0, 56.0)):
+        s2 = line_s(zc, 2j * np.pi * f * 2.0 * 3e-3 / 299792458.0)
+        for a, pa in enumerate((i, i + 3)):
+            for b, pb in enumerate((i, i + 3)):
+                s[:, pa, pb] = s2[:, a, b]
+    return s
+
+
+def test_touchstone_segment_without_dc_off_grid_is_repaired(tmp_path):
+    """A file from 0.3 GHz in 0.2 GHz steps: DC is extrapolated (a line is a thru at DC) and
+    the data resampled onto the channel's 0.5 GHz grid, both against the closed form.
+    Reached 1.5e-5 at DC and 1.1e-3 elsewhere (at 50 GHz, where S11 of the half-wave line
+    passes through 0 and the polar interpolation is least accurate)."""
+    ff = np.arange(0.3e9, 60.3e9, 0.2e9)
+    _net(_three_lines(ff), ff).write_touchstone(str(tmp_path / "lines"))
+    built = build_file(_write_channel(tmp_path, "  - {type: touchstone, file: lines.s6p}"))
+    notes = " ".join(built.segments[0].notes)
+    assert "DC extrapolated" in notes and "interpolated onto the channel's frequencies" in notes
+    fc = np.linspace(0, 60e9, 121)
+    err = np.abs(built.s - _three_lines(fc)).max(axis=(1, 2))
+    assert err[0] < 5e-5 and err[1:].max() < 3.3e-3, (err[0], err[1:].max())
+
+
+def test_corrupt_cache_entry_is_recomputed_and_replaced(tmp_path):
+    ch = _write_channel(tmp_path, "  - {type: trace, xsection: bus.yaml, length: 1 mm}")
+    first = build_file(ch)
+    entries = sorted((tmp_path / "cache").glob("*.npz"))
+    assert len(entries) == 1 and not first.segments[0].cached
+    entries[0].write_bytes(b"PK\x03\x04 truncated")            # a zip header and nothing else
+    again = build_file(ch)
+    assert not again.segments[0].cached                         # not trusted: recomputed
+    np.testing.assert_array_equal(again.s, first.s)
+    third = build_file(ch)                                      # and the entry rewritten
+    assert third.segments[0].cached
+    np.testing.assert_array_equal(third.s, first.s)
 
 
 @pytest.mark.parametrize("segments,fragment", [

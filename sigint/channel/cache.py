@@ -71,7 +71,9 @@ def load(key: str) -> dict | None:
     if not p.exists():
         return None
     try:
-        with np.load(p, allow_pickle=False) as z:
+        # the file is opened here so that it is closed even when numpy cannot read it
+        # (np.load leaves its own handle open when a truncated zip fails to parse)
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except Exception:          # a truncated or foreign file: recompute
         return None
