@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from ..xsection.materials import MU0
+from ..constants import MU0
 
 __all__ = ["partial_mutual_3d", "loop_inductance", "end_correction", "map_positions"]
 
@@ -37,8 +37,8 @@ def partial_mutual_3d(length: float, d: np.ndarray) -> np.ndarray:
     """Mutual partial inductance of two parallel filaments of *length* at distance *d*, H."""
     d = np.asarray(d, dtype=float)
     q = length / d
-    return MU0 / (2 * math.pi) * (length * np.log(q + np.sqrt(1 + q * q))
-                                  - np.sqrt(length * length + d * d) + d)
+    # l ln(l/d + sqrt(1 + l^2/d^2)) = l asinh(l/d)
+    return MU0 / (2 * math.pi) * (length * np.arcsinh(q) - np.sqrt(length * length + d * d) + d)
 
 
 def _partial_2d(length: float, d: np.ndarray) -> np.ndarray:
