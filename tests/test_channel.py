@@ -10,7 +10,7 @@ import skrf
 from helpers import line_s
 
 from sigint.channel.build import build_file
-from sigint.channel.vertical import _partial_2d, end_correction, loop_inductance, partial_mutual_3d
+from sigint.channel.vertical import end_correction, loop_inductance, partial_mutual_2d, partial_mutual_3d
 from sigint.cli import main
 from sigint.extract.rlgc import extract
 from sigint.network.mtl import cascade_s, mtl_s, star_product
@@ -58,7 +58,7 @@ def test_short_tsv_pair_is_about_17_percent_below_2d():
     d = np.array([[r * math.exp(-0.25), p], [p, r * math.exp(-0.25)]])
     sig = np.array([True, False])
     l3 = loop_inductance(partial_mutual_3d(h, d), sig)[0, 0]
-    l2 = loop_inductance(_partial_2d(h, d), sig)[0, 0]
+    l2 = loop_inductance(partial_mutual_2d(h, d), sig)[0, 0]
     assert 0.80 < l3 / l2 < 0.87
     # the filament 2D loop is the closed form (mu0 h / pi) acosh(p / 2r) + internal
     assert l2 == pytest.approx(MU0 * h / math.pi * math.log(p / (r * math.exp(-0.25))), rel=1e-12)
