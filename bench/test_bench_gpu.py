@@ -215,18 +215,18 @@ def fine_args(victim_analysis):
 
     r = victim_analysis
     seen = []
-    orig = se._fine_distribution
+    orig = se.fine_distribution
 
     def spy(q, w):
         seen.append((q.copy(), w.copy()))
         return orig(q, w)
 
-    se._fine_distribution = spy
+    se.fine_distribution = spy
     try:
         se.statistical_eye(r.cursors, r.eye.amplitude, ber=1e-15, noise=r.rx.noise, rj=r.tx.rj,
                            dj=r.tx.dj)
     finally:
-        se._fine_distribution = orig
+        se.fine_distribution = orig
     return seen[0] if seen else None
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "analyze", "build_channel", "extract_rlgc", "read_touchstone",
            "analyze_file"]

@@ -8,8 +8,15 @@ numbers); otherwise numpy, with the reason kept for the report. On a machine wit
 ``import cupy`` succeeds and the first allocation raises, so importing is not enough.
 
 CuPy is never imported at module level anywhere in sigint: ``import sigint`` works where
-CuPy is absent. Numerical code takes or derives ``xp`` (the array namespace) and calls only
-``xp.*``, in the manner of ``scipy._lib._array_api.array_namespace``.
+CuPy is absent. Only the stages that run on the GPU take an ``xp`` (the array namespace, in
+the manner of ``scipy._lib._array_api.array_namespace``): the BEM and PEEC solvers
+(``extract.bem``, ``extract.peec``, driven by ``extract.rlgc``), the Vr/Vs termination
+(``link.vtf``) and the passivity check (``network.quality``). The CUDA kernels of
+``gpu.ops`` (BEM influence, PEEC pair terms, the statistical eye's convolution, the
+batched cascade) take ``xp`` too, but the pipeline does not call them yet (the tests and
+``bench/`` do). Everything else (Touchstone reading, port mapping, the cascade of a
+channel's segments, pulse responses, the statistical eye, the bit-by-bit run, specs and
+reports) calls numpy directly, on arrays brought back with :func:`to_numpy`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ def test_example2_differential_end_to_end(example2, rate):
     assert REQUIRED <= set(j)
     assert j["backend"] == "numpy" and j["aggressors"] == 5 and j["passed"] is None
     assert r.eye.eye_height > 0 and 0 < r.eye.eye_width <= 1
-    assert r.vtf.loss_db[0] == pytest.approx(20 * np.log10(abs(r.vtf.victim[0])))
     # the statistical eye and the bit-by-bit run agree where the run reaches
     main = r.eye.amplitude * r.cursors.main[r.eye.best]
     for lv in r.agreement["levels"]:
@@ -86,3 +85,28 @@ def test_data_starting_above_nyquist_is_one_sentence():
     f = np.linspace(20e9, 60e9, 41)
     with pytest.raises(InputError, match="start at 20 GHz, at or above the Nyquist frequency 8 GHz"):
         analyze(coupled_pair(f, 2e-3, 46.0, 43.0, 4.1, 3.9), AnalysisOptions(rate=16e9, bits=0))
+
+
+def test_aggressor_file_on_another_grid_is_resampled():
+    """A separate FEXT file sampled every 70 MHz (not the victim's 50 MHz): its transfer,
+    S21/2 for matched 50-ohm ends (a 0.1 coupling delayed 40 ps), is interpolated onto the
+    victim's frequencies and said. Reached 3.8e-5 of |S21/2|: the chord error of a
+    straight-line interpolation of a phasor turning d = 0.0176 rad a step, d^2 / 8 = 3.9e-5."""
+    import skrf
+
+    from sigint.analyze import Aggressor
+
+    victim = _ucie_channel(2e-3, 20.0)
+    fa = np.arange(0, 60e9 + 70e6, 70e6)
+    s = np.zeros((fa.size, 4, 4), complex)    # the victim's layout: lanes 1->3 and 2->4
+    for a, b in ((0, 2), (1, 3)):
+        s[:, a, b] = s[:, b, a] = 0.1 * np.exp(-2j * np.pi * fa * 40e-12)
+    agg = Aggressor("fext.s4p", "FEXT", skrf.Network(frequency=skrf.Frequency.from_f(fa, unit="hz"),
+                                                     s=s, z0=50.0))
+    r = analyze(victim, AnalysisOptions(rate=16e9, spec="none", bits=0), aggressors=[agg],
+                port_map=build_port_map(4))
+    assert r.vtf.aggressor_names[-1] == "fext.s4p"
+    assert any("fext.s4p: resampled onto the victim file's frequencies" in n for n in r.notes)
+    ref = 0.05 * np.exp(-2j * np.pi * r.vtf.f * 40e-12)
+    err = np.abs(r.vtf.aggressors[-1] - ref).max() / 0.05
+    assert err < 1.2e-4, err

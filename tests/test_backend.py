@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 
@@ -22,13 +24,28 @@ def test_unknown_backend_names_source_and_choices(monkeypatch):
     assert "$SIGINT_BACKEND" in str(e.value) and "auto, numpy, cupy" in str(e.value)
 
 
-def test_auto_falls_back_with_reason():
-    ok, device, reason = backend.cupy_smoke_test()
+def test_auto_falls_back_with_reason(monkeypatch):
+    """Without CuPy, ``auto`` runs numpy and says why (the reason is a fixed sentence)."""
+    monkeypatch.setitem(sys.modules, "cupy", None)     # ``import cupy`` raises ImportError
+    monkeypatch.setattr(backend, "_cache", {})
     b = backend.get_backend("auto")
-    if ok:
-        assert b.name == "cupy"
-    else:
-        assert b.name == "numpy" and b.reason == reason and reason
+    assert (b.name, b.requested, b.device) == ("numpy", "auto", "CPU")
+    assert b.reason == "CuPy not installed" and b.xp is np
+    assert b.describe() == "numpy (CPU; CuPy not installed)"
+
+
+def test_set_backend_overrides_the_environment_until_cleared(monkeypatch):
+    monkeypatch.setattr(backend, "_override", None)
+    monkeypatch.setenv("SIGINT_BACKEND", "tpu")        # would raise if it were read
+    assert backend.set_backend("numpy").requested == "numpy"
+    assert backend.get_backend().requested == "numpy"
+    with pytest.raises(BackendError, match="bogus"):   # a bad name leaves the choice alone
+        backend.set_backend("bogus")
+    assert backend.get_backend().requested == "numpy"
+    monkeypatch.setenv("SIGINT_BACKEND", "numpy")
+    monkeypatch.setattr(backend, "_cache", {})
+    b = backend.set_backend(None)                      # back to the environment's choice
+    assert b.requested == "numpy" and backend._override is None
 
 
 def test_cupy_requested_without_gpu_is_a_clear_error():
@@ -41,7 +58,6 @@ def test_cupy_requested_without_gpu_is_a_clear_error():
 
 def test_import_does_not_need_cupy():
     import subprocess
-    import sys
 
     code = ("import sys; sys.modules['cupy'] = None; import sigint, sigint.analyze, "
             "sigint.cli; from sigint.backend import get_backend; "
@@ -53,4 +69,6 @@ def test_import_does_not_need_cupy():
 def test_array_namespace_and_to_numpy():
     a = np.arange(3.0)
     assert backend.array_namespace(a) is np
-    assert backend.to_numpy(a) is a or np.array_equal(backend.to_numpy(a), a)
+    assert backend.to_numpy(a) is a                    # numpy input: no copy
+    b = backend.to_numpy([1, 2])                       # anything array-like: an ndarray
+    assert type(b) is np.ndarray and b.tolist() == [1, 2]

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skrf
+from helpers import line_s
 
 from sigint.channel.build import build_file
-from sigint.channel.vertical import _partial_2d, end_correction, loop_inductance, partial_mutual_3d
+from sigint.channel.vertical import end_correction, loop_inductance, partial_mutual_2d, partial_mutual_3d
 from sigint.cli import main
 from sigint.extract.rlgc import extract
 from sigint.network.mtl import cascade_s, mtl_s, star_product
@@ -57,13 +58,13 @@ def test_short_tsv_pair_is_about_17_percent_below_2d():
     d = np.array([[r * math.exp(-0.25), p], [p, r * math.exp(-0.25)]])
     sig = np.array([True, False])
     l3 = loop_inductance(partial_mutual_3d(h, d), sig)[0, 0]
-    l2 = loop_inductance(_partial_2d(h, d), sig)[0, 0]
+    l2 = loop_inductance(partial_mutual_2d(h, d), sig)[0, 0]
     assert 0.80 < l3 / l2 < 0.87
     # the filament 2D loop is the closed form (mu0 h / pi) acosh(p / 2r) + internal
     assert l2 == pytest.approx(MU0 * h / math.pi * math.log(p / (r * math.exp(-0.25))), rel=1e-12)
     # long conductors: the correction vanishes
     dl = end_correction(np.array([0, p]), np.array([0, 0]), r, sig, 100 * p)
-    assert abs(dl[0, 0]) * 100 * p < 0.02 * l2 * 100 * p / h
+    assert abs(dl[0, 0]) * 100 * p < 0.011 * l2 * 100 * p / h     # reached 0.36 %
 
 
 def test_tsv_pair_against_closed_forms():
@@ -84,9 +85,10 @@ def test_tsv_pair_against_closed_forms():
     y_cf = 1 / (1 / (1j * w * c_ox / 2) + 1 / (g_si + 1j * w * c_si))
     y = res.g[:, 0, 0] + 1j * w * res.c[:, 0, 0]
     err = np.abs(y / y_cf - 1)
-    assert err.max() < 0.05, err            # within 5% from 100 MHz to 50 GHz
+    assert err.max() < 0.027, err           # 100 MHz to 50 GHz; reached 0.90 % (at 100 MHz)
     l_ext = res.l[-1, 0, 0] - res.r[-1, 0, 0] / w[-1]
-    assert l_ext == pytest.approx(MU0 / math.pi * math.acosh(p / (2 * r)), rel=0.02)
+    # reached 2.0e-4
+    assert l_ext == pytest.approx(MU0 / math.pi * math.acosh(p / (2 * r)), rel=6e-4)
 
 
 # ---------------------------------------------------------------- channel files
@@ -142,6 +144,47 @@ def test_touchstone_segment_round_trip(tmp_path):
     np.testing.assert_allclose(again.s, built.s, atol=1e-9)
 
 
+def _three_lines(f):
+    """Three uncoupled lossless 3 mm lines (eps_eff 4; 45, 50, 56 ohm) as a 6-port in
+    scikit-rf order [near 1-3, far 1-3], from the closed-form line (helpers.line_s)."""
+    s = np.zeros((f.size, 6, 6), complex)
+    for i, zc in enumerate((45.0, 50.0, 56.0)):
+        s2 = line_s(zc, 2j * np.pi * f * 2.0 * 3e-3 / 299792458.0)
+        for a, pa in enumerate((i, i + 3)):
+            for b, pb in enumerate((i, i + 3)):
+                s[:, pa, pb] = s2[:, a, b]
+    return s
+
+
+def test_touchstone_segment_without_dc_off_grid_is_repaired(tmp_path):
+    """A file from 0.3 GHz in 0.2 GHz steps: DC is extrapolated (a line is a thru at DC) and
+    the data resampled onto the channel's 0.5 GHz grid, both against the closed form.
+    Reached 1.5e-5 at DC and 1.1e-3 elsewhere (at 50 GHz, where S11 of the half-wave line
+    passes through 0 and the polar interpolation is least accurate)."""
+    ff = np.arange(0.3e9, 60.3e9, 0.2e9)
+    _net(_three_lines(ff), ff).write_touchstone(str(tmp_path / "lines"))
+    built = build_file(_write_channel(tmp_path, "  - {type: touchstone, file: lines.s6p}"))
+    notes = " ".join(built.segments[0].notes)
+    assert "DC extrapolated" in notes and "interpolated onto the channel's frequencies" in notes
+    fc = np.linspace(0, 60e9, 121)
+    err = np.abs(built.s - _three_lines(fc)).max(axis=(1, 2))
+    assert err[0] < 5e-5 and err[1:].max() < 3.3e-3, (err[0], err[1:].max())
+
+
+def test_corrupt_cache_entry_is_recomputed_and_replaced(tmp_path):
+    ch = _write_channel(tmp_path, "  - {type: trace, xsection: bus.yaml, length: 1 mm}")
+    first = build_file(ch)
+    entries = sorted((tmp_path / "cache").glob("*.npz"))
+    assert len(entries) == 1 and not first.segments[0].cached
+    entries[0].write_bytes(b"PK\x03\x04 truncated")            # a zip header and nothing else
+    again = build_file(ch)
+    assert not again.segments[0].cached                         # not trusted: recomputed
+    np.testing.assert_array_equal(again.s, first.s)
+    third = build_file(ch)                                      # and the entry rewritten
+    assert third.segments[0].cached
+    np.testing.assert_array_equal(third.s, first.s)
+
+
 @pytest.mark.parametrize("segments,fragment", [
     ("  - {type: wire, length: 1 mm}", "unknown segment type; use one of trace"),
     ("  - {type: trace, xsection: bus.yaml, length: 1}", "segments[0].trace.length = 1"),
@@ -175,7 +218,9 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
     assert net.nports == 6 and net.f[-1] == pytest.approx(60e9)
     code = main(["analyze", str(ch), "-q", "--bits", "2048", "--json", "--victim", "2"])
     j = json.loads(capsys.readouterr().out)
-    assert code in (0, 1) and j["rate_gbps"] == 16 and j["victim"] == "lane 2"
+    # a 3-lane UCIe-advanced channel of a few mm: every check passes, so the exit code is 0
+    assert code == 0 and j["passed"] is True and all(c["passed"] for c in j["checks"])
+    assert j["rate_gbps"] == 16 and j["victim"] == "lane 2"
     assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 6
     # a channel file's default: every lane as victim
     code = main(["analyze", str(ch), "-q", "--bits", "0", "--json"])

@@ -1,9 +1,11 @@
 """Properties every extraction must have, whatever the geometry."""
 
-import math
+import json
+import re
 
 import numpy as np
 import pytest
+import xsections as X
 
 from sigint.extract.bem import BemSolver
 from sigint.extract.rlgc import extract, parse_frequencies
@@ -32,8 +34,11 @@ def res():
 
 
 def test_capacitance_is_a_maxwell_matrix(res):
+    # reciprocity of the collocation solve before its symmetric part is taken (the returned C
+    # is symmetrised, so checking C = C^T could not fail): 1.7e-5 of the largest entry reached
+    note = next(n for n in res.notes if "largest asymmetry" in n)
+    assert float(re.search(r"asymmetry ([0-9.e+-]+)", note).group(1)) < 5e-5
     for c in res.c:
-        np.testing.assert_allclose(c, c.T, rtol=2e-3, atol=1e-3 * c.max())
         assert np.all(np.diag(c) > 0)
         off = c[~np.eye(c.shape[0], dtype=bool)]
         assert np.all(off <= 1e-6 * c.max())
@@ -42,9 +47,8 @@ def test_capacitance_is_a_maxwell_matrix(res):
 
 
 def test_inductance_symmetric_positive_definite_and_r_non_decreasing(res):
-    for l in res.l:
-        np.testing.assert_allclose(l, l.T, rtol=1e-9, atol=1e-12 * np.abs(l).max())
-        assert np.linalg.eigvalsh(0.5 * (l + l.T)).min() > 0
+    for l in res.l:     # (L is symmetrised by the solver: only its definiteness can fail)
+        assert np.linalg.eigvalsh(l).min() > 0
     d = np.diagonal(res.r, axis1=1, axis2=2)
     assert np.all(np.diff(d, axis=0) >= -1e-9 * d.max())
     assert np.all(np.diff(np.diagonal(res.l, axis1=1, axis2=2), axis=0) <= 1e-12)
@@ -159,17 +163,46 @@ def test_bad_frequency_strings(text, fragment):
 
 
 def test_roughness_raises_high_frequency_resistance_only():
+    """Hammerstad-Jensen: R_DC unchanged; the AC excess at most doubled, reached when the
+    roughness is many skin depths (5 um against 0.21 um at 100 GHz: factor 2 - 8e-4); a
+    moderate roughness lies strictly between 1 and 2 and below the rougher one."""
     def line(rough):
         mats = {"rough_cu": {"conductivity": "5.8e7 S/m", "roughness": rough}}
         return dict(materials=mats, ground_plane=dict(y="0 um"),
                     conductors=[dict(name="s", shape="rectangle", x="0 um", y="5 um",
                                      width="10 um", height="3 um", material="rough_cu")])
     smooth = extract(load_cross_section(line("0 um")), F)
-    rough = extract(load_cross_section(line("1 um")), F)
-    assert rough.r[0, 0, 0] == pytest.approx(smooth.r[0, 0, 0], rel=1e-12)
-    ratio = rough.r[-1, 0, 0] / smooth.r[-1, 0, 0]
     rdc = smooth.r[0, 0, 0]
-    delta = 1 / math.sqrt(math.pi * 1e11 * 1.25663706212e-6 * 5.8e7)
-    k_hj = 1 + 2 / math.pi * math.atan(1.4 * (1e-6 / delta) ** 2)
-    expect = (rdc + k_hj * (smooth.r[-1, 0, 0] - rdc)) / smooth.r[-1, 0, 0]
-    assert ratio == pytest.approx(expect, rel=1e-9) and ratio > 1.5
+    excess = {}
+    for rough in ("1 um", "5 um"):
+        r = extract(load_cross_section(line(rough)), F)
+        assert r.r[0, 0, 0] == pytest.approx(rdc, rel=1e-12)
+        excess[rough] = (r.r[-1, 0, 0] - rdc) / (smooth.r[-1, 0, 0] - rdc)
+    assert excess["5 um"] == pytest.approx(2.0, abs=2.5e-3)     # saturation of the model
+    assert 1.5 < excess["1 um"] < excess["5 um"]
+
+
+def test_interpolated_dielectric_path_against_the_series_shell_closed_form(monkeypatch):
+    """Frequency-dependent shells through the sampled-BEM + PCHIP (log f) path (forced by
+    allowing no exact low-rank updates): the coax with shells eps 2 (1-1.5 mm) and a
+    Djordjevic-Sarkar eps 5, tan_d 0.02 at 10 GHz (1.5-2 mm) has C* = 1 / (ln 1.5 /
+    (2 pi eps0 eps_1) + ln(2/1.5) / (2 pi eps0 eps_2(f))) (series shells), C = Re C*,
+    G/omega = -Im C* (scale-free; built in um so the filaments stay few)."""
+    import sigint.extract.rlgc as rlgc
+    from sigint.xsection.materials import Material
+
+    monkeypatch.setattr(rlgc, "EXACT_RANK", 0)
+    d = json.loads(json.dumps(X.coax_two_shells()).replace(" mm", " um"))
+    d["materials"]["e5"] = {"eps_r": 5, "tan_d": 0.02, "model": "djordjevic-sarkar",
+                            "f_ref": "10 GHz"}
+    f = np.r_[0.0, np.geomspace(1e9, 1e11, 13)]
+    res = extract(load_cross_section(d), f)
+    assert any("interpolated in log f" in n for n in res.notes)
+    e5 = Material(eps_r=5, tan_d=0.02, model="djordjevic-sarkar", f_ref=10e9).permittivity(f[1:])
+    eps0 = 8.8541878128e-12
+    cstar = 1 / (np.log(1.5) / (2 * np.pi * eps0 * 2) + np.log(2 / 1.5) / (2 * np.pi * eps0 * e5))
+    w = 2 * np.pi * f[1:]
+    # reached 6.1e-5 (the mesh: E2's own error) and 4.3e-4 (the mesh and the interpolation)
+    assert np.abs(res.c[1:, 0, 0] / cstar.real - 1).max() < 2e-4
+    assert np.abs(res.g[1:, 0, 0] / w / -cstar.imag - 1).max() < 1.3e-3
+    assert res.c[0, 0, 0] == pytest.approx(res.c[1, 0, 0], rel=1e-12)   # held below the lowest

@@ -261,11 +261,12 @@ def test_fine_step_and_log_sweep_run_in_a_window_sized_to_the_channel():
     ref = _eye(np.linspace(0, 20e9, 1001), bits=0)       # 20 MHz step: 500 UI window
     fine = _eye(np.arange(1, 10001) * 2e6)              # 2 MHz step, no DC: 5000 UI allowed
     assert fine.pulses.window * 10e9 <= 4096
-    assert fine.eye.eye_height == pytest.approx(ref.eye.eye_height, abs=0.5e-3)
-    assert fine.wave is not None
+    assert fine.eye.eye_height == pytest.approx(ref.eye.eye_height, abs=0.5e-3)   # 2.4e-4
+    # the bit-by-bit run on the fine grid agrees with its statistical eye: 1.6e-4 V reached
+    assert abs(fine.agreement["levels"][0]["diff_v"]) < 5e-4
     log = _eye(np.geomspace(10e6, 20e9, 301))           # first step 0.25 MHz: 40000 UI
     assert log.pulses.window * 10e9 <= 4096
-    assert log.eye.eye_height == pytest.approx(ref.eye.eye_height, abs=2e-3)
+    assert log.eye.eye_height == pytest.approx(ref.eye.eye_height, abs=1e-3)      # 3.2e-4
 
 
 # ------------------------------------------------------------- 8. port mapping

@@ -5,7 +5,7 @@
 * the kernels' ``__host__ __device__`` per-pair functions, compiled for the host with the
   system C++ compiler and called through ctypes, agree with their numpy twins, called by
   name (``bem.potential_kernel``, ``bem.field_kernel``, ``peec._rect_pair``,
-  ``peec._sector_pair``, ``peec.mean_log_distance``, ``stateye._fine_distribution``) to
+  ``peec._sector_pair``, ``peec.mean_log_distance``, ``stateye.fine_distribution``) to
   1e-12 relative, 1e-10 for accumulated sums. A wrong kernel formula fails here.
 """
 
@@ -229,7 +229,7 @@ def test_peec_matrix_matches_numpy(host_lib):
 
 def test_stateye_convolution_matches_numpy(host_lib):
     from sigint.gpu.ops import fine_plan
-    from sigint.timedomain.stateye import _fine_distribution
+    from sigint.timedomain.stateye import fine_distribution as numpy_twin
 
     rng = np.random.default_rng(3)
     p, r = 9, 120
@@ -237,7 +237,7 @@ def test_stateye_convolution_matches_numpy(host_lib):
     q[:, 3] = 0                                        # a column with no offset anywhere
     q[:, 7] = 11                                       # one the same in every row
     w = np.ascontiguousarray(np.where(rng.random((p, r)) < 0.7, 0.5, 0.25))
-    want, smax = _fine_distribution(q, w)
+    want, smax = numpy_twin(q, w)
     col, lo, hi, s2 = fine_plan(q)
     assert s2 == smax
     width = 2 * smax + 1
@@ -298,12 +298,12 @@ def test_bem_pair_property(host_lib, u, v, angle, length):
        qmax=st.integers(0, 40))
 def test_stateye_convolution_property(host_lib, seed, rows, cols, qmax):
     from sigint.gpu.ops import fine_plan
-    from sigint.timedomain.stateye import _fine_distribution
+    from sigint.timedomain.stateye import fine_distribution as numpy_twin
 
     rng = np.random.default_rng(seed)
     q = rng.integers(0, qmax + 1, (rows, cols)).astype(np.int64)
     w = np.ascontiguousarray(rng.choice([0.5, 0.25], (rows, cols)))
-    want, smax = _fine_distribution(q, w)
+    want, smax = numpy_twin(q, w)
     col, lo, hi, s2 = fine_plan(q)
     width = 2 * smax + 1
     got = np.zeros((rows, width))

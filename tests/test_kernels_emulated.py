@@ -117,13 +117,13 @@ def test_peec_kernel_path(fake):
 @pytest.mark.parametrize("optin", [232448, 4096], ids=["shared", "global"])
 def test_stateye_kernel_path(fake, optin):
     from sigint.gpu.ops import fine_distribution
-    from sigint.timedomain.stateye import _fine_distribution
+    from sigint.timedomain.stateye import fine_distribution as numpy_twin
 
     rng = np.random.default_rng(11)
     q = rng.integers(0, 60, (10, 80))    # rows of > 48 KiB: the shared-memory opt-in
     q[:, 5] = 0
     w = np.where(rng.random(q.shape) < 0.6, 0.5, 0.25)
-    want, s0 = _fine_distribution(q, w)
+    want, s0 = numpy_twin(q, w)
     cp = fake(shared_optin=optin, free_bytes=2 * 2 * 8 * want.shape[1] * 3)   # 3 rows a chunk
     got, s1 = fine_distribution(q, w, xp=cp)
     launches = cp.kernels["stateye_convolve"].launches

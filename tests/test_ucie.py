@@ -79,9 +79,12 @@ def test_vtf_checks_line_mask_and_margins():
 
 
 def test_noise_rms_of_white_noise():
+    """Unbiased for white Gaussian noise on a straight line: the mean of 400 estimates (each
+    from 400 points, spread 7 %) is within 3 standard errors (1.1 %) of sigma; reached 0.27 %."""
     rng = np.random.default_rng(1)
-    y = np.linspace(-4, -5, 400) + rng.normal(0, 0.01, 400)
-    assert ucie.noise_rms_db(y) == pytest.approx(0.01, rel=0.2)
+    est = [ucie.noise_rms_db(np.linspace(-4, -5, 400) + rng.normal(0, 0.01, 400))
+           for _ in range(400)]
+    assert np.mean(est) == pytest.approx(0.01, rel=0.011)
     assert ucie.noise_rms_db(np.linspace(0, 1, 400)) == pytest.approx(0, abs=1e-12)
 
 

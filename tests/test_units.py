@@ -50,3 +50,30 @@ def test_format():
     assert format_quantity(2.5e-13, "F") == "250 fF"
     assert format_quantity(16e9, "T/s") == "16 GT/s"
     assert format_quantity(0.0, "V") == "0 V"
+
+
+def test_constants_are_codata_2018_and_consistent():
+    """Pinned CODATA 2018 values: within 1e-9 of SciPy's table (2018 or 2022, whichever is
+    installed; the sets differ by 7e-10 in mu0) and eps0 mu0 c^2 = 1 to their 1e-10
+    uncertainty; c exact."""
+    import scipy.constants
+
+    from sigint.constants import C0, CODATA, EPS0, MU0
+
+    assert CODATA == "2018" and C0 == 299792458.0
+    assert MU0 == 1.25663706212e-6 and EPS0 == 8.8541878128e-12      # CODATA 2018 table
+    assert math.isclose(MU0, scipy.constants.mu_0, rel_tol=1e-9)
+    assert math.isclose(EPS0, scipy.constants.epsilon_0, rel_tol=1e-9)
+    assert math.isclose(EPS0 * MU0 * C0 ** 2, 1.0, rel_tol=1e-10)
+
+
+def test_version_is_said_once():
+    """The package, its metadata file and the cache key read one version string."""
+    import tomllib
+    from pathlib import Path
+
+    import sigint
+    from sigint._version import __version__
+
+    meta = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert sigint.__version__ == __version__ == meta["project"]["version"]

@@ -9,12 +9,27 @@ from sigint.timedomain.stateye import extract_cursors, statistical_eye
 from sigint.timedomain.waveform import prbs, simulate_waveform
 
 
-@pytest.mark.parametrize("order,period", [(7, 127), (9, 511), (11, 2047), (15, 32767)])
+@pytest.mark.parametrize("order,period", [(7, 127), (9, 511), (11, 2047), (15, 32767),
+                                          (20, 1048575)])
 def test_prbs_period_and_balance(order, period):
     s = prbs(order, 2 * period, seed=3)
     assert np.array_equal(s[:period], s[period:])
     assert s[:period].sum() == (period + 1) // 2
     assert not np.array_equal(s[: period // 2], s[period // 2: 2 * (period // 2)])
+
+
+# ITU-T O.150 generator polynomials x^n + x^m + 1, typed from the standard's table
+O150 = {7: 6, 9: 5, 11: 9, 15: 14, 20: 3, 23: 18, 31: 28}
+
+
+@pytest.mark.parametrize("order", sorted(O150))
+@pytest.mark.parametrize("seed", [0, 5])
+def test_prbs_obeys_the_o150_recurrence(order, seed):
+    """x[k] = x[k-n] xor x[k-m] for every bit (PRBS-20, m < n/2, once broke this)."""
+    n, m = order, O150[order]
+    x = prbs(order, 4000, seed=seed).astype(int)
+    assert np.array_equal(x[n:], x[:-n] ^ x[n - m:-m])
+    assert 1500 < x.sum() < 2500
 
 
 def _channel():
@@ -61,4 +76,5 @@ def test_statistical_eye_agrees_with_bit_by_bit(rj_ui):
     main = 0.2 * cs.main[eye.best]
     for q in (1e-2, 1e-3):
         diff = eye.edge(q) - we.quantile_edge(q, eye.best)
-        assert abs(diff) < 0.01 * main, (q, diff, main)
+        # fixed seed; reached 0.26 % of the main cursor (rj 0.02 UI, 1e-2)
+        assert abs(diff) < 0.008 * main, (q, diff, main)

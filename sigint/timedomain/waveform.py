@@ -43,24 +43,16 @@ def prbs(order: int, n_bits: int, seed: int = 1) -> np.ndarray:
     """
     if order not in PRBS_TAPS:
         raise ValueError(f"PRBS order {order} not one of {sorted(PRBS_TAPS)}")
-    m = PRBS_TAPS[order]
-    n = order
+    n, m = order, PRBS_TAPS[order]
     # a sparse register (e.g. seed 1) starts with long runs of zeros; draw a dense state
     state = np.random.default_rng(seed).integers(0, 2, n).astype(np.int8)
     if not state.any():
         state[0] = 1
     warm = 64 * n if seed else 0
-    total = n_bits + n + warm
-    # x[k] = x[k-n] xor x[k-m]: fill in blocks of (n - m) bits that depend only on the past
-    out = np.empty(total, dtype=np.int8)
-    out[:n] = state
-    k = n
-    blk = n - m
-    while k < total:
-        e = min(k + blk, total)
-        out[k:e] = out[k - n:e - n] ^ out[k - m:e - m]
-        k = e
-    return out[n + warm:]
+    # scipy's register yields x[k] = x[k-n] xor x[k-n+t] for each tap t: t = n - m gives
+    # the O.150 recurrence x[k] = x[k-n] xor x[k-m], starting from x[0..n-1] = state
+    seq, _ = scipy.signal.max_len_seq(n, state=state, length=n_bits + n + warm, taps=[n - m])
+    return seq[n + warm:]
 
 
 @dataclass

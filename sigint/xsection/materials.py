@@ -26,12 +26,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..constants import EPS0, MU0
 from ..model import SigintModel
 
+# EPS0 and MU0 are re-exported for the modules that import them from here
 __all__ = ["Material", "BUILTIN_MATERIALS", "EPS0", "MU0", "skin_depth", "roughness_factor"]
-
-EPS0 = 8.8541878128e-12
-MU0 = 1.25663706212e-6
 
 
 class Material(SigintModel):
