@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import progress
+from ..threads import small_matrix_blas
 from ..xsection.geometry import Conductor, Geometry
 from ..xsection.materials import MU0, skin_depth
 
@@ -698,6 +699,7 @@ class PeecSolver:
             y = y - 1j * self.y_perfect[None] / (2 * math.pi * f)[:, None, None]
         return y
 
+    @small_matrix_blas()
     def partial_impedance(self, f: float | np.ndarray) -> np.ndarray:
         """Impedance matrix of every conductor on its own (no return path), ohm/m.
 
@@ -724,11 +726,13 @@ class PeecSolver:
         p = np.hstack([np.eye(ns), -np.ones((ns, 1))])
         return p @ zc @ p.T
 
+    @small_matrix_blas()
     def solve(self, f: float | np.ndarray) -> np.ndarray:
         """Loop impedance :math:`R + j\\omega L` of the signals, shape (F, ns, ns), ohm/m."""
         z = self._loop(self.conductor_admittance(f))
         return z[0] if np.ndim(f) == 0 else z
 
+    @small_matrix_blas()
     def dc(self) -> tuple[np.ndarray, np.ndarray]:
         """(R, L) at DC: :math:`Y = Y_0 - j\\omega Y_1 + \\dots` gives
         :math:`Z = Y_0^{-1} + j\\omega Y_0^{-1}Y_1Y_0^{-1}` at every level."""
