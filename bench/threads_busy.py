@@ -49,7 +49,6 @@ def _worker(kind: str, n_freq: int) -> None:
 
     sys.path.insert(0, str(HERE))
     from channels import bus_rlgc
-
     from sigint.link.models import Rx, Tx
     from sigint.link.vtf import terminated_transfers
     from sigint.network.mtl import cascade_s, mtl_s, star_product
