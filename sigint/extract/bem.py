@@ -84,9 +84,11 @@ def _local(x: np.ndarray, a: np.ndarray, b: np.ndarray, xp=np):
     length = xp.sqrt((d ** 2).sum(-1))
     t = d / length[:, None]
     nrm = xp.stack([t[:, 1], -t[:, 0]], axis=-1)
-    rel = x[:, None, :] - a[None, :, :]
-    u = (rel * t[None]).sum(-1)
-    v = (rel * nrm[None]).sum(-1)
+    # components written out: no (M, P, 2) temporaries, the same sums in the same order
+    rx = x[:, None, 0] - a[None, :, 0]
+    ry = x[:, None, 1] - a[None, :, 1]
+    u = rx * t[None, :, 0] + ry * t[None, :, 1]
+    v = rx * nrm[None, :, 0] + ry * nrm[None, :, 1]
     return u, v, length[None, :], t, nrm
 
 
@@ -236,9 +238,10 @@ def _dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
         ee = np.maximum((e * e).sum(1), 1e-300)
         for k0 in range(0, pts.shape[0], 4096):
             q = pts[k0:k0 + 4096]
-            rel = q[:, None, :] - p0[None]
-            t = np.clip((rel * e[None]).sum(-1) / ee[None], 0.0, 1.0)
-            dd = np.hypot(rel[..., 0] - t * e[None, :, 0], rel[..., 1] - t * e[None, :, 1])
+            rx = q[:, None, 0] - p0[None, :, 0]
+            ry = q[:, None, 1] - p0[None, :, 1]
+            t = np.clip((rx * e[None, :, 0] + ry * e[None, :, 1]) / ee[None], 0.0, 1.0)
+            dd = np.hypot(rx - t * e[None, :, 0], ry - t * e[None, :, 1])
             d[k0:k0 + 4096] = np.minimum(d[k0:k0 + 4096], dd.min(axis=1))
     return d
 
