@@ -707,14 +707,19 @@ class BemSolver:
         self.n_signal = len(geo.signals)
         self.ground = geo.ground_y
         mid, a, b = p.mid, p.a, p.b
-        pot = potential_kernel(mid, a, b)
-        ex, ey = field_kernel(mid, a, b)
-        idx = np.arange(p.n)
+        # Conductor rows need only the potential, interface rows only the normal field (as
+        # the bem_influence kernel computes them): each kernel is evaluated on its rows.
+        cr = self.cond_rows = np.flatnonzero(p.owner >= 0)
+        dr = self.diel_rows = np.flatnonzero(p.owner < 0)
+        mc, md, nd = mid[cr], mid[dr], p.normal[dr]
+        pot = potential_kernel(mc, a, b)                       # (conductor rows, P)
+        ex, ey = field_kernel(md, a, b)                        # (interface rows, P)
+        loc = np.arange(dr.size)
         # a panel's own field at its midpoint is the principal value, 0 (rounding would
         # otherwise put the point on either side)
-        ex[idx, idx] = 0.0
-        ey[idx, idx] = 0.0
-        kn = ex * p.normal[:, 0:1] + ey * p.normal[:, 1:2]
+        ex[loc, dr] = 0.0
+        ey[loc, dr] = 0.0
+        kn = ex * nd[:, 0:1] + ey * nd[:, 1:2]
         del ex, ey
         # Flat chords of a circle miss its exact self-field by O(1/N): a uniform density x on
         # a circle has the principal-value normal field x/2 (outward normal), but the chords
@@ -723,6 +728,8 @@ class BemSolver:
         # free-space operator reproduces the exact value on its own circle (row-sum
         # correction); this makes the convergence second order.
         if p.circle is not None:
+            row_of = np.full(p.n, -1)
+            row_of[dr] = loc
             for k in np.unique(p.circle[p.owner < 0]):
                 if k < 0:
                     continue
@@ -732,36 +739,33 @@ class BemSolver:
                     continue
                 cen = _circle_centre(p.a[cols], p.b[cols])
                 outward = np.sign(((p.mid[rows] - cen) * p.normal[rows]).sum(1))
-                own = kn[np.ix_(rows, cols)].sum(axis=1)
-                kn[rows, rows] += 0.5 * outward - own
+                own = kn[np.ix_(row_of[rows], cols)].sum(axis=1)
+                kn[row_of[rows], rows] += 0.5 * outward - own
         planes = [y for y in (self.ground, geo.top_y) if y is not None]
         for yp in planes:              # images in the ground (and top) plane
             ai, bi = a.copy(), b.copy()
             ai[:, 1] = 2 * yp - a[:, 1]
             bi[:, 1] = 2 * yp - b[:, 1]
-            pot -= potential_kernel(mid, ai, bi)
-            exi, eyi = field_kernel(mid, ai, bi)
-            kn -= exi * p.normal[:, 0:1] + eyi * p.normal[:, 1:2]
+            pot -= potential_kernel(mc, ai, bi)
+            exi, eyi = field_kernel(md, ai, bi)
+            kn -= exi * nd[:, 0:1] + eyi * nd[:, 1:2]
             del exi, eyi
         if geo.top_y is not None:      # and the rest of the parallel-plate Green's function
-            pr, kr = _plates_terms(mid, a, b, p.normal, self.ground, geo.top_y - self.ground)
-            pot += pr
-            kn += kr
-            del pr, kr
-        self.cond_rows = np.flatnonzero(p.owner >= 0)
-        self.diel_rows = np.flatnonzero(p.owner < 0)
+            gap = geo.top_y - self.ground
+            pot += _plates_terms(mc, a, b, p.normal[cr], self.ground, gap)[0]
+            kn += _plates_terms(md, a, b, nd, self.ground, gap)[1]
         n = p.n
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
         a0 = np.zeros((m, m), dtype=complex)
-        cr, dr = self.cond_rows, self.diel_rows
-        a0[cr, :n] = pot[cr]
-        a0[dr, :n] = kn[dr]
+        a0[cr, :n] = pot
+        a0[dr, :n] = kn
+        del kn
         if neutral:
             a0[cr, n] = 1.0                     # potential at infinity
             a0[n, :n] = p.length                # total charge zero
         self.a0 = a0
-        self._pot_cc = pot[np.ix_(cr, cr)]
+        self._pot_cc = pot[:, cr]
         ns = self.n_signal
         rhs = np.zeros((m, ns), dtype=complex)
         for k in range(ns):
