@@ -712,15 +712,36 @@ class BemSolver:
         cr = self.cond_rows = np.flatnonzero(p.owner >= 0)
         dr = self.diel_rows = np.flatnonzero(p.owner < 0)
         mc, md, nd = mid[cr], mid[dr], p.normal[dr]
-        pot = potential_kernel(mc, a, b)                       # (conductor rows, P)
-        ex, ey = field_kernel(md, a, b)                        # (interface rows, P)
+        planes = [y for y in (self.ground, geo.top_y) if y is not None]
+        images = []
+        for yp in planes:              # images in the ground (and top) plane
+            ai, bi = a.copy(), b.copy()
+            ai[:, 1] = 2 * yp - a[:, 1]
+            bi[:, 1] = 2 * yp - b[:, 1]
+            images.append((ai, bi))
+        gap = None if geo.top_y is None else geo.top_y - self.ground
+        # row blocks: the closed forms hold about a dozen (rows, P) temporaries at once
+        block = max(64, int(2**21 // max(p.n, 1)))     # ~200 MB of temporaries
+        pot = np.empty((cr.size, p.n))                          # (conductor rows, P)
+        for lo in range(0, cr.size, block):
+            hi = min(cr.size, lo + block)
+            blk = potential_kernel(mc[lo:hi], a, b)
+            for ai, bi in images:
+                blk -= potential_kernel(mc[lo:hi], ai, bi)
+            if gap is not None:        # and the rest of the parallel-plate Green's function
+                blk += _plates_terms(mc[lo:hi], a, b, p.normal[cr[lo:hi]], self.ground, gap)[0]
+            pot[lo:hi] = blk
+        kn = np.empty((dr.size, p.n))                           # (interface rows, P)
         loc = np.arange(dr.size)
-        # a panel's own field at its midpoint is the principal value, 0 (rounding would
-        # otherwise put the point on either side)
-        ex[loc, dr] = 0.0
-        ey[loc, dr] = 0.0
-        kn = ex * nd[:, 0:1] + ey * nd[:, 1:2]
-        del ex, ey
+        for lo in range(0, dr.size, block):
+            hi = min(dr.size, lo + block)
+            ex, ey = field_kernel(md[lo:hi], a, b)
+            # a panel's own field at its midpoint is the principal value, 0 (rounding would
+            # otherwise put the point on either side)
+            ex[loc[lo:hi] - lo, dr[lo:hi]] = 0.0
+            ey[loc[lo:hi] - lo, dr[lo:hi]] = 0.0
+            kn[lo:hi] = ex * nd[lo:hi, 0:1] + ey * nd[lo:hi, 1:2]
+            del ex, ey
         # Flat chords of a circle miss its exact self-field by O(1/N): a uniform density x on
         # a circle has the principal-value normal field x/2 (outward normal), but the chords
         # give slightly less, and high contrast amplifies the defect into the voltage across a
@@ -741,19 +762,14 @@ class BemSolver:
                 outward = np.sign(((p.mid[rows] - cen) * p.normal[rows]).sum(1))
                 own = kn[np.ix_(row_of[rows], cols)].sum(axis=1)
                 kn[row_of[rows], rows] += 0.5 * outward - own
-        planes = [y for y in (self.ground, geo.top_y) if y is not None]
-        for yp in planes:              # images in the ground (and top) plane
-            ai, bi = a.copy(), b.copy()
-            ai[:, 1] = 2 * yp - a[:, 1]
-            bi[:, 1] = 2 * yp - b[:, 1]
-            pot -= potential_kernel(mc, ai, bi)
-            exi, eyi = field_kernel(md, ai, bi)
-            kn -= exi * nd[:, 0:1] + eyi * nd[:, 1:2]
-            del exi, eyi
-        if geo.top_y is not None:      # and the rest of the parallel-plate Green's function
-            gap = geo.top_y - self.ground
-            pot += _plates_terms(mc, a, b, p.normal[cr], self.ground, gap)[0]
-            kn += _plates_terms(md, a, b, nd, self.ground, gap)[1]
+        for lo in range(0, dr.size, block):     # images and plates after the calibration
+            hi = min(dr.size, lo + block)
+            for ai, bi in images:
+                exi, eyi = field_kernel(md[lo:hi], ai, bi)
+                kn[lo:hi] -= exi * nd[lo:hi, 0:1] + eyi * nd[lo:hi, 1:2]
+                del exi, eyi
+            if gap is not None:
+                kn[lo:hi] += _plates_terms(md[lo:hi], a, b, nd[lo:hi], self.ground, gap)[1]
         n = p.n
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
