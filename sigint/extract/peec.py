@@ -675,8 +675,9 @@ class PeecSolver:
         self.mirror = pairs is not None
         if pairs is not None:
             progress.stage(f"eigendecomposition of {fil.n} filaments (mirror symmetric: two halves)")
-            self.lam, self.w_all = _eigh_mirror(lmat, sq[:, None] * b_all, pairs, xp)
-            del lmat
+            halves = _mirror_blocks(lmat, pairs)
+            del lmat                      # the halves hold half of its entries
+            self.lam, self.w_all = _eigh_halves(halves, sq[:, None] * b_all, pairs, xp)
         else:
             progress.stage(f"eigendecomposition of {fil.n} filaments")
             lam, q = _eigh(lmat, xp)
@@ -832,29 +833,48 @@ def _eigh_mirror(a: np.ndarray, b: np.ndarray, pairs, xp=np) -> tuple[np.ndarray
     half the size cost a quarter of one of the full size). The
     halves use the mean of :math:`A` and its mirror image, symmetric to rounding.
     """
+    return _eigh_halves(_mirror_blocks(a, pairs), b, pairs, xp)
+
+
+def _mirror_blocks(a: np.ndarray, pairs) -> list[np.ndarray]:
+    """Even and odd blocks of :func:`_eigh_mirror` (means of *a* and its mirror image)."""
     p, m, f = pairs
     r2 = math.sqrt(2.0)
-    a_pp = 0.5 * (a[np.ix_(p, p)] + a[np.ix_(m, m)])
-    a_pm = 0.5 * (a[np.ix_(p, m)] + a[np.ix_(m, p)])
-    np_, nf = p.size, f.size
-    even = np.empty((np_ + nf, np_ + nf))
-    even[:np_, :np_] = a_pp + a_pm
-    if nf:
+    k = p.size
+    even = np.empty((k + f.size,) * 2)
+    ee = even[:k, :k]
+    ee[:] = a[np.ix_(p, p)]
+    ee += a[np.ix_(m, m)]
+    odd = ee.copy()
+    cross = a[np.ix_(p, m)]
+    cross += a[np.ix_(m, p)]
+    ee += cross
+    odd -= cross
+    del cross
+    ee *= 0.5
+    odd *= 0.5
+    if f.size:
         a_pf = 0.5 * (a[np.ix_(p, f)] + a[np.ix_(m, f)]) * r2
-        even[:np_, np_:] = a_pf
-        even[np_:, :np_] = a_pf.T
-        even[np_:, np_:] = a[np.ix_(f, f)]
-    even = 0.5 * (even + even.T)
-    odd = a_pp - a_pm
-    del a_pp, a_pm
-    odd = 0.5 * (odd + odd.T)
+        even[:k, k:] = a_pf
+        even[k:, :k] = a_pf.T
+        even[k:, k:] = a[np.ix_(f, f)]
+    even += even.T                 # symmetric to rounding
+    even *= 0.5
+    odd += odd.T
+    odd *= 0.5
+    return [even, odd]
+
+
+def _eigh_halves(halves: list[np.ndarray], b: np.ndarray, pairs, xp=np
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues and :math:`Q^Tb` from the blocks of :func:`_mirror_blocks` (consumed)."""
+    p, m, f = pairs
+    r2 = math.sqrt(2.0)
     be = np.concatenate([(b[p] + b[m]) / r2, b[f]], axis=0)
     bo = (b[p] - b[m]) / r2
-    lam_e, q_e = _eigh(even, xp)
-    del even
+    lam_e, q_e = _eigh(halves.pop(0), xp)
     w_e = q_e.T @ be
     del q_e
-    lam_o, q_o = _eigh(odd, xp)
-    del odd
+    lam_o, q_o = _eigh(halves.pop(0), xp)
     w_o = q_o.T @ bo
     return np.concatenate([lam_e, lam_o]), np.concatenate([w_e, w_o], axis=0)
