@@ -826,11 +826,11 @@ class BemSolver:
         import scipy.linalg
 
         eps = self._eps(f)
-        a = self.a0.copy()
+        a = np.array(self.a0, order="F")        # a copy, in the order LAPACK factors in place
         dr = self.diel_rows
         a[dr, dr] += self._c(dr, eps)
         if self.xp is np:
-            lu = scipy.linalg.lu_factor(a, check_finite=False)
+            lu = scipy.linalg.lu_factor(a, overwrite_a=True, check_finite=False)
 
             def solve(rhs):
                 return scipy.linalg.lu_solve(lu, rhs, check_finite=False)
