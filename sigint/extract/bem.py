@@ -773,7 +773,7 @@ class BemSolver:
         n = p.n
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
-        a0 = np.zeros((m, m), dtype=complex)
+        a0 = np.zeros((m, m))            # real: only the frequency's diagonal is complex
         a0[cr, :n] = pot
         a0[dr, :n] = kn
         del kn
@@ -826,7 +826,7 @@ class BemSolver:
         import scipy.linalg
 
         eps = self._eps(f)
-        a = np.array(self.a0, order="F")        # a copy, in the order LAPACK factors in place
+        a = np.array(self.a0, dtype=complex, order="F")   # a copy, in the order LAPACK factors in place
         dr = self.diel_rows
         a[dr, dr] += self._c(dr, eps)
         if self.xp is np:
