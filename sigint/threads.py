@@ -40,7 +40,7 @@ def small_matrix_threads() -> int:
 
     Raises
     ------
-    ValueError
+    InputError
         If the environment variable is set to anything but a positive integer.
     """
     raw = os.environ.get(SMALL_MATRIX_THREADS_ENV, "").strip()
@@ -51,8 +51,11 @@ def small_matrix_threads() -> int:
     except ValueError:
         n = 0
     if n < 1:
-        raise ValueError(f"environment variable {SMALL_MATRIX_THREADS_ENV}={raw!r} is not a "
-                         "positive integer: set it to the number of BLAS threads (e.g. 1) or unset it")
+        from .errors import input_error
+
+        raise input_error("is not a positive integer", source="environment",
+                          field=SMALL_MATRIX_THREADS_ENV, value=raw,
+                          fix="set it to the number of BLAS threads (e.g. 1) or unset it")
     return n
 
 

@@ -6,6 +6,7 @@ import scipy.linalg  # noqa: F401  (its own BLAS copy, loaded before the control
 from threadpoolctl import ThreadpoolController
 
 from sigint import threads
+from sigint.errors import InputError
 from sigint.network import mtl
 
 
@@ -52,5 +53,5 @@ def test_environment_sets_the_count(two_blas_threads, monkeypatch):
     monkeypatch.setenv(threads.SMALL_MATRIX_THREADS_ENV, "2")
     assert threads.small_matrix_threads() == 2
     monkeypatch.setenv(threads.SMALL_MATRIX_THREADS_ENV, "zero")
-    with pytest.raises(ValueError, match="SIGINT_SMALL_MATRIX_THREADS"):
+    with pytest.raises(InputError, match="SIGINT_SMALL_MATRIX_THREADS = 'zero'"):
         threads.small_matrix_threads()
