@@ -84,9 +84,11 @@ def _local(x: np.ndarray, a: np.ndarray, b: np.ndarray, xp=np):
     length = xp.sqrt((d ** 2).sum(-1))
     t = d / length[:, None]
     nrm = xp.stack([t[:, 1], -t[:, 0]], axis=-1)
-    rel = x[:, None, :] - a[None, :, :]
-    u = (rel * t[None]).sum(-1)
-    v = (rel * nrm[None]).sum(-1)
+    # components written out: no (M, P, 2) temporaries, the same sums in the same order
+    rx = x[:, None, 0] - a[None, :, 0]
+    ry = x[:, None, 1] - a[None, :, 1]
+    u = rx * t[None, :, 0] + ry * t[None, :, 1]
+    v = rx * nrm[None, :, 0] + ry * nrm[None, :, 1]
     return u, v, length[None, :], t, nrm
 
 
@@ -236,9 +238,10 @@ def _dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
         ee = np.maximum((e * e).sum(1), 1e-300)
         for k0 in range(0, pts.shape[0], 4096):
             q = pts[k0:k0 + 4096]
-            rel = q[:, None, :] - p0[None]
-            t = np.clip((rel * e[None]).sum(-1) / ee[None], 0.0, 1.0)
-            dd = np.hypot(rel[..., 0] - t * e[None, :, 0], rel[..., 1] - t * e[None, :, 1])
+            rx = q[:, None, 0] - p0[None, :, 0]
+            ry = q[:, None, 1] - p0[None, :, 1]
+            t = np.clip((rx * e[None, :, 0] + ry * e[None, :, 1]) / ee[None], 0.0, 1.0)
+            dd = np.hypot(rx - t * e[None, :, 0], ry - t * e[None, :, 1])
             d[k0:k0 + 4096] = np.minimum(d[k0:k0 + 4096], dd.min(axis=1))
     return d
 
@@ -704,15 +707,41 @@ class BemSolver:
         self.n_signal = len(geo.signals)
         self.ground = geo.ground_y
         mid, a, b = p.mid, p.a, p.b
-        pot = potential_kernel(mid, a, b)
-        ex, ey = field_kernel(mid, a, b)
-        idx = np.arange(p.n)
-        # a panel's own field at its midpoint is the principal value, 0 (rounding would
-        # otherwise put the point on either side)
-        ex[idx, idx] = 0.0
-        ey[idx, idx] = 0.0
-        kn = ex * p.normal[:, 0:1] + ey * p.normal[:, 1:2]
-        del ex, ey
+        # Conductor rows need only the potential, interface rows only the normal field (as
+        # the bem_influence kernel computes them): each kernel is evaluated on its rows.
+        cr = self.cond_rows = np.flatnonzero(p.owner >= 0)
+        dr = self.diel_rows = np.flatnonzero(p.owner < 0)
+        mc, md, nd = mid[cr], mid[dr], p.normal[dr]
+        planes = [y for y in (self.ground, geo.top_y) if y is not None]
+        images = []
+        for yp in planes:              # images in the ground (and top) plane
+            ai, bi = a.copy(), b.copy()
+            ai[:, 1] = 2 * yp - a[:, 1]
+            bi[:, 1] = 2 * yp - b[:, 1]
+            images.append((ai, bi))
+        gap = None if geo.top_y is None else geo.top_y - self.ground
+        # row blocks: the closed forms hold about a dozen (rows, P) temporaries at once
+        block = max(64, int(2**21 // max(p.n, 1)))     # ~200 MB of temporaries
+        pot = np.empty((cr.size, p.n))                          # (conductor rows, P)
+        for lo in range(0, cr.size, block):
+            hi = min(cr.size, lo + block)
+            blk = potential_kernel(mc[lo:hi], a, b)
+            for ai, bi in images:
+                blk -= potential_kernel(mc[lo:hi], ai, bi)
+            if gap is not None:        # and the rest of the parallel-plate Green's function
+                blk += _plates_terms(mc[lo:hi], a, b, p.normal[cr[lo:hi]], self.ground, gap)[0]
+            pot[lo:hi] = blk
+        kn = np.empty((dr.size, p.n))                           # (interface rows, P)
+        loc = np.arange(dr.size)
+        for lo in range(0, dr.size, block):
+            hi = min(dr.size, lo + block)
+            ex, ey = field_kernel(md[lo:hi], a, b)
+            # a panel's own field at its midpoint is the principal value, 0 (rounding would
+            # otherwise put the point on either side)
+            ex[loc[lo:hi] - lo, dr[lo:hi]] = 0.0
+            ey[loc[lo:hi] - lo, dr[lo:hi]] = 0.0
+            kn[lo:hi] = ex * nd[lo:hi, 0:1] + ey * nd[lo:hi, 1:2]
+            del ex, ey
         # Flat chords of a circle miss its exact self-field by O(1/N): a uniform density x on
         # a circle has the principal-value normal field x/2 (outward normal), but the chords
         # give slightly less, and high contrast amplifies the defect into the voltage across a
@@ -720,6 +749,8 @@ class BemSolver:
         # free-space operator reproduces the exact value on its own circle (row-sum
         # correction); this makes the convergence second order.
         if p.circle is not None:
+            row_of = np.full(p.n, -1)
+            row_of[dr] = loc
             for k in np.unique(p.circle[p.owner < 0]):
                 if k < 0:
                     continue
@@ -729,36 +760,28 @@ class BemSolver:
                     continue
                 cen = _circle_centre(p.a[cols], p.b[cols])
                 outward = np.sign(((p.mid[rows] - cen) * p.normal[rows]).sum(1))
-                own = kn[np.ix_(rows, cols)].sum(axis=1)
-                kn[rows, rows] += 0.5 * outward - own
-        planes = [y for y in (self.ground, geo.top_y) if y is not None]
-        for yp in planes:              # images in the ground (and top) plane
-            ai, bi = a.copy(), b.copy()
-            ai[:, 1] = 2 * yp - a[:, 1]
-            bi[:, 1] = 2 * yp - b[:, 1]
-            pot -= potential_kernel(mid, ai, bi)
-            exi, eyi = field_kernel(mid, ai, bi)
-            kn -= exi * p.normal[:, 0:1] + eyi * p.normal[:, 1:2]
-            del exi, eyi
-        if geo.top_y is not None:      # and the rest of the parallel-plate Green's function
-            pr, kr = _plates_terms(mid, a, b, p.normal, self.ground, geo.top_y - self.ground)
-            pot += pr
-            kn += kr
-            del pr, kr
-        self.cond_rows = np.flatnonzero(p.owner >= 0)
-        self.diel_rows = np.flatnonzero(p.owner < 0)
+                own = kn[np.ix_(row_of[rows], cols)].sum(axis=1)
+                kn[row_of[rows], rows] += 0.5 * outward - own
+        for lo in range(0, dr.size, block):     # images and plates after the calibration
+            hi = min(dr.size, lo + block)
+            for ai, bi in images:
+                exi, eyi = field_kernel(md[lo:hi], ai, bi)
+                kn[lo:hi] -= exi * nd[lo:hi, 0:1] + eyi * nd[lo:hi, 1:2]
+                del exi, eyi
+            if gap is not None:
+                kn[lo:hi] += _plates_terms(md[lo:hi], a, b, nd[lo:hi], self.ground, gap)[1]
         n = p.n
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
-        a0 = np.zeros((m, m), dtype=complex)
-        cr, dr = self.cond_rows, self.diel_rows
-        a0[cr, :n] = pot[cr]
-        a0[dr, :n] = kn[dr]
+        a0 = np.zeros((m, m))            # real: only the frequency's diagonal is complex
+        a0[cr, :n] = pot
+        a0[dr, :n] = kn
+        del kn
         if neutral:
             a0[cr, n] = 1.0                     # potential at infinity
             a0[n, :n] = p.length                # total charge zero
         self.a0 = a0
-        self._pot_cc = pot[np.ix_(cr, cr)]
+        self._pot_cc = pot[:, cr]
         ns = self.n_signal
         rhs = np.zeros((m, ns), dtype=complex)
         for k in range(ns):
@@ -803,11 +826,11 @@ class BemSolver:
         import scipy.linalg
 
         eps = self._eps(f)
-        a = self.a0.copy()
+        a = np.array(self.a0, dtype=complex, order="F")   # a copy, in the order LAPACK factors in place
         dr = self.diel_rows
         a[dr, dr] += self._c(dr, eps)
         if self.xp is np:
-            lu = scipy.linalg.lu_factor(a, check_finite=False)
+            lu = scipy.linalg.lu_factor(a, overwrite_a=True, check_finite=False)
 
             def solve(rhs):
                 return scipy.linalg.lu_solve(lu, rhs, check_finite=False)

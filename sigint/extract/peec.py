@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import progress
+from ..threads import small_matrix_blas
 from ..xsection.geometry import Conductor, Geometry
 from ..xsection.materials import MU0, skin_depth
 
@@ -670,12 +671,20 @@ class PeecSolver:
         sq = 1.0 / np.sqrt(self.r)
         lmat *= sq[:, None]
         lmat *= sq[None, :]
-        progress.stage(f"eigendecomposition of {fil.n} filaments")
-        lam, q = _eigh(lmat, xp)
-        del lmat
-        self.lam = lam
-        self.w_all = q.T @ (sq[:, None] * b_all)              # (n, n_c)
-        del q
+        pairs = mirror_pairs(fil, lmat, self.sheets)
+        self.mirror = pairs is not None
+        if pairs is not None:
+            progress.stage(f"eigendecomposition of {fil.n} filaments (mirror symmetric: two halves)")
+            halves = _mirror_blocks(lmat, pairs)
+            del lmat                      # the halves hold half of its entries
+            self.lam, self.w_all = _eigh_halves(halves, sq[:, None] * b_all, pairs, xp)
+        else:
+            progress.stage(f"eigendecomposition of {fil.n} filaments")
+            lam, q = _eigh(lmat, xp)
+            del lmat
+            self.lam = lam
+            self.w_all = q.T @ (sq[:, None] * b_all)              # (n, n_c)
+            del q
 
     @property
     def unknowns(self) -> int:
@@ -698,6 +707,7 @@ class PeecSolver:
             y = y - 1j * self.y_perfect[None] / (2 * math.pi * f)[:, None, None]
         return y
 
+    @small_matrix_blas()
     def partial_impedance(self, f: float | np.ndarray) -> np.ndarray:
         """Impedance matrix of every conductor on its own (no return path), ohm/m.
 
@@ -724,11 +734,13 @@ class PeecSolver:
         p = np.hstack([np.eye(ns), -np.ones((ns, 1))])
         return p @ zc @ p.T
 
+    @small_matrix_blas()
     def solve(self, f: float | np.ndarray) -> np.ndarray:
         """Loop impedance :math:`R + j\\omega L` of the signals, shape (F, ns, ns), ohm/m."""
         z = self._loop(self.conductor_admittance(f))
         return z[0] if np.ndim(f) == 0 else z
 
+    @small_matrix_blas()
     def dc(self) -> tuple[np.ndarray, np.ndarray]:
         """(R, L) at DC: :math:`Y = Y_0 - j\\omega Y_1 + \\dots` gives
         :math:`Z = Y_0^{-1} + j\\omega Y_0^{-1}Y_1Y_0^{-1}` at every level."""
@@ -759,3 +771,110 @@ def _eigh(a: np.ndarray, xp=np) -> tuple[np.ndarray, np.ndarray]:
         return np.linalg.eigh(a)
     lam, q = xp.linalg.eigh(xp.asarray(a))
     return xp.asnumpy(lam), xp.asnumpy(q)
+
+
+MIRROR_TOL = 1e-9   # relative mismatch of L under the mirror at which the halves are used
+
+
+def mirror_pairs(fil: Filaments, a: np.ndarray, sheets=None, tol: float = MIRROR_TOL
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    r"""Filament pairs (p, m) mirrored in a vertical line, and the filaments f on it, if the
+    scaled inductance matrix *a* is invariant under that mirror; None otherwise.
+
+    The axis is the middle of the filaments' bounding box (planes are invariant under any
+    mirror in x). Each filament is matched with the filament whose centroid is nearest the
+    mirror of its own and whose area is the same; the match is accepted only if
+    :math:`\max|A_{ij} - A_{P(i)P(j)}| \le` *tol* :math:`\max|A|` over the whole matrix
+    (checked in row blocks), so a mesh that is not mirror symmetric, or one whose surface
+    segments (perfect conductors, sheets) are not, falls back to the full matrix.
+    """
+    n = fil.n
+    if n < 64:
+        return None
+    g = fil.g
+    rect = fil.kind == RECT
+    lo = np.where(rect, g[:, 0], g[:, 0] - g[:, 3])
+    hi = np.where(rect, g[:, 1], g[:, 0] + g[:, 3])
+    xm = 0.5 * (lo.min() + hi.max())
+    if sheets is not None:
+        sa, sb, _ = sheets
+        ends = np.concatenate([sa[:, 0], sb[:, 0]])
+        if abs(0.5 * (ends.min() + ends.max()) - xm) > 1e-9 * (hi.max() - lo.min()):
+            return None
+    from scipy.spatial import cKDTree
+
+    scale = max(hi.max() - lo.min(), float(np.ptp(fil.centroid[:, 1])), 1e-30)
+    mirrored = np.stack([2 * xm - fil.centroid[:, 0], fil.centroid[:, 1]], axis=1)
+    dist, perm = cKDTree(fil.centroid).query(mirrored)
+    if dist.max() > 1e-9 * scale or np.any(perm[perm] != np.arange(n)):
+        return None
+    if np.abs(fil.area[perm] - fil.area).max() > 1e-9 * fil.area.max():
+        return None
+    amax = np.abs(a).max()
+    for b0 in range(0, n, 512):
+        b1 = min(n, b0 + 512)
+        if np.abs(a[b0:b1] - a[perm[b0:b1]][:, perm]).max() > tol * amax:
+            return None
+    idx = np.arange(n)
+    p = idx[idx < perm]
+    return p, perm[p], idx[idx == perm]
+
+
+def _eigh_mirror(a: np.ndarray, b: np.ndarray, pairs, xp=np) -> tuple[np.ndarray, np.ndarray]:
+    r"""Eigenvalues of the mirror-invariant symmetric *a* and :math:`Q^T b`, from its even and
+    odd halves.
+
+    With the orthogonal :math:`U = [E\;O]` (columns :math:`(e_p + e_m)/\sqrt2` and the fixed
+    :math:`e_f` in :math:`E`, :math:`(e_p - e_m)/\sqrt2` in :math:`O`), :math:`U^TAU` is block
+    diagonal: even block :math:`A_{pp} + A_{pm}`, :math:`\sqrt2 A_{pf}`, :math:`A_{ff}`; odd
+    block :math:`A_{pp} - A_{pm}`. With :math:`A_e = Q_e\Lambda_eQ_e^T`,
+    :math:`A_o = Q_o\Lambda_oQ_o^T`, :math:`Q = U\,\mathrm{diag}(Q_e, Q_o)` and
+    :math:`Q^Tb = [Q_e^TE^Tb;\;Q_o^TO^Tb]` (exact up to rounding; two eigendecompositions of
+    half the size cost a quarter of one of the full size). The
+    halves use the mean of :math:`A` and its mirror image, symmetric to rounding.
+    """
+    return _eigh_halves(_mirror_blocks(a, pairs), b, pairs, xp)
+
+
+def _mirror_blocks(a: np.ndarray, pairs) -> list[np.ndarray]:
+    """Even and odd blocks of :func:`_eigh_mirror` (means of *a* and its mirror image)."""
+    p, m, f = pairs
+    r2 = math.sqrt(2.0)
+    k = p.size
+    even = np.empty((k + f.size,) * 2)
+    ee = even[:k, :k]
+    ee[:] = a[np.ix_(p, p)]
+    ee += a[np.ix_(m, m)]
+    odd = ee.copy()
+    cross = a[np.ix_(p, m)]
+    cross += a[np.ix_(m, p)]
+    ee += cross
+    odd -= cross
+    del cross
+    ee *= 0.5
+    odd *= 0.5
+    if f.size:
+        a_pf = 0.5 * (a[np.ix_(p, f)] + a[np.ix_(m, f)]) * r2
+        even[:k, k:] = a_pf
+        even[k:, :k] = a_pf.T
+        even[k:, k:] = a[np.ix_(f, f)]
+    even += even.T                 # symmetric to rounding
+    even *= 0.5
+    odd += odd.T
+    odd *= 0.5
+    return [even, odd]
+
+
+def _eigh_halves(halves: list[np.ndarray], b: np.ndarray, pairs, xp=np
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues and :math:`Q^Tb` from the blocks of :func:`_mirror_blocks` (consumed)."""
+    p, m, f = pairs
+    r2 = math.sqrt(2.0)
+    be = np.concatenate([(b[p] + b[m]) / r2, b[f]], axis=0)
+    bo = (b[p] - b[m]) / r2
+    lam_e, q_e = _eigh(halves.pop(0), xp)
+    w_e = q_e.T @ be
+    del q_e
+    lam_o, q_o = _eigh(halves.pop(0), xp)
+    w_o = q_o.T @ bo
+    return np.concatenate([lam_e, lam_o]), np.concatenate([w_e, w_o], axis=0)

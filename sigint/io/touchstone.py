@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TouchstoneError, input_error
+from ..threads import small_matrix_blas
 
 __all__ = ["read_touchstone", "write_touchstone", "TouchstoneHeader", "ports_from_name"]
 
@@ -509,6 +510,7 @@ def _check_frequencies(path: Path, f: np.ndarray, h: TouchstoneHeader) -> None:
         )
 
 
+@small_matrix_blas()
 def _hybrid_to_s(p: np.ndarray, kind: str) -> np.ndarray:
     """S from a normalized Z, Y, H or G matrix, (F, n, n).
 

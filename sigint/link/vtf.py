@@ -26,6 +26,7 @@ import numpy as np
 
 from ..backend import array_namespace, to_numpy
 from ..network.ports import LinkNetwork
+from ..threads import small_matrix_blas
 from .models import Rx, Tx
 
 __all__ = ["Transfers", "terminated_transfers", "power_sum_db", "N_AGGRESSORS_UCIE"]
@@ -101,6 +102,7 @@ def _port_loads(ln: LinkNetwork, tx: Tx, rx: Rx, xp):
     return xp.asarray(gamma), xp.asarray(e)
 
 
+@small_matrix_blas()
 def terminated_transfers(
     ln: LinkNetwork,
     tx: Tx,

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..threads import small_matrix_blas
+
 __all__ = ["mtl_s", "series_impedance_s", "star_product", "cascade_s", "MODE_COND_LIMIT"]
 
 MODE_COND_LIMIT = 1e8
@@ -59,6 +61,7 @@ def _ref(z_ref, n: int) -> tuple[np.ndarray, np.ndarray]:
     return z[:n], z[n:]
 
 
+@small_matrix_blas()
 def series_impedance_s(zs: np.ndarray, z_ref) -> np.ndarray:
     """S of a series impedance network (port i to N+i through ``zs``), shape (F, 2N, 2N).
 
@@ -144,6 +147,11 @@ def mtl_s(f, r, l, g, c, length: float, z_ref=50.0) -> np.ndarray:
     >>> float(abs(s[0, 1, 0]))
     1.0
     """
+    with small_matrix_blas():
+        return _mtl_s(f, r, l, g, c, length, z_ref)
+
+
+def _mtl_s(f, r, l, g, c, length: float, z_ref) -> np.ndarray:
     f = np.asarray(f, dtype=float)
     nf = f.size
     n = max([np.shape(x)[-1] for x in (r, l, g, c) if np.ndim(x) >= 2] or [1])
@@ -179,6 +187,7 @@ def mtl_s(f, r, l, g, c, length: float, z_ref=50.0) -> np.ndarray:
     return s
 
 
+@small_matrix_blas()
 def star_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cascade two 2N-port S-matrices, A's far end to B's near end (Redheffer star product).
 
@@ -238,6 +247,7 @@ def _star_chunk(sections: list[np.ndarray], lo: int, hi: int, out: np.ndarray) -
         out[k] = acc
 
 
+@small_matrix_blas()
 def cascade_s(sections: list[np.ndarray], threads: int | None = None) -> np.ndarray:
     """Cascade 2N-port S-matrices in order (each far end to the next near end).
 

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..threads import small_matrix_blas
 from ..units import format_quantity
 
 __all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
@@ -73,6 +74,7 @@ class QualityReport:
         return {"source": self.source, "items": [asdict(i) for i in self.items]}
 
 
+@small_matrix_blas()
 def largest_singular_value(s: np.ndarray, xp=np) -> np.ndarray:
     """:math:`\\sigma_{max}(S)` per frequency from the largest eigenvalue of :math:`S^H S`."""
     s = xp.asarray(s)

@@ -1,0 +1,98 @@
+"""Numerical threads set deliberately around loops over small matrices.
+
+OpenBLAS (numpy's and scipy's) starts one worker per core and, between calls, its workers
+spin while they wait. On stacks of small matrices (a 64-port star product is a few 128 x 128
+products per frequency, thousands of frequencies) the hand-off costs more than the work, and
+beside any other busy process the spinning workers and the process compete for the same
+cores: the same cascade ran 3 to 10 times slower with default threads than with one. The
+stacked small-matrix kernels of sigint (cascade and star products, the MTL section, the
+terminated-network solves, batched eigenvalue and inverse loops) therefore run inside
+:func:`small_matrix_blas`, which limits BLAS/LAPACK to :func:`small_matrix_threads` threads
+(default 1; parallelism over frequencies, where wanted, comes from explicit Python threads,
+e.g. ``cascade_s(..., threads=k)``). The large dense factorisations of the field solvers keep
+the default BLAS threads.
+
+The environment variable ``SIGINT_SMALL_MATRIX_THREADS`` sets another count (a positive
+integer). Limits are set through threadpoolctl and restored on leaving the outermost block;
+nested and concurrent blocks (several Python threads) share one reference-counted limit.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["small_matrix_blas", "small_matrix_threads", "blas_threads_now",
+           "SMALL_MATRIX_THREADS_ENV"]
+
+SMALL_MATRIX_THREADS_ENV = "SIGINT_SMALL_MATRIX_THREADS"
+
+_lock = threading.Lock()
+_depth = 0
+_limiter = None
+
+
+def small_matrix_threads() -> int:
+    """BLAS threads for loops over small matrices: ``SIGINT_SMALL_MATRIX_THREADS`` or 1.
+
+    Raises
+    ------
+    InputError
+        If the environment variable is set to anything but a positive integer.
+    """
+    raw = os.environ.get(SMALL_MATRIX_THREADS_ENV, "").strip()
+    if not raw:
+        return 1
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        from .errors import input_error
+
+        raise input_error("is not a positive integer", source="environment",
+                          field=SMALL_MATRIX_THREADS_ENV, value=raw,
+                          fix="set it to the number of BLAS threads (e.g. 1) or unset it")
+    return n
+
+
+@functools.lru_cache(maxsize=1)
+def _controller():
+    # both BLAS copies (numpy's and scipy's wheels each ship one) must be loaded before the
+    # controller lists them
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def small_matrix_blas() -> Iterator[None]:
+    """Context (or decorator) limiting BLAS/LAPACK to :func:`small_matrix_threads` threads.
+
+    Re-entrant and safe to enter from several Python threads at once: the first block to
+    enter sets the limit, the last to leave restores the previous thread counts.
+    """
+    global _depth, _limiter
+    n = small_matrix_threads()
+    with _lock:
+        if _depth == 0:
+            _limiter = _controller().limit(limits=n, user_api="blas")
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _limiter is not None:
+                _limiter.restore_original_limits()
+                _limiter = None
+
+
+def blas_threads_now() -> list[int]:
+    """Current thread count of every loaded BLAS library (for tests and reports)."""
+    return [lib.num_threads for lib in _controller().select(user_api="blas").lib_controllers]
