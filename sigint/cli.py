@@ -235,6 +235,15 @@ def _channel_inputs(channel: Path, built: Any = None) -> list[Path]:
     return files
 
 
+def _check_ber(ber: float | None) -> float | None:
+    """A target BER is a probability between 1e-300 (what a double resolves) and 0.5."""
+    if ber is not None and not (math.isfinite(ber) and 1e-300 <= ber < 0.5):
+        raise click.BadParameter(f"{ber!r}: a BER is a probability between 1e-300 and 0.5 "
+                                 "(numbers below 1e-308 read as 0); give e.g. 1e-15",
+                                 param_hint="--ber")
+    return ber
+
+
 def _check_plot_dir(plot: Path | None) -> None:
     """Create the --plot folder (and refuse an unwritable one) before any work starts."""
     if plot is None:
@@ -277,8 +286,9 @@ def _backend_option(f):
               help="Spec to check; 'none' analyses without a verdict.")
 @click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
               default="advanced", show_default=True, help="UCIe package (table row).")
-@click.option("--ber", type=float, default=None,
-              help="Target BER [default: the spec's raw BER at the rate, else 1e-15].")
+@click.option("--ber", type=float, default=None, callback=lambda _c, _p, v: _check_ber(v),
+              help="Target BER, between 1e-300 and 0.5 [default: the spec's raw BER at the rate, "
+                   "else 1e-15].")
 @click.option("--thru", multiple=True, metavar="P:Q",
               help="Through path, 1-based, Tx port first (repeat for every path).")
 @click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]), default=None,
@@ -557,6 +567,7 @@ def _common_channel_options(f):
                                                      "standard-unterminated"]),
                      default="advanced", show_default=True, help="UCIe package (table row)."),
         click.option("--ber", type=float, default=None,
+                     callback=lambda _c, _p, v: _check_ber(v),
                      help="Target BER [default: the spec's raw BER at each rate]."),
         click.option("--thru", multiple=True, metavar="P:Q",
                      help="Through path of a Touchstone file, 1-based, Tx port first."),

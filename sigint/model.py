@@ -105,7 +105,10 @@ def describe_validation_error(exc: ValidationError, source: str | Path | None = 
             shown = type(value).__name__
         text = f"{head}{field} = {shown}: {msg}"
     if len(errs) > 1:
-        text += f" (and {len(errs) - 1} more problem{'s' if len(errs) > 2 else ''})"
+        others = list(dict.fromkeys(_loc(tuple(x.get("loc", ()))) for x in errs[1:]))
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        text += (f" (and {len(errs) - 1} more problem{'s' if len(errs) > 2 else ''}, at "
+                 f"{shown})")
     return text
 
 

@@ -121,3 +121,25 @@ def test_api_reports_a_missing_file_first(tmp_path):
 
     with pytest.raises(InputError, match="no such file"):
         sigint.analyze(tmp_path / "nope.s4p")
+
+
+@pytest.mark.parametrize("ber", ["nan", "1e-400", "0.7", "-1e-12"])
+def test_cli_refuses_a_ber_that_is_not_a_probability(ber, tmp_path, capsys):
+    f = np.arange(0, 40e9 + 1, 100e6)
+    coupled_pair(f, 2e-3, 46.0, 43.0, 4.1, 3.9).write_touchstone(filename="c", dir=str(tmp_path))
+    code = main(["analyze", str(tmp_path / "c.s4p"), "--spec", "none", "--quiet", "--ber", ber])
+    err = capsys.readouterr().err
+    assert code == 2 and "--ber" in err and "probability" in err
+
+
+def test_validation_error_names_the_other_problems():
+    from pydantic import ValidationError
+
+    from sigint.link.models import Tx
+    from sigint.model import describe_validation_error
+
+    try:
+        Tx(r=-1.0, c_pad=-1.0, swing=-1.0)
+    except ValidationError as exc:
+        text = describe_validation_error(exc, "tx")
+    assert "2 more problems, at c_pad, swing" in text
