@@ -683,8 +683,11 @@ def evaluate(
     timings["eq"] = time.perf_counter() - t2
     say("pulse responses")
     t3 = time.perf_counter()
-    pr = pulse_responses(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx,
-                         samples_per_ui=options.samples_per_ui)
+    if eq is not None and eq.winner is not None:
+        pr = eq.winner[0]        # the search already made the winner's pulses, cursors, eye
+    else:
+        pr = pulse_responses(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx,
+                             samples_per_ui=options.samples_per_ui)
     add_causality(quality[0], pr.causality)
     if f[0] > 0:
         filt0 = complex(etx.edge_filter(np.zeros(1), rate)[0])
@@ -695,9 +698,13 @@ def evaluate(
     timings["pulses"] = time.perf_counter() - t3
     say("statistical eye")
     t4 = time.perf_counter()
-    cs = extract_cursors(pr, xt_phase=timing, dfe_taps=erx.dfe_taps, dfe_limit=erx.dfe_limit)
-    eye = statistical_eye(cs, amp, ber=ber, noise=erx.noise, rj=etx.rj, dj=etx.dj,
-                          nbins=options.nbins)
+    if eq is not None and eq.winner is not None:
+        cs, eye = eq.winner[1], eq.winner[2]
+    else:
+        cs = extract_cursors(pr, xt_phase=timing, dfe_taps=erx.dfe_taps,
+                             dfe_limit=erx.dfe_limit)
+        eye = statistical_eye(cs, amp, ber=ber, noise=erx.noise, rj=etx.rj, dj=etx.dj,
+                              nbins=options.nbins)
     pd_top, pd_h, pd_w = peak_distortion_eye(cs, amp, dj=etx.dj)
     mask_h = mask_c = None
     if row is not None:

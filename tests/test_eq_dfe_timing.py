@@ -143,3 +143,20 @@ def test_validation_error_names_the_other_problems():
     except ValidationError as exc:
         text = describe_validation_error(exc, "tx")
     assert "2 more problems, at c_pad, swing" in text
+
+
+def test_reused_winner_equals_a_fresh_computation():
+    """The analysis reuses the search winner's eye: it must equal pulses made anew with the
+    chosen Tx FFE."""
+    from sigint.timedomain.pulse import pulse_responses
+
+    f = np.arange(0, 60e9 + 1, 50e6)
+    net = coupled_pair(f, 8e-3, 46.0, 43.0, 4.1, 3.9, alpha_db_per_m_sqrt_ghz=40.0)
+    r = analyze(net, AnalysisOptions(rate=32e9, spec="ucie", bits=0))
+    assert r.eq is not None and r.mask_height == r.eq.score
+    tr = r.eye_transfers
+    pr = pulse_responses(tr.f, tr.victim, tr.aggressors, r.rate, r.tx, r.rx)
+    cs = extract_cursors(pr, xt_phase=[0.0] * tr.aggressors.shape[0])
+    eye = statistical_eye(cs, r.tx.swing / 2, ber=r.ber)
+    assert eye.mask_fit(r.row.eye_width)[0] == pytest.approx(r.mask_height, abs=1e-12)
+    np.testing.assert_allclose(eye.contour(), r.eye.contour(), atol=1e-12)

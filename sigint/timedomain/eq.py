@@ -112,6 +112,9 @@ class EqResult:
         were ruled out by an upper bound on their score below the winner's.
     tried : int
         Size of the candidate set.
+    winner : (PulseResponses, CursorSet, StatEye) or None
+        The winner's pulse responses, cursors and eye, exactly as the final analysis would
+        compute them (reused there instead of computed twice).
     """
 
     chosen: EqCandidate
@@ -122,6 +125,7 @@ class EqResult:
     runner_up_score: float | None
     scores: list[tuple[str, float, float]] = field(default_factory=list)
     tried: int = 0
+    winner: tuple | None = field(default=None, repr=False)
 
     @property
     def ffe(self) -> tuple[float, ...]:
@@ -161,7 +165,6 @@ def optimize_eq(
     mask: tuple[float, str] | None = None,
     samples_per_ui: int = 32,
     nbins: int = 2048,
-    window_ui: int | None = None,
 ) -> EqResult:
     """Score every candidate with the statistical eye the verdict uses; keep the best.
 
@@ -186,8 +189,6 @@ def optimize_eq(
         The spec's eye mask; None scores by eye height.
     samples_per_ui, nbins : int
         Resolution, as in the final analysis.
-    window_ui : int, optional
-        Time window, UI, as in the final analysis.
 
     Returns
     -------
@@ -205,11 +206,13 @@ def optimize_eq(
     for g in dict.fromkeys(c.ctle_db for c in candidates):
         rxg = rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g)})
         bases[g] = pulse_responses(f, victim, aggressors, rate, tx0, rxg,
-                                   samples_per_ui=samples_per_ui, window_ui=window_ui)
+                                   samples_per_ui=samples_per_ui)
 
-    def cursors(c: EqCandidate):
+    def pulses(c: EqCandidate):
         base = bases[c.ctle_db]
-        pr = base if c.ffe == (1.0,) else with_ffe(base, c.ffe, c.ffe_main)
+        return base if c.ffe == (1.0,) else with_ffe(base, c.ffe, c.ffe_main)
+
+    def cursors(pr):
         return extract_cursors(pr, xt_phase=xt_phase, dfe_taps=rx.dfe_taps,
                                dfe_limit=rx.dfe_limit)
 
@@ -227,22 +230,28 @@ def optimize_eq(
     # runner-up are those of the exhaustive search.
     bounds = []
     for i, c in enumerate(candidates):
-        cs = cursors(c)
+        cs = cursors(pulses(c))
         bounds.append((score_of(amplitude * exact_group_quantile(cs, 2 * ber), cs.phase_ui), i))
     bounds.sort(key=lambda b: (-b[0], b[1]))
     scored: list[tuple[float, float, int, EqCandidate]] = []
     slack = 0.0
+    winner: tuple = ((np.inf,), None)       # (sort key, (pulses, cursors, eye)) of the best
     for bound, i in bounds:
         # the runner-up is reported too, so stop only below the second-best score
         second = sorted((s[0] for s in scored), reverse=True)[1] if len(scored) > 1 else -np.inf
         if bound + slack < second:
             break
         c = candidates[i]
-        eye = statistical_eye(cursors(c), amplitude, ber=ber, noise=rx.noise, rj=tx.rj,
-                              dj=tx.dj, nbins=nbins)
+        pr = pulses(c)
+        cs = cursors(pr)
+        eye = statistical_eye(cs, amplitude, ber=ber, noise=rx.noise, rj=tx.rj, dj=tx.dj,
+                              nbins=nbins)
         score = score_of(eye.contour(), eye.phase_ui)
         slack = max(slack, 2.0 * eye.dv)
         scored.append((score, eye.eye_width, i, c))
+        key = (-score, -eye.eye_width, i)
+        if key < winner[0]:
+            winner = (key, (pr, cs, eye))
     order = sorted(scored, key=lambda s: (-s[0], -s[1], s[2]))
     top = order[0]
     off = [s[0] for s in scored if s[3].is_off]
@@ -252,5 +261,5 @@ def optimize_eq(
         score_off=off[0] if off else None,
         runner_up=second[3] if second else None, runner_up_score=second[0] if second else None,
         scores=[(s[3].describe(), s[0], s[1]) for s in sorted(scored, key=lambda s: s[2])],
-        tried=len(candidates),
+        tried=len(candidates), winner=winner[1],
     )

@@ -493,11 +493,6 @@ class StatEye:
         j = self.best if phase is None else phase
         return float(self.contour(q)[j])
 
-    def width_at(self, q: float | None = None) -> tuple[float, float, float]:
-        """(width UI, left crossing UI, right crossing UI) of the contour at BER *q*."""
-        top = self.contour(q)
-        return contour_width(self.phase_ui, top, int(np.argmax(top)))
-
     def vertical_bathtub(self) -> tuple[np.ndarray, np.ndarray]:
         """(threshold V >= 0, BER) at the best phase for a "1" (the top half)."""
         j = self.best
