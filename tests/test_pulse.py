@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from sigint.link.models import Ctle, Rx, Tx
-from sigint.timedomain.pulse import bulk_delay, pulse_responses
+from sigint.network.quality import bulk_delay
+from sigint.timedomain.pulse import pulse_responses
 
 RATE = 10e9
 C0 = 299792458.0

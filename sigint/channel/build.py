@@ -22,6 +22,7 @@ from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..extract.rlgc import extract, parse_frequencies
 from ..network.mtl import cascade_s, mtl_s
+from ..network.quality import bulk_delay
 from ..xsection.geometry import resolve
 from ..xsection.model import CrossSection, load_cross_section
 from . import cache
@@ -116,24 +117,13 @@ class BuildResult:
     def delays(self) -> np.ndarray:
         """Delay of each lane from the phase slope of its through path, s.
 
-        A least-squares fit of the unwrapped phase against frequency up to the rate's
-        Nyquist frequency (or the first 20 % of the band), weighted by |S21|^2.
+        :func:`~sigint.network.quality.bulk_delay` up to the rate's Nyquist frequency (or
+        the first 20 % of the band).
         """
-        n = self.n_lanes
-        f = self.f
+        n, f = self.n_lanes, self.f
         fmax = min(self.channel.link.rate / 2, f[-1] * 0.2) if f[-1] > 0 else f[-1]
-        sel = (f > 0) & (f <= max(fmax, f[min(3, f.size - 1)]))
-        out = np.empty(n)
-        for i in range(n):
-            h = self.s[sel, n + i, i]
-            ph = np.unwrap(np.angle(h))
-            w = np.abs(h) ** 2
-            fs = f[sel]
-            # phase = phi0 - 2 pi f tau: fit both
-            a = np.stack([np.ones_like(fs), -2 * np.pi * fs], axis=1) * np.sqrt(w)[:, None]
-            sol, *_ = np.linalg.lstsq(a, ph * np.sqrt(w), rcond=None)
-            out[i] = sol[1]
-        return out
+        top = max(fmax, f[min(3, f.size - 1)])
+        return np.array([bulk_delay(f, self.s[:, n + i, i], top) for i in range(n)])
 
     def density(self, rate: float | None = None) -> dict:
         """Bandwidth density of the lanes at *rate* (default: the link's): per mm of die

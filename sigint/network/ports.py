@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PortMapError
+from .quality import bulk_delay
 
 __all__ = [
     "Lane",
@@ -234,8 +235,6 @@ def suggest_mapping(s: np.ndarray, f: np.ndarray) -> list[tuple[int, int]] | Non
 
 def _path_delay(s: np.ndarray, f: np.ndarray, t: int, r: int) -> float:
     """Bulk delay of the path t -> r, s (phase slope weighted by |S|^2)."""
-    from ..timedomain.pulse import bulk_delay
-
     return bulk_delay(f, s[:, r, t])
 
 

@@ -10,10 +10,15 @@ spacing and a top frequency that suits the data rate. Missing DC and
 non-uniform spacing are repaired downstream (extrapolation, resampling) and reported as
 such; non-finite values and non-increasing frequencies never get this far (the reader
 refuses them).
+
+The two helpers that read a transfer's frequency data, :func:`uniform_grid` and
+:func:`bulk_delay`, live here and serve the port mapping, the channel builder's lane delays
+and the pulse responses too.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -22,11 +27,14 @@ from ..threads import small_matrix_blas
 from ..units import format_quantity
 
 __all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
-           "add_bandwidth", "add_causality", "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
+           "bulk_delay", "uniform_grid", "GRID_RTOL", "add_bandwidth", "add_causality",
+           "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
 
 PASSIVITY_TOL = 1e-6
 RECIPROCITY_WARN = 1e-3
 CAUSALITY_WARN = 0.01
+#: Relative tolerance, of the step, to which a frequency grid counts as uniform.
+GRID_RTOL = 1e-6
 
 
 @dataclass
@@ -83,6 +91,79 @@ def largest_singular_value(s: np.ndarray, xp=np) -> np.ndarray:
     return xp.sqrt(xp.maximum(ev, 0.0))
 
 
+def uniform_grid(f: np.ndarray) -> tuple[float, bool]:
+    """Step of a frequency grid and whether it is uniform, Hz.
+
+    Uniform means every step equals the median step to :data:`GRID_RTOL` of it *and* every
+    frequency is a whole multiple of the step (so the grid is part of :math:`k\\,\\Delta f`,
+    k = 0, 1, ..., as an FFT needs).
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Increasing frequencies, Hz.
+
+    Returns
+    -------
+    step : float
+        The uniform step, or the smallest step when the grid is not uniform, Hz (a single
+        frequency: that frequency; none: 1).
+    uniform : bool
+
+    >>> uniform_grid(np.array([0.0, 1e9, 2e9]))
+    (1000000000.0, True)
+    >>> uniform_grid(np.array([0.5e9, 1.5e9, 2.5e9]))[1]         # offset from k df
+    False
+    """
+    d = np.diff(f)
+    if d.size == 0:
+        return float(f[0]) if f.size else 1.0, True
+    step = float(np.median(d))
+    uniform = bool(np.all(np.abs(d - step) <= GRID_RTOL * step))
+    if f[0] > 0 and uniform:
+        uniform = bool(abs(f[0] / step - round(f[0] / step)) < GRID_RTOL)
+    return (step if uniform else float(d.min())), uniform
+
+
+def bulk_delay(f: np.ndarray, h: np.ndarray, fmax: float | None = None) -> float:
+    """Bulk delay of a transfer from the slope of its unwrapped phase, s.
+
+    The weighted least-squares slope through the origin of
+    :math:`\\arg H(f) = -2\\pi f \\tau` over :math:`0 < f \\le f_{max}`, weighted by
+    :math:`|H|^2` so that the frequencies where the transfer carries signal decide.
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Increasing frequencies, Hz.
+    h : ndarray, shape (F,)
+        The transfer.
+    fmax : float, optional
+        Highest frequency used, Hz (default: all).
+
+    Returns
+    -------
+    float
+        :math:`\\tau`, s; 0 when fewer than two frequencies carry signal.
+
+    >>> f = np.linspace(0.0, 20e9, 41)
+    >>> round(bulk_delay(f, np.exp(-2j * np.pi * f * 50e-12)) * 1e12, 6)
+    50.0
+    """
+    sel = f > 0
+    if fmax is not None:
+        sel &= f <= fmax
+    if sel.sum() < 2:
+        return 0.0
+    ph = np.unwrap(np.angle(h[sel]))
+    w = np.abs(h[sel]) ** 2
+    if not np.any(w > 0):
+        return 0.0
+    fs = f[sel]
+    tau = -np.sum(w * fs * ph) / (2 * np.pi * np.sum(w * fs * fs))
+    return float(tau) if math.isfinite(tau) else 0.0
+
+
 def check_network(ntwk, rate: float | None, name: str) -> QualityReport:
     """Passivity, reciprocity and frequency-grid figures of *ntwk* at *rate*.
 
@@ -124,18 +205,23 @@ def check_network(ntwk, rate: float | None, name: str) -> QualityReport:
         rep.add("dc_point", f[0], "Hz", "fixed",
                 f"no DC point (first frequency {format_quantity(f[0], 'Hz')}): DC is "
                 "extrapolated for the time domain")
-    d = np.diff(f)
-    if d.size:
-        step = float(np.median(d))
-        spread = float((d.max() - d.min()) / step)
-        if spread > 1e-6:
+    if f.size > 1:
+        step, uniform = uniform_grid(f)
+        d = np.diff(f)
+        spread = float((d.max() - d.min()) / np.median(d))
+        if uniform:
+            rep.add("grid", step, "Hz", "ok",
+                    f"{f.size} uniform points, step {format_quantity(step, 'Hz')} (time window "
+                    f"{format_quantity(1 / step, 's')})")
+        elif spread > GRID_RTOL:
             rep.add("grid", spread, "", "fixed",
                     f"non-uniform frequency spacing ({format_quantity(d.min(), 'Hz')} to "
                     f"{format_quantity(d.max(), 'Hz')}): resampled onto a uniform grid")
         else:
-            rep.add("grid", step, "Hz", "ok",
-                    f"{f.size} uniform points, step {format_quantity(step, 'Hz')} (time window "
-                    f"{format_quantity(1 / step, 's')})")
+            rep.add("grid", f[0] / step, "", "fixed",
+                    f"uniform step {format_quantity(step, 'Hz')}, but the frequencies are not "
+                    f"whole multiples of it (first {format_quantity(f[0], 'Hz')}): resampled "
+                    "onto a grid that is")
     if rate:
         add_bandwidth(rep, f, rate)
     return rep
@@ -193,7 +279,6 @@ def check_phase(rep: QualityReport, f: np.ndarray, h: np.ndarray, rate: float,
         When the delay is more negative than one unit interval.
     """
     from ..errors import InputError
-    from ..timedomain.pulse import bulk_delay
 
     f = np.asarray(f, dtype=float)
     h = np.asarray(h)

@@ -24,9 +24,10 @@ import numpy as np
 import scipy.fft
 
 from ..link.models import Rx, Tx
+from ..network.quality import bulk_delay, uniform_grid
 from ..units import format_quantity
 
-__all__ = ["PulseResponses", "pulse_responses", "uniform_grid", "bulk_delay", "apply_ffe", "with_ffe"]
+__all__ = ["PulseResponses", "pulse_responses", "apply_ffe", "with_ffe"]
 
 #: Longest window (unit intervals) taken without checking that the response needs it.
 WINDOW_START_UI = 4096
@@ -91,36 +92,6 @@ class PulseResponses:
     def ui(self) -> float:
         """Unit interval, s."""
         return 1.0 / self.rate
-
-
-def bulk_delay(f: np.ndarray, h: np.ndarray) -> float:
-    """Bulk delay of a transfer from its unwrapped phase, weighted by :math:`|H|^2`, s.
-
-    Returns 0 when there are fewer than two usable points.
-    """
-    sel = f > 0
-    if sel.sum() < 2:
-        return 0.0
-    ph = np.unwrap(np.angle(h[sel]))
-    w = np.abs(h[sel]) ** 2
-    if not np.any(w > 0):
-        return 0.0
-    fs = f[sel]
-    # least-squares slope through the origin: phase = -2 pi f tau
-    tau = -np.sum(w * fs * ph) / (2 * np.pi * np.sum(w * fs * fs))
-    return float(tau) if math.isfinite(tau) else 0.0
-
-
-def uniform_grid(f: np.ndarray) -> tuple[float, bool]:
-    """Step of the file's grid and whether it is uniform (to 1 ppm of the step)."""
-    d = np.diff(f)
-    if d.size == 0:
-        return float(f[0]) if f.size else 1.0, True
-    step = float(np.median(d))
-    uniform = bool(np.all(np.abs(d - step) <= 1e-6 * step))
-    if f[0] > 0 and uniform:
-        uniform = abs(f[0] / step - round(f[0] / step)) < 1e-6
-    return (step if uniform else float(d.min())), uniform
 
 
 def _resample(
