@@ -22,7 +22,7 @@ from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..extract.rlgc import extract, parse_frequencies
 from ..network.mtl import cascade_s, mtl_s
-from ..network.quality import bulk_delay
+from ..network.quality import bulk_delay, regrid
 from ..xsection.geometry import resolve
 from ..xsection.model import CrossSection, load_cross_section
 from . import cache
@@ -309,14 +309,11 @@ def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f
         raise InputError(f"{where}: covers {net.f[0] / 1e9:g}-{net.f[-1] / 1e9:g} GHz but the channel "
                          f"needs {f[0] / 1e9:g}-{f[-1] / 1e9:g} GHz; extend the file or the channel's "
                          "frequencies")
-    if f[0] == 0 and net.f[0] > 0:
-        net = net.extrapolate_to_dc(kind="linear")
-        notes.append("DC extrapolated (scikit-rf)")
     if net.f.size != f.size or not np.allclose(net.f, f):
-        import skrf
-
-        net = net.interpolate(skrf.Frequency.from_f(f, unit="hz"), kind="cubic", coords="polar")
-        notes.append("interpolated onto the channel's frequencies (scikit-rf, cubic, polar)")
+        dc = f[0] == 0 < net.f[0]
+        net = regrid(net, f)
+        notes.append("interpolated onto the channel's frequencies (scikit-rf, cubic, polar)"
+                     + ("; DC extrapolated" if dc else ""))
     name = seg.name or p.name
     return BuiltSegment(i, name, "touchstone", np.asarray(net.s), notes, False,
                         time.perf_counter() - t0)
