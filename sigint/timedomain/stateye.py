@@ -626,46 +626,10 @@ def statistical_eye(
     amp = float(amplitude)
     amp_a = amp if aggressor_amplitude is None else float(aggressor_amplitude)
     nbins += nbins % 2
-    main = amp * cs.main
-    p = main.size
-    two = np.concatenate([amp * cs.isi, amp_a * cs.xt_phase,
-                          np.broadcast_to(amp_a * cs.xt_fixed, (p, cs.xt_fixed.size))], axis=1)
-    three = amp * dj * cs.impulse if dj > 0 else np.zeros((p, 0))
-    rj_var = 2 * amp ** 2 * rj ** 2 * np.sum(cs.impulse ** 2, axis=1) if rj > 0 else np.zeros(p)
-    sig = np.sqrt(noise ** 2 + rj_var)
-    reach = float((np.abs(main) + np.abs(two).sum(axis=1) + np.abs(three).sum(axis=1)).max()
-                  + 16.0 * sig.max())
-    reach = reach if reach > 0 else 1.0
-    dv = 2.0 * reach / (nbins - 8)     # a few spare bins at each end
-    half = nbins // 2
-    v = (np.arange(nbins) - half + 0.5) * dv
-    # exact group: the largest two-point cursors of each phase
-    g = min(exact, two.shape[1])
-    order = np.argsort(-np.abs(two), axis=1, kind="stable")
-    ex = np.take_along_axis(two, order[:, :g], axis=1)
-    rest = np.abs(np.take_along_axis(two, order[:, g:], axis=1))
-    atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
-    mag = np.concatenate([rest, np.abs(three)], axis=1)
-    wts = np.concatenate([np.full(rest.shape, 0.5), np.full(three.shape, 0.25)], axis=1)
-    live = np.any(mag > 0, axis=0)
-    mag, wts = mag[:, live], wts[:, live]
-    m_sub = 1
-    if mag.shape[1]:
-        span_bins = float(mag.sum(axis=1).max()) / dv
-        m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
-        h = dv / m_sub
-        q = diffused_offsets(mag, h)
-        rest_pmf, c0 = fine_distribution(q, wts)
-        pmf = _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half)
-    else:
-        idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)
-        flat = (idx + nbins * np.arange(p)[:, None]).ravel()
-        pmf = np.bincount(flat, minlength=p * nbins).reshape(p, nbins) / atoms.shape[1]
-    if np.any(sig > 0.05 * dv):
-        pmf = np.stack([
-            np.convolve(pmf[j], _gauss_kernel(sig[j], dv), mode="same") if sig[j] > 0.05 * dv
-            else pmf[j] for j in range(p)
-        ])
+    main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
+    dv, half, v = _voltage_bins(main, two, three, sig, nbins)
+    pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact, subbins)
+    pmf = _add_gaussian(pmf, sig, dv)
     np.maximum(pmf, 0.0, out=pmf)
     pmf /= pmf.sum(axis=1, keepdims=True)
     cdf = np.cumsum(pmf, axis=1)
@@ -682,11 +646,80 @@ def statistical_eye(
         top = np.maximum(top, floor[None, :])
     qt = int(np.argmin(np.abs(np.log10(levels) - math.log10(ber))))
     best = int(np.argmax(top[qt]))
-    height = max(0.0, 2.0 * float(top[qt, best]))
-    ber0 = cdf[:, half - 1].copy()
     width, left, right = contour_width(cs.phase_ui, top[qt], best)
-    return StatEye(cs.phase_ui, v, pmf, cdf, ber, levels, top, best, height, width, ber0, dv,
-                   amp, left, right, cs.dropped, g, int(mag.shape[1]), m_sub)
+    return StatEye(phase_ui=cs.phase_ui, v=v, pmf_one=pmf, cdf_one=cdf, ber=ber, levels=levels,
+                   top=top, best=best, eye_height=max(0.0, 2.0 * float(top[qt, best])),
+                   eye_width=width, ber_at_zero=cdf[:, half - 1].copy(), dv=dv, amplitude=amp,
+                   eye_left_ui=left, eye_right_ui=right, dropped=cs.dropped, n_exact=g,
+                   n_convolved=n_conv, subbins=m_sub)
+
+
+def _eye_terms(cs: CursorSet, amp: float, amp_a: float, *, rj: float, dj: float, noise: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The eye's ingredients in volts: main cursor (P,), two-point terms (P, T) (ISI and
+    crosstalk), dual-Dirac three-point terms (P, K + 1) and the Gaussian sigma (P,) of noise
+    and random jitter (:math:`2A^2\\sigma_{RJ}^2\\sum_k h_k^2`, COM's linearization)."""
+    main = amp * cs.main
+    p = main.size
+    two = np.concatenate([amp * cs.isi, amp_a * cs.xt_phase,
+                          np.broadcast_to(amp_a * cs.xt_fixed, (p, cs.xt_fixed.size))], axis=1)
+    three = amp * dj * cs.impulse if dj > 0 else np.zeros((p, 0))
+    rj_var = 2 * amp ** 2 * rj ** 2 * np.sum(cs.impulse ** 2, axis=1) if rj > 0 else np.zeros(p)
+    return main, two, three, np.sqrt(noise ** 2 + rj_var)
+
+
+def _voltage_bins(main: np.ndarray, two: np.ndarray, three: np.ndarray, sig: np.ndarray,
+                  nbins: int) -> tuple[float, int, np.ndarray]:
+    """Bin width (V), the index of 0 V and the bin centres (V) spanning every pattern and
+    16 sigma of the Gaussian terms, with a few spare bins at each end."""
+    reach = float((np.abs(main) + np.abs(two).sum(axis=1) + np.abs(three).sum(axis=1)).max()
+                  + 16.0 * sig.max())
+    reach = reach if reach > 0 else 1.0
+    dv = 2.0 * reach / (nbins - 8)
+    half = nbins // 2
+    return dv, half, (np.arange(nbins) - half + 0.5) * dv
+
+
+def _isi_distribution(main: np.ndarray, two: np.ndarray, three: np.ndarray, dv: float,
+                      nbins: int, half: int, exact: int, subbins: int
+                      ) -> tuple[np.ndarray, int, int, int]:
+    """Distribution (P, nbins) of main + two-point + three-point terms on the voltage bins.
+
+    The largest *exact* two-point terms of each phase are enumerated; the rest are
+    convolved on the fine grid (error-diffused offsets) and combined per sub-bin. Returns
+    (pmf, terms enumerated, terms convolved, fine steps per bin).
+    """
+    p = main.size
+    g = min(exact, two.shape[1])
+    order = np.argsort(-np.abs(two), axis=1, kind="stable")
+    ex = np.take_along_axis(two, order[:, :g], axis=1)
+    rest = np.abs(np.take_along_axis(two, order[:, g:], axis=1))
+    atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
+    mag = np.concatenate([rest, np.abs(three)], axis=1)
+    wts = np.concatenate([np.full(rest.shape, 0.5), np.full(three.shape, 0.25)], axis=1)
+    live = np.any(mag > 0, axis=0)
+    mag, wts = mag[:, live], wts[:, live]
+    if not mag.shape[1]:
+        idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)
+        flat = (idx + nbins * np.arange(p)[:, None]).ravel()
+        pmf = np.bincount(flat, minlength=p * nbins).reshape(p, nbins) / atoms.shape[1]
+        return pmf, g, 0, 1
+    span_bins = float(mag.sum(axis=1).max()) / dv
+    m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
+    h = dv / m_sub
+    rest_pmf, c0 = fine_distribution(diffused_offsets(mag, h), wts)
+    return _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half), g, int(mag.shape[1]), m_sub
+
+
+def _add_gaussian(pmf: np.ndarray, sig: np.ndarray, dv: float) -> np.ndarray:
+    """Each phase's distribution convolved (directly) with its Gaussian of *sig* V, where
+    that is wider than 5 % of a bin."""
+    if not np.any(sig > 0.05 * dv):
+        return pmf
+    return np.stack([
+        np.convolve(pmf[j], _gauss_kernel(sig[j], dv), mode="same") if sig[j] > 0.05 * dv
+        else pmf[j] for j in range(pmf.shape[0])
+    ])
 
 
 def _combine(atoms: np.ndarray, rest: np.ndarray, c0: int, h: float, m_sub: int, nbins: int,
