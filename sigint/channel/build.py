@@ -36,7 +36,27 @@ Progress = Callable[[str], None]
 
 @dataclass
 class BuiltSegment:
-    """One segment's S-parameters and how they were made."""
+    """One segment's S-parameters and how they were made.
+
+    Attributes
+    ----------
+    index : int
+        Position in the channel file's ``segments`` list (0-based).
+    name : str
+        The segment's name (or its file's).
+    kind : str
+        Segment type: ``trace``, ``bump``, ``c4``, ``hybrid_bond``, ``tsv``, ``via`` or
+        ``touchstone``.
+    s : ndarray, shape (F, 2 N, 2 N)
+        S-parameters on the channel's frequencies and reference impedance, ports
+        [near end of lanes 1..N, far end of lanes 1..N].
+    notes : list of str
+        How they were made (interpolation, end correction...).
+    cached : bool
+        Whether the extraction came from the cache.
+    seconds : float
+        Time spent building it, s.
+    """
 
     index: int
     name: str
@@ -49,7 +69,30 @@ class BuiltSegment:
 
 @dataclass
 class BuildResult:
-    """The cascaded channel and its segments."""
+    """The cascaded channel and its segments.
+
+    Attributes
+    ----------
+    channel : Channel
+        The channel file as read.
+    source : str
+        Its name, for messages.
+    f : ndarray, shape (F,)
+        Frequencies, Hz.
+    s : ndarray, shape (F, 2 N, 2 N)
+        S-parameters of the whole channel, ports [near end of lanes 1..N, far end of lanes
+        1..N] (scikit-rf's default lane order).
+    z0 : float
+        Reference impedance of every port, ohm.
+    segments : list of BuiltSegment
+        Each segment, in order.
+    lane_names : list of str
+        ``lane 1`` ... ``lane N``.
+    backend : Backend
+        Where the extraction and cascade ran.
+    timings : dict of str to float
+        Seconds per stage (``segments``, ``cascade``...).
+    """
 
     channel: Channel
     source: str
@@ -254,7 +297,8 @@ def _build_trace(i: int, seg: TraceSegment, ch: Channel, base: Path, f: np.ndarr
     rl, hit, notes = _rlgc_cached(xs, xsrc, f, seg.refine, backend, use_cache, say)
     s = mtl_s(f, rl["r"], rl["l"], rl["g"], rl["c"], seg.length, ch.reference_impedance)
     name = seg.name or f"trace {seg.length * 1e3:g} mm ({Path(xsrc).stem})"
-    return BuiltSegment(i, name, "trace", s, notes, hit, time.perf_counter() - t0)
+    return BuiltSegment(index=i, name=name, kind="trace", s=s, notes=notes, cached=hit,
+                        seconds=time.perf_counter() - t0)
 
 
 def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, backend: Backend,
@@ -278,7 +322,8 @@ def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, ba
     ratio = float(np.mean(np.diag(l_3d[-1]) / np.diag(rl["l"][-1])))
     notes = notes + [f"3D end correction: loop L x {ratio:.3f} (height {seg.height * 1e6:g} um, "
                      f"pitch {pitch * 1e6:g} um); end fringing of C not included"]
-    return BuiltSegment(i, name, seg.type, s, notes, hit, time.perf_counter() - t0)
+    return BuiltSegment(index=i, name=name, kind=seg.type, s=s, notes=notes, cached=hit,
+                        seconds=time.perf_counter() - t0)
 
 
 def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f: np.ndarray,
@@ -315,8 +360,8 @@ def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f
         notes.append("interpolated onto the channel's frequencies (scikit-rf, cubic, polar)"
                      + ("; DC extrapolated" if dc else ""))
     name = seg.name or p.name
-    return BuiltSegment(i, name, "touchstone", np.asarray(net.s), notes, False,
-                        time.perf_counter() - t0)
+    return BuiltSegment(index=i, name=name, kind="touchstone", s=np.asarray(net.s), notes=notes,
+                        cached=False, seconds=time.perf_counter() - t0)
 
 
 def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: Backend | None = None,
@@ -364,8 +409,9 @@ def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: 
         s = cascade_s([b.s for b in built])
         job.advance()
     n = ch.lanes.n_lanes
-    res = BuildResult(ch, source, f, s, ch.reference_impedance, built,
-                      [f"lane {k + 1}" for k in range(n)], backend)
+    res = BuildResult(channel=ch, source=source, f=f, s=s, z0=ch.reference_impedance,
+                      segments=built, lane_names=[f"lane {k + 1}" for k in range(n)],
+                      backend=backend)
     res.timings = {"segments": t1 - t0, "cascade": time.perf_counter() - t1,
                    "total": time.perf_counter() - t0}
     return res

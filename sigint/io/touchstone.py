@@ -74,11 +74,29 @@ class TouchstoneHeader:
     fmt : str
         ``ri``, ``ma`` or ``db``.
     z0 : list of float
-        Reference resistance per port, ohm.
+        Reference resistance per port, ohm (one entry: every port).
+    two_port_21_12 : bool
+        Two-port data in the order S11 S21 S12 S22 (Touchstone 1 and the 2.0 default).
+    matrix_format : str
+        ``full``, ``upper`` or ``lower`` (``[Matrix Format]``).
+    n_freq : int or None
+        ``[Number of Frequencies]``, when given.
     data_start : int
         Byte offset of the first network-data line.
     data_end : int
         Byte offset where network data stop (noise data or ``[End]``), or file length.
+    data_line : int
+        1-based line number of the first network-data line.
+    option_line : int
+        1-based line number of the ``#`` option line.
+    option_text : str
+        The option line as written.
+    mixed_mode : list of (str, int, int) or None
+        ``[Mixed-Mode Order]`` as (``d``/``c``/``s``, 0-based port i, port j or -1).
+    hfss_port_z : bool
+        Whether HFSS ``! Port Impedance`` comments follow the frequencies.
+    notes : list of str
+        Remarks about the header (unusual token order, unused keywords).
     """
 
     version: str = "1.0"

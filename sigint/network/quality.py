@@ -64,14 +64,23 @@ class QualityItem:
 
 @dataclass
 class QualityReport:
-    """The quality figures of one network."""
+    """The quality figures of one network.
+
+    Attributes
+    ----------
+    source : str
+        Name of the network (file) in the report.
+    items : list of QualityItem
+        The figures, in the order they were checked.
+    """
 
     source: str
     items: list[QualityItem] = field(default_factory=list)
 
     def add(self, name: str, value: float, unit: str, status: str, text: str) -> None:
         """Append a figure."""
-        self.items.append(QualityItem(name, float(value), unit, status, text))
+        self.items.append(QualityItem(name=name, value=float(value), unit=unit, status=status,
+                                      text=text))
 
     def warnings(self) -> list[QualityItem]:
         """Figures that need attention or were repaired."""

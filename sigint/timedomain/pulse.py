@@ -55,6 +55,8 @@ class PulseResponses:
     victim_impulse : ndarray, shape (N,)
         Victim response to a one-sample rectangle (sums to the DC gain): the kernel of the
         bit-by-bit simulation and, per second, the impulse response for jitter.
+    aggressor_impulses : ndarray, shape (A, N)
+        The same for each aggressor.
     main : int
         Sample index of the victim's peak (the main cursor).
     dc_gain : float
