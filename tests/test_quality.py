@@ -74,3 +74,38 @@ def test_built_lane_delays_against_the_line(tmp_path):
     assert d[1] == pytest.approx(tau, rel=1e-9)
     for k, zc in ((0, 45.0), (2, 56.0)):
         assert tau < d[k] < tau * (zc / 50 + 50 / zc) / 2, (k, d[k] / tau)
+
+
+def _rc_line(f, length, r=200.0, zc=50.0, entry=(1, 0)):
+    """S-parameter of a line with series resistance r ohm/m (eps_eff 4), 50 ohm ports, from
+    the closed form (helpers.line_s)."""
+    from helpers import line_s
+
+    w = 2 * np.pi * f
+    zs, yp = r + 1j * w * zc * 2 / C0, 1e-9 + 1j * w * 2 / C0 / zc
+    return line_s(np.sqrt(zs / yp), np.sqrt(zs * yp) * length)[:, entry[0], entry[1]]
+
+
+@pytest.mark.parametrize("length,step,r,zc,entry,dc_tol,band_tol", [
+    # 100 mm resistive line from 0.25 GHz (the phase turns 1 rad per step): reached DC
+    # 1.2e-3, elsewhere 1.2e-3 (below the first point; 2.2e-4 in the data's band)
+    (0.1, 0.25e9, 200.0, 50.0, (1, 0), 3.6e-3, 3.6e-3),
+    # lossless mismatched 3 mm line, S11 through its nulls: reached 1.1e-8 and 2.3e-8
+    (3e-3, 0.3e9, 0.0, 45.0, (0, 0), 3.3e-8, 7e-8),
+    # 10 mm line, 2000 ohm/m, 1 GHz steps: reached S21 DC 1.8e-6, in band 2.6e-5
+    (0.01, 1e9, 2000.0, 56.0, (1, 0), 5.4e-6, 7.8e-5),
+])
+def test_regrid_transfers_against_the_line(length, step, r, zc, entry, dc_tol, band_tol):
+    """Resampling and DC of a transfer sampled from one step above DC, against the closed
+    form; at DC the line is its series resistance, S21 = 2 Zr / (2 Zr + R l)."""
+    from sigint.network.quality import regrid_transfers
+
+    f = np.arange(step, 40e9 + step / 2, step)
+    fg = np.linspace(0, 40e9, 3201)
+    got = regrid_transfers(f, _rc_line(f, length, r, zc, entry), fg)
+    ref = _rc_line(fg[1:], length, r, zc, entry)
+    rl = r * length
+    dc = 100 / (100 + rl) if entry == (1, 0) else rl / (100 + rl)     # S11 = R l / (2 Zr + R l)
+    assert abs(got[0] - dc) < dc_tol, abs(got[0] - dc)
+    assert got[0].imag == 0
+    assert np.abs(got[1:] - ref).max() < band_tol, np.abs(got[1:] - ref).max()

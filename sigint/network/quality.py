@@ -27,7 +27,8 @@ from ..threads import small_matrix_blas
 from ..units import format_quantity
 
 __all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
-           "bulk_delay", "uniform_grid", "regrid", "GRID_RTOL", "add_bandwidth", "add_causality",
+           "bulk_delay", "uniform_grid", "regrid", "regrid_transfers", "GRID_RTOL",
+           "add_bandwidth", "add_causality",
            "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
 
 PASSIVITY_TOL = 1e-6
@@ -173,12 +174,75 @@ def bulk_delay(f: np.ndarray, h: np.ndarray, fmax: float | None = None) -> float
     return float(tau) if math.isfinite(tau) else 0.0
 
 
+def regrid_transfers(f: np.ndarray, h: np.ndarray, f_new: np.ndarray) -> np.ndarray:
+    """Transfers *h* interpolated onto *f_new*, with DC and the frequencies below the data
+    filled in from the symmetry of a real impulse response.
+
+    Each transfer's bulk delay (:func:`bulk_delay`) is taken out, so that the phase turns
+    slowly between samples however long the line; the delay-free response is interpolated
+    by cubic splines of its real and imaginary parts (not-a-knot,
+    :func:`scipy.interpolate.make_interp_spline`), and the delay is put back. Below the
+    first frequency nothing is extrapolated: a real impulse response has
+    :math:`H(-f) = H^*(f)`, so the data mirrored to negative frequencies (real part even,
+    imaginary part odd) let the same splines *interpolate* through DC, where the value is
+    real.
+
+    On the closed-form lines of ``tests/`` this is the most accurate of the repairs tried
+    (errors against the closed form): a resistive 100 mm line from 0.25 GHz, DC 1.2e-3
+    (cubic extrapolation of magnitude and phase, scikit-rf's ``interpolate`` with
+    ``fill_value="extrapolate"``: 7.6e-3; linear in real and imaginary parts with a linear
+    DC extrapolation, sigint's earlier pulse resampler: 2.7e-3); a lossless 3 mm line's
+    S11 through its nulls, 2.3e-8 in band (cubic in magnitude and phase: 1.7e-3).
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Increasing frequencies of the data, Hz (F >= 2).
+    h : ndarray, shape (..., F)
+        The transfers (any leading shape).
+    f_new : ndarray, shape (G,)
+        New frequencies, Hz, inside ``[0, f[-1]]``.
+
+    Returns
+    -------
+    ndarray, shape (..., G), complex
+
+    A 40 ps delay behind a one-pole low-pass (10 GHz) sampled from 1 GHz in 1 GHz steps:
+
+    >>> f = np.linspace(1e9, 20e9, 20)
+    >>> def lowpass(f):
+    ...     return np.exp(-2j * np.pi * f * 40e-12) / (1 + 1j * f / 10e9)
+    >>> g = regrid_transfers(f, lowpass(f), np.array([0.0, 2.5e9]))
+    >>> bool(abs(g[0] - 1) < 2.5e-4 and abs(g[1] - lowpass(2.5e9)) < 1.5e-5)
+    True
+    """
+    from scipy.interpolate import make_interp_spline
+
+    f = np.asarray(f, dtype=float)
+    f_new = np.asarray(f_new, dtype=float)
+    h = np.asarray(h)
+    lead = h.shape[:-1]
+    rows = h.reshape(-1, f.size)
+    tau = np.array([bulk_delay(f, r) for r in rows])
+    hc = rows * np.exp(2j * np.pi * f[None, :] * tau[:, None])
+    fx = f
+    if f[0] > 0 and f_new.size and f_new.min() < f[0]:
+        fx = np.concatenate([-f[::-1], f])
+        hc = np.concatenate([np.conj(hc[:, ::-1]), hc], axis=1)
+    k = min(3, fx.size - 1)
+    out = (make_interp_spline(fx, hc.real, k=k, axis=1)(f_new)
+           + 1j * make_interp_spline(fx, hc.imag, k=k, axis=1)(f_new))
+    out[:, f_new == 0] = out[:, f_new == 0].real
+    out *= np.exp(-2j * np.pi * f_new[None, :] * tau[:, None])
+    return out.reshape(lead + (f_new.size,))
+
+
 def regrid(ntwk, f: np.ndarray):
     """*ntwk* interpolated onto the frequencies *f*, DC extrapolated where *f* starts there.
 
-    One scikit-rf interpolation (:meth:`skrf.Network.interpolate`, cubic in magnitude and
-    unwrapped phase), extrapolated below the first frequency by the same cubic; the DC
-    values are then made real, as every real impulse response's are. (scikit-rf's
+    Every S-parameter through :func:`regrid_transfers` (delay out, cubic splines of the
+    real and imaginary parts through the data and their mirror image at negative
+    frequencies, delay back). (scikit-rf's
     ``extrapolate_to_dc`` first re-interpolates the whole file linearly onto a uniform grid
     set by its first step: about 100 times the error of one cubic on the test lines, and a
     grid unrelated to a log sweep's.)
@@ -196,13 +260,10 @@ def regrid(ntwk, f: np.ndarray):
     """
     import skrf
 
-    out = ntwk.interpolate(skrf.Frequency.from_f(np.asarray(f, dtype=float), unit="hz"),
-                           kind="cubic", coords="polar", fill_value="extrapolate")
-    if out.f[0] == 0:
-        s = out.s
-        s[0] = s[0].real
-        out.s = s
-    return out
+    f = np.asarray(f, dtype=float)
+    s = np.moveaxis(regrid_transfers(ntwk.f, np.moveaxis(np.asarray(ntwk.s), 0, -1), f), -1, 0)
+    return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="hz"), s=s,
+                        z0=np.asarray(ntwk.z0)[0], name=ntwk.name)
 
 
 def check_network(ntwk, rate: float | None, name: str) -> QualityReport:

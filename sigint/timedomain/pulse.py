@@ -7,9 +7,11 @@ the time window :math:`1/\\Delta f` is a whole number of unit intervals and at l
 as the file can support), fills DC by extrapolation when missing, sets the response above
 the file's top frequency to zero behind a cosine taper, applies the Tx edge filter, the
 optional CTLE, the Tx FFE and the continuous rectangle of one unit interval
-(:math:`T\\,\\mathrm{sinc}(fT)e^{-j\\pi fT}`, per sample), and inverse-FFTs. Interpolation is
-linear in real and imaginary parts after the transfer's bulk delay is removed (and restored
-afterwards), so a long line's fast phase rotation does not distort the magnitude.
+(:math:`T\\,\\mathrm{sinc}(fT)e^{-j\\pi fT}`, per sample), and inverse-FFTs. Interpolation
+(:func:`~sigint.network.quality.regrid_transfers`, the same as for a Touchstone segment of a
+channel) is cubic in magnitude and unwrapped phase after the transfer's bulk delay is
+removed (and restored afterwards), so a long line's fast phase rotation does not distort
+the magnitude.
 
 Every repair is reported in ``notes``; the non-causal content of the victim's impulse
 response before :math:`t = 0` is returned as a causality metric.
@@ -24,7 +26,7 @@ import numpy as np
 import scipy.fft
 
 from ..link.models import Rx, Tx
-from ..network.quality import bulk_delay, uniform_grid
+from ..network.quality import regrid_transfers, uniform_grid
 from ..units import format_quantity
 
 __all__ = ["PulseResponses", "pulse_responses", "apply_ffe", "with_ffe"]
@@ -96,35 +98,13 @@ class PulseResponses:
         return 1.0 / self.rate
 
 
-def _resample(
-    f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float
-) -> tuple[np.ndarray, complex, float]:
-    """Delay-compensated linear interpolation of *h* (A, F) onto *fg*; DC filled in."""
+def _resample(f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float) -> tuple[np.ndarray, float]:
+    """*h* (A, F) on *fg* up to *fmax_use* (zero above), DC filled in
+    (:func:`~sigint.network.quality.regrid_transfers`); returns it and the victim's H(0)."""
     out = np.zeros((h.shape[0], fg.size), dtype=complex)
     inside = fg <= fmax_use * (1 + 1e-12)
-    dc_vals = []
-    for a in range(h.shape[0]):
-        tau = bulk_delay(f, h[a])
-        rot = np.exp(2j * np.pi * f * tau)
-        hc = h[a] * rot
-        if f[0] > 0:
-            # extrapolate the delay-free response linearly to DC; a real impulse response
-            # has a real H(0)
-            if f.size >= 2:
-                h0 = hc[0].real - f[0] * (hc[1].real - hc[0].real) / (f[1] - f[0])
-            else:
-                h0 = hc[0].real
-            fx = np.concatenate([[0.0], f])
-            hx = np.concatenate([[h0], hc])
-        else:
-            fx, hx = f, hc.copy()
-            hx[0] = hx[0].real
-            h0 = hx[0].real
-        dc_vals.append(h0)
-        fi = fg[inside]
-        hi = np.interp(fi, fx, hx.real) + 1j * np.interp(fi, fx, hx.imag)
-        out[a, inside] = hi * np.exp(-2j * np.pi * fi * tau)
-    return out, (dc_vals[0] if dc_vals else 0.0), 0.0
+    out[:, inside] = regrid_transfers(f, h, fg[inside])
+    return out, float(out[0, 0].real) if h.shape[0] else 0.0
 
 
 def pulse_responses(
@@ -216,7 +196,7 @@ def pulse_responses(
     fs_half = fg[-1]
     fmax_use = min(fmax, fs_half)
     h_all = np.concatenate([victim[None, :], aggressors], axis=0)
-    hg, h0, _ = _resample(f, h_all, fg, fmax_use)
+    hg, h0 = _resample(f, h_all, fg, fmax_use)
     if f[0] > 0:
         notes.append(f"no DC point: H(0) of the victim extrapolated to {h0:.4g} from "
                      f"{format_quantity(f[0], 'Hz')} and {format_quantity(f[1], 'Hz')}")
