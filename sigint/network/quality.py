@@ -7,7 +7,7 @@ frequency (:math:`\\sigma_{max}(S) \\le 1` for a passive network), reciprocity t
 victim's bulk delay: conjugated, time-reversed data are refused by name), an extrapolated
 DC transfer outside [0, 1], and the frequency grid is checked for a DC point, uniform
 spacing and a top frequency that suits the data rate. Missing DC and
-non-uniform spacing are repaired downstream (extrapolation, resampling) and reported as
+non-uniform spacing are repaired downstream (:func:`regrid_transfers`) and reported as
 such; non-finite values and non-increasing frequencies never get this far (the reader
 refuses them).
 
@@ -238,7 +238,7 @@ def regrid_transfers(f: np.ndarray, h: np.ndarray, f_new: np.ndarray) -> np.ndar
 
 
 def regrid(ntwk, f: np.ndarray):
-    """*ntwk* interpolated onto the frequencies *f*, DC extrapolated where *f* starts there.
+    """*ntwk* interpolated onto the frequencies *f*, DC filled in where *f* starts there.
 
     Every S-parameter through :func:`regrid_transfers` (delay out, cubic splines of the
     real and imaginary parts through the data and their mirror image at negative
@@ -414,7 +414,7 @@ def add_dc_extrapolation(rep: QualityReport, h0: float, f0: float) -> None:
     if 0.0 <= h0 <= 1.0 + 1e-6:
         return
     rep.add("dc_extrapolation", h0, "", "warn",
-            f"H(0) extrapolated from {format_quantity(f0, 'Hz')} is {h0:.4g}, outside [0, 1] "
+            f"H(0) filled in below {format_quantity(f0, 'Hz')} is {h0:.4g}, outside [0, 1] "
             "where a passive channel's DC transfer lies: the eye rests on a guess; give data "
             "from lower frequencies")
 

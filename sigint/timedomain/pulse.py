@@ -198,8 +198,9 @@ def pulse_responses(
     h_all = np.concatenate([victim[None, :], aggressors], axis=0)
     hg, h0 = _resample(f, h_all, fg, fmax_use)
     if f[0] > 0:
-        notes.append(f"no DC point: H(0) of the victim extrapolated to {h0:.4g} from "
-                     f"{format_quantity(f[0], 'Hz')} and {format_quantity(f[1], 'Hz')}")
+        notes.append(f"no DC point: H(0) of the victim filled in as {h0:.4g}, interpolated "
+                     f"between the data from {format_quantity(f[0], 'Hz')} and their mirror "
+                     "image at negative frequencies (H(-f) = H*(f))")
     if fmax < fs_half:
         f_t = fmax * (1 - taper)
         w = np.ones_like(fg)
