@@ -691,6 +691,48 @@ def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] 
     """
     notes = [] if notes is None else notes
     p = Path(path)
+    data, changed = _file_bytes(p)
+    h = _parse_header(p, data)
+    n = h.nports
+    if engine == "skrf":
+        return _read_with_skrf(p, n, data if changed else None)
+    vals = _parse_numbers(p, data, h)
+    per = 1 + 2 * (n * n if h.matrix_format == "full" else n * (n + 1) // 2)
+    v1_two_port = n == 2 and h.version.startswith("1")
+    if v1_two_port and (vals.size % per or _steps_back(vals, per)):
+        # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
+        if engine == "fast":
+            raise _fail(p, "the fast reader does not handle noise parameters", "use engine='auto'")
+        try:
+            return _read_with_skrf(p, n, data)
+        except TouchstoneError:
+            pass
+    f, x = _matrices(p, vals, h, per)
+    del vals
+    f = f * _FREQ_MULT[h.freq_unit]
+    _check_frequencies(p, f, h)
+    z0r = np.broadcast_to(np.asarray(h.z0, dtype=float), (n,)).copy()
+    s = _as_s(p, x, f, h, z0r, notes)
+    if h.mixed_mode is not None:
+        s = _mixed_to_single(s, h.mixed_mode, z0r, p, notes)
+    if h.hfss_port_z:
+        z0 = _hfss_port_impedances(p, data, n, f.size)
+    else:
+        z0 = np.broadcast_to(z0r.astype(complex), (f.size, n)).copy()
+    if not np.all(np.isfinite(s)):
+        k = int(np.argwhere(~np.isfinite(s))[0, 0])
+        raise _fail(p, f"the data hold a non-finite value at point {k + 1} ({f[k]:g} Hz)",
+                    "re-export the file from its source")
+    notes.extend(h.notes)
+    ntwk = _to_network(p, f, s, z0, Path(_plain_name(p.name)).stem)
+    if h.hfss_port_z:
+        _hfss_reference(ntwk, z0, p, notes)
+    return ntwk
+
+
+def _file_bytes(p: Path) -> tuple[bytes, bool]:
+    """The file's text as bytes, decompressed and without a byte-order mark, and whether it
+    differs from the bytes on disk; a missing, unreadable or binary file is refused."""
     if not p.exists():
         raise _fail(p, "no such file", "check the path")
     if p.is_dir():
@@ -713,22 +755,14 @@ def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] 
         data, changed = data[len(_BOM):], True
     if b"\x00" in data[:4096]:
         raise _fail(p, "is a binary file, not Touchstone text", "give a .sNp or .ts file")
-    h = _parse_header(p, data)
+    return data, changed
+
+
+def _matrices(p: Path, vals: np.ndarray, h: TouchstoneHeader, per: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (in the file's unit) and the (F, n, n) complex matrices of the numbers
+    *vals*, *per* numbers a frequency, in the header's format and matrix layout."""
     n = h.nports
-    if engine == "skrf":
-        return _read_with_skrf(p, n, data if changed else None)
-    vals = _parse_numbers(p, data, h)
-    m = n * n if h.matrix_format == "full" else n * (n + 1) // 2
-    per = 1 + 2 * m
-    v1_two_port = n == 2 and h.version.startswith("1")
-    if v1_two_port and (vals.size % per or _steps_back(vals, per)):
-        # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
-        if engine == "fast":
-            raise _fail(p, "the fast reader does not handle noise parameters", "use engine='auto'")
-        try:
-            return _read_with_skrf(p, n, data)
-        except TouchstoneError:
-            pass
     if vals.size % per:
         nf_full = vals.size // per
         raise _fail(
@@ -751,62 +785,53 @@ def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] 
         flat = raw[:, 0::2] * np.exp(1j * raw[:, 1::2] * np.pi / 180)
     else:
         flat = np.ascontiguousarray(raw).view(np.complex128)
-    del raw, table, vals
+    del raw, table
     if h.matrix_format == "full":
         if n == 2 and h.two_port_21_12:
-            x = np.transpose(flat.reshape((-1, 2, 2)), axes=(0, 2, 1))
-        else:
-            x = flat.reshape((-1, n, n))
-    else:
-        x = np.empty((f.size, n, n), dtype=complex)
-        iu = np.triu_indices(n) if h.matrix_format == "upper" else np.tril_indices(n)
-        x[:, iu[0], iu[1]] = flat
-        x[:, iu[1], iu[0]] = flat
-    f = f * _FREQ_MULT[h.freq_unit]
-    _check_frequencies(p, f, h)
-    z0v = np.asarray(h.z0, dtype=float)
-    z0r = np.broadcast_to(z0v, (n,)).copy()
-    if h.parameter != "s":
-        if h.version.startswith("1"):
-            if np.ptp(z0r) > 0:
-                notes.append(f"{p.name}: Touchstone 1 {h.parameter.upper()}-parameters with "
-                             "per-port R: each port's values taken as normalized to its own R")
-            norm = x
-        else:
-            norm = _normalize(x, h.parameter, z0r)
-        with np.errstate(all="ignore"):
-            s = _hybrid_to_s(norm, h.parameter)
-        bad = ~np.all(np.isfinite(s), axis=(1, 2))
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise _fail(p, f"the {h.parameter.upper()}-matrix at {f[k]:g} Hz has no S-matrix "
-                        "(it is singular with the reference impedances added)",
-                        "export S-parameters")
-    else:
-        s = x
-    if h.mixed_mode is not None:
-        s = _mixed_to_single(s, h.mixed_mode, z0r, p, notes)
-    if h.hfss_port_z:
-        z0 = _hfss_port_impedances(p, data, n, f.size)
-    else:
-        z0 = np.broadcast_to(z0r.astype(complex), (f.size, n)).copy()
-    if not np.all(np.isfinite(s)):
-        k = int(np.argwhere(~np.isfinite(s))[0, 0])
-        raise _fail(p, f"the data hold a non-finite value at point {k + 1} ({f[k]:g} Hz)",
-                    "re-export the file from its source")
-    notes.extend(h.notes)
-    ntwk = _to_network(p, f, s, z0, Path(_plain_name(p.name)).stem)
-    if h.hfss_port_z:
-        from skrf.constants import S_DEF_HFSS_DEFAULT
+            return f, np.transpose(flat.reshape((-1, 2, 2)), axes=(0, 2, 1))
+        return f, flat.reshape((-1, n, n))
+    x = np.empty((f.size, n, n), dtype=complex)
+    iu = np.triu_indices(n) if h.matrix_format == "upper" else np.tril_indices(n)
+    x[:, iu[0], iu[1]] = flat
+    x[:, iu[1], iu[0]] = flat
+    return f, x
 
-        ntwk.s_def = S_DEF_HFSS_DEFAULT   # pseudo-waves, as scikit-rf reads HFSS exports
-        if np.ptp(z0, axis=0).max() > 0 or np.abs(z0.imag).max() > 0 or np.ptp(z0[0].real) > 0:
-            notes.append(f"{p.name}: S at the HFSS port impedances (from the '! Port "
-                         "Impedance' comments, frequency-dependent or complex)")
-        else:
-            notes.append(f"{p.name}: S at the HFSS port impedance {z0[0, 0].real:g} ohm (from "
-                         "the '! Port Impedance' comments)")
-    return ntwk
+
+def _as_s(p: Path, x: np.ndarray, f: np.ndarray, h: TouchstoneHeader, z0r: np.ndarray,
+          notes: list[str]) -> np.ndarray:
+    """S-parameters from the file's Y, Z, H or G (each version's normalization) at the
+    real references *z0r* (ohm); S as it is."""
+    if h.parameter == "s":
+        return x
+    if h.version.startswith("1"):
+        if np.ptp(z0r) > 0:
+            notes.append(f"{p.name}: Touchstone 1 {h.parameter.upper()}-parameters with "
+                         "per-port R: each port's values taken as normalized to its own R")
+        norm = x
+    else:
+        norm = _normalize(x, h.parameter, z0r)
+    with np.errstate(all="ignore"):
+        s = _hybrid_to_s(norm, h.parameter)
+    bad = ~np.all(np.isfinite(s), axis=(1, 2))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise _fail(p, f"the {h.parameter.upper()}-matrix at {f[k]:g} Hz has no S-matrix "
+                    "(it is singular with the reference impedances added)",
+                    "export S-parameters")
+    return s
+
+
+def _hfss_reference(ntwk, z0: np.ndarray, p: Path, notes: list[str]) -> None:
+    """Mark *ntwk* as HFSS pseudo-wave S at the port impedances of the comments, and say so."""
+    from skrf.constants import S_DEF_HFSS_DEFAULT
+
+    ntwk.s_def = S_DEF_HFSS_DEFAULT   # pseudo-waves, as scikit-rf reads HFSS exports
+    if np.ptp(z0, axis=0).max() > 0 or np.abs(z0.imag).max() > 0 or np.ptp(z0[0].real) > 0:
+        notes.append(f"{p.name}: S at the HFSS port impedances (from the '! Port "
+                     "Impedance' comments, frequency-dependent or complex)")
+    else:
+        notes.append(f"{p.name}: S at the HFSS port impedance {z0[0, 0].real:g} ohm (from "
+                     "the '! Port Impedance' comments)")
 
 
 def _steps_back(vals: np.ndarray, per: int) -> bool:
