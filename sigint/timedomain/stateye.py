@@ -228,15 +228,9 @@ def extract_cursors(
     """
     spui = pr.samples_per_ui
     v = pr.victim
-    n = v.size
-    n_ui = n // spui
+    n_ui = v.size // spui
     peak = abs(v[pr.main])
-    # centre the one-UI phase window on the eye: scan two UI of sampling instants around
-    # the peak with a mean-minus-spread figure (robust when the worst-case eye is closed)
-    cand = pr.main - spui + np.arange(2 * spui)
-    scan = cursor_matrix(v, cand, spui)                           # (2 spui, n_ui)
-    fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
-    centre = int(cand[int(np.argmax(fom))])
+    centre = _eye_centre(v, pr.main, spui)
     # two unit intervals of sampling phases around the centre: an eye opening is never wider
     # than one UI, so the whole opening (and the crossings around it) lies inside
     n_ph = 2 * spui
@@ -250,25 +244,12 @@ def extract_cursors(
     ks = np.where(ks <= n_ui // 2, ks, ks - n_ui)
     isi_all = mat[:, 1:]
     k_all = ks[1:]
-    # an ideal DFE subtracts fixed tap values, set at the eye's centre (index spui of the
-    # window) where the receiver samples: at other phases the post-cursor minus that value
-    # remains (a DFE re-adapted at every phase would open the eye over the whole window)
-    dfe_values: list[float] = []
-    for d in range(1, dfe_taps + 1):
-        c = np.flatnonzero(k_all == d)
-        if c.size:
-            tap = float(isi_all[spui, c[0]] - dfe_residual(isi_all[spui, c[0]], main[spui],
-                                                             dfe_limit))
-            isi_all[:, c[0]] = isi_all[:, c[0]] - tap
-            dfe_values.append(tap)
+    dfe_values = _subtract_dfe(isi_all, k_all, main, spui, dfe_taps, dfe_limit)
     tol_abs = tol * peak
     mags = np.abs(isi_all).max(axis=0)
     keep = _significant(mags, tol_abs * 0.5)
     dropped = float(mags[~keep].sum())
-    isi = isi_all[:, keep]
-    isi_k = k_all[keep]
     imp_mat = cursor_matrix(pr.victim_impulse, phases, spui) * (pr.rate * spui)  # per s
-    impulse = imp_mat[:, np.concatenate([[True], keep])]
     n_agg = pr.aggressors.shape[0]
     if isinstance(xt_phase, str) or not isinstance(xt_phase, Sequence):
         timing = [xt_phase] * n_agg
@@ -276,40 +257,84 @@ def extract_cursors(
         timing = list(xt_phase)
         if len(timing) != n_agg:
             raise ValueError(f"xt_phase has {len(timing)} entries for {n_agg} aggressors")
-    xt_fixed: list[np.ndarray] = []
-    xt_sync: list[np.ndarray] = []
-    a_phase: list[float] = []
-    modes: list[str] = []
-    offsets: list[int] = []
-    budget_xt = tol_abs * 0.5 / max(n_agg, 1)
-    for a in range(n_agg):
-        g = pr.aggressors[a]
+    xt = _aggressor_cursors(pr.aggressors, timing, phases, start, spui,
+                            tol_abs * 0.5 / max(n_agg, 1), dropped)
+    return CursorSet(phase_ui=phase_ui, main=main, isi=isi_all[:, keep], isi_k=k_all[keep],
+                     impulse=imp_mat[:, np.concatenate([[True], keep])], xt_fixed=xt["fixed"],
+                     xt_phase=xt["sync"], dropped=xt["dropped"],
+                     aggressor_phase_ui=xt["phase_ui"], dfe_taps=dfe_taps, start=start,
+                     spui=spui, xt_timing=xt["modes"], xt_offsets=xt["offsets"],
+                     dfe_values=dfe_values)
+
+
+def _eye_centre(v: np.ndarray, main: int, spui: int) -> int:
+    """Sample index of the eye's centre: over two UI of sampling instants around the pulse
+    peak *main*, the largest main cursor minus three times the rms of the others (robust
+    when the worst-case eye is closed)."""
+    cand = main - spui + np.arange(2 * spui)
+    scan = cursor_matrix(v, cand, spui)                           # (2 spui, n_ui)
+    fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
+    return int(cand[int(np.argmax(fom))])
+
+
+def _subtract_dfe(isi: np.ndarray, k: np.ndarray, main: np.ndarray, spui: int, taps: int,
+                  limit: float | None) -> list[float]:
+    """Subtract (in place) the ideal DFE's fixed taps from post-cursors 1..*taps* of *isi*
+    (P, K); returns the tap values, V/V.
+
+    The taps are set at the eye's centre (phase index *spui*), where the receiver samples:
+    at other phases the post-cursor minus that value remains (a DFE re-adapted at every
+    phase would open the eye over the whole window).
+    """
+    values: list[float] = []
+    for d in range(1, taps + 1):
+        c = np.flatnonzero(k == d)
+        if c.size:
+            tap = float(isi[spui, c[0]] - dfe_residual(isi[spui, c[0]], main[spui], limit))
+            isi[:, c[0]] = isi[:, c[0]] - tap
+            values.append(tap)
+    return values
+
+
+def _aggressor_cursors(aggressors: np.ndarray, timing: list, phases: np.ndarray, start: int,
+                       spui: int, budget: float, dropped: float) -> dict:
+    """Cursors of each aggressor response (A, N): asynchronous ones (``'worst'``) at the
+    phase of largest peak distortion, fixed; synchronous ones sampled at the victim's
+    phases plus their offset (UI). Cursors are dropped while their sum stays below
+    *budget* per aggressor.
+
+    Returns a dict: ``fixed`` (X,), ``sync`` (P, Y), ``dropped`` (*dropped* plus the sum
+    of |cursor| left out here), and per aggressor ``phase_ui``, ``modes`` and ``offsets`` (as in
+    :class:`CursorSet`).
+    """
+    fixed: list[np.ndarray] = []
+    sync: list[np.ndarray] = []
+    out: dict = {"dropped": dropped, "phase_ui": [], "modes": [], "offsets": []}
+    for a in range(aggressors.shape[0]):
+        g = aggressors[a]
         if timing[a] == "worst":
             gm = cursor_matrix(g, np.arange(spui), spui)          # (spui, n_ui)
             o = int(np.argmax(np.abs(gm).sum(axis=1)))
             cur = gm[o]
-            m = _significant(np.abs(cur), budget_xt)
-            dropped += float(np.abs(cur[~m]).sum())
-            xt_fixed.append(cur[m])
-            a_phase.append(((o - start) % spui) / spui)
-            modes.append("worst")
-            offsets.append(o)
+            m = _significant(np.abs(cur), budget)
+            out["dropped"] += float(np.abs(cur[~m]).sum())
+            fixed.append(cur[m])
+            out["phase_ui"].append(((o - start) % spui) / spui)
+            out["modes"].append("worst")
+            out["offsets"].append(o)
         else:
             off = int(round(float(timing[a]) * spui))
             gm = cursor_matrix(g, phases + off, spui)             # (P, n_ui)
             mg = np.abs(gm).max(axis=0)
-            m = _significant(mg, budget_xt)
-            dropped += float(mg[~m].sum())
-            xt_sync.append(gm[:, m])
-            a_phase.append(off / spui)
-            modes.append("sync")
-            offsets.append(off)
-    xf = np.concatenate(xt_fixed) if xt_fixed else np.zeros(0)
-    xs = np.concatenate(xt_sync, axis=1) if xt_sync else np.zeros((n_ph, 0))
-    return CursorSet(phase_ui=phase_ui, main=main, isi=isi, isi_k=isi_k, impulse=impulse,
-                     xt_fixed=xf, xt_phase=xs, dropped=dropped, aggressor_phase_ui=a_phase,
-                     dfe_taps=dfe_taps, start=start, spui=spui, xt_timing=modes,
-                     xt_offsets=offsets, dfe_values=dfe_values)
+            m = _significant(mg, budget)
+            out["dropped"] += float(mg[~m].sum())
+            sync.append(gm[:, m])
+            out["phase_ui"].append(off / spui)
+            out["modes"].append("sync")
+            out["offsets"].append(off)
+    out["fixed"] = np.concatenate(fixed) if fixed else np.zeros(0)
+    out["sync"] = np.concatenate(sync, axis=1) if sync else np.zeros((phases.size, 0))
+    return out
 
 
 # ----------------------------------------------------------------------------- kernels
