@@ -181,3 +181,37 @@ def test_header_with_blank_and_comment_lines_before_clean_data(tmp_path):
     p = tmp_path / "h.s4p"
     p.write_text(f"! c\n\n   \n! d\n# GHz S RI R 50\n\n! e\n\n1 {row}\n\n2 {row}\n")
     _same(read_touchstone(p), skrf.Network(str(p)))
+
+
+@pytest.mark.parametrize("header,fragment", [
+    # a list keyword continued over a comment and a blank line: the error names the line
+    # where the list ended (line 7), counted through the continuation
+    ("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 3\n[Reference] 50\n! more\n\n 50 x\n",
+     "line 7"),
+    ("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 2\n[Reference] 50 -50\n",
+     "reference impedances must be positive"),
+    ("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] two\n", "is not a positive integer"),
+    ("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 1\n[Number of Frequencies] 1.5\n",
+     "[Number of Frequencies] '1.5' is not an integer"),
+    ("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 1\n[Matrix Format] Diagonal\n",
+     "is not Full, Upper or Lower"),
+    ("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 1\n1 0.1 0\n",
+     "data found before the [Network Data] keyword"),
+    ("[Version] 2.0\n# GHz Y RI R 50\n[Number of Ports] 2\n[Mixed-Mode Order] D1,2 C1,2\n"
+     "[Network Data]\n", "mixed-mode Y-parameters are not supported"),
+])
+def test_header_keyword_errors(tmp_path, header, fragment):
+    """Each keyword's refusal, one sentence naming the file and line."""
+    p = tmp_path / "k.ts"
+    p.write_text(header + "[Network Data]\n1 0.1 0\n")
+    msg = _err(p)
+    assert fragment in msg and str(p) in msg, msg
+
+
+def test_list_keyword_continues_to_the_port_count(tmp_path):
+    """[Reference] values on the lines after the keyword, across a comment and a blank line,
+    until one per port; the next keyword ends the list (Touchstone 2.0 §[Reference])."""
+    p = tmp_path / "r.ts"
+    p.write_text("[Version] 2.0\n# GHz S RI R 50\n[Number of Ports] 3\n[Reference] 25\n"
+                 "! the others\n\n 50\n 75\n[Network Data]\n1 " + " ".join(["0.1 0"] * 9) + "\n")
+    assert read_touchstone(p).z0[0].real.tolist() == [25, 50, 75]

@@ -150,3 +150,45 @@ def test_djordjevic_sarkar_is_causal_and_fitted():
         p = sum(quad(integrand, a, b, limit=200, epsabs=0, epsrel=1e-12)[0]
                 for a, b in zip(knots[:-1], knots[1:]))
         assert eps_inf + 2 / np.pi * p == pytest.approx(m.permittivity(f0).real, rel=1.5e-11)
+
+
+def _circle(name, x, **kw):
+    return dict(name=name, shape="circle", x=x, y="10 um", radius="2 um", **kw)
+
+
+@pytest.mark.parametrize("over,fragment", [
+    (dict(conductors=[_circle("a", "0 um"), _circle("a", "10 um")]),
+     "the name is already used by conductors[0]"),
+    (dict(regions=[dict(shape="shell", around="nobody", thickness="1 um", material="sio2")]),
+     "regions[0].around = 'nobody': no conductor has this name"),
+    (dict(regions=[dict(shape="shell", around="s1", thickness="1 um", material="sio2")]),
+     "a shell can only surround a circle"),
+    (dict(conductors=[_circle("a", "0 um"), _circle("b", "6 um")],
+          regions=[dict(shape="shell", around="a", thickness="3 um", material="sio2")]),
+     "the sio2 shell around 'a' overlaps conductor 'b'"),
+    (dict(stack=[dict(material="si", thickness="5 um"), dict(material="air")],
+          ground_plane=None, conductors=[_circle("a", "0 um"), _circle("g", "10 um",
+                                                                         reference=True)]),
+     "stack[0].material = 'si': conducts"),
+    (dict(conductors=[_circle("a", "0 um", reference=True)]),
+     "every conductor is a reference"),
+    (dict(reference=["ghost"]), "reference = 'ghost': no conductor has this name"),
+    (dict(conductors=[]), "no conductors"),
+])
+def test_geometry_refusals(over, fragment):
+    """Each step of resolving refuses its own kind of mistake, naming the key."""
+    d = base(**over)
+    if d.get("ground_plane", 0) is None:
+        del d["ground_plane"]
+    msg = err(d)
+    assert fragment in msg and msg.startswith("x.yaml"), msg
+
+
+def test_shells_stack_outwards():
+    """A second shell around the same circle starts where the first ends."""
+    d = base(conductors=[_circle("a", "0 um")],
+             regions=[dict(shape="shell", around="a", thickness="1 um", material="sio2"),
+                      dict(shape="shell", around="a", thickness="2 um", material="polyimide")])
+    g = resolve(load_cross_section(d, name="x.yaml"))
+    assert [(s[2], s[3], s[4]) for s in g.shells] == [
+        pytest.approx((2e-6, 3e-6, "sio2")), pytest.approx((3e-6, 5e-6, "polyimide"))]

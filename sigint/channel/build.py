@@ -22,6 +22,7 @@ from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..extract.rlgc import extract, parse_frequencies
 from ..network.mtl import cascade_s, mtl_s
+from ..network.quality import bulk_delay, regrid
 from ..xsection.geometry import resolve
 from ..xsection.model import CrossSection, load_cross_section
 from . import cache
@@ -35,7 +36,27 @@ Progress = Callable[[str], None]
 
 @dataclass
 class BuiltSegment:
-    """One segment's S-parameters and how they were made."""
+    """One segment's S-parameters and how they were made.
+
+    Attributes
+    ----------
+    index : int
+        Position in the channel file's ``segments`` list (0-based).
+    name : str
+        The segment's name (or its file's).
+    kind : str
+        Segment type: ``trace``, ``bump``, ``c4``, ``hybrid_bond``, ``tsv``, ``via`` or
+        ``touchstone``.
+    s : ndarray, shape (F, 2 N, 2 N)
+        S-parameters on the channel's frequencies and reference impedance, ports
+        [near end of lanes 1..N, far end of lanes 1..N].
+    notes : list of str
+        How they were made (interpolation, end correction...).
+    cached : bool
+        Whether the extraction came from the cache.
+    seconds : float
+        Time spent building it, s.
+    """
 
     index: int
     name: str
@@ -48,7 +69,30 @@ class BuiltSegment:
 
 @dataclass
 class BuildResult:
-    """The cascaded channel and its segments."""
+    """The cascaded channel and its segments.
+
+    Attributes
+    ----------
+    channel : Channel
+        The channel file as read.
+    source : str
+        Its name, for messages.
+    f : ndarray, shape (F,)
+        Frequencies, Hz.
+    s : ndarray, shape (F, 2 N, 2 N)
+        S-parameters of the whole channel, ports [near end of lanes 1..N, far end of lanes
+        1..N] (scikit-rf's default lane order).
+    z0 : float
+        Reference impedance of every port, ohm.
+    segments : list of BuiltSegment
+        Each segment, in order.
+    lane_names : list of str
+        ``lane 1`` ... ``lane N``.
+    backend : Backend
+        Where the extraction and cascade ran.
+    timings : dict of str to float
+        Seconds per stage (``segments``, ``cascade``...).
+    """
 
     channel: Channel
     source: str
@@ -116,24 +160,13 @@ class BuildResult:
     def delays(self) -> np.ndarray:
         """Delay of each lane from the phase slope of its through path, s.
 
-        A least-squares fit of the unwrapped phase against frequency up to the rate's
-        Nyquist frequency (or the first 20 % of the band), weighted by |S21|^2.
+        :func:`~sigint.network.quality.bulk_delay` up to the rate's Nyquist frequency (or
+        the first 20 % of the band).
         """
-        n = self.n_lanes
-        f = self.f
+        n, f = self.n_lanes, self.f
         fmax = min(self.channel.link.rate / 2, f[-1] * 0.2) if f[-1] > 0 else f[-1]
-        sel = (f > 0) & (f <= max(fmax, f[min(3, f.size - 1)]))
-        out = np.empty(n)
-        for i in range(n):
-            h = self.s[sel, n + i, i]
-            ph = np.unwrap(np.angle(h))
-            w = np.abs(h) ** 2
-            fs = f[sel]
-            # phase = phi0 - 2 pi f tau: fit both
-            a = np.stack([np.ones_like(fs), -2 * np.pi * fs], axis=1) * np.sqrt(w)[:, None]
-            sol, *_ = np.linalg.lstsq(a, ph * np.sqrt(w), rcond=None)
-            out[i] = sol[1]
-        return out
+        top = max(fmax, f[min(3, f.size - 1)])
+        return np.array([bulk_delay(f, self.s[:, n + i, i], top) for i in range(n)])
 
     def density(self, rate: float | None = None) -> dict:
         """Bandwidth density of the lanes at *rate* (default: the link's): per mm of die
@@ -264,7 +297,8 @@ def _build_trace(i: int, seg: TraceSegment, ch: Channel, base: Path, f: np.ndarr
     rl, hit, notes = _rlgc_cached(xs, xsrc, f, seg.refine, backend, use_cache, say)
     s = mtl_s(f, rl["r"], rl["l"], rl["g"], rl["c"], seg.length, ch.reference_impedance)
     name = seg.name or f"trace {seg.length * 1e3:g} mm ({Path(xsrc).stem})"
-    return BuiltSegment(i, name, "trace", s, notes, hit, time.perf_counter() - t0)
+    return BuiltSegment(index=i, name=name, kind="trace", s=s, notes=notes, cached=hit,
+                        seconds=time.perf_counter() - t0)
 
 
 def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, backend: Backend,
@@ -288,7 +322,8 @@ def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, ba
     ratio = float(np.mean(np.diag(l_3d[-1]) / np.diag(rl["l"][-1])))
     notes = notes + [f"3D end correction: loop L x {ratio:.3f} (height {seg.height * 1e6:g} um, "
                      f"pitch {pitch * 1e6:g} um); end fringing of C not included"]
-    return BuiltSegment(i, name, seg.type, s, notes, hit, time.perf_counter() - t0)
+    return BuiltSegment(index=i, name=name, kind=seg.type, s=s, notes=notes, cached=hit,
+                        seconds=time.perf_counter() - t0)
 
 
 def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f: np.ndarray,
@@ -319,17 +354,14 @@ def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f
         raise InputError(f"{where}: covers {net.f[0] / 1e9:g}-{net.f[-1] / 1e9:g} GHz but the channel "
                          f"needs {f[0] / 1e9:g}-{f[-1] / 1e9:g} GHz; extend the file or the channel's "
                          "frequencies")
-    if f[0] == 0 and net.f[0] > 0:
-        net = net.extrapolate_to_dc(kind="linear")
-        notes.append("DC extrapolated (scikit-rf)")
     if net.f.size != f.size or not np.allclose(net.f, f):
-        import skrf
-
-        net = net.interpolate(skrf.Frequency.from_f(f, unit="hz"), kind="cubic", coords="polar")
-        notes.append("interpolated onto the channel's frequencies (scikit-rf, cubic, polar)")
+        dc = f[0] == 0 < net.f[0]
+        net = regrid(net, f)
+        notes.append("interpolated onto the channel's frequencies (scikit-rf, cubic, polar)"
+                     + ("; DC extrapolated" if dc else ""))
     name = seg.name or p.name
-    return BuiltSegment(i, name, "touchstone", np.asarray(net.s), notes, False,
-                        time.perf_counter() - t0)
+    return BuiltSegment(index=i, name=name, kind="touchstone", s=np.asarray(net.s), notes=notes,
+                        cached=False, seconds=time.perf_counter() - t0)
 
 
 def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: Backend | None = None,
@@ -377,8 +409,9 @@ def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: 
         s = cascade_s([b.s for b in built])
         job.advance()
     n = ch.lanes.n_lanes
-    res = BuildResult(ch, source, f, s, ch.reference_impedance, built,
-                      [f"lane {k + 1}" for k in range(n)], backend)
+    res = BuildResult(channel=ch, source=source, f=f, s=s, z0=ch.reference_impedance,
+                      segments=built, lane_names=[f"lane {k + 1}" for k in range(n)],
+                      backend=backend)
     res.timings = {"segments": t1 - t0, "cascade": time.perf_counter() - t1,
                    "total": time.perf_counter() - t0}
     return res

@@ -74,11 +74,29 @@ class TouchstoneHeader:
     fmt : str
         ``ri``, ``ma`` or ``db``.
     z0 : list of float
-        Reference resistance per port, ohm.
+        Reference resistance per port, ohm (one entry: every port).
+    two_port_21_12 : bool
+        Two-port data in the order S11 S21 S12 S22 (Touchstone 1 and the 2.0 default).
+    matrix_format : str
+        ``full``, ``upper`` or ``lower`` (``[Matrix Format]``).
+    n_freq : int or None
+        ``[Number of Frequencies]``, when given.
     data_start : int
         Byte offset of the first network-data line.
     data_end : int
         Byte offset where network data stop (noise data or ``[End]``), or file length.
+    data_line : int
+        1-based line number of the first network-data line.
+    option_line : int
+        1-based line number of the ``#`` option line.
+    option_text : str
+        The option line as written.
+    mixed_mode : list of (str, int, int) or None
+        ``[Mixed-Mode Order]`` as (``d``/``c``/``s``, 0-based port i, port j or -1).
+    hfss_port_z : bool
+        Whether HFSS ``! Port Impedance`` comments follow the frequencies.
+    notes : list of str
+        Remarks about the header (unusual token order, unused keywords).
     """
 
     version: str = "1.0"
@@ -189,144 +207,183 @@ def _mixed_mode_order(path: Path, tokens: list[str], n: int, lineno: int) -> lis
     return out
 
 
+@dataclass
+class _Scan:
+    """Where the walk through a header stands: the bytes, the current line, what was seen."""
+
+    path: Path
+    data: bytes
+    pos: int = 0                 # byte offset of the current line
+    end: int = 0                 # byte offset where the current line (or list) ends
+    lineno: int = 0
+    option_seen: bool = False
+    keyword_v2: bool = False
+    mm_tokens: list[str] | None = None
+    mm_line: int = 0
+
+    def line(self) -> bytes:
+        """The line at ``pos`` (without its newline); ``end`` and ``lineno`` advance."""
+        end = self.data.find(b"\n", self.pos)
+        self.end = len(self.data) if end < 0 else end
+        self.lineno += 1
+        return self.data[self.pos:self.end]
+
+
 def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
     """Walk the header lines of *data* up to the first network-data line."""
     h = TouchstoneHeader()
-    n_from_name = ports_from_name(path)
-    pos = 0
-    lineno = 0
-    option_seen = False
-    keyword_v2 = False
-    mm_tokens: list[str] | None = None
-    mm_line = 0
+    sc = _Scan(path, data)
     n = len(data)
-    while pos < n:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            end = n
-        raw = data[pos:end]
-        lineno += 1
+    while sc.pos < n:
+        raw = sc.line()
         stripped = raw.split(b"!", 1)[0].strip()
         low = stripped.lower()
-        if not stripped:
-            pos = end + 1
-            continue
         if low.startswith(b"#"):
-            if not option_seen:
-                _option_line(path, h, low[1:].decode("ascii", "replace"), lineno,
+            if not sc.option_seen:
+                _option_line(path, h, low[1:].decode("ascii", "replace"), sc.lineno,
                              stripped.decode("ascii", "replace"))
-                option_seen = True
-            pos = end + 1
-            continue
-        if low.startswith(b"["):
-            keyword_v2 = True
-            kw, _, rest = low.partition(b"]")
-            kw = b" ".join(kw[1:].split())
-            rest_s = rest.decode("ascii", "replace").strip()
-            if kw == b"version":
-                h.version = rest_s or "2.0"
-            elif kw == b"number of ports":
-                try:
-                    h.nports = int(rest_s)
-                    if h.nports < 1:
-                        raise ValueError
-                except ValueError:
-                    raise _fail(path, f"[Number of Ports] {rest_s!r} is not a positive integer",
-                                None, lineno) from None
-            elif kw == b"two-port data order":
-                h.two_port_21_12 = "21_12" in rest_s
-            elif kw == b"number of frequencies":
-                try:
-                    h.n_freq = int(rest_s)
-                except ValueError:
-                    raise _fail(path, f"[Number of Frequencies] {rest_s!r} is not an integer",
-                                None, lineno) from None
-            elif kw == b"matrix format":
-                h.matrix_format = rest_s.lower() or "full"
-                if h.matrix_format not in ("full", "upper", "lower"):
-                    raise _fail(path, f"[Matrix Format] {rest_s!r} is not Full, Upper or Lower",
-                                "fix the keyword", lineno)
-            elif kw in (b"reference", b"mixed-mode order"):
-                vals = rest_s.split()
-                # the list may continue on following lines
-                p2 = end + 1
-                while len(vals) < max(h.nports, 1) and p2 < n:
-                    e2 = data.find(b"\n", p2)
-                    e2 = n if e2 < 0 else e2
-                    more = data[p2:e2].split(b"!", 1)[0].strip().decode("ascii", "replace")
-                    if more and not more.startswith("["):
-                        vals += more.split()
-                        p2 = e2 + 1
-                        lineno += 1
-                    elif not more and p2 < n and not data[p2:e2].strip().startswith(b"["):
-                        p2 = e2 + 1      # a blank or comment line inside the list
-                        lineno += 1
-                    else:
-                        break
-                end = p2 - 1
-                if kw == b"reference":
-                    try:
-                        h.z0 = [float(v) for v in vals]
-                    except ValueError:
-                        raise _fail(path, f"[Reference] {' '.join(vals)!r} is not a list of "
-                                    "numbers", None, lineno) from None
-                    if not all(v > 0 and np.isfinite(v) for v in h.z0):
-                        raise _fail(path, f"[Reference] {' '.join(vals)!r}: reference "
-                                    "impedances must be positive", None, lineno)
-                else:
-                    mm_tokens, mm_line = vals, lineno
-            elif kw == b"begin information":
-                m = re.compile(rb"^[ \t]*\[end information\]", re.I | re.M).search(data, end)
-                if m is None:
-                    raise _fail(path, "[Begin Information] without [End Information]",
-                                "close the block", lineno)
-                lineno += data.count(b"\n", end, m.start())
-                end = m.end()
-                nl = data.find(b"\n", end)
-                if nl >= 0:
-                    end = nl
-            elif kw == b"end information":
-                pass
-            elif kw == b"network data":
-                h.data_start = end + 1
-                h.data_line = lineno + 1
+                sc.option_seen = True
+        elif low.startswith(b"["):
+            sc.keyword_v2 = True
+            if _keyword(h, sc, low):
                 break
-            elif kw in _UNUSED_KEYWORDS:
-                pass
-            else:
-                h.notes.append(f"{path.name}: keyword [{kw.decode('ascii', 'replace')}] on line "
-                               f"{lineno} is not one sigint uses; ignored")
-            pos = end + 1
-            continue
-        # a data line
-        if keyword_v2:
-            raise _fail(path, "data found before the [Network Data] keyword", None, lineno)
-        if not option_seen:
-            text = raw.strip()[:40].decode("utf-8", "replace")
-            if re.match(r"^[+-]?(\d|\.\d)", text):
-                raise _fail(path, "not a Touchstone file: numbers come before the '#' option line",
-                            "add an option line such as '# GHz S MA R 50'", lineno)
-            raise _fail(path, f"not a Touchstone file: line {lineno} ({text!r}) is neither a "
-                        "comment (!), an option line (#), a [keyword] nor data",
-                        "give a .sNp or .ts file")
-        h.data_start = pos
-        h.data_line = lineno
-        break
+        elif stripped:
+            _first_data_line(h, sc, raw)
+            break
+        sc.pos = sc.end + 1
     else:
-        if not option_seen and not keyword_v2:
+        if not sc.option_seen and not sc.keyword_v2:
             raise _fail(path, "not a Touchstone file: it has no '#' option line and no data",
                         "give a .sNp or .ts file")
         h.data_start = n
-    if keyword_v2 and h.nports == 0:
+    _check_header(h, sc)
+    _locate_data(h, sc)
+    return h
+
+
+def _keyword(h: TouchstoneHeader, sc: _Scan, low: bytes) -> bool:
+    """Apply one ``[Keyword] value`` line (lower case) to *h*; True at ``[Network Data]``."""
+    path, lineno = sc.path, sc.lineno
+    kw, _, rest = low.partition(b"]")
+    kw = b" ".join(kw[1:].split())
+    rest_s = rest.decode("ascii", "replace").strip()
+    if kw == b"version":
+        h.version = rest_s or "2.0"
+    elif kw == b"number of ports":
+        try:
+            h.nports = int(rest_s)
+            if h.nports < 1:
+                raise ValueError
+        except ValueError:
+            raise _fail(path, f"[Number of Ports] {rest_s!r} is not a positive integer",
+                        None, lineno) from None
+    elif kw == b"two-port data order":
+        h.two_port_21_12 = "21_12" in rest_s
+    elif kw == b"number of frequencies":
+        try:
+            h.n_freq = int(rest_s)
+        except ValueError:
+            raise _fail(path, f"[Number of Frequencies] {rest_s!r} is not an integer",
+                        None, lineno) from None
+    elif kw == b"matrix format":
+        h.matrix_format = rest_s.lower() or "full"
+        if h.matrix_format not in ("full", "upper", "lower"):
+            raise _fail(path, f"[Matrix Format] {rest_s!r} is not Full, Upper or Lower",
+                        "fix the keyword", lineno)
+    elif kw == b"reference":
+        h.z0 = _reference(sc, _keyword_list(sc, rest_s, h.nports))
+    elif kw == b"mixed-mode order":
+        sc.mm_tokens = _keyword_list(sc, rest_s, h.nports)
+        sc.mm_line = sc.lineno
+    elif kw == b"begin information":
+        _skip_information(sc)
+    elif kw == b"network data":
+        h.data_start = sc.end + 1
+        h.data_line = lineno + 1
+        return True
+    elif kw not in _UNUSED_KEYWORDS and kw != b"end information":
+        h.notes.append(f"{path.name}: keyword [{kw.decode('ascii', 'replace')}] on line "
+                       f"{lineno} is not one sigint uses; ignored")
+    return False
+
+
+def _keyword_list(sc: _Scan, rest: str, nports: int) -> list[str]:
+    """The values of a list keyword, which may continue on the following lines (blank and
+    comment lines inside it skipped) until *nports* values or the next keyword."""
+    data, n = sc.data, len(sc.data)
+    vals = rest.split()
+    p2 = sc.end + 1
+    while len(vals) < max(nports, 1) and p2 < n:
+        e2 = data.find(b"\n", p2)
+        e2 = n if e2 < 0 else e2
+        more = data[p2:e2].split(b"!", 1)[0].strip().decode("ascii", "replace")
+        if more and not more.startswith("["):
+            vals += more.split()
+        elif more or data[p2:e2].strip().startswith(b"["):
+            break
+        p2 = e2 + 1
+        sc.lineno += 1
+    sc.end = p2 - 1
+    return vals
+
+
+def _reference(sc: _Scan, vals: list[str]) -> list[float]:
+    """``[Reference]`` values as positive resistances, ohm."""
+    try:
+        z0 = [float(v) for v in vals]
+    except ValueError:
+        raise _fail(sc.path, f"[Reference] {' '.join(vals)!r} is not a list of numbers", None,
+                    sc.lineno) from None
+    if not all(v > 0 and np.isfinite(v) for v in z0):
+        raise _fail(sc.path, f"[Reference] {' '.join(vals)!r}: reference impedances must be "
+                    "positive", None, sc.lineno)
+    return z0
+
+
+def _skip_information(sc: _Scan) -> None:
+    """Move past a ``[Begin Information]`` ... ``[End Information]`` block."""
+    m = re.compile(rb"^[ \t]*\[end information\]", re.I | re.M).search(sc.data, sc.end)
+    if m is None:
+        raise _fail(sc.path, "[Begin Information] without [End Information]", "close the block",
+                    sc.lineno)
+    sc.lineno += sc.data.count(b"\n", sc.end, m.start())
+    sc.end = m.end()
+    nl = sc.data.find(b"\n", sc.end)
+    if nl >= 0:
+        sc.end = nl
+
+
+def _first_data_line(h: TouchstoneHeader, sc: _Scan, raw: bytes) -> None:
+    """Mark the data's start at the current line, or refuse a line that cannot be data."""
+    path, lineno = sc.path, sc.lineno
+    if sc.keyword_v2:
+        raise _fail(path, "data found before the [Network Data] keyword", None, lineno)
+    if not sc.option_seen:
+        text = raw.strip()[:40].decode("utf-8", "replace")
+        if re.match(r"^[+-]?(\d|\.\d)", text):
+            raise _fail(path, "not a Touchstone file: numbers come before the '#' option line",
+                        "add an option line such as '# GHz S MA R 50'", lineno)
+        raise _fail(path, f"not a Touchstone file: line {lineno} ({text!r}) is neither a "
+                    "comment (!), an option line (#), a [keyword] nor data",
+                    "give a .sNp or .ts file")
+    h.data_start = sc.pos
+    h.data_line = lineno
+
+
+def _check_header(h: TouchstoneHeader, sc: _Scan) -> None:
+    """Port count, option line, parameter and references consistent with each other."""
+    path = sc.path
+    if sc.keyword_v2 and h.nports == 0:
         raise _fail(path, "Touchstone 2 file without [Number of Ports]",
                     "add '[Number of Ports] N'")
-    if not keyword_v2:
+    if not sc.keyword_v2:
+        n_from_name = ports_from_name(path)
         if n_from_name is None:
             raise _fail(path, "cannot tell the number of ports: the name does not end in .sNp "
                         "and there is no [Number of Ports] keyword",
                         "rename the file to .sNp, N being its port count")
         h.nports = n_from_name
-    if not option_seen:
+    if not sc.option_seen:
         raise _fail(path, "no '#' option line", "add e.g. '# GHz S MA R 50' before the data")
     if h.parameter in ("g", "h") and h.nports != 2:
         raise _fail(path, f"{h.parameter.upper()}-parameters are defined for two-ports only, but "
@@ -334,24 +391,27 @@ def _parse_header(path: Path, data: bytes) -> TouchstoneHeader:
     if len(h.z0) not in (1, h.nports):
         raise _fail(path, f"{len(h.z0)} reference impedances for {h.nports} ports",
                     "give one per port or one for all")
-    if mm_tokens is not None:
-        h.mixed_mode = _mixed_mode_order(path, mm_tokens, h.nports, mm_line)
+    if sc.mm_tokens is not None:
+        h.mixed_mode = _mixed_mode_order(path, sc.mm_tokens, h.nports, sc.mm_line)
         if h.parameter != "s":
             raise _fail(path, f"mixed-mode {h.parameter.upper()}-parameters are not supported",
-                        "export mixed-mode S-parameters or single-ended data", mm_line)
-    if not keyword_v2 and h.matrix_format != "full":  # pragma: no cover - v1 has no keyword
+                        "export mixed-mode S-parameters or single-ended data", sc.mm_line)
+    if not sc.keyword_v2 and h.matrix_format != "full":  # pragma: no cover - v1 has no keyword
         h.matrix_format = "full"
-    # where network data stop
-    h.data_end = n
-    if keyword_v2:
+
+
+def _locate_data(h: TouchstoneHeader, sc: _Scan) -> None:
+    """Where the network data stop, and whether HFSS port-impedance comments follow them."""
+    data = sc.data
+    h.data_end = len(data)
+    if sc.keyword_v2:
         m = re.compile(rb"^\s*\[(noise data|end)\]", re.I | re.M).search(data, h.data_start)
         if m:
             h.data_end = m.start()
     # HFSS writes the port impedances as comments after every frequency ("not renormalized")
     first_bang = data.find(b"!", h.data_start)        # memchr: HFSS comments follow data
-    if not keyword_v2 and first_bang >= 0 and _HFSS_FIND.search(data, first_bang) is not None:
+    if not sc.keyword_v2 and first_bang >= 0 and _HFSS_FIND.search(data, first_bang) is not None:
         h.hfss_port_z = True
-    return h
 
 
 _HFSS_Z = re.compile(rb"^[ \t]*![ \t]*port[ \t]+impedance", re.I | re.M)
@@ -631,6 +691,48 @@ def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] 
     """
     notes = [] if notes is None else notes
     p = Path(path)
+    data, changed = _file_bytes(p)
+    h = _parse_header(p, data)
+    n = h.nports
+    if engine == "skrf":
+        return _read_with_skrf(p, n, data if changed else None)
+    vals = _parse_numbers(p, data, h)
+    per = 1 + 2 * (n * n if h.matrix_format == "full" else n * (n + 1) // 2)
+    v1_two_port = n == 2 and h.version.startswith("1")
+    if v1_two_port and (vals.size % per or _steps_back(vals, per)):
+        # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
+        if engine == "fast":
+            raise _fail(p, "the fast reader does not handle noise parameters", "use engine='auto'")
+        try:
+            return _read_with_skrf(p, n, data)
+        except TouchstoneError:
+            pass
+    f, x = _matrices(p, vals, h, per)
+    del vals
+    f = f * _FREQ_MULT[h.freq_unit]
+    _check_frequencies(p, f, h)
+    z0r = np.broadcast_to(np.asarray(h.z0, dtype=float), (n,)).copy()
+    s = _as_s(p, x, f, h, z0r, notes)
+    if h.mixed_mode is not None:
+        s = _mixed_to_single(s, h.mixed_mode, z0r, p, notes)
+    if h.hfss_port_z:
+        z0 = _hfss_port_impedances(p, data, n, f.size)
+    else:
+        z0 = np.broadcast_to(z0r.astype(complex), (f.size, n)).copy()
+    if not np.all(np.isfinite(s)):
+        k = int(np.argwhere(~np.isfinite(s))[0, 0])
+        raise _fail(p, f"the data hold a non-finite value at point {k + 1} ({f[k]:g} Hz)",
+                    "re-export the file from its source")
+    notes.extend(h.notes)
+    ntwk = _to_network(p, f, s, z0, Path(_plain_name(p.name)).stem)
+    if h.hfss_port_z:
+        _hfss_reference(ntwk, z0, p, notes)
+    return ntwk
+
+
+def _file_bytes(p: Path) -> tuple[bytes, bool]:
+    """The file's text as bytes, decompressed and without a byte-order mark, and whether it
+    differs from the bytes on disk; a missing, unreadable or binary file is refused."""
     if not p.exists():
         raise _fail(p, "no such file", "check the path")
     if p.is_dir():
@@ -653,22 +755,14 @@ def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] 
         data, changed = data[len(_BOM):], True
     if b"\x00" in data[:4096]:
         raise _fail(p, "is a binary file, not Touchstone text", "give a .sNp or .ts file")
-    h = _parse_header(p, data)
+    return data, changed
+
+
+def _matrices(p: Path, vals: np.ndarray, h: TouchstoneHeader, per: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (in the file's unit) and the (F, n, n) complex matrices of the numbers
+    *vals*, *per* numbers a frequency, in the header's format and matrix layout."""
     n = h.nports
-    if engine == "skrf":
-        return _read_with_skrf(p, n, data if changed else None)
-    vals = _parse_numbers(p, data, h)
-    m = n * n if h.matrix_format == "full" else n * (n + 1) // 2
-    per = 1 + 2 * m
-    v1_two_port = n == 2 and h.version.startswith("1")
-    if v1_two_port and (vals.size % per or _steps_back(vals, per)):
-        # a v1 two-port may append noise parameters (5 numbers a line): scikit-rf knows
-        if engine == "fast":
-            raise _fail(p, "the fast reader does not handle noise parameters", "use engine='auto'")
-        try:
-            return _read_with_skrf(p, n, data)
-        except TouchstoneError:
-            pass
     if vals.size % per:
         nf_full = vals.size // per
         raise _fail(
@@ -691,62 +785,53 @@ def read_touchstone(path: str | Path, *, engine: str = "auto", notes: list[str] 
         flat = raw[:, 0::2] * np.exp(1j * raw[:, 1::2] * np.pi / 180)
     else:
         flat = np.ascontiguousarray(raw).view(np.complex128)
-    del raw, table, vals
+    del raw, table
     if h.matrix_format == "full":
         if n == 2 and h.two_port_21_12:
-            x = np.transpose(flat.reshape((-1, 2, 2)), axes=(0, 2, 1))
-        else:
-            x = flat.reshape((-1, n, n))
-    else:
-        x = np.empty((f.size, n, n), dtype=complex)
-        iu = np.triu_indices(n) if h.matrix_format == "upper" else np.tril_indices(n)
-        x[:, iu[0], iu[1]] = flat
-        x[:, iu[1], iu[0]] = flat
-    f = f * _FREQ_MULT[h.freq_unit]
-    _check_frequencies(p, f, h)
-    z0v = np.asarray(h.z0, dtype=float)
-    z0r = np.broadcast_to(z0v, (n,)).copy()
-    if h.parameter != "s":
-        if h.version.startswith("1"):
-            if np.ptp(z0r) > 0:
-                notes.append(f"{p.name}: Touchstone 1 {h.parameter.upper()}-parameters with "
-                             "per-port R: each port's values taken as normalized to its own R")
-            norm = x
-        else:
-            norm = _normalize(x, h.parameter, z0r)
-        with np.errstate(all="ignore"):
-            s = _hybrid_to_s(norm, h.parameter)
-        bad = ~np.all(np.isfinite(s), axis=(1, 2))
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise _fail(p, f"the {h.parameter.upper()}-matrix at {f[k]:g} Hz has no S-matrix "
-                        "(it is singular with the reference impedances added)",
-                        "export S-parameters")
-    else:
-        s = x
-    if h.mixed_mode is not None:
-        s = _mixed_to_single(s, h.mixed_mode, z0r, p, notes)
-    if h.hfss_port_z:
-        z0 = _hfss_port_impedances(p, data, n, f.size)
-    else:
-        z0 = np.broadcast_to(z0r.astype(complex), (f.size, n)).copy()
-    if not np.all(np.isfinite(s)):
-        k = int(np.argwhere(~np.isfinite(s))[0, 0])
-        raise _fail(p, f"the data hold a non-finite value at point {k + 1} ({f[k]:g} Hz)",
-                    "re-export the file from its source")
-    notes.extend(h.notes)
-    ntwk = _to_network(p, f, s, z0, Path(_plain_name(p.name)).stem)
-    if h.hfss_port_z:
-        from skrf.constants import S_DEF_HFSS_DEFAULT
+            return f, np.transpose(flat.reshape((-1, 2, 2)), axes=(0, 2, 1))
+        return f, flat.reshape((-1, n, n))
+    x = np.empty((f.size, n, n), dtype=complex)
+    iu = np.triu_indices(n) if h.matrix_format == "upper" else np.tril_indices(n)
+    x[:, iu[0], iu[1]] = flat
+    x[:, iu[1], iu[0]] = flat
+    return f, x
 
-        ntwk.s_def = S_DEF_HFSS_DEFAULT   # pseudo-waves, as scikit-rf reads HFSS exports
-        if np.ptp(z0, axis=0).max() > 0 or np.abs(z0.imag).max() > 0 or np.ptp(z0[0].real) > 0:
-            notes.append(f"{p.name}: S at the HFSS port impedances (from the '! Port "
-                         "Impedance' comments, frequency-dependent or complex)")
-        else:
-            notes.append(f"{p.name}: S at the HFSS port impedance {z0[0, 0].real:g} ohm (from "
-                         "the '! Port Impedance' comments)")
-    return ntwk
+
+def _as_s(p: Path, x: np.ndarray, f: np.ndarray, h: TouchstoneHeader, z0r: np.ndarray,
+          notes: list[str]) -> np.ndarray:
+    """S-parameters from the file's Y, Z, H or G (each version's normalization) at the
+    real references *z0r* (ohm); S as it is."""
+    if h.parameter == "s":
+        return x
+    if h.version.startswith("1"):
+        if np.ptp(z0r) > 0:
+            notes.append(f"{p.name}: Touchstone 1 {h.parameter.upper()}-parameters with "
+                         "per-port R: each port's values taken as normalized to its own R")
+        norm = x
+    else:
+        norm = _normalize(x, h.parameter, z0r)
+    with np.errstate(all="ignore"):
+        s = _hybrid_to_s(norm, h.parameter)
+    bad = ~np.all(np.isfinite(s), axis=(1, 2))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise _fail(p, f"the {h.parameter.upper()}-matrix at {f[k]:g} Hz has no S-matrix "
+                    "(it is singular with the reference impedances added)",
+                    "export S-parameters")
+    return s
+
+
+def _hfss_reference(ntwk, z0: np.ndarray, p: Path, notes: list[str]) -> None:
+    """Mark *ntwk* as HFSS pseudo-wave S at the port impedances of the comments, and say so."""
+    from skrf.constants import S_DEF_HFSS_DEFAULT
+
+    ntwk.s_def = S_DEF_HFSS_DEFAULT   # pseudo-waves, as scikit-rf reads HFSS exports
+    if np.ptp(z0, axis=0).max() > 0 or np.abs(z0.imag).max() > 0 or np.ptp(z0[0].real) > 0:
+        notes.append(f"{p.name}: S at the HFSS port impedances (from the '! Port "
+                     "Impedance' comments, frequency-dependent or complex)")
+    else:
+        notes.append(f"{p.name}: S at the HFSS port impedance {z0[0, 0].real:g} ohm (from "
+                     "the '! Port Impedance' comments)")
 
 
 def _steps_back(vals: np.ndarray, per: int) -> bool:

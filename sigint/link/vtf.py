@@ -52,6 +52,8 @@ class Transfers:
         ``in-file``, ``FEXT`` or ``NEXT``.
     victim_name : str
         Name of the victim lane.
+    notes : list of str
+        What was done on the way (e.g. an aggressor file resampled onto these frequencies).
     """
 
     f: np.ndarray

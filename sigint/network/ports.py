@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PortMapError
+from .quality import bulk_delay
 
 __all__ = [
     "Lane",
@@ -189,15 +190,16 @@ def build_port_map(
         lanes = []
         for k in range(0, len(pairs), 2):
             (pp, qp), (pn, qn) = pairs[k], pairs[k + 1]
-            lanes.append(Lane(f"lane {k // 2 + 1}", (pp, pn), (qp, qn)))
+            lanes.append(Lane(name=f"lane {k // 2 + 1}", tx=(pp, pn), rx=(qp, qn)))
     else:
-        lanes = [Lane(f"lane {k + 1}", (p,), (q,)) for k, (p, q) in enumerate(pairs)]
+        lanes = [Lane(name=f"lane {k + 1}", tx=(p,), rx=(q,)) for k, (p, q) in enumerate(pairs)]
     for r in reverse:
         if not 1 <= r <= len(lanes):
             raise PortMapError(f"--reverse {r}: no such lane; lanes are numbered 1-{len(lanes)}")
         ln = lanes[r - 1]
-        lanes[r - 1] = Lane(ln.name, ln.rx, ln.tx, True)
-    return PortMap(nports, tuple(lanes), differential, source, explicit)
+        lanes[r - 1] = Lane(name=ln.name, tx=ln.rx, rx=ln.tx, reversed=True)
+    return PortMap(nports=nports, lanes=tuple(lanes), differential=differential, source=source,
+                   explicit=explicit)
 
 
 def _lowband(s: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -234,8 +236,6 @@ def suggest_mapping(s: np.ndarray, f: np.ndarray) -> list[tuple[int, int]] | Non
 
 def _path_delay(s: np.ndarray, f: np.ndarray, t: int, r: int) -> float:
     """Bulk delay of the path t -> r, s (phase slope weighted by |S|^2)."""
-    from ..timedomain.pulse import bulk_delay
-
     return bulk_delay(f, s[:, r, t])
 
 
@@ -328,6 +328,8 @@ class LinkNetwork:
     mode_conversion_db : float or None
         Largest |S_cd| over the band (dB) when differential, a measure of what the
         differential-mode reduction leaves out.
+    notes : list of str
+        What was done to the data on the way (references made real, mixed-mode reduction).
     """
 
     f: np.ndarray
@@ -368,8 +370,9 @@ def link_network(ntwk, pmap: PortMap) -> LinkNetwork:
         s, z0, notes = _real_z0(ntwk)
         tx = np.array([ln.tx[0] for ln in pmap.lanes], dtype=int)
         rx = np.array([ln.rx[0] for ln in pmap.lanes], dtype=int)
-        return LinkNetwork(f, np.asarray(s), z0, tx, rx, [ln.name for ln in pmap.lanes], 1.0,
-                           False, None, notes)
+        return LinkNetwork(f=f, s=np.asarray(s), z0=z0, tx=tx, rx=rx,
+                           lane_names=[ln.name for ln in pmap.lanes], admittance_scale=1.0,
+                           differential=False, mode_conversion_db=None, notes=notes)
     # order: lane1 tx+, tx-, lane1 rx+, rx-, lane2 ...; then the rest
     order: list[int] = []
     for ln in pmap.lanes:
@@ -393,5 +396,6 @@ def link_network(ntwk, pmap: PortMap) -> LinkNetwork:
     rx = np.array([2 * k + 1 for k in range(n_l)], dtype=int)
     notes.append("differential-mode block of the mixed-mode S-parameters (scikit-rf se2gmm); "
                  "common modes terminated in their reference impedance")
-    return LinkNetwork(f, s_dd, z0, tx, rx, [ln.name for ln in pmap.lanes], 0.5, True, conv,
-                       notes)
+    return LinkNetwork(f=f, s=s_dd, z0=z0, tx=tx, rx=rx, lane_names=[ln.name for ln in pmap.lanes],
+                       admittance_scale=0.5, differential=True, mode_conversion_db=conv,
+                       notes=notes)

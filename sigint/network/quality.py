@@ -7,13 +7,18 @@ frequency (:math:`\\sigma_{max}(S) \\le 1` for a passive network), reciprocity t
 victim's bulk delay: conjugated, time-reversed data are refused by name), an extrapolated
 DC transfer outside [0, 1], and the frequency grid is checked for a DC point, uniform
 spacing and a top frequency that suits the data rate. Missing DC and
-non-uniform spacing are repaired downstream (extrapolation, resampling) and reported as
+non-uniform spacing are repaired downstream (:func:`regrid_transfers`) and reported as
 such; non-finite values and non-increasing frequencies never get this far (the reader
 refuses them).
+
+The two helpers that read a transfer's frequency data, :func:`uniform_grid` and
+:func:`bulk_delay`, live here and serve the port mapping, the channel builder's lane delays
+and the pulse responses too.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -22,11 +27,15 @@ from ..threads import small_matrix_blas
 from ..units import format_quantity
 
 __all__ = ["QualityItem", "QualityReport", "check_network", "largest_singular_value",
-           "add_bandwidth", "add_causality", "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
+           "bulk_delay", "uniform_grid", "regrid", "regrid_transfers", "GRID_RTOL",
+           "add_bandwidth", "add_causality",
+           "add_dc_extrapolation", "add_mode_conversion", "check_phase"]
 
 PASSIVITY_TOL = 1e-6
 RECIPROCITY_WARN = 1e-3
 CAUSALITY_WARN = 0.01
+#: Relative tolerance, of the step, to which a frequency grid counts as uniform.
+GRID_RTOL = 1e-6
 
 
 @dataclass
@@ -56,14 +65,23 @@ class QualityItem:
 
 @dataclass
 class QualityReport:
-    """The quality figures of one network."""
+    """The quality figures of one network.
+
+    Attributes
+    ----------
+    source : str
+        Name of the network (file) in the report.
+    items : list of QualityItem
+        The figures, in the order they were checked.
+    """
 
     source: str
     items: list[QualityItem] = field(default_factory=list)
 
     def add(self, name: str, value: float, unit: str, status: str, text: str) -> None:
         """Append a figure."""
-        self.items.append(QualityItem(name, float(value), unit, status, text))
+        self.items.append(QualityItem(name=name, value=float(value), unit=unit, status=status,
+                                      text=text))
 
     def warnings(self) -> list[QualityItem]:
         """Figures that need attention or were repaired."""
@@ -81,6 +99,171 @@ def largest_singular_value(s: np.ndarray, xp=np) -> np.ndarray:
     g = xp.conj(xp.swapaxes(s, 1, 2)) @ s
     ev = xp.linalg.eigvalsh(g)[:, -1]
     return xp.sqrt(xp.maximum(ev, 0.0))
+
+
+def uniform_grid(f: np.ndarray) -> tuple[float, bool]:
+    """Step of a frequency grid and whether it is uniform, Hz.
+
+    Uniform means every step equals the median step to :data:`GRID_RTOL` of it *and* every
+    frequency is a whole multiple of the step (so the grid is part of :math:`k\\,\\Delta f`,
+    k = 0, 1, ..., as an FFT needs).
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Increasing frequencies, Hz.
+
+    Returns
+    -------
+    step : float
+        The uniform step, or the smallest step when the grid is not uniform, Hz (a single
+        frequency: that frequency; none: 1).
+    uniform : bool
+
+    >>> uniform_grid(np.array([0.0, 1e9, 2e9]))
+    (1000000000.0, True)
+    >>> uniform_grid(np.array([0.5e9, 1.5e9, 2.5e9]))[1]         # offset from k df
+    False
+    """
+    d = np.diff(f)
+    if d.size == 0:
+        return float(f[0]) if f.size else 1.0, True
+    step = float(np.median(d))
+    uniform = bool(np.all(np.abs(d - step) <= GRID_RTOL * step))
+    if f[0] > 0 and uniform:
+        uniform = bool(abs(f[0] / step - round(f[0] / step)) < GRID_RTOL)
+    return (step if uniform else float(d.min())), uniform
+
+
+def bulk_delay(f: np.ndarray, h: np.ndarray, fmax: float | None = None) -> float:
+    """Bulk delay of a transfer from the slope of its unwrapped phase, s.
+
+    The weighted least-squares slope through the origin of
+    :math:`\\arg H(f) = -2\\pi f \\tau` over :math:`0 < f \\le f_{max}`, weighted by
+    :math:`|H|^2` so that the frequencies where the transfer carries signal decide.
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Increasing frequencies, Hz.
+    h : ndarray, shape (F,)
+        The transfer.
+    fmax : float, optional
+        Highest frequency used, Hz (default: all).
+
+    Returns
+    -------
+    float
+        :math:`\\tau`, s; 0 when fewer than two frequencies carry signal.
+
+    >>> f = np.linspace(0.0, 20e9, 41)
+    >>> round(bulk_delay(f, np.exp(-2j * np.pi * f * 50e-12)) * 1e12, 6)
+    50.0
+    """
+    sel = f > 0
+    if fmax is not None:
+        sel &= f <= fmax
+    if sel.sum() < 2:
+        return 0.0
+    ph = np.unwrap(np.angle(h[sel]))
+    w = np.abs(h[sel]) ** 2
+    if not np.any(w > 0):
+        return 0.0
+    fs = f[sel]
+    tau = -np.sum(w * fs * ph) / (2 * np.pi * np.sum(w * fs * fs))
+    return float(tau) if math.isfinite(tau) else 0.0
+
+
+def regrid_transfers(f: np.ndarray, h: np.ndarray, f_new: np.ndarray) -> np.ndarray:
+    """Transfers *h* interpolated onto *f_new*, with DC and the frequencies below the data
+    filled in from the symmetry of a real impulse response.
+
+    Each transfer's bulk delay (:func:`bulk_delay`) is taken out, so that the phase turns
+    slowly between samples however long the line; the delay-free response is interpolated
+    by cubic splines of its real and imaginary parts (not-a-knot,
+    :func:`scipy.interpolate.make_interp_spline`), and the delay is put back. Below the
+    first frequency nothing is extrapolated: a real impulse response has
+    :math:`H(-f) = H^*(f)`, so the data mirrored to negative frequencies (real part even,
+    imaginary part odd) let the same splines *interpolate* through DC, where the value is
+    real.
+
+    On the closed-form lines of ``tests/`` this is the most accurate of the repairs tried
+    (errors against the closed form): a resistive 100 mm line from 0.25 GHz, DC 1.2e-3
+    (cubic extrapolation of magnitude and phase, scikit-rf's ``interpolate`` with
+    ``fill_value="extrapolate"``: 7.6e-3; linear in real and imaginary parts with a linear
+    DC extrapolation, sigint's earlier pulse resampler: 2.7e-3); a lossless 3 mm line's
+    S11 through its nulls, 2.3e-8 in band (cubic in magnitude and phase: 1.7e-3).
+
+    Parameters
+    ----------
+    f : ndarray, shape (F,)
+        Increasing frequencies of the data, Hz (F >= 2).
+    h : ndarray, shape (..., F)
+        The transfers (any leading shape).
+    f_new : ndarray, shape (G,)
+        New frequencies, Hz, inside ``[0, f[-1]]``.
+
+    Returns
+    -------
+    ndarray, shape (..., G), complex
+
+    A 40 ps delay behind a one-pole low-pass (10 GHz) sampled from 1 GHz in 1 GHz steps:
+
+    >>> f = np.linspace(1e9, 20e9, 20)
+    >>> def lowpass(f):
+    ...     return np.exp(-2j * np.pi * f * 40e-12) / (1 + 1j * f / 10e9)
+    >>> g = regrid_transfers(f, lowpass(f), np.array([0.0, 2.5e9]))
+    >>> bool(abs(g[0] - 1) < 2.5e-4 and abs(g[1] - lowpass(2.5e9)) < 1.5e-5)
+    True
+    """
+    from scipy.interpolate import make_interp_spline
+
+    f = np.asarray(f, dtype=float)
+    f_new = np.asarray(f_new, dtype=float)
+    h = np.asarray(h)
+    lead = h.shape[:-1]
+    rows = h.reshape(-1, f.size)
+    tau = np.array([bulk_delay(f, r) for r in rows])
+    hc = rows * np.exp(2j * np.pi * f[None, :] * tau[:, None])
+    fx = f
+    if f[0] > 0 and f_new.size and f_new.min() < f[0]:
+        fx = np.concatenate([-f[::-1], f])
+        hc = np.concatenate([np.conj(hc[:, ::-1]), hc], axis=1)
+    k = min(3, fx.size - 1)
+    out = (make_interp_spline(fx, hc.real, k=k, axis=1)(f_new)
+           + 1j * make_interp_spline(fx, hc.imag, k=k, axis=1)(f_new))
+    out[:, f_new == 0] = out[:, f_new == 0].real
+    out *= np.exp(-2j * np.pi * f_new[None, :] * tau[:, None])
+    return out.reshape(lead + (f_new.size,))
+
+
+def regrid(ntwk, f: np.ndarray):
+    """*ntwk* interpolated onto the frequencies *f*, DC filled in where *f* starts there.
+
+    Every S-parameter through :func:`regrid_transfers` (delay out, cubic splines of the
+    real and imaginary parts through the data and their mirror image at negative
+    frequencies, delay back). (scikit-rf's
+    ``extrapolate_to_dc`` first re-interpolates the whole file linearly onto a uniform grid
+    set by its first step: about 100 times the error of one cubic on the test lines, and a
+    grid unrelated to a log sweep's.)
+
+    Parameters
+    ----------
+    ntwk : skrf.Network
+        The data.
+    f : ndarray, shape (F,)
+        New frequencies, Hz, inside the data's band except for a leading 0 Hz.
+
+    Returns
+    -------
+    skrf.Network
+    """
+    import skrf
+
+    f = np.asarray(f, dtype=float)
+    s = np.moveaxis(regrid_transfers(ntwk.f, np.moveaxis(np.asarray(ntwk.s), 0, -1), f), -1, 0)
+    return skrf.Network(frequency=skrf.Frequency.from_f(f, unit="hz"), s=s,
+                        z0=np.asarray(ntwk.z0)[0], name=ntwk.name)
 
 
 def check_network(ntwk, rate: float | None, name: str) -> QualityReport:
@@ -124,18 +307,23 @@ def check_network(ntwk, rate: float | None, name: str) -> QualityReport:
         rep.add("dc_point", f[0], "Hz", "fixed",
                 f"no DC point (first frequency {format_quantity(f[0], 'Hz')}): DC is "
                 "extrapolated for the time domain")
-    d = np.diff(f)
-    if d.size:
-        step = float(np.median(d))
-        spread = float((d.max() - d.min()) / step)
-        if spread > 1e-6:
+    if f.size > 1:
+        step, uniform = uniform_grid(f)
+        d = np.diff(f)
+        spread = float((d.max() - d.min()) / np.median(d))
+        if uniform:
+            rep.add("grid", step, "Hz", "ok",
+                    f"{f.size} uniform points, step {format_quantity(step, 'Hz')} (time window "
+                    f"{format_quantity(1 / step, 's')})")
+        elif spread > GRID_RTOL:
             rep.add("grid", spread, "", "fixed",
                     f"non-uniform frequency spacing ({format_quantity(d.min(), 'Hz')} to "
                     f"{format_quantity(d.max(), 'Hz')}): resampled onto a uniform grid")
         else:
-            rep.add("grid", step, "Hz", "ok",
-                    f"{f.size} uniform points, step {format_quantity(step, 'Hz')} (time window "
-                    f"{format_quantity(1 / step, 's')})")
+            rep.add("grid", f[0] / step, "", "fixed",
+                    f"uniform step {format_quantity(step, 'Hz')}, but the frequencies are not "
+                    f"whole multiples of it (first {format_quantity(f[0], 'Hz')}): resampled "
+                    "onto a grid that is")
     if rate:
         add_bandwidth(rep, f, rate)
     return rep
@@ -193,7 +381,6 @@ def check_phase(rep: QualityReport, f: np.ndarray, h: np.ndarray, rate: float,
         When the delay is more negative than one unit interval.
     """
     from ..errors import InputError
-    from ..timedomain.pulse import bulk_delay
 
     f = np.asarray(f, dtype=float)
     h = np.asarray(h)
@@ -227,7 +414,7 @@ def add_dc_extrapolation(rep: QualityReport, h0: float, f0: float) -> None:
     if 0.0 <= h0 <= 1.0 + 1e-6:
         return
     rep.add("dc_extrapolation", h0, "", "warn",
-            f"H(0) extrapolated from {format_quantity(f0, 'Hz')} is {h0:.4g}, outside [0, 1] "
+            f"H(0) filled in below {format_quantity(f0, 'Hz')} is {h0:.4g}, outside [0, 1] "
             "where a passive channel's DC transfer lies: the eye rests on a guess; give data "
             "from lower frequencies")
 

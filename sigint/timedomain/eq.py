@@ -84,7 +84,8 @@ def ffe_grid(pre: Sequence[float] = FFE_PRE, post: Sequence[float] = FFE_POST) -
     for a in pre:
         for b in post:
             taps = (float(a), 1.0 - abs(a) - abs(b), float(b))
-            out.append(EqCandidate(taps, 1, None, f"FFE [{a:g}, {taps[1]:g}, {b:g}]"))
+            out.append(EqCandidate(ffe=taps, ffe_main=1, ctle_db=None,
+                                   label=f"FFE [{a:g}, {taps[1]:g}, {b:g}]"))
     return out
 
 

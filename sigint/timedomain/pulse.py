@@ -7,9 +7,11 @@ the time window :math:`1/\\Delta f` is a whole number of unit intervals and at l
 as the file can support), fills DC by extrapolation when missing, sets the response above
 the file's top frequency to zero behind a cosine taper, applies the Tx edge filter, the
 optional CTLE, the Tx FFE and the continuous rectangle of one unit interval
-(:math:`T\\,\\mathrm{sinc}(fT)e^{-j\\pi fT}`, per sample), and inverse-FFTs. Interpolation is
-linear in real and imaginary parts after the transfer's bulk delay is removed (and restored
-afterwards), so a long line's fast phase rotation does not distort the magnitude.
+(:math:`T\\,\\mathrm{sinc}(fT)e^{-j\\pi fT}`, per sample), and inverse-FFTs. Interpolation
+(:func:`~sigint.network.quality.regrid_transfers`, the same as for a Touchstone segment of a
+channel) is cubic in magnitude and unwrapped phase after the transfer's bulk delay is
+removed (and restored afterwards), so a long line's fast phase rotation does not distort
+the magnitude.
 
 Every repair is reported in ``notes``; the non-causal content of the victim's impulse
 response before :math:`t = 0` is returned as a causality metric.
@@ -24,9 +26,10 @@ import numpy as np
 import scipy.fft
 
 from ..link.models import Rx, Tx
+from ..network.quality import regrid_transfers, uniform_grid
 from ..units import format_quantity
 
-__all__ = ["PulseResponses", "pulse_responses", "uniform_grid", "bulk_delay", "apply_ffe", "with_ffe"]
+__all__ = ["PulseResponses", "pulse_responses", "apply_ffe", "with_ffe"]
 
 #: Longest window (unit intervals) taken without checking that the response needs it.
 WINDOW_START_UI = 4096
@@ -54,6 +57,8 @@ class PulseResponses:
     victim_impulse : ndarray, shape (N,)
         Victim response to a one-sample rectangle (sums to the DC gain): the kernel of the
         bit-by-bit simulation and, per second, the impulse response for jitter.
+    aggressor_impulses : ndarray, shape (A, N)
+        The same for each aggressor.
     main : int
         Sample index of the victim's peak (the main cursor).
     dc_gain : float
@@ -93,65 +98,13 @@ class PulseResponses:
         return 1.0 / self.rate
 
 
-def bulk_delay(f: np.ndarray, h: np.ndarray) -> float:
-    """Bulk delay of a transfer from its unwrapped phase, weighted by :math:`|H|^2`, s.
-
-    Returns 0 when there are fewer than two usable points.
-    """
-    sel = f > 0
-    if sel.sum() < 2:
-        return 0.0
-    ph = np.unwrap(np.angle(h[sel]))
-    w = np.abs(h[sel]) ** 2
-    if not np.any(w > 0):
-        return 0.0
-    fs = f[sel]
-    # least-squares slope through the origin: phase = -2 pi f tau
-    tau = -np.sum(w * fs * ph) / (2 * np.pi * np.sum(w * fs * fs))
-    return float(tau) if math.isfinite(tau) else 0.0
-
-
-def uniform_grid(f: np.ndarray) -> tuple[float, bool]:
-    """Step of the file's grid and whether it is uniform (to 1 ppm of the step)."""
-    d = np.diff(f)
-    if d.size == 0:
-        return float(f[0]) if f.size else 1.0, True
-    step = float(np.median(d))
-    uniform = bool(np.all(np.abs(d - step) <= 1e-6 * step))
-    if f[0] > 0 and uniform:
-        uniform = abs(f[0] / step - round(f[0] / step)) < 1e-6
-    return (step if uniform else float(d.min())), uniform
-
-
-def _resample(
-    f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float
-) -> tuple[np.ndarray, complex, float]:
-    """Delay-compensated linear interpolation of *h* (A, F) onto *fg*; DC filled in."""
+def _resample(f: np.ndarray, h: np.ndarray, fg: np.ndarray, fmax_use: float) -> tuple[np.ndarray, float]:
+    """*h* (A, F) on *fg* up to *fmax_use* (zero above), DC filled in
+    (:func:`~sigint.network.quality.regrid_transfers`); returns it and the victim's H(0)."""
     out = np.zeros((h.shape[0], fg.size), dtype=complex)
     inside = fg <= fmax_use * (1 + 1e-12)
-    dc_vals = []
-    for a in range(h.shape[0]):
-        tau = bulk_delay(f, h[a])
-        rot = np.exp(2j * np.pi * f * tau)
-        hc = h[a] * rot
-        if f[0] > 0:
-            # extrapolate the delay-free response linearly to DC; a real impulse response
-            # has a real H(0)
-            if f.size >= 2:
-                h0 = hc[0].real - f[0] * (hc[1].real - hc[0].real) / (f[1] - f[0])
-            else:
-                h0 = hc[0].real
-            fx = np.concatenate([[0.0], f])
-            hx = np.concatenate([[h0], hc])
-        else:
-            fx, hx = f, hc.copy()
-            hx[0] = hx[0].real
-            h0 = hx[0].real
-        dc_vals.append(h0)
-        fi = fg[inside]
-        hi = np.interp(fi, fx, hx.real) + 1j * np.interp(fi, fx, hx.imag)
-        out[a, inside] = hi * np.exp(-2j * np.pi * fi * tau)
-    return out, (dc_vals[0] if dc_vals else 0.0), 0.0
+    out[:, inside] = regrid_transfers(f, h, fg[inside])
+    return out, float(out[0, 0].real) if h.shape[0] else 0.0
 
 
 def pulse_responses(
@@ -203,36 +156,8 @@ def pulse_responses(
     fmax = float(f[-1])
     n_file = max(64, math.ceil(rate / step - 1e-9))
     if window_ui is None and n_file > WINDOW_START_UI:
-        # A fine step (or a log sweep's first step) allows a far longer window than the
-        # channel's memory. Start short and double until doubling no longer changes the
-        # first half of the window (where wrap-around of the causal tail shows), so the
-        # window is the channel's memory, not the file's 1/step.
-        def at(n_ui: int) -> PulseResponses:
-            return pulse_responses(f, victim, aggressors, rate, tx, rx,
-                                   samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui,
-                                   window_ui=n_ui)
-
-        n_try = WINDOW_START_UI
-        pr = at(n_try)
-        while n_try < n_file:
-            n_next = min(2 * n_try, n_file)
-            nxt = at(n_next)
-            half = pr.t.size // 2
-            peak = float(np.abs(pr.victim).max()) or 1.0
-            change = max(float(np.abs(pr.victim[:half] - nxt.victim[:half]).max()),
-                         float(np.abs(pr.aggressors[:, :half] - nxt.aggressors[:, :half]).max())
-                         if pr.aggressors.size else 0.0) / peak
-            if change < WINDOW_TAIL:
-                # the end of the window holds the precursors of the next period, not a tail
-                pr.notes[:] = [t for t in pr.notes if not t.startswith("the pulse response has")]
-                pr.notes.append(
-                    f"time window {format_quantity(pr.window, 's')} ({n_try} UI), the channel's "
-                    f"memory (doubling it changes the pulse response by {_fraction(change)} of "
-                    f"its peak), not the {format_quantity(1 / step, 's')} the frequency step "
-                    "would allow")
-                return pr
-            pr, n_try = nxt, n_next
-        return pr
+        return _memory_window(f, victim, aggressors, rate, tx, rx, n_file, step,
+                              samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui)
     n_ui = scipy.fft.next_fast_len(window_ui or n_file, real=True)
     dfg = rate / n_ui
     if not uniform:
@@ -241,32 +166,93 @@ def pulse_responses(
     n = samples_per_ui * n_ui
     fg = np.arange(n // 2 + 1) * dfg
     fs_half = fg[-1]
-    fmax_use = min(fmax, fs_half)
     h_all = np.concatenate([victim[None, :], aggressors], axis=0)
-    hg, h0, _ = _resample(f, h_all, fg, fmax_use)
+    hg, h0 = _resample(f, h_all, fg, min(fmax, fs_half))
     if f[0] > 0:
-        notes.append(f"no DC point: H(0) of the victim extrapolated to {h0:.4g} from "
-                     f"{format_quantity(f[0], 'Hz')} and {format_quantity(f[1], 'Hz')}")
+        notes.append(f"no DC point: H(0) of the victim filled in as {h0:.4g}, interpolated "
+                     f"between the data from {format_quantity(f[0], 'Hz')} and their mirror "
+                     "image at negative frequencies (H(-f) = H*(f))")
     if fmax < fs_half:
-        f_t = fmax * (1 - taper)
-        w = np.ones_like(fg)
-        sel = (fg > f_t) & (fg <= fmax)
-        w[sel] = 0.5 * (1 + np.cos(np.pi * (fg[sel] - f_t) / (fmax - f_t)))
-        w[fg > fmax] = 0.0
-        hg *= w[None, :]
-        notes.append(f"above the file's top frequency {format_quantity(fmax, 'Hz')} the "
-                     f"response is taken as zero, with a cosine taper from "
-                     f"{format_quantity(f_t, 'Hz')}")
+        _taper_above(hg, fg, fmax, taper, notes)
     filt = tx.edge_filter(fg, rate)
     if rx.ctle is not None:
         filt = filt * rx.ctle.response(fg, rate)
     hg *= filt[None, :]
+    imp, pul = _time_responses(hg, fg, n, rate, samples_per_ui, tx)
+    roll = min(pre_ui * samples_per_ui, n // 4)
+    imp = np.roll(imp, roll, axis=-1)
+    pul = np.roll(pul, roll, axis=-1)
+    dt = 1.0 / (rate * samples_per_ui)
+    peak = float(np.abs(imp[0]).max()) or 1.0
+    return PulseResponses(
+        rate=rate, samples_per_ui=samples_per_ui, t=(np.arange(n) - roll) * dt, victim=pul[0],
+        aggressors=pul[1:], victim_impulse=imp[0], aggressor_impulses=imp[1:],
+        main=int(np.argmax(np.abs(pul[0]))), dc_gain=float(np.real(hg[0, 0])), window=n * dt,
+        causality=float(np.abs(imp[0, :roll]).max() / peak) if roll else 0.0, notes=notes,
+        tail=_tail(pul, n * dt, samples_per_ui, notes),
+    )
+
+
+def _memory_window(f: np.ndarray, victim: np.ndarray, aggressors: np.ndarray, rate: float,
+                   tx: Tx, rx: Rx, n_file: int, step: float, **kw) -> PulseResponses:
+    """Pulse responses in the shortest window, from ``WINDOW_START_UI`` doubling up to the
+    file's *n_file* UI, that holds the channel's memory.
+
+    A fine step (or a log sweep's first step) allows a far longer window than the channel's
+    memory. Start short and double until doubling no longer changes the first half of the
+    window (where wrap-around of the causal tail shows) by ``WINDOW_TAIL`` of the peak.
+    """
+    def at(n_ui: int) -> PulseResponses:
+        return pulse_responses(f, victim, aggressors, rate, tx, rx, window_ui=n_ui, **kw)
+
+    n_try = WINDOW_START_UI
+    pr = at(n_try)
+    while n_try < n_file:
+        n_next = min(2 * n_try, n_file)
+        nxt = at(n_next)
+        half = pr.t.size // 2
+        peak = float(np.abs(pr.victim).max()) or 1.0
+        change = max(float(np.abs(pr.victim[:half] - nxt.victim[:half]).max()),
+                     float(np.abs(pr.aggressors[:, :half] - nxt.aggressors[:, :half]).max())
+                     if pr.aggressors.size else 0.0) / peak
+        if change < WINDOW_TAIL:
+            # the end of the window holds the precursors of the next period, not a tail
+            pr.notes[:] = [t for t in pr.notes if not t.startswith("the pulse response has")]
+            pr.notes.append(
+                f"time window {format_quantity(pr.window, 's')} ({n_try} UI), the channel's "
+                f"memory (doubling it changes the pulse response by {_fraction(change)} of "
+                f"its peak), not the {format_quantity(1 / step, 's')} the frequency step "
+                "would allow")
+            return pr
+        pr, n_try = nxt, n_next
+    return pr
+
+
+def _taper_above(hg: np.ndarray, fg: np.ndarray, fmax: float, taper: float,
+                 notes: list[str]) -> None:
+    """Zero *hg* (in place) above the data's top frequency *fmax*, behind a cosine taper
+    over the last fraction *taper* of the band."""
+    f_t = fmax * (1 - taper)
+    w = np.ones_like(fg)
+    sel = (fg > f_t) & (fg <= fmax)
+    w[sel] = 0.5 * (1 + np.cos(np.pi * (fg[sel] - f_t) / (fmax - f_t)))
+    w[fg > fmax] = 0.0
+    hg *= w[None, :]
+    notes.append(f"above the file's top frequency {format_quantity(fmax, 'Hz')} the "
+                 f"response is taken as zero, with a cosine taper from "
+                 f"{format_quantity(f_t, 'Hz')}")
+
+
+def _time_responses(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, spui: int,
+                    tx: Tx) -> tuple[np.ndarray, np.ndarray]:
+    """Responses (A, n) of the transfers *hg* on *fg* to a one-sample and a one-UI
+    rectangle, with the Tx FFE, periodic over the window (before the pre-cursor roll)."""
     # the continuous one-UI rectangle, per sample: (T/dt) sinc(fT) e^{-j pi f T}. (A sum of
     # samples_per_ui discrete ones would shift time by half a sample and lift the response
     # near fN by (pi f dt)^2/6.)
-    dt = 1.0 / (rate * samples_per_ui)
+    dt = 1.0 / (rate * spui)
     ui = 1.0 / rate
-    rect = samples_per_ui * np.sinc(fg * ui) * np.exp(-1j * np.pi * fg * ui)
+    rect = spui * np.sinc(fg * ui) * np.exp(-1j * np.pi * fg * ui)
     # the response to a one-sample rectangle (continuous, width dt): a sampled NRZ stream
     # of such rectangles is the continuous NRZ waveform, so a bit-by-bit run built on it
     # reproduces these pulses exactly, and its cumulative sum is the sampled step response
@@ -274,32 +260,25 @@ def pulse_responses(
     imp = scipy.fft.irfft(hg * box[None, :], n=n, axis=-1)
     pul = scipy.fft.irfft(hg * rect[None, :], n=n, axis=-1)
     if len(tx.ffe) > 1 or tx.ffe[0] != 1.0:
-        imp = apply_ffe(imp, tx.ffe, tx.ffe_main, samples_per_ui)
-        pul = apply_ffe(pul, tx.ffe, tx.ffe_main, samples_per_ui)
-    roll = min(pre_ui * samples_per_ui, n // 4)
-    imp = np.roll(imp, roll, axis=-1)
-    pul = np.roll(pul, roll, axis=-1)
-    t = (np.arange(n) - roll) * dt
-    peak = float(np.abs(imp[0]).max()) or 1.0
-    causality = float(np.abs(imp[0, :roll]).max() / peak) if roll else 0.0
-    main = int(np.argmax(np.abs(pul[0])))
-    # does the response die out inside the window? look at the last 5 % before the wrap
-    tail = max(samples_per_ui, n // 20)
+        imp = apply_ffe(imp, tx.ffe, tx.ffe_main, spui)
+        pul = apply_ffe(pul, tx.ffe, tx.ffe_main, spui)
+    return imp, pul
+
+
+def _tail(pul: np.ndarray, window: float, spui: int, notes: list[str]) -> float:
+    """Largest |pulse response| in the last 5 % of the window over the victim's peak; said
+    in *notes* when the response has not died out (over 1e-3)."""
+    tail = max(spui, pul.shape[-1] // 20)
     vpk = float(np.abs(pul[0]).max()) or 1.0
     tail_amp = float(np.abs(pul[:, -tail:]).max() / vpk)
     if tail_amp > 1e-3:
         left = (f"{100 * tail_amp:.2g} % of its peak" if tail_amp < 0.1
                 else f"{tail_amp:.2g} times its peak")
         notes.append(f"the pulse response has not died out within the "
-                     f"{format_quantity(n * dt, 's')} window set by the frequency step "
+                     f"{format_quantity(window, 's')} window set by the frequency step "
                      f"(at the end of the window it is still {left}); a finer frequency step "
                      "would remove the wrap-around")
-    return PulseResponses(
-        rate=rate, samples_per_ui=samples_per_ui, t=t, victim=pul[0], aggressors=pul[1:],
-        victim_impulse=imp[0], aggressor_impulses=imp[1:], main=main,
-        dc_gain=float(np.real(hg[0, 0])), window=n * dt, causality=causality, notes=notes,
-        tail=tail_amp,
-    )
+    return tail_amp
 
 
 def _fraction(x: float) -> str:

@@ -228,15 +228,9 @@ def extract_cursors(
     """
     spui = pr.samples_per_ui
     v = pr.victim
-    n = v.size
-    n_ui = n // spui
+    n_ui = v.size // spui
     peak = abs(v[pr.main])
-    # centre the one-UI phase window on the eye: scan two UI of sampling instants around
-    # the peak with a mean-minus-spread figure (robust when the worst-case eye is closed)
-    cand = pr.main - spui + np.arange(2 * spui)
-    scan = cursor_matrix(v, cand, spui)                           # (2 spui, n_ui)
-    fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
-    centre = int(cand[int(np.argmax(fom))])
+    centre = _eye_centre(v, pr.main, spui)
     # two unit intervals of sampling phases around the centre: an eye opening is never wider
     # than one UI, so the whole opening (and the crossings around it) lies inside
     n_ph = 2 * spui
@@ -250,25 +244,12 @@ def extract_cursors(
     ks = np.where(ks <= n_ui // 2, ks, ks - n_ui)
     isi_all = mat[:, 1:]
     k_all = ks[1:]
-    # an ideal DFE subtracts fixed tap values, set at the eye's centre (index spui of the
-    # window) where the receiver samples: at other phases the post-cursor minus that value
-    # remains (a DFE re-adapted at every phase would open the eye over the whole window)
-    dfe_values: list[float] = []
-    for d in range(1, dfe_taps + 1):
-        c = np.flatnonzero(k_all == d)
-        if c.size:
-            tap = float(isi_all[spui, c[0]] - dfe_residual(isi_all[spui, c[0]], main[spui],
-                                                             dfe_limit))
-            isi_all[:, c[0]] = isi_all[:, c[0]] - tap
-            dfe_values.append(tap)
+    dfe_values = _subtract_dfe(isi_all, k_all, main, spui, dfe_taps, dfe_limit)
     tol_abs = tol * peak
     mags = np.abs(isi_all).max(axis=0)
     keep = _significant(mags, tol_abs * 0.5)
     dropped = float(mags[~keep].sum())
-    isi = isi_all[:, keep]
-    isi_k = k_all[keep]
     imp_mat = cursor_matrix(pr.victim_impulse, phases, spui) * (pr.rate * spui)  # per s
-    impulse = imp_mat[:, np.concatenate([[True], keep])]
     n_agg = pr.aggressors.shape[0]
     if isinstance(xt_phase, str) or not isinstance(xt_phase, Sequence):
         timing = [xt_phase] * n_agg
@@ -276,40 +257,84 @@ def extract_cursors(
         timing = list(xt_phase)
         if len(timing) != n_agg:
             raise ValueError(f"xt_phase has {len(timing)} entries for {n_agg} aggressors")
-    xt_fixed: list[np.ndarray] = []
-    xt_sync: list[np.ndarray] = []
-    a_phase: list[float] = []
-    modes: list[str] = []
-    offsets: list[int] = []
-    budget_xt = tol_abs * 0.5 / max(n_agg, 1)
-    for a in range(n_agg):
-        g = pr.aggressors[a]
+    xt = _aggressor_cursors(pr.aggressors, timing, phases, start, spui,
+                            tol_abs * 0.5 / max(n_agg, 1), dropped)
+    return CursorSet(phase_ui=phase_ui, main=main, isi=isi_all[:, keep], isi_k=k_all[keep],
+                     impulse=imp_mat[:, np.concatenate([[True], keep])], xt_fixed=xt["fixed"],
+                     xt_phase=xt["sync"], dropped=xt["dropped"],
+                     aggressor_phase_ui=xt["phase_ui"], dfe_taps=dfe_taps, start=start,
+                     spui=spui, xt_timing=xt["modes"], xt_offsets=xt["offsets"],
+                     dfe_values=dfe_values)
+
+
+def _eye_centre(v: np.ndarray, main: int, spui: int) -> int:
+    """Sample index of the eye's centre: over two UI of sampling instants around the pulse
+    peak *main*, the largest main cursor minus three times the rms of the others (robust
+    when the worst-case eye is closed)."""
+    cand = main - spui + np.arange(2 * spui)
+    scan = cursor_matrix(v, cand, spui)                           # (2 spui, n_ui)
+    fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
+    return int(cand[int(np.argmax(fom))])
+
+
+def _subtract_dfe(isi: np.ndarray, k: np.ndarray, main: np.ndarray, spui: int, taps: int,
+                  limit: float | None) -> list[float]:
+    """Subtract (in place) the ideal DFE's fixed taps from post-cursors 1..*taps* of *isi*
+    (P, K); returns the tap values, V/V.
+
+    The taps are set at the eye's centre (phase index *spui*), where the receiver samples:
+    at other phases the post-cursor minus that value remains (a DFE re-adapted at every
+    phase would open the eye over the whole window).
+    """
+    values: list[float] = []
+    for d in range(1, taps + 1):
+        c = np.flatnonzero(k == d)
+        if c.size:
+            tap = float(isi[spui, c[0]] - dfe_residual(isi[spui, c[0]], main[spui], limit))
+            isi[:, c[0]] = isi[:, c[0]] - tap
+            values.append(tap)
+    return values
+
+
+def _aggressor_cursors(aggressors: np.ndarray, timing: list, phases: np.ndarray, start: int,
+                       spui: int, budget: float, dropped: float) -> dict:
+    """Cursors of each aggressor response (A, N): asynchronous ones (``'worst'``) at the
+    phase of largest peak distortion, fixed; synchronous ones sampled at the victim's
+    phases plus their offset (UI). Cursors are dropped while their sum stays below
+    *budget* per aggressor.
+
+    Returns a dict: ``fixed`` (X,), ``sync`` (P, Y), ``dropped`` (*dropped* plus the sum
+    of |cursor| left out here), and per aggressor ``phase_ui``, ``modes`` and ``offsets`` (as in
+    :class:`CursorSet`).
+    """
+    fixed: list[np.ndarray] = []
+    sync: list[np.ndarray] = []
+    out: dict = {"dropped": dropped, "phase_ui": [], "modes": [], "offsets": []}
+    for a in range(aggressors.shape[0]):
+        g = aggressors[a]
         if timing[a] == "worst":
             gm = cursor_matrix(g, np.arange(spui), spui)          # (spui, n_ui)
             o = int(np.argmax(np.abs(gm).sum(axis=1)))
             cur = gm[o]
-            m = _significant(np.abs(cur), budget_xt)
-            dropped += float(np.abs(cur[~m]).sum())
-            xt_fixed.append(cur[m])
-            a_phase.append(((o - start) % spui) / spui)
-            modes.append("worst")
-            offsets.append(o)
+            m = _significant(np.abs(cur), budget)
+            out["dropped"] += float(np.abs(cur[~m]).sum())
+            fixed.append(cur[m])
+            out["phase_ui"].append(((o - start) % spui) / spui)
+            out["modes"].append("worst")
+            out["offsets"].append(o)
         else:
             off = int(round(float(timing[a]) * spui))
             gm = cursor_matrix(g, phases + off, spui)             # (P, n_ui)
             mg = np.abs(gm).max(axis=0)
-            m = _significant(mg, budget_xt)
-            dropped += float(mg[~m].sum())
-            xt_sync.append(gm[:, m])
-            a_phase.append(off / spui)
-            modes.append("sync")
-            offsets.append(off)
-    xf = np.concatenate(xt_fixed) if xt_fixed else np.zeros(0)
-    xs = np.concatenate(xt_sync, axis=1) if xt_sync else np.zeros((n_ph, 0))
-    return CursorSet(phase_ui=phase_ui, main=main, isi=isi, isi_k=isi_k, impulse=impulse,
-                     xt_fixed=xf, xt_phase=xs, dropped=dropped, aggressor_phase_ui=a_phase,
-                     dfe_taps=dfe_taps, start=start, spui=spui, xt_timing=modes,
-                     xt_offsets=offsets, dfe_values=dfe_values)
+            m = _significant(mg, budget)
+            out["dropped"] += float(mg[~m].sum())
+            sync.append(gm[:, m])
+            out["phase_ui"].append(off / spui)
+            out["modes"].append("sync")
+            out["offsets"].append(off)
+    out["fixed"] = np.concatenate(fixed) if fixed else np.zeros(0)
+    out["sync"] = np.concatenate(sync, axis=1) if sync else np.zeros((phases.size, 0))
+    return out
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -626,46 +651,10 @@ def statistical_eye(
     amp = float(amplitude)
     amp_a = amp if aggressor_amplitude is None else float(aggressor_amplitude)
     nbins += nbins % 2
-    main = amp * cs.main
-    p = main.size
-    two = np.concatenate([amp * cs.isi, amp_a * cs.xt_phase,
-                          np.broadcast_to(amp_a * cs.xt_fixed, (p, cs.xt_fixed.size))], axis=1)
-    three = amp * dj * cs.impulse if dj > 0 else np.zeros((p, 0))
-    rj_var = 2 * amp ** 2 * rj ** 2 * np.sum(cs.impulse ** 2, axis=1) if rj > 0 else np.zeros(p)
-    sig = np.sqrt(noise ** 2 + rj_var)
-    reach = float((np.abs(main) + np.abs(two).sum(axis=1) + np.abs(three).sum(axis=1)).max()
-                  + 16.0 * sig.max())
-    reach = reach if reach > 0 else 1.0
-    dv = 2.0 * reach / (nbins - 8)     # a few spare bins at each end
-    half = nbins // 2
-    v = (np.arange(nbins) - half + 0.5) * dv
-    # exact group: the largest two-point cursors of each phase
-    g = min(exact, two.shape[1])
-    order = np.argsort(-np.abs(two), axis=1, kind="stable")
-    ex = np.take_along_axis(two, order[:, :g], axis=1)
-    rest = np.abs(np.take_along_axis(two, order[:, g:], axis=1))
-    atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
-    mag = np.concatenate([rest, np.abs(three)], axis=1)
-    wts = np.concatenate([np.full(rest.shape, 0.5), np.full(three.shape, 0.25)], axis=1)
-    live = np.any(mag > 0, axis=0)
-    mag, wts = mag[:, live], wts[:, live]
-    m_sub = 1
-    if mag.shape[1]:
-        span_bins = float(mag.sum(axis=1).max()) / dv
-        m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
-        h = dv / m_sub
-        q = diffused_offsets(mag, h)
-        rest_pmf, c0 = fine_distribution(q, wts)
-        pmf = _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half)
-    else:
-        idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)
-        flat = (idx + nbins * np.arange(p)[:, None]).ravel()
-        pmf = np.bincount(flat, minlength=p * nbins).reshape(p, nbins) / atoms.shape[1]
-    if np.any(sig > 0.05 * dv):
-        pmf = np.stack([
-            np.convolve(pmf[j], _gauss_kernel(sig[j], dv), mode="same") if sig[j] > 0.05 * dv
-            else pmf[j] for j in range(p)
-        ])
+    main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
+    dv, half, v = _voltage_bins(main, two, three, sig, nbins)
+    pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact, subbins)
+    pmf = _add_gaussian(pmf, sig, dv)
     np.maximum(pmf, 0.0, out=pmf)
     pmf /= pmf.sum(axis=1, keepdims=True)
     cdf = np.cumsum(pmf, axis=1)
@@ -682,11 +671,80 @@ def statistical_eye(
         top = np.maximum(top, floor[None, :])
     qt = int(np.argmin(np.abs(np.log10(levels) - math.log10(ber))))
     best = int(np.argmax(top[qt]))
-    height = max(0.0, 2.0 * float(top[qt, best]))
-    ber0 = cdf[:, half - 1].copy()
     width, left, right = contour_width(cs.phase_ui, top[qt], best)
-    return StatEye(cs.phase_ui, v, pmf, cdf, ber, levels, top, best, height, width, ber0, dv,
-                   amp, left, right, cs.dropped, g, int(mag.shape[1]), m_sub)
+    return StatEye(phase_ui=cs.phase_ui, v=v, pmf_one=pmf, cdf_one=cdf, ber=ber, levels=levels,
+                   top=top, best=best, eye_height=max(0.0, 2.0 * float(top[qt, best])),
+                   eye_width=width, ber_at_zero=cdf[:, half - 1].copy(), dv=dv, amplitude=amp,
+                   eye_left_ui=left, eye_right_ui=right, dropped=cs.dropped, n_exact=g,
+                   n_convolved=n_conv, subbins=m_sub)
+
+
+def _eye_terms(cs: CursorSet, amp: float, amp_a: float, *, rj: float, dj: float, noise: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The eye's ingredients in volts: main cursor (P,), two-point terms (P, T) (ISI and
+    crosstalk), dual-Dirac three-point terms (P, K + 1) and the Gaussian sigma (P,) of noise
+    and random jitter (:math:`2A^2\\sigma_{RJ}^2\\sum_k h_k^2`, COM's linearization)."""
+    main = amp * cs.main
+    p = main.size
+    two = np.concatenate([amp * cs.isi, amp_a * cs.xt_phase,
+                          np.broadcast_to(amp_a * cs.xt_fixed, (p, cs.xt_fixed.size))], axis=1)
+    three = amp * dj * cs.impulse if dj > 0 else np.zeros((p, 0))
+    rj_var = 2 * amp ** 2 * rj ** 2 * np.sum(cs.impulse ** 2, axis=1) if rj > 0 else np.zeros(p)
+    return main, two, three, np.sqrt(noise ** 2 + rj_var)
+
+
+def _voltage_bins(main: np.ndarray, two: np.ndarray, three: np.ndarray, sig: np.ndarray,
+                  nbins: int) -> tuple[float, int, np.ndarray]:
+    """Bin width (V), the index of 0 V and the bin centres (V) spanning every pattern and
+    16 sigma of the Gaussian terms, with a few spare bins at each end."""
+    reach = float((np.abs(main) + np.abs(two).sum(axis=1) + np.abs(three).sum(axis=1)).max()
+                  + 16.0 * sig.max())
+    reach = reach if reach > 0 else 1.0
+    dv = 2.0 * reach / (nbins - 8)
+    half = nbins // 2
+    return dv, half, (np.arange(nbins) - half + 0.5) * dv
+
+
+def _isi_distribution(main: np.ndarray, two: np.ndarray, three: np.ndarray, dv: float,
+                      nbins: int, half: int, exact: int, subbins: int
+                      ) -> tuple[np.ndarray, int, int, int]:
+    """Distribution (P, nbins) of main + two-point + three-point terms on the voltage bins.
+
+    The largest *exact* two-point terms of each phase are enumerated; the rest are
+    convolved on the fine grid (error-diffused offsets) and combined per sub-bin. Returns
+    (pmf, terms enumerated, terms convolved, fine steps per bin).
+    """
+    p = main.size
+    g = min(exact, two.shape[1])
+    order = np.argsort(-np.abs(two), axis=1, kind="stable")
+    ex = np.take_along_axis(two, order[:, :g], axis=1)
+    rest = np.abs(np.take_along_axis(two, order[:, g:], axis=1))
+    atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
+    mag = np.concatenate([rest, np.abs(three)], axis=1)
+    wts = np.concatenate([np.full(rest.shape, 0.5), np.full(three.shape, 0.25)], axis=1)
+    live = np.any(mag > 0, axis=0)
+    mag, wts = mag[:, live], wts[:, live]
+    if not mag.shape[1]:
+        idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)
+        flat = (idx + nbins * np.arange(p)[:, None]).ravel()
+        pmf = np.bincount(flat, minlength=p * nbins).reshape(p, nbins) / atoms.shape[1]
+        return pmf, g, 0, 1
+    span_bins = float(mag.sum(axis=1).max()) / dv
+    m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
+    h = dv / m_sub
+    rest_pmf, c0 = fine_distribution(diffused_offsets(mag, h), wts)
+    return _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half), g, int(mag.shape[1]), m_sub
+
+
+def _add_gaussian(pmf: np.ndarray, sig: np.ndarray, dv: float) -> np.ndarray:
+    """Each phase's distribution convolved (directly) with its Gaussian of *sig* V, where
+    that is wider than 5 % of a bin."""
+    if not np.any(sig > 0.05 * dv):
+        return pmf
+    return np.stack([
+        np.convolve(pmf[j], _gauss_kernel(sig[j], dv), mode="same") if sig[j] > 0.05 * dv
+        else pmf[j] for j in range(pmf.shape[0])
+    ])
 
 
 def _combine(atoms: np.ndarray, rest: np.ndarray, c0: int, h: float, m_sub: int, nbins: int,

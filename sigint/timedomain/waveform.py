@@ -67,7 +67,7 @@ class WaveformEye:
         Transmitted victim bit (+1 / -1) of each analysed bit.
     phase_ui : ndarray, shape (S,)
         Phases of the columns of ``samples`` relative to the victim's pulse peak, UI.
-    trace_t_ui : ndarray
+    trace_t_ui : ndarray, shape (2 S,)
         Time axis of the 2-UI traces, UI.
     traces : ndarray, shape (T, 2 S)
         A subset of 2-UI waveform traces for drawing.
@@ -229,4 +229,5 @@ def simulate_waveform(
     rel = np.arange(-spui, spui)
     traces = y[tr[:, None] * spui + pr.main + mid + rel[None, :]]
     t_ui = (rel + mid) / spui
-    return WaveformEye(samples, bits, np.asarray(phase_ui), t_ui, traces)
+    return WaveformEye(samples=samples, bits=bits, phase_ui=np.asarray(phase_ui), trace_t_ui=t_ui,
+                       traces=traces)

@@ -127,22 +127,55 @@ class Conductor:
 
 @dataclass
 class Geometry:
-    """A resolved, validated cross-section."""
+    """A resolved, validated cross-section.
+
+    Attributes
+    ----------
+    name : str
+        The cross-section's name.
+    source : str
+        Where it came from (file name), for messages.
+    conductors : list of Conductor
+        Every conductor, signals first (in file order), then references.
+    signals, references : list of str
+        Names of the signal and the reference conductors.
+    levels : list of float
+        Heights of the stack's interfaces, bottom to top, m (y = 0 is the stack's base).
+    layer_materials : list of str
+        Material of each band between the levels, ``len(levels) + 1`` entries: below the
+        first level (the bottom layer, also below y = 0), ..., above the last (air when
+        the top layer has a thickness).
+    shells : list of (float, float, float, float, str, str)
+        Dielectric shells as (cx, cy, inner radius, outer radius) in m, material, and the
+        conductor they surround.
+    blocks : list of (float, float, float, float, str)
+        Dielectric blocks as (x0, x1, y0, y1) in m and material.
+    ground_y : float or None
+        Height of the infinite ground plane, m (None: none).
+    materials : dict of str to Material
+        Every material used, by name.
+    mesh : object
+        The file's mesh settings (:class:`~sigint.xsection.model.MeshSettings`).
+    notes : list of str
+        Remarks for the report.
+    top_y : float or None
+        Height of a second infinite plane above (needs ``ground_y``), m.
+    """
 
     name: str
     source: str
     conductors: list[Conductor]
     signals: list[str]
     references: list[str]
-    levels: list[float]                  # stack interface heights, bottom to top
-    layer_materials: list[str]           # len(levels) + 1 entries: below first level ... above
-    shells: list[tuple[float, float, float, float, str, str]]  # cx, cy, r_in, r_out, mat, around
-    blocks: list[tuple[float, float, float, float, str]]       # x0, x1, y0, y1, material
+    levels: list[float]
+    layer_materials: list[str]
+    shells: list[tuple[float, float, float, float, str, str]]
+    blocks: list[tuple[float, float, float, float, str]]
     ground_y: float | None
     materials: dict[str, Material]
     mesh: object
     notes: list[str] = field(default_factory=list)
-    top_y: float | None = None           # a second infinite plane above (needs ground_y)
+    top_y: float | None = None
 
     def conductor(self, name: str) -> Conductor:
         """The conductor called *name*."""
@@ -399,6 +432,30 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
     """
     src = str(source)
     materials: dict[str, Material] = {}
+    levels, layer_mats = _stack(xs, src, materials)
+    conds, shells, names = _conductors(xs, src)
+    blocks = _regions(xs, src, conds, names, shells, materials)
+    for sh in shells:
+        materials[sh[4]] = xs.material(sh[4])
+    if not conds:
+        raise InputError(f"{src}: no conductors; add conductors, buses or tsv_arrays")
+    _check_overlaps(src, conds, shells)
+    ground_y, top_y = _planes(xs, src, conds, levels, materials)
+    conds, signals, refs = _nets(xs, src, conds, names, ground_y)
+    _check_touching(src, conds, refs, ground_y, top_y)
+    ordered = [c for c in conds if c.name in signals] + [c for c in conds if c.name in refs]
+    geo = Geometry(name=xs.name, source=src, conductors=ordered, signals=signals,
+                   references=refs, levels=levels, layer_materials=layer_mats, shells=shells,
+                   blocks=blocks, ground_y=ground_y, materials=materials, mesh=xs.mesh,
+                   top_y=top_y)
+    _check_zero_thickness(src, geo)
+    return geo
+
+
+def _stack(xs: CrossSection, src: str, materials: dict[str, Material]
+           ) -> tuple[list[float], list[str]]:
+    """Interface heights (the top of every layer with a thickness, m) and the material of
+    each band between them, bottom to top; the stack's materials go into *materials*."""
     levels, layer_mats = [], []
     y = 0.0
     for i, layer in enumerate(xs.stack):
@@ -413,6 +470,12 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
         layer_mats.append("air")
         materials["air"] = xs.material("air")
     # the bottom layer fills below y = 0 too: its bottom is no interface
+    return levels, layer_mats
+
+
+def _conductors(xs: CrossSection, src: str) -> tuple[list[Conductor], list, dict[str, str]]:
+    """Every conductor (single ones, buses, TSV arrays), the TSV liners as shells, and each
+    name's key in the file; a name used twice is refused."""
     conds: list[Conductor] = []
     for i, c in enumerate(xs.conductors):
         conds.append(_conductor_from(c, xs, f"conductors[{i}]", src))
@@ -429,6 +492,13 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
             raise _err(src, c.key + ".name", c.name, f"the name is already used by {names[c.name]}",
                        "give every conductor its own name")
         names[c.name] = c.key
+    return conds, shells, names
+
+
+def _regions(xs: CrossSection, src: str, conds: list[Conductor], names: dict[str, str],
+             shells: list, materials: dict[str, Material]) -> list:
+    """Block regions as (x0, x1, y0, y1, material); shell regions appended to *shells*
+    (outside any shell already around the same circle)."""
     blocks = []
     for i, r in enumerate(xs.regions):
         key = f"regions[{i}]"
@@ -447,10 +517,11 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
         else:
             assert isinstance(r, Block)
             blocks.append((r.x - r.width / 2, r.x + r.width / 2, r.y, r.y + r.height, r.material))
-    for sh in shells:
-        materials[sh[4]] = xs.material(sh[4])
-    if not conds:
-        raise InputError(f"{src}: no conductors; add conductors, buses or tsv_arrays")
+    return blocks
+
+
+def _check_overlaps(src: str, conds: list[Conductor], shells: list) -> None:
+    """No two conductors overlap, and no shell overlaps a conductor it is not around."""
     for i in range(len(conds)):
         for j in range(i):
             if _overlap(conds[i], conds[j]):
@@ -465,6 +536,12 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
             if _overlap(probe, c):
                 raise InputError(f"{src}: the {mat} shell around {around!r} overlaps conductor "
                                  f"{c.name!r}; make the shell thinner or move the conductor")
+
+
+def _planes(xs: CrossSection, src: str, conds: list[Conductor], levels: list[float],
+            materials: dict[str, Material]) -> tuple[float | None, float | None]:
+    """Heights of the ground and top planes (m, or None), checked: a conducting layer needs
+    the ground plane, the top plane needs it below, and no conductor reaches into either."""
     ground_y = xs.ground_plane.y if xs.ground_plane is not None else None
     if ground_y is None and levels:
         for i, layer in enumerate(xs.stack):
@@ -499,6 +576,13 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                 raise _err(src, f"{c.key}", c.name,
                            f"lies below the ground plane at y = {ground_y * 1e6:g} um, inside "
                            "the perfect conductor", "move it above the plane")
+    return ground_y, top_y
+
+
+def _nets(xs: CrossSection, src: str, conds: list[Conductor], names: dict[str, str],
+          ground_y: float | None) -> tuple[list[Conductor], list[str], list[str]]:
+    """The conductors with the ``reference:`` list applied, the signal names and the
+    reference names; at least one signal and a reference (a conductor or the plane)."""
     ref_names = set(xs.reference)
     for r in ref_names:
         if r not in names:
@@ -514,6 +598,12 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
         raise InputError(f"{src}: no reference conductor: mark conductors with 'reference: true', "
                          "list them under 'reference:', use G in a bus pattern, or add "
                          "'ground_plane:'")
+    return conds, signals, refs
+
+
+def _check_touching(src: str, conds: list[Conductor], refs: list[str], ground_y: float | None,
+                    top_y: float | None) -> None:
+    """No signal touches another conductor or a plane (a short circuit)."""
     # touching conductors: references are one net (their shared boundary carries no
     # charge); a signal touching anything else is a short circuit
     for i in range(len(conds)):
@@ -538,10 +628,11 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                     f"{src}: {c.key}: signal {c.name!r} touches the {plane} at "
                     f"x = {xc * 1e6:.6g} um, y = {yp * 1e6:.6g} um: the signal would be "
                     "shorted to the reference; lift it off the plane, or make it a reference")
-    ordered = [c for c in conds if c.name in signals] + [c for c in conds if c.name in refs]
-    geo = Geometry(xs.name, src, ordered, signals, refs, levels, layer_mats, shells, blocks,
-                   ground_y, materials, xs.mesh, top_y=top_y)
-    for c in ordered:
+
+
+def _check_zero_thickness(src: str, geo: Geometry) -> None:
+    """A strip of zero height lies inside one dielectric, not on an interface."""
+    for c in geo.conductors:
         if c.kind == "rect" and c.y1 == c.y0:
             xsamp = np.array([c.x0, 0.5 * (c.x0 + c.x1), c.x1])
             below = set(geo.material_at(xsamp, np.full(3, c.y0 - 1e-15)).tolist())
@@ -550,4 +641,3 @@ def resolve(xs: CrossSection, source: str | Path = "cross-section") -> Geometry:
                 raise _err(src, f"{c.key}.height", 0,
                            "a zero-thickness strip must lie inside one dielectric",
                            "give it a height, or move it off the interface")
-    return geo
