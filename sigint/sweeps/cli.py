@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["sweep_cmd", "summary"]
+__all__ = ["register", "summary"]
 
 
 def _fmt(ds, name: str, value) -> str:
