@@ -471,3 +471,9 @@ def test_two_processes_storing_the_same_key_never_leave_a_partial_entry(tmp_path
             os.environ["SIGINT_CACHE"] = old
     assert seen
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samekey.npz"]   # no temp files left
+
+
+def test_comparisons_forgive_rounding_only():
+    assert Expression("4 um - w >= 1 um")({"w": 3e-6})          # 9.999999999999999e-07
+    assert not Expression("4 um - w >= 1 um")({"w": 3.001e-6})
+    assert not Expression("4 um - w > 1 um")({"w": 3e-6})

@@ -3,7 +3,8 @@
 An expression is parsed by :mod:`ast` (never :func:`eval`) and only these nodes are
 accepted: numbers, parameter names, ``+ - * / **``, unary ``- +``, comparisons
 (``< <= > >= == !=``, chained too), ``and``/``or``/``not``, and calls of ``min``, ``max``,
-``abs`` and ``sqrt``. A quantity literal (``3 um``, ``0.5mm``) is turned into its SI value
+``abs`` and ``sqrt``. Comparisons treat values equal to 1e-9 relative as equal (so
+``4 um - width >= 1 um`` holds for a 3 um width despite rounding). A quantity literal (``3 um``, ``0.5mm``) is turned into its SI value
 first, so ``pitch - width >= 1 um`` reads as written. Names are the sweep's parameters, in
 SI units.
 
@@ -51,6 +52,15 @@ def _si(number: str, unit: str, where: str) -> str:
             continue
     raise InputError(f"{where}: {number} {unit}: unknown unit {unit!r}; write quantities as "
                      "e.g. '1 um', '2 mm', '16 GT/s'")
+
+
+def _close(a, b) -> bool:
+    """Equal to 1e-9 relative: comparisons of SI values made by arithmetic on quantities
+    treat rounding-level differences as equality."""
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.0)
+    except (TypeError, ValueError):
+        return False
 
 
 class Expression:
@@ -143,6 +153,8 @@ class Expression:
             left = self._eval(node.left, v)
             for op, comp in zip(node.ops, node.comparators):
                 right = self._eval(comp, v)
+                if _close(left, right):         # 4 um - 3 um >= 1 um despite rounding
+                    right = left
                 if not _CMP[type(op)](left, right):
                     return False
                 left = right
