@@ -477,3 +477,27 @@ def test_comparisons_forgive_rounding_only():
     assert Expression("4 um - w >= 1 um")({"w": 3e-6})          # 9.999999999999999e-07
     assert not Expression("4 um - w >= 1 um")({"w": 3.001e-6})
     assert not Expression("4 um - w > 1 um")({"w": 3e-6})
+
+
+def test_a_text_parameter_the_shielding_pattern(tmp_path, cache):
+    import sigint
+
+    text = textwrap.dedent("""\
+        name: shielding
+        base: ch.yaml
+        parameters:
+          pattern:
+            path: xsection.buses[0].pattern
+            values: [GSGSG, GSSG]
+        pareto: {objective: fext_fn, goal: min}
+        """)
+    f = _files(tmp_path, text)
+    ds = sigint.sweep(f, workers=0)
+    assert list(ds["pattern"].values) == ["GSGSG", "GSSG"]
+    assert list(ds["status"].values) == [1, 1]
+    # two adjacent lines couple more than two lines with a ground line between them
+    fext = ds["fext_fn"].values
+    assert fext[1] > fext[0] + 3
+    from sigint.sweeps.plots import plot_sweep
+
+    assert [p.name for p in plot_sweep(ds, tmp_path / "p")] == ["pareto.png"]

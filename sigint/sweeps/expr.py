@@ -4,8 +4,9 @@ An expression is parsed by :mod:`ast` (never :func:`eval`) and only these nodes 
 accepted: numbers, parameter names, ``+ - * / **``, unary ``- +``, comparisons
 (``< <= > >= == !=``, chained too), ``and``/``or``/``not``, and calls of ``min``, ``max``,
 ``abs`` and ``sqrt``. Comparisons treat values equal to 1e-9 relative as equal (so
-``4 um - width >= 1 um`` holds for a 3 um width despite rounding). A quantity literal (``3 um``, ``0.5mm``) is turned into its SI value
-first, so ``pitch - width >= 1 um`` reads as written. Names are the sweep's parameters, in
+``4 um - width >= 1 um`` holds for a 3 um width despite rounding). A quantity literal
+(``3 um``, ``0.5mm``) is turned into its SI value first, so ``pitch - width >= 1 um``
+reads as written. Names are the sweep's parameters, in
 SI units.
 
 Examples

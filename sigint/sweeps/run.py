@@ -88,8 +88,11 @@ def _evaluate(task: dict, out: dict) -> None:
     st = task["settings"]
     src = f"{task['source']} (point {task['index']})"
     t0 = time.perf_counter()
+    from ..backend import get_backend
+
+    be = get_backend(st.get("backend", "numpy"))
     ch = validate(Channel, task["channel"], source=src)
-    built = build_channel(ch, Path(task["base_dir"]), source=src, use_cache=True)
+    built = build_channel(ch, Path(task["base_dir"]), source=src, backend=be, use_cache=True)
     extract = sum(s.seconds for s in built.segments if not s.cached and s.kind != "touchstone")
     t1 = time.perf_counter()
     out["timings"]["extract"] = extract
@@ -100,7 +103,7 @@ def _evaluate(task: dict, out: dict) -> None:
     opts, tx, rx = link_settings(built, options=given)
     eye_rate = st.get("eye_rate") or ch.link.rate
     opts = validate(AnalysisOptions, dict(opts, rate=eye_rate), source=src)
-    link = prepare_built(built)
+    link = prepare_built(built, backend=be)
     models = {"tx_overrides": tx, "rx_overrides": rx}
     if st["spec"] == "none":
         search = search_continuous(link, opts, eye_height=st["eye_height"],

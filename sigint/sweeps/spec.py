@@ -156,6 +156,7 @@ class AnalysisSpec(SigintModel):
     eye_height: str | None = None
     eye_width: float | None = Field(None, gt=0, le=1)
     exhaustive: bool = False
+    backend: Literal["numpy", "cupy", "auto"] = "numpy"
 
 
 class ParetoSpec(SigintModel):
@@ -650,7 +651,7 @@ def _settings(sf: SweepFile, base: dict, src: str) -> dict:
     link = base.get("link") or {}
     out: dict[str, Any] = {"spec": a.spec or link.get("spec", "ucie"),
                            "package": a.package or link.get("package", "advanced"),
-                           "ber": a.ber, "exhaustive": a.exhaustive}
+                           "ber": a.ber, "exhaustive": a.exhaustive, "backend": a.backend}
     try:
         out["eye_rate"] = (None if a.eye_rate is None else
                            float(a.eye_rate) if isinstance(a.eye_rate, (int, float))
