@@ -392,6 +392,14 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
                     time.perf_counter() - t_start, timings, n_workers, where)
 
 
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _plain(data: Any) -> Any:
     """Data made of dicts, lists, str, float, int, bool (what crosses to a worker)."""
     return json.loads(json.dumps(data, default=str))
@@ -411,9 +419,11 @@ def _dask(tasks: list[dict], finished, *, workers: int | None, scheduler: str | 
                              "start one with `dask scheduler` or leave --scheduler out") from None
         where = f"Dask scheduler {scheduler}"
     else:
-        n = workers or os.cpu_count() or 1
+        n = workers or _cores()
+        # death_timeout: workers left behind by a killed client close themselves
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               death_timeout=60)
         client = Client(cluster)
         where = f"local Dask cluster, {n} worker process(es) x 1 thread"
     try:
