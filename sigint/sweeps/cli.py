@@ -49,7 +49,11 @@ def summary(run) -> str:
 
     d = np.where(st.reshape(-1) == 1, ds[dens].values.reshape(-1), np.nan)
     if np.isfinite(d).any():
-        i = int(np.nanargmax(d))
+        # the densest point; among equals, the best in the Pareto objective
+        sign = 1.0 if ds.attrs["pareto_goal"] == "max" else -1.0
+        y = sign * np.asarray(flat[obj], dtype=float)
+        ties = np.flatnonzero(d == np.nanmax(d))
+        i = int(ties[np.argmax(np.where(np.isfinite(y[ties]), y[ties], -np.inf))])
         lines.append("")
         lines.append(f"best {dens}: {d[i]:.0f} {ds[dens].attrs['units']} at {describe(i)} "
                      f"(max rate {flat['max_rate'][i] / 1e9:g} GT/s"
