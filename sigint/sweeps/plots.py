@@ -66,13 +66,17 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
         if len(values) > 6:
             values = [values[i] for i in np.linspace(0, len(values) - 1, 6).round().astype(int)]
         n = len(values)
-        fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 1.2, 3.6), squeeze=False,
-                                 sharey=True)
+        ncol = min(n, 3)
+        nrow = -(-n // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol + 1.4, 3.0 * nrow + 0.6),
+                                 squeeze=False, sharey=True, layout="constrained")
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
         zmax = float(np.nanmax(z.values)) if np.isfinite(z.values).any() else 1.0
         xl, xs = _label(ds, xd)
         yl, ys = _label(ds, yd)
         im = None
-        for ax, val in zip(axes[0], values):
+        for ax, val in zip(axes.flat, values):
             zz = z.sel({panel: val}) if panel else z
             rr = r.sel({panel: val}) if panel else r
             zz = zz.transpose(yd, xd)
@@ -90,9 +94,10 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
                 pl, ps = _label(ds, panel)
                 ax.set_title(f"{pl.split(' (')[0]} = {val * ps:g}"
                              f"{' ' + pl.split('(')[1][:-1] if '(' in pl else ''}", fontsize=9)
-        axes[0][0].set_ylabel(yl)
-        fig.colorbar(im, ax=axes[0].tolist(), label=f"{density} ({ds[density].attrs['units']})")
-        fig.suptitle(f"{title}: {density} (labels: max rate GT/s; x: failed or skipped)",
+        for row in axes:
+            row[0].set_ylabel(yl)
+        fig.colorbar(im, ax=axes.ravel().tolist(), label=f"{density} ({ds[density].attrs['units']})")
+        fig.suptitle(f"{title}\n{density}; labels: maximum rate, GT/s (x: failed or skipped)",
                      fontsize=9)
         p = folder / "heatmap.png"
         fig.savefig(p, dpi=110)
@@ -114,7 +119,7 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
     ax.plot(x[front][order], y[front][order], "o-", c="C3", ms=6, label="Pareto front")
     ax.set_xlabel(f"{density} ({ds[density].attrs['units']})")
     ax.set_ylabel(yl)
-    ax.set_title(f"{title}: Pareto front", fontsize=9)
+    ax.set_title(f"{title}\nPareto front", fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -141,7 +146,7 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel(xl)
         ax.set_ylabel(ml + " at the eye rate")
-        ax.set_title(f"{title}: eye-mask margin vs {name}", fontsize=9)
+        ax.set_title(f"{title}\neye-mask margin vs {name}", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
