@@ -28,7 +28,7 @@ from typing import Any
 from ._version import __version__
 
 __all__ = ["__version__", "analyze", "build_channel", "extract_rlgc", "read_touchstone",
-           "analyze_file"]
+           "analyze_file", "sweep"]
 
 
 def __getattr__(name: str) -> Any:
@@ -155,3 +155,20 @@ def analyze_file(path, rate: str = "16GT/s", **options):
     from .api import analyze as _analyze
 
     return _analyze(path, rate, **options)
+
+
+def sweep(source, **kwargs):
+    """Run a geometry sweep (a sweep YAML file or mapping) and return its
+    :class:`xarray.Dataset`; see :func:`sigint.sweeps.sweep` for the arguments.
+
+    Examples
+    --------
+    >>> import sigint
+    >>> sigint.sweep({"base": "ch.yaml", "parameters": {}})     # checked before any work
+    Traceback (most recent call last):
+    ...
+    sigint.errors.InputError: sweep: parameters = dict: Dictionary should have at least 1 item after validation, not 0
+    """
+    from .sweeps import sweep as _sweep
+
+    return _sweep(source, **kwargs)

@@ -921,6 +921,16 @@ def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
     return EXIT_OK
 
 
+
+def _register_sweep() -> None:
+    from .sweeps.cli import register
+
+    register(cli, _with_progress, EXIT_OK, EXIT_FAIL)
+
+
+_register_sweep()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sigint`` console command; returns the exit code."""
     debug = bool(os.environ.get("SIGINT_DEBUG"))

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["small_matrix_blas", "small_matrix_threads", "blas_threads_now",
+__all__ = ["small_matrix_blas", "small_matrix_threads", "blas_threads_now", "pinned_blas",
            "SMALL_MATRIX_THREADS_ENV"]
 
 SMALL_MATRIX_THREADS_ENV = "SIGINT_SMALL_MATRIX_THREADS"
@@ -96,3 +96,18 @@ def small_matrix_blas() -> Iterator[None]:
 def blas_threads_now() -> list[int]:
     """Current thread count of every loaded BLAS library (for tests and reports)."""
     return [lib.num_threads for lib in _controller().select(user_api="blas").lib_controllers]
+
+
+@contextmanager
+def pinned_blas(n: int = 1) -> Iterator[None]:
+    """Context limiting every BLAS/LAPACK library to *n* threads, whatever the environment.
+
+    Used around each point of a sweep on a Dask worker: a worker per core with one
+    numerical thread each, so workers do not oversubscribe the cores (and a point's numbers
+    do not depend on the thread count of the machine it lands on).
+    """
+    limiter = _controller().limit(limits=int(n), user_api="blas")
+    try:
+        yield
+    finally:
+        limiter.restore_original_limits()

@@ -80,12 +80,31 @@ def load(key: str) -> dict | None:
 
 
 def store(key: str, arrays: dict) -> None:
-    """Save *arrays* under *key* (best effort: a read-only cache only costs time)."""
+    """Save *arrays* under *key* (best effort: a read-only cache only costs time).
+
+    The entry is written to a temporary file of its own (unique name, same folder) and
+    renamed into place with :func:`os.replace`, which is atomic: a reader sees the old entry,
+    none, or the whole new one, never a partial file, and two processes storing the same key
+    at once (two Dask workers extracting the same cross-section) each rename a complete file.
+    """
+    import tempfile
+
     d = cache_dir()
+    tmp = None
     try:
         d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f"{key}.tmp.npz"
-        np.savez(tmp, **arrays)
-        tmp.replace(d / f"{key}.npz")
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=d)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, d / f"{key}.npz")
+        tmp = None
     except OSError:
         pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -1,0 +1,76 @@
+"""Geometry sweeps: a base channel, the parameters to vary, the best bandwidth density.
+
+:func:`sweep` (also ``sigint.sweep``) runs a sweep file or mapping and returns its
+:class:`xarray.Dataset`; ``sigint sweep SWEEP.yaml`` does the same on the command line. See
+:mod:`sigint.sweeps.spec` for the file, :mod:`sigint.sweeps.run` for the store and resume.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["sweep", "load_sweep", "run_sweep"]
+
+
+def load_sweep(source, **kwargs):
+    """Read and check a sweep file (see :func:`sigint.sweeps.spec.load_sweep`)."""
+    from .spec import load_sweep as _load
+
+    return _load(source, **kwargs)
+
+
+def run_sweep(sw, out=None, **kwargs):
+    """Run a checked sweep (see :func:`sigint.sweeps.run.run_sweep`)."""
+    from .run import run_sweep as _run
+
+    return _run(sw, out, **kwargs)
+
+
+def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: bool = False,
+          overwrite: bool = False, workers: int | None = None, scheduler: str | None = None,
+          plot: str | Path | None = None, base_dir: str | Path | None = None) -> Any:
+    """Run a geometry sweep and return its results.
+
+    Parameters
+    ----------
+    source : str, Path or dict
+        A sweep YAML file, or its content as a mapping (``base`` then relative to
+        *base_dir*, default the working directory).
+    out : str or Path, optional
+        Zarr store written as points finish (default: a temporary one).
+    resume, overwrite : bool
+        Continue the sweep in *out*, or replace it.
+    workers : int, optional
+        Local Dask worker processes (default: the machine's cores; 0: no Dask, points one
+        after another in this process).
+    scheduler : str, optional
+        Address of a running Dask scheduler.
+    plot : str or Path, optional
+        Folder for the PNG plots (:func:`sigint.sweeps.plots.plot_sweep`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions: the swept parameters (grid) or ``point`` (random design). Results of
+        each point (the worst lane's): ``max_rate``, ``density_edge``, ``density_area``,
+        ``eye_height``, ``eye_width``, ``eye_margin``, ``vtf_loss_fn``, ``vtf_xt``,
+        ``insertion_loss_fn``, ``fext_fn``, ``next_fn``, ``delay``, ``skew`` (units in
+        attrs), ``status``, ``message``, ``limited_by``, ``pareto``.
+
+    Raises
+    ------
+    InputError
+        For a bad sweep file (before any work), or a store that holds another sweep.
+    """
+    from .run import run_sweep as _run
+    from .spec import load_sweep as _load
+
+    sw = _load(source, base_dir=base_dir)
+    res = _run(sw, out, resume=resume, overwrite=overwrite, workers=workers,
+               scheduler=scheduler, progress=False)
+    if plot is not None:
+        from .plots import plot_sweep
+
+        plot_sweep(res.dataset, plot)
+    return res.dataset

@@ -1,0 +1,450 @@
+"""Running a sweep: every point on Dask (or in this process), written to Zarr as it finishes.
+
+The store is created before the first point runs, holding the whole Dataset: coordinates,
+the parameters, every result filled with NaN and a ``status`` per point (0 pending, 1 done,
+2 failed, 3 skipped by a constraint). Each finished point is written into it at once:
+its results first, its ``status`` last. Zarr's local store writes every chunk to a
+temporary file and renames it into place, so a chunk is always either the old or the new
+one. A sweep killed at any moment therefore leaves a store whose points with status 1 or
+2 are complete; ``--resume`` computes the others and ends with the same Dataset as a run
+that was never stopped (a point killed between its results and its status is computed
+again, to the same bits: the computation of a point depends only on its channel, and BLAS
+is pinned to one thread in every worker).
+
+A point's results are the worst lane's (:data:`sigint.sweeps.spec.OUTPUTS`). A point that
+fails (a geometry the solver refuses, a channel the model rejects) gets status 2 and its
+one-sentence reason in ``message``; the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, SigintError
+from .spec import OUTPUTS, TEXT_OUTPUTS, Sweep
+
+__all__ = ["evaluate_point", "run_sweep", "SweepRun", "PENDING", "DONE", "FAILED", "SKIPPED"]
+
+PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
+STATUS_MEANING = "0 pending, 1 done, 2 failed (see message), 3 skipped (breaks a constraint)"
+
+
+# ---------------------------------------------------------------------------- one point
+def evaluate_point(task: dict) -> dict:
+    """Build one point's channel and analyse it (runs on a Dask worker or in this process).
+
+    Parameters
+    ----------
+    task : dict
+        ``index`` (flat point index), ``channel`` (the channel file's data with the point's
+        values), ``base_dir`` (for relative file names), ``source`` (for messages),
+        ``settings`` (spec, package, ber, eye_rate, eye criteria, exhaustive).
+
+    Returns
+    -------
+    dict
+        ``index``, ``status`` (1 done, 2 failed), ``message``, ``values`` (every
+        :data:`~sigint.sweeps.spec.OUTPUTS` entry, SI or as its unit says), ``text``
+        (``limited_by``), ``timings`` (extract, build, analysis seconds; not stored).
+    """
+    from ..threads import pinned_blas
+
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {"index": task["index"], "status": FAILED, "message": "",
+                           "values": {}, "text": {"limited_by": ""},
+                           "timings": {"extract": 0.0, "build": 0.0, "analysis": 0.0}}
+    try:
+        with pinned_blas(1):
+            _evaluate(task, out)
+        out["status"] = DONE
+    except SigintError as exc:
+        out["message"] = str(exc)
+    except Exception as exc:    # noqa: BLE001 - one point's failure must not stop the sweep
+        text = " ".join(str(exc).split()) or "no message"
+        out["message"] = f"{type(exc).__name__}: {text}"
+    out["timings"]["total"] = time.perf_counter() - t0
+    return out
+
+
+def _evaluate(task: dict, out: dict) -> None:
+    from ..analyze import AnalysisOptions
+    from ..api import link_settings, prepare_built
+    from ..channel.build import build_channel
+    from ..channel.model import Channel
+    from ..lanes import evaluate_lanes
+    from ..model import validate
+    from ..rate import search_continuous, search_rates
+
+    st = task["settings"]
+    src = f"{task['source']} (point {task['index']})"
+    t0 = time.perf_counter()
+    from ..backend import get_backend
+
+    be = get_backend(st.get("backend", "numpy"))
+    ch = validate(Channel, task["channel"], source=src)
+    built = build_channel(ch, Path(task["base_dir"]), source=src, backend=be, use_cache=True)
+    extract = sum(s.seconds for s in built.segments if not s.cached and s.kind != "touchstone")
+    t1 = time.perf_counter()
+    out["timings"]["extract"] = extract
+    out["timings"]["build"] = (t1 - t0) - extract
+    given = {"bits": 0, "spec": st["spec"], "package": st["package"]}
+    if st.get("ber") is not None:
+        given["ber"] = st["ber"]
+    opts, tx, rx = link_settings(built, options=given)
+    eye_rate = st.get("eye_rate") or ch.link.rate
+    opts = validate(AnalysisOptions, dict(opts, rate=eye_rate), source=src)
+    link = prepare_built(built, backend=be)
+    models = {"tx_overrides": tx, "rx_overrides": rx}
+    if st["spec"] == "none":
+        search = search_continuous(link, opts, eye_height=st["eye_height"],
+                                   eye_width=st["eye_width"], **models)
+    else:
+        search = search_rates(link, opts, exhaustive=bool(st.get("exhaustive")), **models)
+    max_rate = float(search.max_rate or 0.0)
+    lim = search.limiting
+    out["text"]["limited_by"] = "" if lim is None or lim["check"] is None else (
+        f"{lim['check']} at {lim['rate_gbps']:g} GT/s")
+    row = next((r for r in search.rows if r.rate == eye_rate and r.lanes.complete), None)
+    lanes = row.lanes if row is not None else evaluate_lanes(
+        link, opts.model_copy(update={"rate": eye_rate, "bits": 0}), **models)
+    tab = lanes.table()
+
+    def worst(key: str, fn) -> float:
+        vals = [t[key] for t in tab if t[key] is not None]
+        return float(fn(vals)) if vals else math.nan
+
+    v = out["values"]
+    v["max_rate"] = max_rate
+    if max_rate > 0:
+        d = built.density(max_rate)
+        v["density_edge"], v["density_area"] = float(d["gbps_per_mm"]), float(d["gbps_per_mm2"])
+    else:
+        v["density_edge"] = v["density_area"] = 0.0
+    v["eye_height"] = worst("eye_height_v", min)
+    v["eye_width"] = worst("eye_width_ui", min)
+    v["eye_margin"] = worst("eye_mask_margin_v", min)
+    v["vtf_loss_fn"] = worst("vtf_loss_db_at_nyquist", min)
+    v["vtf_xt"] = worst("vtf_xt_db_worst", max)
+    fig = built.lane_figures([eye_rate / 2])
+    v["insertion_loss_fn"] = float(max(x[0] for x in fig["insertion_loss_db"]))
+    v["fext_fn"] = float(max(x[0] for x in fig["worst_fext_db"]))
+    v["next_fn"] = float(max(x[0] for x in fig["worst_next_db"]))
+    delays = np.asarray(fig["delay_s"], dtype=float)
+    v["delay"] = float(delays.max())
+    v["skew"] = float(delays.max() - delays.min())
+    out["timings"]["analysis"] = time.perf_counter() - t1
+
+
+# ---------------------------------------------------------------------------- the store
+def _chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One chunk for sweeps up to 4096 points; beyond, chunks along the last dimension."""
+    if int(np.prod(shape)) <= 4096:
+        return tuple(shape)
+    return tuple([1] * (len(shape) - 1) + [min(shape[-1], 4096)])
+
+
+def skeleton(sw: Sweep):
+    """The Dataset of *sw* before any point ran (results NaN, status pending/skipped)."""
+    import xarray as xr
+
+    shape, dims = sw.shape, sw.dims
+    coords: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+
+    def attrs(p) -> dict:
+        a = {"units": p.unit, "path": ", ".join(getattr(p, "paths", [])) or "(none)"}
+        if p.display[0]:
+            a["display_units"], a["display_scale"] = p.display[0], p.display[1]
+        if p.expr is not None:
+            a["expression"] = p.expr.text
+        return a
+
+    def arr(values, dtype=None):
+        return np.asarray(values, dtype=dtype)
+
+    if sw.is_grid:
+        for p in sw.params:
+            coords[p.name] = (p.name, arr(p.values, object if p.kind == "text" else float), attrs(p))
+    else:
+        coords["point"] = ("point", np.arange(shape[0]))
+        for p in sw.params:
+            vals = [pt.values[p.name] for pt in sw.points]
+            data[p.name] = (dims, arr(vals, object if p.kind == "text" else float), attrs(p))
+    for c in sw.coupled:
+        vals = np.array([pt.values[c.name] for pt in sw.points], dtype=float).reshape(shape)
+        data[c.name] = (dims, vals, attrs(c))
+    for name, (unit, long) in OUTPUTS.items():
+        data[name] = (dims, np.full(shape, np.nan), {"units": unit, "long_name": long})
+    status = np.array([SKIPPED if pt.skipped else PENDING for pt in sw.points],
+                      dtype=np.int8).reshape(shape)
+    data["status"] = (dims, status, {"long_name": STATUS_MEANING})
+    msg = np.array([pt.skipped for pt in sw.points], dtype=object).reshape(shape)
+    data["message"] = (dims, msg, {"long_name": TEXT_OUTPUTS["message"]})
+    data["limited_by"] = (dims, np.full(shape, "", dtype=object),
+                          {"long_name": TEXT_OUTPUTS["limited_by"]})
+    data["pareto"] = (dims, np.zeros(shape, np.int8),
+                      {"long_name": f"1 on the Pareto front of {sw.file.pareto.density} (max) and "
+                                    f"{sw.file.pareto.objective} ({sw.file.pareto.goal})"})
+    st = sw.settings
+    ds = xr.Dataset(data, coords=coords)
+    from .._version import __version__
+
+    ds.attrs.update({
+        "title": sw.file.name, "description": sw.file.description, "base": sw.file.base,
+        "design": "grid" if sw.is_grid else "latin hypercube",
+        "spec": st["spec"], "package": st["package"],
+        "eye_rate": "the channel's link rate" if st.get("eye_rate") is None else
+        f"{st['eye_rate'] / 1e9:g} GT/s",
+        "pareto_density": sw.file.pareto.density, "pareto_objective": sw.file.pareto.objective,
+        "pareto_goal": sw.file.pareto.goal,
+        "sweep": sw.file.model_dump_json(), "fingerprint": sw.fingerprint(),
+        "sigint_version": __version__, "complete": 0,
+    })
+    return ds
+
+
+def _create(sw: Sweep, path: Path) -> None:
+    ds = skeleton(sw)
+    ch = _chunks(sw.shape)
+    enc = {k: {"chunks": ch} for k in ds.data_vars}
+    ds.to_zarr(path, mode="w", consolidated=False, encoding=enc)
+
+
+def _open_for(sw: Sweep, path: Path, *, resume: bool, overwrite: bool):
+    """The store's group, created or checked; raises InputError before any work."""
+    import zarr
+
+    exists = path.exists()
+    if exists and not (resume or overwrite):
+        raise InputError(f"{path}: exists; give --resume to continue that sweep or --overwrite "
+                         "to start again")
+    if exists and resume:
+        try:
+            g = zarr.open_group(str(path), mode="r+")
+            fp = g.attrs.get("fingerprint")
+        except Exception:         # noqa: BLE001 - not a store of ours
+            fp = None
+        if fp is None:
+            raise InputError(f"{path}: is not a sweep store; give another --out or --overwrite")
+        if fp != sw.fingerprint():
+            raise InputError(f"{path}: holds a different sweep (the sweep file, its base channel, "
+                             "a cross-section or sigint's solvers changed since); give another "
+                             "--out or --overwrite to start again")
+        return g
+    if exists:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if not path.parent.exists():
+        raise InputError(f"{path}: the folder {path.parent} does not exist; create it or give "
+                         "another --out")
+    _create(sw, path)
+    return zarr.open_group(str(path), mode="r+")
+
+
+def _write(g, sw: Sweep, res: dict) -> None:
+    """One finished point into the store: results first, status last."""
+    idx = np.unravel_index(int(res["index"]), sw.shape)
+    for name in OUTPUTS:
+        g[name][idx] = res["values"].get(name, math.nan)
+    g["limited_by"][idx] = res["text"].get("limited_by", "")
+    g["message"][idx] = res["message"]
+    g["status"][idx] = res["status"]
+
+
+def open_dataset(path: str | Path):
+    """The sweep store as an in-memory :class:`xarray.Dataset`."""
+    import xarray as xr
+
+    with xr.open_zarr(path, consolidated=False) as ds:
+        return ds.load()
+
+
+# ---------------------------------------------------------------------------- execution
+@dataclass
+class SweepRun:
+    """A finished (or resumed) sweep."""
+
+    dataset: Any
+    store: Path | None
+    computed: int
+    failed: int
+    skipped: int
+    already: int
+    wall: float
+    timings: list[dict] = field(default_factory=list)
+    workers: int = 0
+    scheduler: str = "this process"
+
+
+def _order(sw: Sweep, tasks: list[dict]) -> list[dict]:
+    """Points of different extractions first (round robin over the groups of points that
+    share every cross-section), so that workers do not extract the same one at once."""
+    groups: dict[str, list[dict]] = {}
+    for t in tasks:
+        ch = json.loads(json.dumps(t["channel"], default=str))
+        ch.pop("link", None)
+        for seg in ch.get("segments", []):
+            if isinstance(seg, dict) and seg.get("type") == "trace":
+                seg.pop("length", None)
+        key = hashlib.sha256(json.dumps(ch, sort_keys=True).encode()).hexdigest()
+        groups.setdefault(key, []).append(t)
+    out = []
+    lists = list(groups.values())
+    for k in range(max((len(x) for x in lists), default=0)):
+        out += [x[k] for x in lists if k < len(x)]
+    return out
+
+
+def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
+              overwrite: bool = False, workers: int | None = None, scheduler: str | None = None,
+              progress: bool = True) -> SweepRun:
+    """Run every pending point of *sw* and return the Dataset read back from the store.
+
+    Parameters
+    ----------
+    sw : Sweep
+        From :func:`sigint.sweeps.spec.load_sweep`.
+    out : str or Path, optional
+        The Zarr store (a folder); default a temporary one, removed afterwards.
+    resume : bool
+        Continue the sweep in *out* (it must hold this very sweep: its fingerprint).
+    overwrite : bool
+        Replace *out* if it exists.
+    workers : int, optional
+        Dask local cluster size (processes, one thread each); default the machine's cores;
+        0 runs the points one after another in this process, without Dask.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); *workers* is then
+        ignored. Its workers need sigint installed and, to share extractions, the same
+        ``SIGINT_CACHE`` folder (else each extracts for itself).
+
+    Returns
+    -------
+    SweepRun
+
+    Raises
+    ------
+    InputError
+        For a store that exists (without resume/overwrite) or holds another sweep.
+    """
+    import tempfile
+
+    from .. import progress as tasks_
+    from .pareto import pareto_mask
+
+    t_start = time.perf_counter()
+    tmp = None
+    if out is None:
+        tmp = tempfile.mkdtemp(prefix="sigint-sweep-")
+        path = Path(tmp) / "sweep.zarr"
+    else:
+        path = Path(out)
+    g = _open_for(sw, path, resume=resume, overwrite=overwrite)
+    status = np.asarray(g["status"][...]).reshape(-1)
+    todo = [pt for pt in sw.points if status[pt.index] == PENDING]
+    already = int(np.sum((status == DONE) | (status == FAILED)))
+    base_dir = str(sw.base_path.parent.resolve())
+    tasks = [{"index": pt.index, "channel": _plain(sw.channel_data(pt)), "base_dir": base_dir,
+              "source": sw.source, "settings": sw.settings} for pt in todo]
+    tasks = _order(sw, tasks)
+    counts = {"done": 0, "failed": 0}
+    timings: list[dict] = []
+    n_workers = 0
+    where = "this process"
+
+    with tasks_.task("points", total=len(tasks)) as job:
+        def finished(res: dict) -> None:
+            if res["status"] != PENDING:     # PENDING: its worker was lost; --resume retries it
+                _write(g, sw, res)
+            counts["done" if res["status"] == DONE else "failed"] += 1
+            timings.append(dict(res["timings"], index=res["index"], status=res["status"]))
+            job.advance()
+            text = f"{counts['done']} done, {counts['failed']} failed"
+            if res["status"] == FAILED:
+                text += f" (point {res['index']}: {res['message'][:120]})"
+            tasks_.stage(text)
+
+        if tasks and scheduler is None and workers == 0:
+            for t in tasks:
+                finished(evaluate_point(t))
+        elif tasks:
+            n_workers, where = _dask(tasks, finished, workers=workers, scheduler=scheduler)
+    ds = open_dataset(path)
+    mask = pareto_mask(ds, sw.file.pareto.density, sw.file.pareto.objective, sw.file.pareto.goal)
+    g["pareto"][...] = mask.astype(np.int8)
+    if not (np.asarray(g["status"][...]) == PENDING).any():
+        g.attrs["complete"] = 1
+    ds = open_dataset(path)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    st = ds["status"].values
+    return SweepRun(ds, None if tmp else path, counts["done"] + counts["failed"],
+                    int((st == FAILED).sum()), int((st == SKIPPED).sum()), already,
+                    time.perf_counter() - t_start, timings, n_workers, where)
+
+
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _plain(data: Any) -> Any:
+    """Data made of dicts, lists, str, float, int, bool (what crosses to a worker)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def _dask(tasks: list[dict], finished, *, workers: int | None, scheduler: str | None):
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise InputError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); "
+                             "start one with `dask scheduler` or leave --scheduler out") from None
+        where = f"Dask scheduler {scheduler}"
+    else:
+        n = workers or _cores()
+        # death_timeout: workers left behind by a killed client close themselves
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               death_timeout=60)
+        client = Client(cluster)
+        where = f"local Dask cluster, {n} worker process(es) x 1 thread"
+    try:
+        n_workers = len(client.scheduler_info().get("workers", {}))
+        futures = [client.submit(evaluate_point, t, key=f"sigint-point-{t['index']}-"
+                                 f"{hashlib.sha1(json.dumps(t, sort_keys=True).encode()).hexdigest()[:10]}",
+                                 pure=False, retries=0)
+                   for t in tasks]
+        for fut in as_completed(futures):
+            try:
+                res = fut.result()
+            except Exception as exc:       # noqa: BLE001 - a worker died with the point
+                idx = next(t["index"] for t, f in zip(tasks, futures) if f is fut)
+                res = {"index": idx, "status": PENDING, "values": {}, "text": {},
+                       "message": f"the worker computing it was lost ({type(exc).__name__}: "
+                                  f"{' '.join(str(exc).split())[:200]})",
+                       "timings": {}}
+            finished(res)
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return n_workers, where

@@ -1,0 +1,707 @@
+"""The sweep file: a base channel and the parameters to vary, checked before any work.
+
+.. code-block:: yaml
+
+    name: UCIe advanced, line width x space x length
+    base: ../ucie_advanced_2mm.yaml        # a channel file, relative to this file
+    set:                                   # fixed changes to the base (same paths)
+      frequencies: 0:64GHz:257
+    parameters:
+      width:  {path: xsection.buses[0].width, values: [1 um, 2 um, 3 um]}
+      space:  {range: {start: 1 um, stop: 3 um, num: 3}}      # no path: used by 'coupled'
+      length: {path: segments[1].length, range: {start: 1 mm, stop: 4 mm, step: 1 mm}}
+    coupled:
+      pitch: {path: xsection.buses[0].pitch, expr: width + space}
+    constraints:
+      - pitch <= 6 um
+    design: grid                           # or {lhs: {samples: 50, seed: 1}}
+    analysis: {eye_rate: 16 GT/s}          # spec, package, ber: the channel's link by default
+    pareto: {objective: length, goal: max}
+
+Paths
+-----
+A path walks the base channel file as written: keys joined by dots, list items by
+``[i]`` (``segments[1].length``, ``lanes.pitch``, ``link.tx.swing``). A trace's
+cross-section is addressed through its segment, ``segments[1].xsection.buses[0].width``,
+whether the channel names a cross-section file or writes it inline: the file is read and
+the path continues inside it (the file itself is never changed). ``xsection.<path>`` is a
+short form for the cross-section of every trace segment when they all use the same one
+(the usual one-trace channel); with several different ones it is refused as ambiguous.
+
+Values
+------
+A parameter is a list (``values``), a range (``range: {start, stop, num}`` or
+``{start, stop, step}``, both ends included, optionally ``scale: log``), or, in a random
+design (``design: {lhs: {samples, seed}}``), a range sampled by a seeded Latin hypercube
+(:class:`scipy.stats.qmc.LatinHypercube`) or a list sampled uniformly. Quantities carry
+their unit wherever the base file's field does; plain numbers (``eps_r``) stay plain;
+text fields (a bus ``pattern``, a ``material``) take lists of text. Coupled parameters
+are expressions of the parameters (:class:`~sigint.sweeps.expr.Expression`, SI values);
+constraints are expressions that a point must satisfy to be computed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from ..errors import InputError
+from ..model import SigintModel, validate
+from .expr import Expression
+
+__all__ = ["SweepFile", "Sweep", "load_sweep", "OUTPUTS", "parse_path", "Point"]
+
+#: The per-point results: name -> (unit, long name). Each is the worst lane's figure.
+OUTPUTS: dict[str, tuple[str, str]] = {
+    "max_rate": ("T/s", "maximum data rate that passes the spec, worst lane (0: none)"),
+    "density_edge": ("Gb/s/mm", "bandwidth density per mm of die edge at the maximum rate"),
+    "density_area": ("Gb/s/mm^2", "bandwidth density per mm^2 at the maximum rate"),
+    "eye_height": ("V", "eye height at the eye rate, worst lane"),
+    "eye_width": ("UI", "eye width at the eye rate, worst lane"),
+    "eye_margin": ("V", "eye mask margin at the eye rate, worst lane"),
+    "vtf_loss_fn": ("dB", "VTF loss at the eye rate's Nyquist frequency, worst lane"),
+    "vtf_xt": ("dB", "VTF crosstalk (power sum), worst lane, at the eye rate"),
+    "insertion_loss_fn": ("dB", "channel insertion loss at the eye rate's fN, worst lane"),
+    "fext_fn": ("dB", "channel worst single FEXT at the eye rate's fN"),
+    "next_fn": ("dB", "channel worst single NEXT at the eye rate's fN"),
+    "delay": ("s", "largest lane delay (phase slope)"),
+    "skew": ("s", "largest minus smallest lane delay"),
+}
+#: Text outputs (empty where they do not apply).
+TEXT_OUTPUTS = {"limited_by": "check that fails at the first rate above the maximum",
+                "message": "why a point failed or was skipped"}
+
+_PART = re.compile(r"([A-Za-z_][\w\-]*)((?:\[\d+\])*)")
+
+
+def parse_path(path: str) -> list[str | int]:
+    """``"segments[1].xsection.buses[0].width"`` -> ``['segments', 1, 'xsection', 'buses', 0,
+    'width']``.
+
+    >>> parse_path("segments[1].length")
+    ['segments', 1, 'length']
+
+    Raises
+    ------
+    ValueError
+        For text that is not a path.
+    """
+    out: list[str | int] = []
+    for piece in str(path).strip().split("."):
+        m = _PART.fullmatch(piece)
+        if not m:
+            raise ValueError(f"{piece!r} is not a key or key[index]")
+        out.append(m.group(1))
+        out += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    return out
+
+
+def _fmt_path(parts: list[str | int]) -> str:
+    s = ""
+    for p in parts:
+        s += f"[{p}]" if isinstance(p, int) else ("." if s else "") + p
+    return s
+
+
+# ---------------------------------------------------------------------------- the file model
+class RangeSpec(SigintModel):
+    start: str | float
+    stop: str | float
+    num: int | None = Field(None, ge=1)
+    step: str | float | None = None
+    scale: Literal["linear", "log"] = "linear"
+
+
+class ParameterSpec(SigintModel):
+    path: str | None = None
+    values: list[str | float] | None = None
+    range: RangeSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give either values: [...] or range: {start, stop, num}")
+        return self
+
+
+class CoupledSpec(SigintModel):
+    path: str | None = None
+    expr: str
+
+
+class LhsSpec(SigintModel):
+    samples: int = Field(ge=1, le=1_000_000)
+    seed: int = 0
+
+
+class RandomDesign(SigintModel):
+    lhs: LhsSpec
+
+
+class AnalysisSpec(SigintModel):
+    spec: Literal["ucie", "none"] | None = None
+    package: Literal["advanced", "standard", "standard-unterminated"] | None = None
+    ber: float | None = Field(None, gt=0, lt=0.5)
+    eye_rate: str | float | None = None
+    eye_height: str | None = None
+    eye_width: float | None = Field(None, gt=0, le=1)
+    exhaustive: bool = False
+    backend: Literal["numpy", "cupy", "auto"] = "numpy"
+
+
+class ParetoSpec(SigintModel):
+    density: Literal["density_edge", "density_area"] = "density_edge"
+    objective: str = "eye_margin"
+    goal: Literal["max", "min"] = "max"
+
+
+class SweepFile(SigintModel):
+    """The sweep file as written (units still text)."""
+
+    name: str = "sweep"
+    description: str = ""
+    base: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, ParameterSpec] = Field(min_length=1)
+    coupled: dict[str, CoupledSpec] = Field(default_factory=dict)
+    constraints: list[str] = Field(default_factory=list)
+    design: Literal["grid"] | RandomDesign = "grid"
+    analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
+    pareto: ParetoSpec = Field(default_factory=ParetoSpec)
+
+
+# ----------------------------------------------------------------------------- resolution
+@dataclass
+class Param:
+    """One swept (or coupled) parameter, resolved."""
+
+    name: str
+    path: str | None
+    kind: str                       # a units dimension, "number" or "text"
+    unit: str                       # SI unit symbol ("" for numbers and text)
+    values: list                    # grid values (SI floats or text); empty for coupled
+    expr: Expression | None = None
+    range: tuple | None = None      # (start, stop, scale) in SI, for the random design
+    display: tuple[str, float] = ("", 1.0)     # unit the user wrote and its SI scale
+
+
+@dataclass
+class Point:
+    index: int                      # flat index (row-major over the grid / the sample)
+    values: dict[str, Any]          # every parameter and coupled value, SI
+    skipped: str = ""               # the constraint it breaks
+
+
+@dataclass
+class Sweep:
+    """A checked sweep: its parameters, points and the base channel (as data)."""
+
+    file: SweepFile
+    source: str
+    base_path: Path
+    base: dict                      # the base channel with ``set`` applied, cross-sections inlined
+    params: list[Param]
+    coupled: list[Param]
+    constraints: list[Expression]
+    points: list[Point]
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def is_grid(self) -> bool:
+        return self.file.design == "grid"
+
+    def channel_data(self, point: Point) -> dict:
+        """The base channel with *point*'s values written at their paths."""
+        data = copy.deepcopy(self.base)
+        for p in (*self.params, *self.coupled):
+            for path in getattr(p, "paths", []):
+                _assign(data, path, _as_field(point.values[p.name], p), self.source)
+        return data
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything that decides the results: the sweep, the base channel with
+        its cross-sections, sigint's version and the solver code (see
+        :func:`sigint.channel.cache.solver_digest`)."""
+        from .._version import __version__
+        from ..channel.cache import solver_digest
+
+        h = hashlib.sha256()
+        h.update(self.file.model_dump_json().encode())
+        h.update(json.dumps(self.base, sort_keys=True, default=str).encode())
+        h.update(json.dumps(self.settings, sort_keys=True, default=str).encode())
+        h.update(f"{__version__}/{solver_digest()}".encode())
+        return h.hexdigest()
+
+
+def _as_field(value: Any, p: Param) -> Any:
+    if p.kind in ("text", "number"):
+        return value
+    return f"{float(value)!r} {p.unit}"
+
+
+def _si_unit(dim: str) -> str:
+    from ..units import DIMENSIONS
+
+    return next(u for u, s in DIMENSIONS[dim].items() if s == 1.0)
+
+
+def _dimension_of(text: str) -> str | None:
+    """The first unit dimension *text* parses in (None: not a quantity)."""
+    from ..units import DIMENSIONS, is_quantity, parse_quantity
+
+    if not is_quantity(text):
+        return None
+    for dim in DIMENSIONS:
+        try:
+            parse_quantity(text, dim)
+            return dim
+        except Exception:        # noqa: BLE001 - another dimension
+            continue
+    return None
+
+
+_MISSING = object()
+
+
+def _walk(data: Any, parts: list, src: str, field_: str, full: str) -> tuple[Any, Any]:
+    """(container, key) of the last part of a path; the key may be absent from a mapping."""
+    node = data
+    for k, part in enumerate(parts[:-1]):
+        node = _step(node, part, parts[:k + 1], src, field_, full)
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise _path_error(src, field_, full, parts, "no such list item")
+    elif not isinstance(node, dict):
+        raise _path_error(src, field_, full, parts, "leads into a value, not a mapping")
+    return node, last
+
+
+def _step(node: Any, part: Any, upto: list, src: str, field_: str, full: str) -> Any:
+    if isinstance(part, int):
+        if not isinstance(node, list):
+            raise _path_error(src, field_, full, upto, "is not a list")
+        if part >= len(node):
+            raise _path_error(src, field_, full, upto, f"has only {len(node)} item(s)")
+        return node[part]
+    if not isinstance(node, dict) or part not in node:
+        keys = sorted(node) if isinstance(node, dict) else []
+        hint = f" (keys there: {', '.join(map(str, keys))})" if keys else ""
+        raise _path_error(src, field_, full, upto, f"not in the base file{hint}")
+    return node[part]
+
+
+def _path_error(src, field_, full, upto, why) -> InputError:
+    return InputError(f"{src}: {field_} = {full!r}: {_fmt_path(upto)} {why}; give a path in "
+                      "the base channel file, e.g. segments[1].length or "
+                      "xsection.buses[0].width")
+
+
+def _get(data: dict, path: str) -> Any:
+    node, key = _walk(data, parse_path(path), "", "", path)
+    if isinstance(node, dict):
+        return node.get(key, _MISSING)
+    return node[key]
+
+
+def _assign(data: dict, path: str, value: Any, src: str) -> None:
+    node, key = _walk(data, parse_path(path), src, "path", path)
+    node[key] = value
+
+
+def _expand_paths(path: str, base: dict, src: str, where: str) -> str:
+    """Check a path's shape; ``xsection.`` paths stay as written (expanded at assignment)."""
+    try:
+        parse_path(path)
+    except ValueError as exc:
+        raise InputError(f"{src}: {where} = {path!r}: {exc}; write keys joined by dots and list "
+                         "items as [i], e.g. segments[1].length") from None
+    return path
+
+
+def _load_base(sf: SweepFile, src: Path) -> tuple[dict, Path]:
+    from ..io.yamlfile import load_mapping
+
+    p = Path(sf.base)
+    p = p if p.is_absolute() else src.parent / p
+    if not p.exists():
+        raise InputError(f"{src}: base = {sf.base!r}: no such file (looked in {p.resolve()}); "
+                         "give the channel file relative to the sweep file")
+    data = load_mapping(p, "name, link, lanes, segments")
+    if "segments" not in data or "lanes" not in data:
+        raise InputError(f"{src}: base = {sf.base!r}: not a channel file (no lanes or segments); "
+                         "a cross-section is swept through a channel that uses it "
+                         "(xsection.<path>)")
+    # inline every trace's cross-section file: paths then continue inside it
+    for i, seg in enumerate(data.get("segments") or []):
+        if isinstance(seg, dict) and seg.get("type") == "trace" and isinstance(seg.get("xsection"), str):
+            xp = Path(seg["xsection"])
+            xp = xp if xp.is_absolute() else p.parent / xp
+            if not xp.exists():
+                raise InputError(f"{p}: segments[{i}].xsection = {seg['xsection']!r}: no such file "
+                                 f"(looked in {xp.resolve()}); give a path relative to the channel file")
+            seg["xsection"] = load_mapping(xp, "name, stack, conductors, buses")
+    return data, p
+
+
+def _rewrite_xsection_path(path: str, base: dict, src: str, where: str) -> list[str]:
+    """``xsection.X`` -> ``segments[i].xsection.X`` for every trace using the one cross-section."""
+    parts = parse_path(path)
+    if parts[0] != "xsection":
+        return [path]
+    traces = [(i, s) for i, s in enumerate(base.get("segments") or [])
+              if isinstance(s, dict) and s.get("type") == "trace"]
+    if not traces:
+        raise InputError(f"{src}: {where} = {path!r}: the base channel has no trace segment, so "
+                         "there is no cross-section to address")
+    kinds = {json.dumps(s["xsection"], sort_keys=True, default=str) for _, s in traces}
+    if len(kinds) > 1:
+        raise InputError(f"{src}: {where} = {path!r}: the base channel's traces use "
+                         f"{len(kinds)} different cross-sections, so 'xsection.' is ambiguous; "
+                         "address one as segments[i].xsection." + _fmt_path(parts[1:]))
+    rest = _fmt_path(parts[1:])
+    return [f"segments[{i}].xsection.{rest}" for i, _ in traces]
+
+
+def _numbers(raw: list, kind: str, unit_hint: str, src: str, where: str) -> list:
+    from ..units import parse_quantity
+
+    out = []
+    for v in raw:
+        if kind == "text":
+            if not isinstance(v, str):
+                raise InputError(f"{src}: {where} = {v!r}: the field holds text; give text values")
+            out.append(v)
+        elif kind == "number":
+            if isinstance(v, str) or isinstance(v, bool):
+                raise InputError(f"{src}: {where} = {v!r}: the field is a plain number; give "
+                                 "numbers without units")
+            out.append(float(v))
+        else:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                raise InputError(f"{src}: {where} = {v!r}: has no unit; write it with its unit, "
+                                 f"e.g. '{v} {unit_hint}'")
+            out.append(parse_quantity(v, kind, source=src, field=where))
+    return out
+
+
+def _kind_of(base_value: Any, values: list, src: str, where: str) -> str:
+    if isinstance(base_value, str):
+        d = _dimension_of(base_value)
+        return d if d is not None else "text"
+    if isinstance(base_value, (int, float)) and not isinstance(base_value, bool):
+        return "number"
+    if base_value is _MISSING or base_value is None:
+        first = values[0] if values else None
+        if isinstance(first, str):
+            d = _dimension_of(first)
+            return d if d is not None else "text"
+        return "number"
+    raise InputError(f"{src}: {where}: the base file holds a {type(base_value).__name__} there, "
+                     "not a value; address a field inside it")
+
+
+def _display(raw: Any, kind: str) -> tuple[str, float]:
+    from ..units import _QTY as QTY
+    from ..units import parse_quantity
+
+    if isinstance(raw, str) and kind not in ("text", "number"):
+        m = QTY.match(raw)
+        if m and m.group(2):
+            unit = m.group(2).strip()
+            return unit, parse_quantity(f"1 {unit}", kind)
+    return "", 1.0
+
+
+def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None) -> Sweep:
+    """Read and check a sweep file (or mapping) completely, before any work.
+
+    Parameters
+    ----------
+    source : str, Path or dict
+        The sweep YAML file, or its content (then ``base`` is taken relative to
+        *base_dir*, default the working directory).
+
+    Returns
+    -------
+    Sweep
+
+    Raises
+    ------
+    InputError
+        One sentence for: an unknown key, a path not in the base file, a value without its
+        unit, an empty range or list, an expression naming an unknown parameter, a point
+        whose channel is refused for a reason every point shares (an unknown key at a path).
+    """
+    from ..io.yamlfile import load_mapping
+
+    if isinstance(source, dict):
+        src = Path(base_dir or ".") / "sweep"
+        raw = copy.deepcopy(source)
+        name = "sweep"
+    else:
+        src = Path(source)
+        raw = load_mapping(src, "base, parameters, design")
+        name = str(src)
+    sf = validate(SweepFile, raw, source=name)
+    base, base_path = _load_base(sf, src)
+    # fixed changes first
+    for path, value in sf.set.items():
+        _expand_paths(path, base, name, "set")
+        for full in _rewrite_xsection_path(path, base, name, f"set.{path}"):
+            _assign_checked(base, full, value, name, f"set.{path}")
+    params: list[Param] = []
+    known: set[str] = set()
+    for pname, ps in sf.parameters.items():
+        where = f"parameters.{pname}"
+        _check_name(pname, name, where)
+        raw_vals = ps.values if ps.values is not None else [ps.range.start, ps.range.stop]
+        if ps.values is not None and not ps.values:
+            raise InputError(f"{name}: {where}.values: empty; give at least one value")
+        paths = _param_paths(ps.path, base, name, where)
+        base_value = _get_checked(base, paths[0], name, where) if paths else _MISSING
+        kind = _kind_of(base_value, raw_vals, name, f"{where}.path") if paths else (
+            _dimension_of(raw_vals[0]) if isinstance(raw_vals[0], str) and _dimension_of(raw_vals[0])
+            else ("text" if isinstance(raw_vals[0], str) else "number"))
+        hint = _display(base_value, kind)[0] if isinstance(base_value, str) else ""
+        unit = "" if kind in ("text", "number") else _si_unit(kind)
+        disp = _display(raw_vals[0], kind)
+        if ps.values is not None:
+            vals = _numbers(ps.values, kind, hint, name, f"{where}.values")
+            rng = None
+        else:
+            if kind == "text":
+                raise InputError(f"{name}: {where}.range: the field holds text; give values: [...]")
+            r = ps.range
+            start, stop = _numbers([r.start, r.stop], kind, hint, name, f"{where}.range")
+            rng = (start, stop, r.scale)
+            vals = _range_values(r, start, stop, kind, hint, name, f"{where}.range",
+                                 need_count=sf.design == "grid")
+        params.append(Param(pname, ps.path, kind, unit, vals, None, rng, disp))
+        params[-1]._paths = paths          # type: ignore[attr-defined]
+        known.add(pname)
+    coupled: list[Param] = []
+    for cname, cs in sf.coupled.items():
+        where = f"coupled.{cname}"
+        _check_name(cname, name, where)
+        if cname in known:
+            raise InputError(f"{name}: {where}: {cname!r} is also a parameter; give it one role")
+        ex = Expression(cs.expr, source=name, field=f"{where}.expr")
+        _check_names(ex, known, name, f"{where}.expr")
+        paths = _param_paths(cs.path, base, name, where)
+        base_value = _get_checked(base, paths[0], name, where) if paths else 0.0
+        kind = _kind_of(base_value, [], name, f"{where}.path")
+        if kind == "text":
+            raise InputError(f"{name}: {where}.path = {cs.path!r}: the field holds text; an "
+                             "expression gives numbers")
+        unit = "" if kind == "number" else _si_unit(kind)
+        disp = _display(base_value, kind) if isinstance(base_value, str) else ("", 1.0)
+        coupled.append(Param(cname, cs.path, kind, unit, [], ex, None, disp))
+        coupled[-1]._paths = paths         # type: ignore[attr-defined]
+        known.add(cname)
+    constraints = []
+    for k, text in enumerate(sf.constraints):
+        ex = Expression(text, source=name, field=f"constraints[{k}]")
+        _check_names(ex, known, name, f"constraints[{k}]")
+        constraints.append(ex)
+    for p in (*params, *coupled):
+        if p.kind == "text" and any(p.name in e.names for e in (*[c.expr for c in coupled], *constraints)):
+            raise InputError(f"{name}: {p.name} holds text and cannot appear in an expression")
+    _check_pareto(sf, known, name)
+    settings = _settings(sf, base, name)
+    # points
+    if sf.design == "grid":
+        dims = tuple(p.name for p in params)
+        shape = tuple(len(p.values) for p in params)
+        combos = itertools.product(*[p.values for p in params])
+    else:
+        lhs = sf.design.lhs
+        dims = ("point",)
+        shape = (lhs.samples,)
+        combos = _lhs(params, lhs.samples, lhs.seed)
+    points = []
+    for i, combo in enumerate(combos):
+        vals = dict(zip([p.name for p in params], combo))
+        for c in coupled:
+            try:
+                vals[c.name] = float(c.expr(vals))
+            except (ZeroDivisionError, ValueError, OverflowError) as exc:
+                vals[c.name] = math.nan
+                points.append(Point(i, vals, f"{c.name} = {c.expr.text}: {exc}"))
+                break
+        else:
+            broken = next((e.text for e in constraints if not e(vals)), "")
+            points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
+    sw = Sweep(sf, name, base_path, base, params, coupled, constraints, points, dims, shape,
+               settings)
+    for p in (*params, *coupled):
+        sw_paths = getattr(p, "_paths", [])
+        p.path = sw_paths[0] if sw_paths else None
+        p.paths = sw_paths             # type: ignore[attr-defined]
+    _check_channels(sw)
+    return sw
+
+
+def _assign_checked(data: dict, path: str, value: Any, src: str, where: str) -> None:
+    node, key = _walk(data, parse_path(path), src, where, path)
+    node[key] = value
+
+
+def _get_checked(data: dict, path: str, src: str, where: str) -> Any:
+    node, key = _walk(data, parse_path(path), src, f"{where}.path", path)
+    if isinstance(node, dict):
+        return node.get(key, _MISSING)
+    return node[key]
+
+
+def _param_paths(path: str | None, base: dict, src: str, where: str) -> list[str]:
+    if path is None:
+        return []
+    _expand_paths(path, base, src, f"{where}.path")
+    return _rewrite_xsection_path(path, base, src, f"{where}.path")
+
+
+def _check_name(name: str, src: str, where: str) -> None:
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name in OUTPUTS or name in (
+            "point", "status", "pareto", *TEXT_OUTPUTS):
+        raise InputError(f"{src}: {where}: {name!r} cannot name a parameter; use letters, digits "
+                         "and _ (starting with a letter), not the name of a result")
+
+
+def _check_names(ex: Expression, known: set[str], src: str, where: str) -> None:
+    import difflib
+
+    bad = sorted(ex.names - known)
+    if bad:
+        near = difflib.get_close_matches(bad[0], sorted(known), n=1)
+        hint = f"did you mean {near[0]!r}?" if near else (
+            f"the parameters are {', '.join(sorted(known))}")
+        raise InputError(f"{src}: {where} = {ex.text!r}: {bad[0]!r} is not a parameter (a coupled "
+                         f"parameter must be defined before it is used); {hint}")
+
+
+def _check_pareto(sf: SweepFile, known: set[str], src: str) -> None:
+    ok = set(OUTPUTS) | known
+    if sf.pareto.objective not in ok:
+        raise InputError(f"{src}: pareto.objective = {sf.pareto.objective!r}: not a result or "
+                         f"parameter; choose one of {', '.join(sorted(ok))}")
+
+
+def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str, src: str,
+                  where: str, need_count: bool) -> list[float]:
+    if r.num is not None and r.step is not None:
+        raise InputError(f"{src}: {where}: give num or step, not both")
+    if r.scale == "log" and (start <= 0 or stop <= 0):
+        raise InputError(f"{src}: {where}: a log range needs positive start and stop")
+    if stop < start:
+        raise InputError(f"{src}: {where}: empty range (stop {stop:g} < start {start:g} in SI); "
+                         "give start <= stop")
+    if r.step is not None:
+        (step,) = _numbers([r.step], kind, hint, src, f"{where}.step")
+        if not step > 0:
+            raise InputError(f"{src}: {where}.step: must be positive")
+        if r.scale == "log":
+            raise InputError(f"{src}: {where}: a log range takes num, not step")
+        n = int(math.floor((stop - start) / step * (1 + 1e-9))) + 1
+        return [start + k * step for k in range(n)]
+    if r.num is None:
+        if need_count:
+            raise InputError(f"{src}: {where}: give num (points) or step for a grid")
+        return []
+    if r.num == 1:
+        if start != stop:
+            raise InputError(f"{src}: {where}: num 1 with start != stop; give num >= 2")
+        return [start]
+    if r.scale == "log":
+        return [float(x) for x in np.geomspace(start, stop, r.num)]
+    return [float(x) for x in np.linspace(start, stop, r.num)]
+
+
+def _lhs(params: list[Param], n: int, seed: int):
+    from scipy.stats import qmc
+
+    u = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(seed)).random(n)
+    for row in u:
+        combo = []
+        for p, x in zip(params, row):
+            if p.range is not None:
+                a, b, scale = p.range
+                combo.append(float(a * (b / a) ** x) if scale == "log" else float(a + (b - a) * x))
+            else:
+                combo.append(p.values[min(int(x * len(p.values)), len(p.values) - 1)])
+        yield tuple(combo)
+
+
+def _settings(sf: SweepFile, base: dict, src: str) -> dict:
+    from ..units import parse_quantity, parse_rate
+
+    a = sf.analysis
+    link = base.get("link") or {}
+    out: dict[str, Any] = {"spec": a.spec or link.get("spec", "ucie"),
+                           "package": a.package or link.get("package", "advanced"),
+                           "ber": a.ber, "exhaustive": a.exhaustive, "backend": a.backend}
+    try:
+        out["eye_rate"] = (None if a.eye_rate is None else
+                           float(a.eye_rate) if isinstance(a.eye_rate, (int, float))
+                           else parse_rate(a.eye_rate, source=src, field="analysis.eye_rate"))
+    except InputError:
+        raise
+    if out["spec"] == "none":
+        if a.eye_height is None or a.eye_width is None:
+            raise InputError(f"{src}: analysis.spec = 'none': there is no spec to pass; give the "
+                             "eye criteria of the rate search, e.g. eye_height: 40 mV, "
+                             "eye_width: 0.5")
+        out["eye_height"] = parse_quantity(a.eye_height, "voltage", source=src,
+                                           field="analysis.eye_height")
+        out["eye_width"] = a.eye_width
+    return out
+
+
+def _check_channels(sw: Sweep) -> None:
+    """Every computed point's channel through the channel model (no extraction): a problem
+    that every point shares is the sweep file's (exit 2); a problem of some points only
+    (a width that makes no sense) is recorded with those points."""
+    from ..channel.model import Channel, _segment_type_error
+    from ..xsection.model import CrossSection
+
+    first_msg = None
+    n_bad = 0
+    todo = [p for p in sw.points if not p.skipped]
+    for pt in todo:
+        data = sw.channel_data(pt)
+        try:
+            _segment_type_error(data, sw.source)
+            validate(Channel, _strip_private(data), source=f"{sw.source} (point {pt.index})")
+            for i, seg in enumerate(data["segments"]):
+                if isinstance(seg, dict) and isinstance(seg.get("xsection"), dict):
+                    validate(CrossSection, seg["xsection"],
+                             source=f"{sw.source} (point {pt.index}): segments[{i}].xsection")
+        except InputError as exc:
+            msg = str(exc)
+            if "unknown key" in msg:
+                raise InputError(f"{msg.rstrip('.')} -- a sweep path names a key the channel "
+                                 "file does not have; check the parameter paths") from None
+            first_msg = first_msg or msg
+            n_bad += 1
+    if todo and n_bad == len(todo):
+        raise InputError(first_msg)
+
+
+def _strip_private(data: dict) -> dict:
+    out = copy.deepcopy(data)
+    for seg in out.get("segments") or []:
+        if isinstance(seg, dict):
+            seg.pop("_xsection_file", None)
+    return out
