@@ -164,10 +164,10 @@ def sweep(source, **kwargs):
     Examples
     --------
     >>> import sigint
-    >>> sigint.sweep({"base": "ch.yaml", "parameters": {}})     # checked before any work
+    >>> sigint.sweep({"base": "ch.yaml", "parameters": {}})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sigint.errors.InputError: sweep: parameters = dict: Dictionary should have at least 1 item after validation, not 0
+    sigint.errors.InputError: sweep: parameters = dict: Dictionary should have at least 1 item...
     """
     from .sweeps import sweep as _sweep
 
