@@ -244,6 +244,20 @@ def _check_ber(ber: float | None) -> float | None:
     return ber
 
 
+_UCIE_PKGS = ("ucie-advanced", "ucie-standard", "ucie-standard-unterminated")
+
+
+def _check_spec(spec: str | None) -> str | None:
+    """A spec name or spec file, loaded once here so that a mistake stops at once (exit 2)."""
+    if spec is None:
+        return None
+    from .specs.library import resolve_spec
+
+    resolve_spec(spec)
+    low = spec.strip().lower()
+    return spec if low.endswith((".yaml", ".yml")) else low
+
+
 def _check_plot_dir(plot: Path | None) -> None:
     """Create the --plot folder (and refuse an unwritable one) before any work starts."""
     if plot is None:
@@ -282,8 +296,10 @@ def _backend_option(f):
 @click.argument("channel", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--rate", type=Quantity("rate", positive=True), default="16GT/s", show_default=True,
               help="Data rate with its unit (GT/s, Gb/s).")
-@click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie", show_default=True,
-              help="Spec to check; 'none' analyses without a verdict.")
+@click.option("--spec", default="ucie", show_default=True, metavar="NAME|FILE.yaml",
+              callback=lambda _c, _p, v: _check_spec(v),
+              help="Spec to check: ucie, ucie-3d, bow, aib, a spec file (YAML, units "
+                   "required), or 'none' (analysis without a verdict).")
 @click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
               default="advanced", show_default=True, help="UCIe package (table row).")
 @click.option("--ber", type=float, default=None, callback=lambda _c, _p, v: _check_ber(v),
@@ -561,8 +577,10 @@ def _touchstone_density(n_lanes: int, rate: float, lane_pitch, module_width, mod
 def _common_channel_options(f):
     for deco in reversed([
         click.argument("channel", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie",
-                     show_default=True, help="Spec to check."),
+        click.option("--spec", default="ucie", show_default=True, metavar="NAME|FILE.yaml",
+                     callback=lambda _c, _p, v: _check_spec(v),
+                     help="Spec: ucie, ucie-3d, bow, aib, a spec file (YAML), or none "
+                          "[a channel file's own spec unless given]."),
         click.option("--package", type=click.Choice(["advanced", "standard",
                                                      "standard-unterminated"]),
                      default="advanced", show_default=True, help="UCIe package (table row)."),
@@ -638,7 +656,9 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
     from .rate import search_continuous
 
-    if spec == "none":
+    explicit = {n for n in ("spec", "package", "ber")
+                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
+    if spec == "none" and "spec" in explicit:
         if eye_height is None or eye_width is None:
             from .errors import InputError
 
@@ -647,22 +667,28 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     else:
         spec_rates(spec, package)
     be = get_backend(backend)
-    explicit = {n for n in ("spec", "package", "ber")
-                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
     try:
         link, opts, models, built = _prepare_channel(
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
             preset=preset, differential=differential, reverse=reverse, common={"bits": 0})
-        if spec == "none":
+        if spec == "none" and "spec" in explicit:
             opts = opts.model_copy(update={"spec": "none"})
             res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
                                     progress=_say, **models)
         else:
-            if opts.spec != "ucie":
-                opts = opts.model_copy(update={"spec": "ucie"})
-                _warn(f"{channel}: its link declares spec none; searched against UCIe "
-                      f"{opts.package}")
-            res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
+            if opts.spec == "none":
+                if eye_height is not None and eye_width is not None:
+                    res = search_continuous(link, opts, eye_height=eye_height,
+                                            eye_width=eye_width, progress=_say, **models)
+                    opts = None
+                else:
+                    opts = opts.model_copy(update={"spec": "ucie"})
+                    _warn(f"{channel}: its link declares spec none; searched against UCIe "
+                          f"{opts.package}")
+            if opts is not None and opts.spec_file().continuous:
+                res = search_continuous(link, opts, progress=_say, **models)
+            elif opts is not None:
+                res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
     finally:
         _done()
     if res.max_rate is not None:
@@ -672,7 +698,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         else:
             res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
                                               module_width, module_depth)
-        if res.density is not None and opts.package == "advanced" and spec != "none":
+        if res.density is not None and res.spec == "ucie" and res.package == "advanced":
             res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
                 round(res.max_rate / 1e9))
             res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8
@@ -687,11 +713,13 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 @cli.command("validate", context_settings={"max_content_width": 100})
 @click.argument("channels", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--spec", "specs", multiple=True, default=("ucie",), show_default=True,
-              type=click.Choice(["ucie", "ucie-advanced", "ucie-standard",
-                                 "ucie-standard-unterminated", "none"]),
-              help="Spec to check (repeatable). 'ucie' takes --package or the channel "
-                   "file's package; 'none' checks nothing and says so.")
+@click.option("--spec", "specs", multiple=True, default=(), metavar="NAME|FILE.yaml",
+              callback=lambda _c, _p, v: tuple(_check_spec(x) if x.lower() not in _UCIE_PKGS
+                                               else x.lower() for x in v),
+              help="Spec to check (repeatable): ucie (with --package or the channel file's "
+                   "package), ucie-advanced, ucie-standard, ucie-standard-unterminated, "
+                   "ucie-3d, bow, aib, a spec file (YAML), or none (checks nothing and says "
+                   "so) [a channel file's own spec; ucie for Touchstone].")
 @click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
               default=None, help="UCIe package for --spec ucie [the channel file's, else "
                                  "advanced].")
@@ -735,14 +763,14 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
         raise click.UsageError("--rate and --max-rate exclude each other; give one")
     for ch in channels:
         if ch.suffix.lower() not in (".yaml", ".yml") and rate is None and not max_rate \
-                and any(sp != "none" for sp in specs):
+                and any(sp != "none" for sp in (specs or ("ucie",))):
             from .errors import InputError
 
             raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
                              "--rate (e.g. 16GT/s) or --max-rate")
     from .backend import get_backend
     from .lanes import evaluate_lanes
-    from .rate import search_rates
+    from .rate import search_continuous, search_rates
     from .validate import SpecOutcome, junit_xml, summary
 
     be = get_backend(backend)
@@ -753,17 +781,26 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
                 differential=differential, reverse=(), common={"bits": 0})
-            for sp in specs:
+            own = opts.spec if built is not None else "ucie"
+            for sp in specs or (own,):
                 if sp == "none":
                     outcomes.append(SpecOutcome(str(ch), "none", None, None))
                     continue
-                pkg = sp.removeprefix("ucie-") if sp != "ucie" else (
-                    package or (built.channel.link.package if built is not None
-                                else "advanced"))
-                o = opts.model_copy(update={"spec": "ucie", "package": pkg})
+                if sp in _UCIE_PKGS:
+                    name, pkg = "ucie", sp.removeprefix("ucie-")
+                else:
+                    name = sp
+                    pkg = package or (built.channel.link.package if built is not None
+                                      else "advanced")
+                o = opts.model_copy(update={"spec": name, "package": pkg})
+                sf = o.spec_file()
+                label = f"ucie {pkg}" if name == "ucie" else sf.spec
                 notes: list[str] = []
+                if sf.user_written:
+                    notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
                 if max_rate:
-                    res = search_rates(link, o, progress=_say, **models)
+                    res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
+                           else search_rates(link, o, progress=_say, **models))
                     notes += res.notes
                     if res.max_rate is not None:
                         row = next(r for r in res.rows if r.rate == res.max_rate)
@@ -780,7 +817,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                     _check_rate(link.f, r_at, str(ch))
                     lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
                                            progress=_say, **models)
-                outcomes.append(SpecOutcome(str(ch), f"ucie {pkg}", r_at, lanes, how, notes))
+                outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))
     finally:
         _done()
     if junit is not None:

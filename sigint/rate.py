@@ -30,8 +30,6 @@ import numpy as np
 from .analyze import AnalysisOptions, Link
 from .errors import InputError
 from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
-from .specs import ucie
-
 __all__ = ["RateRow", "RateSearch", "search_rates", "search_continuous", "spec_rates",
            "UCIE_DENSITY_GBYTES_PER_MM"]
 
@@ -44,23 +42,22 @@ UCIE_DENSITY_GBYTES_PER_MM = {4: 165, 8: 329, 12: 494, 16: 658, 24: 988, 32: 131
 
 
 def spec_rates(spec: str, package: str) -> tuple[float, ...]:
-    """The discrete rates (symbols/s) of *spec* for *package* that sigint can check.
+    """The discrete rates (symbols/s) of *spec* for *package* (empty for a spec with a
+    continuous range of rates).
 
     >>> [r / 1e9 for r in spec_rates("ucie", "standard-unterminated")]
     [4.0, 8.0, 12.0, 16.0]
+    >>> [r / 1e9 for r in spec_rates("bow", "advanced")]
+    [2.0, 4.0, 8.0, 16.0, 24.0, 32.0]
     """
-    if spec != "ucie":
+    if spec == "none":
         raise InputError(f"--spec {spec}: a search over discrete rates needs a spec with "
-                         "them (ucie); without a spec give the eye criteria (--eye-height and "
-                         "--eye-width) for a continuous search")
-    out = []
-    for r in ucie.UCIE_RATES:
-        try:
-            ucie.ucie_row(package, r)
-        except Exception:      # noqa: BLE001 - a rate the package's table does not cover
-            continue
-        out.append(r)
-    return tuple(out)
+                         "them (ucie, bow, ...); without a spec give the eye criteria "
+                         "(--eye-height and --eye-width) for a continuous search")
+    from .specs.library import load_spec
+
+    sf = load_spec(spec)
+    return sf.rates(package if package in sf.packages else None)
 
 
 @dataclass
@@ -161,7 +158,8 @@ class RateSearch:
 
     def summary(self) -> str:
         what = (f"UCIe {self.package} package, every lane, spec equalization at each rate"
-                if self.spec == "ucie" else f"{self.spec}, every lane")
+                if self.spec == "ucie" else f"{self.spec}, every lane, spec equalization at "
+                                            "each rate")
         lines = [f"sigint rate {self.source}: {what}", "",
                  f"  {'GT/s':>5} {'lane':>8} {'height mV':>9} {'width UI':>8} {'mask mV':>8} "
                  f"{'loss dB':>8} {'XT dB':>7}  limiting check (margin)  verdict"]
@@ -365,16 +363,18 @@ def search_continuous(
     link: Link,
     options: AnalysisOptions,
     *,
-    eye_height: float,
-    eye_width: float,
+    eye_height: float | None = None,
+    eye_width: float | None = None,
     resolution: float = 0.1e9,
     start: float = 1e9,
     progress: Callable[[str], None] | None = None,
     **models: Any,
 ) -> RateSearch:
-    """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI).
+    """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI),
+    or, without them, every check of a spec with a continuous range of rates (a user spec
+    file, ``rates: {min, max}``; the search starts at its minimum and stops at its maximum).
 
-    Without a spec: rates double from *start* while every lane passes and the data reach
+    Rates double from *start* while every lane passes and the data reach
     the rate's Nyquist frequency, then bisection between the last pass and the first fail
     down to *resolution* (symbols/s), each rate snapped to a multiple of it.
 
@@ -407,6 +407,16 @@ def search_continuous(
     t0 = time.perf_counter()
     f = link.f
     top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
+    criteria = eye_height is not None and eye_width is not None
+    spec_top = None
+    if not criteria:
+        sf = options.spec_file()
+        if sf is None or not sf.continuous:
+            raise InputError("a continuous rate search needs eye criteria (--eye-height, "
+                             "--eye-width) or a spec with a range of rates (rates: {min, max})")
+        start = max(start, min(r.rates.min for r in sf.rows))
+        spec_top = max(r.rates.max for r in sf.rows)
+        top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
     if top < start:
         raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
                          f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
@@ -418,8 +428,9 @@ def search_continuous(
             say(f"{rate / 1e9:g} GT/s")
             opts = options.model_copy(update={"rate": rate, "bits": 0})
             res = evaluate_lanes(link, opts, progress=progress, **models)
-            for r in res.lanes:
-                r.checks = _user_checks(r, eye_height, eye_width)
+            if criteria:
+                for r in res.lanes:
+                    r.checks = _user_checks(r, eye_height, eye_width)
             from .lanes import worst_index
 
             res.worst = worst_index(res.lanes)
@@ -434,8 +445,12 @@ def search_continuous(
         if run(r):
             lo = r
             if r >= top:
-                notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited to "
-                             f"{top / 1e9:g} GT/s, where the criteria still hold")
+                if spec_top is not None and top >= spec_top * (1 - 1e-9):
+                    notes.append(f"every lane passes up to the spec's highest rate, "
+                                 f"{top / 1e9:g} GT/s")
+                else:
+                    notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "
+                                 f"to {top / 1e9:g} GT/s, where the criteria still hold")
                 break
             r = min(2 * r, top)
         else:
@@ -451,5 +466,6 @@ def search_continuous(
             else:
                 hi = mid
     ordered = [rows[k] for k in sorted(rows)]
-    return RateSearch(link.source, "user eye criteria", options.package, ordered, [], lo,
+    name = "user eye criteria" if criteria else options.spec
+    return RateSearch(link.source, name, options.package, ordered, [], lo,
                       notes, timings={"search": time.perf_counter() - t0})
