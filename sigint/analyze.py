@@ -386,7 +386,7 @@ def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[Eq
     gains: list[float | None] = [None]
     if options.eq == "spec" and spec_eq is not None and spec_eq.ctle is not None:
         form = spec_eq.ctle.form
-        gains = list(spec_eq.ctle.dc_gains)
+        gains = ([None] if spec_eq.ctle.bypass else []) + list(spec_eq.ctle.dc_gains)
     elif options.ctle == "auto":
         # None: the Rx without a chosen CTLE (none unless one was given) is a candidate too
         gains = [None] + list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None else _CTLE_GAINS)

@@ -372,7 +372,7 @@ def search_continuous(
 ) -> RateSearch:
     """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI),
     or, without them, every check of a spec with a continuous range of rates (a user spec
-    file, ``rates: {min, max}``; the search starts at its minimum and stops at its maximum).
+    file, ``rate_range: {min, max}``; the search starts at its minimum and stops at its maximum).
 
     Rates double from *start* while every lane passes and the data reach
     the rate's Nyquist frequency, then bisection between the last pass and the first fail
@@ -413,9 +413,9 @@ def search_continuous(
         sf = options.spec_file()
         if sf is None or not sf.continuous:
             raise InputError("a continuous rate search needs eye criteria (--eye-height, "
-                             "--eye-width) or a spec with a range of rates (rates: {min, max})")
-        start = max(start, min(r.rates.min for r in sf.rows))
-        spec_top = max(r.rates.max for r in sf.rows)
+                             "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
+        start = max(start, min(r.rate_range.min for r in sf.rows))
+        spec_top = max(r.rate_range.max for r in sf.rows)
         top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
     if top < start:
         raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "

@@ -14,7 +14,7 @@ key, each in one sentence naming the file, field, value and fix (:func:`load_spe
     user_written: true
     forwarded_clock: true            # lanes of a bus share a clock: FEXT is synchronous
     rows:
-      - rates: {min: 1 GT/s, max: 12 GT/s}     # continuous (or a list: [4 GT/s, 8 GT/s])
+      - rate_range: {min: 1 GT/s, max: 12 GT/s}   # continuous (or rates: [4 GT/s, 8 GT/s])
         ber: 1e-15
         tx: {r: 40 ohm, c_pad: 0.5 pF, swing: 0.4 V}
         rx: {r: open, c_pad: 0.5 pF}
@@ -44,7 +44,7 @@ from ..units import parse_quantity
 from ..xsection.model import unit_validator as _q
 
 __all__ = ["SpecFile", "SpecRow", "load_spec", "load_spec_file", "resolve_spec",
-           "BUILTIN_SPECS", "DATA_DIR", "reference_ctle"]
+           "BUILTIN_SPECS", "DATA_DIR", "reference_ctle", "bow_reference_ctle"]
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -158,8 +158,9 @@ class UcieVtf(_Model):
 class CtleSet(_Model):
     """Rx CTLE candidates: the form and the DC gains searched."""
 
-    form: Literal["ucie-reference", "com"]
+    form: Literal["ucie-reference", "bow-reference", "com"]
     dc_gains: list[Db] = Field(min_length=1)
+    bypass: bool = False
 
     @field_validator("dc_gains")
     @classmethod
@@ -214,7 +215,7 @@ class RateRange(_Model):
     @model_validator(mode="after")
     def _order(self) -> RateRange:
         if self.max < self.min:
-            raise ValueError("rates.max is below rates.min; give min <= max")
+            raise ValueError("max is below min; give min <= max")
         return self
 
 
@@ -235,7 +236,8 @@ class Row(_Model):
 
     name: str | None = None
     package: str = "default"
-    rates: list[Rate] | RateRange
+    rates: list[Rate] | None = None
+    rate_range: RateRange | None = None
     ber: float | dict[str, float]
     tx: TxModel
     rx: RxModel
@@ -250,9 +252,20 @@ class Row(_Model):
     @field_validator("rates")
     @classmethod
     def _rates(cls, v):
-        if isinstance(v, list) and not v:
+        if v is not None and not v:
             raise ValueError("give at least one rate, like [16 GT/s]")
         return v
+
+    @model_validator(mode="after")
+    def _one_kind_of_rates(self) -> Row:
+        if (self.rates is None) == (self.rate_range is None):
+            raise ValueError("give either rates (a list, like [8 GT/s, 16 GT/s]) or rate_range "
+                             "(like {min: 1 GT/s, max: 12 GT/s}), one of the two")
+        return self
+
+    @property
+    def span(self) -> RateRange | list[float]:
+        return self.rates if self.rates is not None else self.rate_range
 
     @field_validator("ber")
     @classmethod
@@ -302,15 +315,15 @@ class SpecFile(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> SpecFile:
-        kinds = {isinstance(r.rates, RateRange) for r in self.rows}
+        kinds = {r.rate_range is not None for r in self.rows}
         if len(kinds) > 1:
-            raise ValueError("rows mix discrete rates (a list) and a continuous range "
-                             "({min, max}); use one kind in a spec")
+            raise ValueError("rows mix discrete rates (rates) and continuous ranges "
+                             "(rate_range); use one kind in a spec")
         return self
 
     @property
     def continuous(self) -> bool:
-        return isinstance(self.rows[0].rates, RateRange)
+        return self.rows[0].rate_range is not None
 
     @property
     def packages(self) -> tuple[str, ...]:
@@ -344,10 +357,10 @@ class SpecFile(_Model):
         g = rate / 1e9
         if self.continuous:
             for r in rows:
-                if r.rates.min * (1 - 1e-9) <= rate <= r.rates.max * (1 + 1e-9):
+                if r.rate_range.min * (1 - 1e-9) <= rate <= r.rate_range.max * (1 + 1e-9):
                     return SpecRow(self, r)
-            lo = min(r.rates.min for r in rows) / 1e9
-            hi = max(r.rates.max for r in rows) / 1e9
+            lo = min(r.rate_range.min for r in rows) / 1e9
+            hi = max(r.rate_range.max for r in rows) / 1e9
             raise SpecError(f"--rate {g:g} GT/s: {self.spec} covers {lo:g}-{hi:g} GT/s; give a "
                             "rate in that range or --spec none")
         spans = [(min(r.rates) / 1e9, max(r.rates) / 1e9, r) for r in rows]
@@ -389,12 +402,12 @@ class SpecRow:
 
     @property
     def lo(self) -> float:
-        r = self.data.rates
+        r = self.data.span
         return (r.min if isinstance(r, RateRange) else min(r)) / 1e9
 
     @property
     def hi(self) -> float:
-        r = self.data.rates
+        r = self.data.span
         return (r.max if isinstance(r, RateRange) else max(r)) / 1e9
 
     def ber_at(self, rate: float) -> float:
@@ -604,3 +617,25 @@ def reference_ctle(f: np.ndarray, dc_gain_db: float, f_peak: float) -> np.ndarra
     wz = wp * np.sqrt((1.0 - root) / 2.0)
     s = 2j * np.pi * np.asarray(f, dtype=float)
     return a * wp * wp / wz * (s + wz) / (s + wp) ** 2
+
+
+def bow_reference_ctle(f: np.ndarray, dc_gain_db: float, rate: float) -> np.ndarray:
+    r"""BoW 1.0 conformance CTLE (Receiver Sensitivity, Equalization), complex response.
+
+    :math:`H(s) = \dfrac{1}{A_{pk}}\,\dfrac{1 + s/\omega_z}{1 + s/(A_{pk}\omega_z)}`
+    with :math:`\omega_z = \pi/(2T_{bit})` and :math:`1/A_{pk} = 10^{G/20}` (the spec's
+    :math:`A_{pk} = 1.3` is :math:`G = -2.279` dB); unit gain at high frequency.
+
+    Parameters
+    ----------
+    f : ndarray
+        Frequencies, Hz.
+    dc_gain_db : float
+        DC gain G, dB (<= 0).
+    rate : float
+        Bit rate, 1/s (:math:`T_{bit}` = 1/rate).
+    """
+    apk = 10.0 ** (-dc_gain_db / 20.0)
+    wz = np.pi * rate / 2.0
+    s = 2j * np.pi * np.asarray(f, dtype=float)
+    return (1.0 / apk) * (1.0 + s / wz) / (1.0 + s / (apk * wz))
