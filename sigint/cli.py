@@ -525,9 +525,69 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     return EXIT_OK
 
 
+def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | None:
+    """The highest rate a search of *channel* will try (its own spec unless given)."""
+    if channel.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    from .channel.model import load_channel
+    from .specs.library import load_spec
+
+    if "spec" not in explicit:
+        link = load_channel(channel)[0].link
+        spec = link.spec
+        if spec.lower().endswith((".yaml", ".yml")) and not Path(spec).is_absolute():
+            spec = str(channel.parent / spec)
+        if "package" not in explicit:
+            package = link.package
+    if spec == "none":
+        spec = "ucie"
+    sf = load_spec(spec)
+    if sf.continuous:
+        return max(r.rate_range.max for r in sf.rows)
+    rates = sf.rates(package if package in sf.packages else None)
+    return max(rates) if rates else None
+
+
+def _channel_for_search(channel: Path, top_rate: float | None, be):
+    """Build a channel file on a grid that reaches the Nyquist frequency of *top_rate*.
+
+    A file whose ``frequencies`` stop below it is built once on the same number of points
+    per GHz from 0 to that Nyquist frequency (with a note), so that the rate search is not
+    cut short by the grid; otherwise the file's own grid is used.
+    """
+    from .channel.build import build_channel
+    from .channel.model import load_channel, plausibility_warnings
+    from .extract.rlgc import parse_frequencies
+
+    ch, base = load_channel(channel)
+    for w in plausibility_warnings(ch):
+        _warn(f"{channel}: {w}")
+    note = None
+    if top_rate is not None:
+        try:
+            f = parse_frequencies(ch.frequencies)
+        except Exception:            # noqa: BLE001 - the build reports a bad grid itself
+            f = None
+        need = top_rate / 2
+        if f is not None and f.size > 1 and f[-1] < need * (1 - 1e-9):
+            per_hz = (f.size - 1) / max(f[-1] - f[0], 1.0)
+            n = int(math.ceil(per_hz * need)) + 1
+            grid = f"0:{need / 1e9:g}GHz:{n}"
+            note = (f"{channel.name}: frequencies {ch.frequencies} stop at {f[-1] / 1e9:g} GHz, "
+                    f"below the Nyquist frequency {need / 1e9:g} GHz of the highest rate to "
+                    f"try; built once on {grid} instead")
+            ch = ch.model_copy(update={"frequencies": grid})
+    built = build_channel(ch, base, source=str(channel), backend=be)
+    return built, note
+
+
 def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, thru, preset,
-                     differential, reverse, common: dict):
-    """(link, options, models, built) of a channel file for the rate and validate commands."""
+                     differential, reverse, common: dict, top_rate: float | None = None):
+    """(link, options, models, built) of a channel file for the rate and validate commands.
+
+    With *top_rate* (symbols/s), a channel file is built on a grid reaching its Nyquist
+    frequency (:func:`_channel_for_search`).
+    """
     from .analyze import AnalysisOptions, prepare
     from .model import validate
 
@@ -538,13 +598,19 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
         from .api import link_settings, prepare_built
         from .channel.build import build_file
 
-        built = build_file(channel, backend=be, warn=_warn)
+        note = None
+        if top_rate is None:
+            built = build_file(channel, backend=be, warn=_warn)
+        else:
+            built, note = _channel_for_search(channel, top_rate, be)
         given = {"spec": spec, "package": package, "ber": ber}
         opts, tx_over, rx_over = link_settings(
             built, options=dict(common, **{k: v for k, v in given.items() if k in explicit}))
         opts = validate(AnalysisOptions, dict(opts, rate=built.channel.link.rate),
                         source=str(channel))
         link = prepare_built(built, backend=be, progress=_say)
+        if note:
+            link.notes.append(note)
         return link, opts, {"tx_overrides": tx_over, "rx_overrides": rx_over}, built
     from .io.touchstone import read_touchstone
     from .network.ports import build_port_map
@@ -670,7 +736,8 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     try:
         link, opts, models, built = _prepare_channel(
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
-            preset=preset, differential=differential, reverse=reverse, common={"bits": 0})
+            preset=preset, differential=differential, reverse=reverse, common={"bits": 0},
+            top_rate=_top_rate(channel, spec, package, explicit))
         if spec == "none" and "spec" in explicit:
             opts = opts.model_copy(update={"spec": "none"})
             res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
@@ -691,6 +758,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
                 res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
     finally:
         _done()
+    res.notes[:0] = [n for n in link.notes if "built once on" in n]
     if res.max_rate is not None:
         if built is not None:
             res.density = built.density(res.max_rate)
@@ -777,10 +845,21 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     outcomes = []
     try:
         for ch in channels:
+            top = None
+            if max_rate:
+                tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
+                                  sp.removeprefix("ucie-") if sp in _UCIE_PKGS
+                                  else (package or "advanced"),
+                                  {"spec"} | ({"package"} if package or sp in _UCIE_PKGS
+                                              else set()))
+                        for sp in specs if sp != "none"] if specs else \
+                    [_top_rate(ch, "ucie", package or "advanced",
+                               {"package"} if package else set())]
+                top = max((t for t in tops if t is not None), default=None)
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
-                differential=differential, reverse=(), common={"bits": 0})
+                differential=differential, reverse=(), common={"bits": 0}, top_rate=top)
             own = opts.spec if built is not None else "ucie"
             for sp in specs or (own,):
                 if sp == "none":

@@ -81,8 +81,10 @@ class RateRow:
             "eye_height_v": _f(r.eye.eye_height), "eye_width_ui": _f(r.eye.eye_width),
             "mask_height_v": _f(r.mask_height), "eye_mask_margin_v": m("eye_mask"),
             "vtf_loss_db_at_nyquist": _f(r.loss_db_at_nyquist),
-            "vtf_loss_margin_db": m("vtf_loss"), "vtf_loss_fn_margin_db": m("vtf_loss_fn"),
-            "vtf_xt_margin_db": m("vtf_crosstalk"),
+            "vtf_loss_margin_db": m("vtf_loss") if "vtf_loss" in by else m("loss_mask"),
+            "vtf_loss_fn_margin_db": m("vtf_loss_fn"),
+            "vtf_xt_margin_db": (m("vtf_crosstalk") if "vtf_crosstalk" in by
+                                 else m("crosstalk_mask")),
             "equalization": None if r.eq is None else r.eq.as_dict()["chosen"],
             "ber": r.ber,
             "limiting_check": None if lim is None else lim.name,

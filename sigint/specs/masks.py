@@ -119,7 +119,7 @@ def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: fl
             continue
         j = int(np.nanargmin(m))
         out.append(Check(
-            name=name, passed=bool(m[j] >= 0), value=float(np.asarray(y)[sel][j]),
+            name=name, passed=bool(m[j] >= -1e-12), value=float(np.asarray(y)[sel][j]),
             limit=float(lim[j]), margin=float(m[j]), unit="dB",
             relation=">=" if sign > 0 else "<=", where=f"at {_ghz(fs[j])}",
             frequency_hz=float(fs[j]),
