@@ -468,6 +468,6 @@ def search_continuous(
             else:
                 hi = mid
     ordered = [rows[k] for k in sorted(rows)]
-    name = "user eye criteria" if criteria else options.spec
+    name = "user eye criteria" if criteria else options.spec_file().spec
     return RateSearch(link.source, name, options.package, ordered, [], lo,
                       notes, timings={"search": time.perf_counter() - t0})

@@ -364,3 +364,19 @@ def test_unknown_spec_names(tmp_path, capsys, spec, msg):
     ch.write_text("# GHz S RI R 50\n0 0 0 1 0 0 0 0 0\n")
     rc = main(["analyze", str(ch), "--spec", spec, "-q"])
     assert rc == 2 and msg in capsys.readouterr().err
+
+
+def test_every_shipped_channel_declares_its_spec():
+    from sigint.channel.model import load_channel
+
+    seen = set()
+    for p in sorted((ROOT / "channels").glob("*.yaml")):
+        ch, base = load_channel(p)
+        spec = ch.link.spec
+        assert spec != "none", p.name
+        if spec.endswith(".yaml"):
+            spec = str(base / spec)
+        s = load_spec(spec)
+        s.row(ch.link.rate, ch.link.package)       # its rate is one the spec covers
+        seen.add(s.spec)
+    assert {"ucie", "ucie-3d", "bow", "hbm3-user"} <= seen
