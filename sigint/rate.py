@@ -30,6 +30,7 @@ import numpy as np
 from .analyze import AnalysisOptions, Link
 from .errors import InputError
 from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
+
 __all__ = ["RateRow", "RateSearch", "search_rates", "search_continuous", "spec_rates",
            "UCIE_DENSITY_GBYTES_PER_MM"]
 

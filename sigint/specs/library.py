@@ -556,7 +556,7 @@ def load_spec_file(path: str | Path) -> SpecFile:
     return validate(SpecFile, data, source=p)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _builtin(name: str) -> SpecFile:
     return load_spec_file(DATA_DIR / BUILTIN_SPECS[name])
 
