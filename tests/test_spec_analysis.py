@@ -75,12 +75,13 @@ segments:
 
 def test_rate_builds_the_channel_on_a_grid_reaching_the_top_nyquist(tmp_path, capsys):
     # the unterminated standard package tops out at 16 GT/s (Nyquist 8 GHz); the file's grid
-    # stops at 5 GHz with 11 points (2 per GHz): built once on 0..8 GHz, 17 points
+    # stops at 5 GHz with 11 points (2 per GHz): built once on 0..16 GHz (twice the Nyquist
+    # frequency), 33 points
     ch = _channel(tmp_path, "0:5GHz:11")
     rc = main(["rate", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)
     assert [d["rate_gbps"] for d in j["rates"]] == [4, 8, 12, 16] and not j["not_tried_gbps"]
-    assert any("built once on 0:8GHz:17" in n for n in j["notes"])
+    assert any("built once on 0:16GHz:33" in n for n in j["notes"])
     assert rc == (0 if j["max_rate_gbps"] else 1)
 
 
