@@ -681,7 +681,9 @@ def evaluate(
     _check_rate(f, rate, source)
     row = options.spec_row(rate)
     if row is not None:
-        if abs(rate / 1e9 - round(rate / 1e9, 1)) > 1e-9 or not (row.lo <= rate / 1e9 <= row.hi):
+        listed = row.data.rates
+        if (not (row.lo - 1e-9 <= rate / 1e9 <= row.hi + 1e-9)
+                or (listed is not None and not any(abs(rate - x) <= 1e-9 * x for x in listed))):
             notes.append(f"{rate / 1e9:g} GT/s is not a rate of the spec's own; checked against "
                          f"the {row.title} row")
         if pmap.differential and options.spec == "ucie":

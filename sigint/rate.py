@@ -1,10 +1,13 @@
 """Maximum data rate: every lane at every spec rate, the highest rate that passes.
 
-For a spec with discrete rates (UCIe: 4, 8, 12, 16, 24, 32 GT/s) every rate the data
-reach is tried with every lane as victim (:func:`sigint.lanes.evaluate_lanes`, the
-transfers of a Tx/Rx circuit solved once for all rates) and the spec's equalization
-search at each rate (de-emphasis 0 / -2.2 dB at 24/32 GT/s, ``AnalysisOptions.eq``).
-The maximum rate is the highest rate at which every check passes for the worst lane.
+For a spec with discrete rates (UCIe: 4 ... 64 GT/s; BoW-32 ... BoW-512; AIB) every rate
+the data reach is tried with every lane as victim (:func:`sigint.lanes.evaluate_lanes`,
+the transfers of a Tx/Rx circuit solved once for all rates) and the spec's equalization
+search at each rate (``AnalysisOptions.eq``). The maximum rate is the highest rate at
+which every check passes for the worst lane and every lower rate tried passes too (a link
+trains up through the lower rates and falls back to them); a higher rate that passes
+above a failing one is reported in the notes (UCIe judges 48/64 GT/s by the eye alone, so
+a channel can fail a VTF mask at 32 GT/s and still open the 64 GT/s eye).
 Above the first failing rate a rate's verdict is settled by its first failing lane, so
 the search stops there (lanes ordered worst first) unless ``exhaustive`` is set.
 A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
@@ -335,14 +338,23 @@ def search_rates(
             order = sorted(order, key=lambda j: by_lane[j])
         if res.passed is False:
             failed_below = True
-    passing = [row.rate for row in rows if row.lanes.passed]
-    max_rate = max(passing) if passing else None
+    max_rate = None
+    for row in rows:                 # every rate up to the maximum passes (see the module)
+        if not row.lanes.passed:
+            break
+        max_rate = row.rate
     if max_rate is not None and max_rate == tried[-1] and not not_tried:
         notes.append(f"every rate of the spec passes: the channel may carry more than "
                      f"{max_rate / 1e9:g} GT/s")
-    if max_rate is not None and any(row.rate < max_rate and not row.lanes.passed for row in rows):
-        notes.append("a lower rate fails although a higher one passes (its mask or "
-                     "equalization differ); the maximum is the highest rate that passes")
+    first_fail = next((row.rate for row in rows if not row.lanes.passed), None)
+    above = [row.rate for row in rows if first_fail is not None and row.rate > first_fail
+             and row.lanes.passed]
+    if above:
+        notes.append(", ".join(f"{r / 1e9:g}" for r in above) + " GT/s pass although "
+                     f"{first_fail / 1e9:g} GT/s fails (their checks, mask or equalization "
+                     "differ; UCIe has no VTF mask at 48/64 GT/s): the maximum is the highest "
+                     "rate below the first failing one, since a link trains up through the "
+                     "lower rates and falls back to them")
     return RateSearch(link.source, options.spec, options.package, rows, not_tried, max_rate,
                       notes, timings={"search": time.perf_counter() - t0})
 
