@@ -698,10 +698,13 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     """Maximum data rate of a channel: every lane at every spec rate.
 
     \b
-    For UCIe (4, 8, 12, 16, 24, 32 GT/s; 48/64 are not implemented yet) every rate
-    whose Nyquist frequency the data reach is analysed with every lane as victim
-    and the spec's equalization search; the maximum is the highest rate at which
-    every check passes for the worst lane. Per rate: the worst lane's eye height,
+    Every rate of the spec (a channel file's own, or --spec: UCIe 4-64 GT/s, BoW,
+    AIB, UCIe-3D, a spec file) whose Nyquist frequency the data reach is analysed
+    with every lane as victim and the spec's equalization search; the maximum is
+    the highest rate below the first failing one (every check of every lane
+    passes there and at every lower rate). A channel file is built once on a grid
+    reaching the top rate's Nyquist frequency; a spec with a rate_range is
+    searched continuously to 0.1 GT/s. Per rate: the worst lane's eye height,
     width, mask, loss and crosstalk margins and its limiting check. The bandwidth
     density at the maximum comes from the channel file's geometry (counted at its
     coarsest-pitch segment) or --lane-pitch/--module-width; for the UCIe advanced
@@ -716,6 +719,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     Examples:
       sigint rate channels/ucie_advanced_2mm.yaml --plot figs
       sigint rate bus.s64p --package standard --lane-pitch 110um --json
+      sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
     """
     _require_files(channel)
     from .backend import get_backend
