@@ -251,11 +251,15 @@ def _check_spec(spec: str | None) -> str | None:
     """A spec name or spec file, loaded once here so that a mistake stops at once (exit 2)."""
     if spec is None:
         return None
+    from .specs import BUILTIN_SPECS
+
+    low = spec.strip().lower()
+    if low in BUILTIN_SPECS or low == "none":
+        return low                  # no heavy import for a shipped spec's name
     from .specs.library import resolve_spec
 
     resolve_spec(spec)
-    low = spec.strip().lower()
-    return spec if low.endswith((".yaml", ".yml")) else low
+    return spec
 
 
 def _check_plot_dir(plot: Path | None) -> None:

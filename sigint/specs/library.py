@@ -38,6 +38,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import SpecError
+from . import BUILTIN_SPECS
 from ..link.models import Rx, Tx
 from ..model import SigintModel, validate
 from ..units import parse_quantity
@@ -48,9 +49,6 @@ __all__ = ["SpecFile", "SpecRow", "load_spec", "load_spec_file", "resolve_spec",
 
 DATA_DIR = Path(__file__).with_name("data")
 
-#: Spec names sigint ships, and their data files.
-BUILTIN_SPECS = {"ucie": "ucie-3.0.yaml", "ucie-3d": "ucie-3d.yaml", "bow": "bow.yaml",
-                 "aib": "aib-2.0.yaml"}
 
 Rate = Annotated[float, _q("rate"), Field(gt=0)]
 Res = Annotated[float, _q("resistance"), Field(gt=0)]
