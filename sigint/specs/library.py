@@ -30,7 +30,7 @@ is checked against the next faster row (and says so).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -391,7 +391,6 @@ class SpecRow:
 
     spec: SpecFile
     data: Row
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- rates -----------------------------------------------------------------------
     @property
