@@ -38,11 +38,11 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import SpecError
-from . import BUILTIN_SPECS
 from ..link.models import Rx, Tx
 from ..model import SigintModel, validate
 from ..units import parse_quantity
 from ..xsection.model import unit_validator as _q
+from . import BUILTIN_SPECS
 
 __all__ = ["SpecFile", "SpecRow", "load_spec", "load_spec_file", "resolve_spec",
            "BUILTIN_SPECS", "DATA_DIR", "reference_ctle", "bow_reference_ctle"]
