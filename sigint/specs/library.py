@@ -359,7 +359,7 @@ class SpecFile(_Model):
                     return SpecRow(self, r)
             lo = min(r.rate_range.min for r in rows) / 1e9
             hi = max(r.rate_range.max for r in rows) / 1e9
-            raise SpecError(f"--rate {g:g} GT/s: {self.spec} covers {lo:g}-{hi:g} GT/s; give a "
+            raise SpecError(f"rate {g:g} GT/s: {self.spec} covers {lo:g}-{hi:g} GT/s; give a "
                             "rate in that range or --spec none")
         spans = [(min(r.rates) / 1e9, max(r.rates) / 1e9, r) for r in rows]
         for lo, hi, r in spans:
@@ -369,10 +369,11 @@ class SpecFile(_Model):
         top = max(s[1] for s in spans)
         pkg = "" if len(self.packages) == 1 else f" {package}"
         if g > top + 1e-9:
-            raise SpecError(f"--rate {g:g} GT/s: the {self.spec}{pkg} table covers "
-                            f"{bottom:g}-{top:g} GT/s; give a rate in that range or --spec none")
+            span = f"only {top:g} GT/s" if bottom == top else f"{bottom:g}-{top:g} GT/s"
+            raise SpecError(f"rate {g:g} GT/s: the {self.spec}{pkg} table covers {span}; "
+                            "give a rate in that range or --spec none")
         if g < bottom - 1e-9:
-            raise SpecError(f"--rate {g:g} GT/s: {self.spec}{pkg} starts at {bottom:g} GT/s; give "
+            raise SpecError(f"rate {g:g} GT/s: {self.spec}{pkg} starts at {bottom:g} GT/s; give "
                             f"a rate of at least {bottom:g} GT/s or --spec none")
         return SpecRow(self, min((s for s in spans if s[0] > g), key=lambda s: s[0])[2])
 
