@@ -529,6 +529,10 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     return EXIT_OK
 
 
+def _capped(rate: float | None, cap: float | None) -> float | None:
+    return rate if cap is None or rate is None else min(rate, cap)
+
+
 def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | None:
     """The highest rate a search of *channel* will try (its own spec unless given)."""
     if channel.suffix.lower() not in (".yaml", ".yml"):
@@ -693,12 +697,15 @@ def _common_channel_options(f):
 @click.option("--exhaustive", is_flag=True,
               help="Every lane at every rate (default: above the first failing rate, each "
                    "rate stops at its first failing lane).")
+@click.option("--up-to", "up_to", type=Quantity("rate", positive=True), default=None,
+              help="Try no rate above this one (e.g. 32GT/s: UCIe without its 48/64 GT/s "
+                   "rows and their equalization search).")
 @click.pass_context
 @_with_progress("rate", "channel")
 def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, thru, preset,
              differential, reverse, as_json: bool, quiet: bool, backend, lane_pitch,
              module_width, module_depth, plot: Path | None, eye_height, eye_width,
-             exhaustive: bool) -> int:
+             exhaustive: bool, up_to: float | None) -> int:
     """Maximum data rate of a channel: every lane at every spec rate.
 
     \b
@@ -748,25 +755,38 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         link, opts, models, built = _prepare_channel(
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
             preset=preset, differential=differential, reverse=reverse, common={"bits": 0},
-            top_rate=_top_rate(channel, spec, package, explicit))
+            top_rate=_capped(_top_rate(channel, spec, package, explicit), up_to))
         if spec == "none" and "spec" in explicit:
             opts = opts.model_copy(update={"spec": "none"})
             res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
-                                    progress=_say, **models)
+                                    progress=_say, stop=up_to, **models)
         else:
             if opts.spec == "none":
                 if eye_height is not None and eye_width is not None:
                     res = search_continuous(link, opts, eye_height=eye_height,
-                                            eye_width=eye_width, progress=_say, **models)
+                                            eye_width=eye_width, progress=_say, stop=up_to,
+                                            **models)
                     opts = None
                 else:
                     opts = opts.model_copy(update={"spec": "ucie"})
                     _warn(f"{channel}: its link declares spec none; searched against UCIe "
                           f"{opts.package}")
             if opts is not None and opts.spec_file().continuous:
-                res = search_continuous(link, opts, progress=_say, **models)
+                res = search_continuous(link, opts, progress=_say, stop=up_to, **models)
             elif opts is not None:
-                res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
+                rates = None
+                if up_to is not None:
+                    rates = tuple(r for r in spec_rates(opts.spec, opts.package)
+                                  if r <= up_to * (1 + 1e-9))
+                    if not rates:
+                        from .errors import InputError
+
+                        raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
+                                         "lowest rate; give a higher rate")
+                res = search_rates(link, opts, progress=_say, exhaustive=exhaustive,
+                                   rates=rates, **models)
+                if up_to is not None:
+                    res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
     finally:
         _done()
     res.notes[:0] = [n for n in link.notes if "built once on" in n]

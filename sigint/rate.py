@@ -344,7 +344,7 @@ def search_rates(
             break
         max_rate = row.rate
     if max_rate is not None and max_rate == tried[-1] and not not_tried:
-        notes.append(f"every rate of the spec passes: the channel may carry more than "
+        notes.append(f"every rate tried passes: the channel may carry more than "
                      f"{max_rate / 1e9:g} GT/s")
     first_fail = next((row.rate for row in rows if not row.lanes.passed), None)
     above = [row.rate for row in rows if first_fail is not None and row.rate > first_fail
@@ -382,6 +382,7 @@ def search_continuous(
     eye_width: float | None = None,
     resolution: float = 0.1e9,
     start: float = 1e9,
+    stop: float | None = None,
     progress: Callable[[str], None] | None = None,
     **models: Any,
 ) -> RateSearch:
@@ -404,6 +405,8 @@ def search_continuous(
         Criteria, V and UI.
     resolution, start : float
         Symbols/s.
+    stop : float, optional
+        Highest rate to try, symbols/s (default: the data's reach, or the spec's top).
 
     Returns
     -------
@@ -432,6 +435,9 @@ def search_continuous(
         start = max(start, min(r.rate_range.min for r in sf.rows))
         spec_top = max(r.rate_range.max for r in sf.rows)
         top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
+    if stop is not None:
+        spec_top = stop if spec_top is None else min(spec_top, stop)
+        top = min(top, math.floor(stop * (1 + 1e-9) / resolution) * resolution)
     if top < start:
         raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
                          f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
@@ -461,7 +467,7 @@ def search_continuous(
             lo = r
             if r >= top:
                 if spec_top is not None and top >= spec_top * (1 - 1e-9):
-                    notes.append(f"every lane passes up to the spec's highest rate, "
+                    notes.append(f"every lane passes up to the highest rate to try, "
                                  f"{top / 1e9:g} GT/s")
                 else:
                     notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "

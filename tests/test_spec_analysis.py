@@ -144,3 +144,13 @@ def test_user_spec_rate_search_is_consistent(tmp_path, capsys):
         out = json.loads(capsys.readouterr().out)
         failing = [c["check"] for c in out["results"][0]["checks"] if not c["passed"]]
         assert lim["check"] in failing
+
+
+def test_rate_up_to_stops_the_search(tmp_path, capsys):
+    ch = _channel(tmp_path, "0:20GHz:81", package="advanced")
+    rc = main(["rate", str(ch), "--up-to", "8GT/s", "--json", "-q"])
+    j = json.loads(capsys.readouterr().out)
+    assert [d["rate_gbps"] for d in j["rates"]] == [4, 8] and rc == 0
+    assert any("--up-to" in n for n in j["notes"])
+    assert main(["rate", str(ch), "--up-to", "2GT/s", "-q"]) == 2
+    assert "lowest rate" in capsys.readouterr().err
