@@ -64,10 +64,12 @@ class AnalysisOptions(SigintModel):
     ----------
     rate : float
         Symbol rate, 1/s (GT/s x 1e9).
-    spec : {'ucie', 'none'}
-        Spec to check against; ``none`` gives the analysis without a verdict.
+    spec : str
+        Spec to check against: a shipped one (``ucie``, ``ucie-3d``, ``bow``, ``aib``;
+        :mod:`sigint.specs.library`), a spec file (``*.yaml``), or ``none`` for the
+        analysis without a verdict.
     package : {'advanced', 'standard', 'standard-unterminated'}
-        UCIe package row.
+        UCIe package row (other specs have one package and ignore it).
     ber : float, optional
         Target BER (default: the spec's raw BER at the rate, else 1e-15).
     victim : int
@@ -96,7 +98,7 @@ class AnalysisOptions(SigintModel):
     """
 
     rate: float = Field(gt=0, description="symbols/s")
-    spec: Literal["ucie", "none"] = "ucie"
+    spec: str = "ucie"
     package: Literal["advanced", "standard", "standard-unterminated"] = "advanced"
     ber: float | None = Field(None, gt=0, lt=0.5)
     victim: int = Field(1, ge=1)
@@ -107,6 +109,33 @@ class AnalysisOptions(SigintModel):
     eq: Literal["spec", "off", "auto"] = "spec"
     ctle: Literal["off", "auto"] = "off"
     bits: int = Field(1 << 14, ge=0)
+
+    @field_validator("spec")
+    @classmethod
+    def _spec_name(cls, v: str) -> str:
+        from .specs.library import BUILTIN_SPECS
+
+        low = v.strip().lower()
+        if low in BUILTIN_SPECS or low == "none":
+            return low
+        if Path(v).suffix.lower() in (".yaml", ".yml"):
+            return v
+        raise ValueError(f"unknown spec; give one of {', '.join(BUILTIN_SPECS)}, none, or a "
+                         "spec file (.yaml)")
+
+    def spec_file(self):
+        """The :class:`~sigint.specs.library.SpecFile` checked against (None for none)."""
+        from .specs.library import resolve_spec
+
+        return resolve_spec(self.spec)
+
+    def spec_row(self, rate: float):
+        """The spec's row at *rate* (None without a spec)."""
+        if self.spec == "none":
+            return None
+        if self.spec == "ucie":
+            return ucie.ucie_row(self.package, rate)
+        return self.spec_file().row(rate, self.package)
 
     @field_validator("samples_per_ui")
     @classmethod
@@ -119,6 +148,13 @@ class AnalysisOptions(SigintModel):
             return self.ber
         if self.spec == "ucie":
             return ucie.default_ber(rate, self.package)
+        if self.spec != "none":
+            from .errors import SpecError
+
+            try:
+                return self.spec_row(rate).ber_at(rate)
+            except SpecError:
+                return 1e-15
         return 1e-15
 
 
@@ -326,23 +362,35 @@ def xt_timing(option: str | float, kinds: list[str], in_file: list[bool],
 def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[EqCandidate]:
     """The equalization settings to try: Tx FFE set x CTLE gain set (see AnalysisOptions).
 
+    With ``eq='spec'`` the row's own candidates: its Tx de-emphasis settings or presets
+    (UCIe 48/64 GT/s: P0-P5) times its CTLE DC gains (UCIe 48/64 GT/s: the reference CTLE,
+    -6..0 dB).
+
     >>> [c.label for c in eq_candidates(AnalysisOptions(rate=32e9), ucie.ucie_row("advanced", 32e9))]
     ['de-emphasis 0 dB', 'de-emphasis -2.2 dB']
+    >>> len(eq_candidates(AnalysisOptions(rate=64e9), ucie.ucie_row("advanced", 64e9)))
+    42
     """
+    spec_eq = row.equalization if row is not None else None
     if options.eq == "auto":
         ffes = [(c.ffe, c.ffe_main, c.label) for c in ffe_grid()]
-    elif options.eq == "spec" and row is not None and row.eq:
+    elif options.eq == "spec" and spec_eq is not None and spec_eq.tx_presets:
+        ffes = [(tuple(float(t) for t in taps), 1, name)
+                for name, taps in spec_eq.tx_presets.items()]
+    elif options.eq == "spec" and spec_eq is not None and spec_eq.tx_de_emphasis:
         ffes = [((1.0,), 0, "de-emphasis 0 dB") if d == 0 else
-                (de_emphasis_taps(d), 0, f"de-emphasis {d:g} dB") for d in ucie.DE_EMPHASIS_DB]
+                (de_emphasis_taps(d), 0, f"de-emphasis {d:g} dB") for d in spec_eq.tx_de_emphasis]
     else:
         ffes = [((1.0,), 0, "no FFE")]
-    if options.ctle == "auto":
+    form = "com"
+    gains: list[float | None] = [None]
+    if options.eq == "spec" and spec_eq is not None and spec_eq.ctle is not None:
+        form = spec_eq.ctle.form
+        gains = ([None] if spec_eq.ctle.bypass else []) + list(spec_eq.ctle.dc_gains)
+    elif options.ctle == "auto":
         # None: the Rx without a chosen CTLE (none unless one was given) is a candidate too
-        gains: list[float | None] = [None] + list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None
-                                                  else _CTLE_GAINS)
-    else:
-        gains = [None]
-    return [EqCandidate(ffe, m, g, label) for g in gains for ffe, m, label in ffes]
+        gains = [None] + list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None else _CTLE_GAINS)
+    return [EqCandidate(ffe, m, g, label, form) for g in gains for ffe, m, label in ffes]
 
 
 class Link:
@@ -631,13 +679,14 @@ def evaluate(
                          f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
     f = link.f
     _check_rate(f, rate, source)
-    row = None
-    if options.spec == "ucie":
-        row = ucie.ucie_row(options.package, rate)
-        if abs(rate / 1e9 - round(rate / 1e9)) > 1e-9 or not (row.lo <= rate / 1e9 <= row.hi):
-            notes.append(f"{rate / 1e9:g} GT/s is not a UCIe rate of its own; checked against "
+    row = options.spec_row(rate)
+    if row is not None:
+        listed = row.data.rates
+        if (not (row.lo - 1e-9 <= rate / 1e9 <= row.hi + 1e-9)
+                or (listed is not None and not any(abs(rate - x) <= 1e-9 * x for x in listed))):
+            notes.append(f"{rate / 1e9:g} GT/s is not a rate of the spec's own; checked against "
                          f"the {row.title} row")
-        if pmap.differential:
+        if pmap.differential and options.spec == "ucie":
             notes.append("UCIe data lanes are single-ended; the UCIe masks are applied to the "
                          "differential lane as they are")
     ber = options.ber_for(rate)
@@ -654,8 +703,8 @@ def evaluate(
     else:
         eye_tr = link.transfers(etx, erx, victim)
         if row is not None:
-            notes.append("the VTF checks use the UCIe VTF circuit; the eye uses the Tx/Rx "
-                         "models given on the command line")
+            notes.append("the VTF checks use the spec's reference circuit; the eye uses the "
+                         "Tx/Rx models given on the command line")
     timings["vtf"] = time.perf_counter() - t1
     check_phase(quality[0], f, vtf.victim, rate, source)
     loss = vtf.loss_db
@@ -667,8 +716,12 @@ def evaluate(
     t2 = time.perf_counter()
     n_files = len(link.aggressors)
     in_file = [True] * (len(eye_tr.aggressor_kinds) - n_files) + [False] * n_files
-    timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds, in_file, row is not None)
-    mask = (row.eye_width, "rectangle") if row is not None else None
+    timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds, in_file,
+                       row is not None and row.forwarded_clock)
+    mask = None
+    if row is not None:
+        mask = ((tuple(row.mask.points), "polygon") if row.mask_shape == "polygon"
+                else (row.eye_width, row.mask_shape))
     amp = etx.swing / 2
     eq = None
     cands = eq_candidates(options, row)
@@ -679,7 +732,8 @@ def evaluate(
                          samples_per_ui=options.samples_per_ui, nbins=options.nbins)
         etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
         if eq.ctle_db is not None:
-            erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db)})
+            erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db,
+                                                      form=eq.chosen.ctle_form)})
     timings["eq"] = time.perf_counter() - t2
     say("pulse responses")
     t3 = time.perf_counter()
@@ -707,7 +761,11 @@ def evaluate(
                               nbins=options.nbins)
     pd_top, pd_h, pd_w = peak_distortion_eye(cs, amp, dj=etx.dj)
     mask_h = mask_c = None
-    if row is not None:
+    if row is not None and mask[1] == "polygon":
+        from .specs.masks import polygon_mask_fit
+
+        mask_h, mask_c = polygon_mask_fit(eye.phase_ui, eye.contour(), mask[0])
+    elif row is not None:
         mask_h, mask_c = eye.mask_fit(mask[0], shape=mask[1])
     timings["stateye"] = time.perf_counter() - t4
     wave = agreement = None
@@ -721,8 +779,7 @@ def evaluate(
         timings["bit_by_bit"] = time.perf_counter() - t5
     checks: list[Check] = []
     if row is not None:
-        checks += ucie.vtf_checks(row, f, loss, xt, rate)
-        checks += ucie.eye_checks(row, eye.eye_height, eye.eye_width, mask_h or 0.0, ber)
+        checks += _spec_checks(row, f, loss, xt, rate, eye, mask_h, ber, cs)
     timings["total"] = time.perf_counter() - t0
     return AnalysisResult(
         source=source, backend=backend, options=options, port_map=pmap,
@@ -732,6 +789,28 @@ def evaluate(
         mask_height=mask_h, mask_centre_ui=mask_c, wave=wave, agreement=agreement, eq=eq,
         checks=checks, notes=notes, timings=timings, stages=_stages(backend, bool(options.bits)),
     )
+
+
+def _spec_checks(row, f, loss, xt, rate, eye, mask_h, ber, cs) -> list[Check]:
+    """Every check of the spec row: VTF masks, user loss/crosstalk masks, eye, DFE ratio."""
+    from .specs import masks
+
+    checks: list[Check] = []
+    if row.has_vtf:
+        checks += ucie.vtf_checks(row, f, loss, xt, rate)
+    checks += masks.curve_checks(f, loss, xt, rate, row.data.loss_mask, row.data.crosstalk_mask,
+                                 row.clause("loss_mask") or row.clause("crosstalk_mask"))
+    checks += ucie.eye_checks(row, eye.eye_height, eye.eye_width, mask_h or 0.0, ber)
+    dfe = row.equalization.dfe
+    if dfe is not None and dfe.h1_h0_max is not None and cs.dfe_taps >= 1:
+        j = cs.spui                       # the phase the DFE taps were taken at
+        h0 = float(cs.main[j])
+        k1 = np.flatnonzero(cs.isi_k == 1)
+        resid = float(cs.isi[j, k1[0]]) if k1.size else 0.0
+        h1 = (cs.dfe_values[0] if cs.dfe_values else 0.0) + resid
+        checks.append(masks.dfe_check(h1 / h0 if h0 else np.inf, dfe.h1_h0_max,
+                                      row.clause("dfe")))
+    return checks
 
 
 def _stages(backend: Backend, bit_by_bit: bool) -> dict[str, str]:

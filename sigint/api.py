@@ -36,7 +36,10 @@ def link_settings(built: Any, *, options: dict | None = None, tx: dict | None = 
     *rx* taking precedence (the victim defaults to the middle lane)."""
     link = built.channel.link
     opts = dict(options or {})
-    opts.setdefault("spec", link.spec)
+    spec = link.spec
+    if spec.lower().endswith((".yaml", ".yml")) and not Path(spec).is_absolute():
+        spec = str(Path(built.source).parent / spec)      # relative to the channel file
+    opts.setdefault("spec", spec)
     opts.setdefault("package", link.package)
     if link.ber is not None:
         opts.setdefault("ber", link.ber)

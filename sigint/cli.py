@@ -244,6 +244,24 @@ def _check_ber(ber: float | None) -> float | None:
     return ber
 
 
+_UCIE_PKGS = ("ucie-advanced", "ucie-standard", "ucie-standard-unterminated")
+
+
+def _check_spec(spec: str | None) -> str | None:
+    """A spec name or spec file, loaded once here so that a mistake stops at once (exit 2)."""
+    if spec is None:
+        return None
+    from .specs import BUILTIN_SPECS
+
+    low = spec.strip().lower()
+    if low in BUILTIN_SPECS or low == "none":
+        return low                  # no heavy import for a shipped spec's name
+    from .specs.library import resolve_spec
+
+    resolve_spec(spec)
+    return spec
+
+
 def _check_plot_dir(plot: Path | None) -> None:
     """Create the --plot folder (and refuse an unwritable one) before any work starts."""
     if plot is None:
@@ -282,8 +300,10 @@ def _backend_option(f):
 @click.argument("channel", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--rate", type=Quantity("rate", positive=True), default="16GT/s", show_default=True,
               help="Data rate with its unit (GT/s, Gb/s).")
-@click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie", show_default=True,
-              help="Spec to check; 'none' analyses without a verdict.")
+@click.option("--spec", default="ucie", show_default=True, metavar="NAME|FILE.yaml",
+              callback=lambda _c, _p, v: _check_spec(v),
+              help="Spec to check: ucie, ucie-3d, bow, aib, a spec file (YAML, units "
+                   "required), or 'none' (analysis without a verdict).")
 @click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
               default="advanced", show_default=True, help="UCIe package (table row).")
 @click.option("--ber", type=float, default=None, callback=lambda _c, _p, v: _check_ber(v),
@@ -509,9 +529,76 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     return EXIT_OK
 
 
+def _capped(rate: float | None, cap: float | None) -> float | None:
+    return rate if cap is None or rate is None else min(rate, cap)
+
+
+def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | None:
+    """The highest rate a search of *channel* will try (its own spec unless given)."""
+    if channel.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    from .channel.model import load_channel
+    from .specs.library import load_spec
+
+    if "spec" not in explicit:
+        link = load_channel(channel)[0].link
+        spec = link.spec
+        if spec.lower().endswith((".yaml", ".yml")) and not Path(spec).is_absolute():
+            spec = str(channel.parent / spec)
+        if "package" not in explicit:
+            package = link.package
+    if spec == "none":
+        spec = "ucie"
+    sf = load_spec(spec)
+    if sf.continuous:
+        return max(r.rate_range.max for r in sf.rows)
+    rates = sf.rates(package if package in sf.packages else None)
+    return max(rates) if rates else None
+
+
+def _channel_for_search(channel: Path, top_rate: float | None, be):
+    """Build a channel file on a grid that reaches the Nyquist frequency of *top_rate*.
+
+    A file whose ``frequencies`` stop below it is built once on the same number of points
+    per GHz from 0 to twice that Nyquist frequency (with a note), so that the rate search is
+    not cut short by the grid; otherwise the file's own grid is used.
+    """
+    from .channel.build import build_channel
+    from .channel.model import load_channel, plausibility_warnings
+    from .extract.rlgc import parse_frequencies
+
+    ch, base = load_channel(channel)
+    for w in plausibility_warnings(ch):
+        _warn(f"{channel}: {w}")
+    note = None
+    if top_rate is not None:
+        try:
+            f = parse_frequencies(ch.frequencies)
+        except Exception:            # noqa: BLE001 - the build reports a bad grid itself
+            f = None
+        need = top_rate / 2
+        if f is not None and f.size > 1 and f[-1] < need * (1 - 1e-9):
+            # to twice the Nyquist frequency: the eye needs the band above fN too (the
+            # response beyond the data is tapered to zero)
+            top = 2 * need
+            per_hz = (f.size - 1) / max(f[-1] - f[0], 1.0)
+            n = int(math.ceil(per_hz * top)) + 1
+            grid = f"0:{top / 1e9:g}GHz:{n}"
+            note = (f"{channel.name}: frequencies {ch.frequencies} stop at {f[-1] / 1e9:g} GHz, "
+                    f"below the Nyquist frequency {need / 1e9:g} GHz of the highest rate to "
+                    f"try; built once on {grid} instead")
+            ch = ch.model_copy(update={"frequencies": grid})
+    built = build_channel(ch, base, source=str(channel), backend=be)
+    return built, note
+
+
 def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, thru, preset,
-                     differential, reverse, common: dict):
-    """(link, options, models, built) of a channel file for the rate and validate commands."""
+                     differential, reverse, common: dict, top_rate: float | None = None):
+    """(link, options, models, built) of a channel file for the rate and validate commands.
+
+    With *top_rate* (symbols/s), a channel file is built on a grid reaching its Nyquist
+    frequency (:func:`_channel_for_search`).
+    """
     from .analyze import AnalysisOptions, prepare
     from .model import validate
 
@@ -522,13 +609,19 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
         from .api import link_settings, prepare_built
         from .channel.build import build_file
 
-        built = build_file(channel, backend=be, warn=_warn)
+        note = None
+        if top_rate is None:
+            built = build_file(channel, backend=be, warn=_warn)
+        else:
+            built, note = _channel_for_search(channel, top_rate, be)
         given = {"spec": spec, "package": package, "ber": ber}
         opts, tx_over, rx_over = link_settings(
             built, options=dict(common, **{k: v for k, v in given.items() if k in explicit}))
         opts = validate(AnalysisOptions, dict(opts, rate=built.channel.link.rate),
                         source=str(channel))
         link = prepare_built(built, backend=be, progress=_say)
+        if note:
+            link.notes.append(note)
         return link, opts, {"tx_overrides": tx_over, "rx_overrides": rx_over}, built
     from .io.touchstone import read_touchstone
     from .network.ports import build_port_map
@@ -561,8 +654,10 @@ def _touchstone_density(n_lanes: int, rate: float, lane_pitch, module_width, mod
 def _common_channel_options(f):
     for deco in reversed([
         click.argument("channel", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--spec", type=click.Choice(["ucie", "none"]), default="ucie",
-                     show_default=True, help="Spec to check."),
+        click.option("--spec", default="ucie", show_default=True, metavar="NAME|FILE.yaml",
+                     callback=lambda _c, _p, v: _check_spec(v),
+                     help="Spec: ucie, ucie-3d, bow, aib, a spec file (YAML), or none "
+                          "[a channel file's own spec unless given]."),
         click.option("--package", type=click.Choice(["advanced", "standard",
                                                      "standard-unterminated"]),
                      default="advanced", show_default=True, help="UCIe package (table row)."),
@@ -602,19 +697,25 @@ def _common_channel_options(f):
 @click.option("--exhaustive", is_flag=True,
               help="Every lane at every rate (default: above the first failing rate, each "
                    "rate stops at its first failing lane).")
+@click.option("--up-to", "up_to", type=Quantity("rate", positive=True), default=None,
+              help="Try no rate above this one (e.g. 32GT/s: UCIe without its 48/64 GT/s "
+                   "rows and their equalization search).")
 @click.pass_context
 @_with_progress("rate", "channel")
 def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, thru, preset,
              differential, reverse, as_json: bool, quiet: bool, backend, lane_pitch,
              module_width, module_depth, plot: Path | None, eye_height, eye_width,
-             exhaustive: bool) -> int:
+             exhaustive: bool, up_to: float | None) -> int:
     """Maximum data rate of a channel: every lane at every spec rate.
 
     \b
-    For UCIe (4, 8, 12, 16, 24, 32 GT/s; 48/64 are not implemented yet) every rate
-    whose Nyquist frequency the data reach is analysed with every lane as victim
-    and the spec's equalization search; the maximum is the highest rate at which
-    every check passes for the worst lane. Per rate: the worst lane's eye height,
+    Every rate of the spec (a channel file's own, or --spec: UCIe 4-64 GT/s, BoW,
+    AIB, UCIe-3D, a spec file) whose Nyquist frequency the data reach is analysed
+    with every lane as victim and the spec's equalization search; the maximum is
+    the highest rate below the first failing one (every check of every lane
+    passes there and at every lower rate). A channel file is built once on a grid
+    reaching the top rate's Nyquist frequency; a spec with a rate_range is
+    searched continuously to 0.1 GT/s. Per rate: the worst lane's eye height,
     width, mask, loss and crosstalk margins and its limiting check. The bandwidth
     density at the maximum comes from the channel file's geometry (counted at its
     coarsest-pitch segment) or --lane-pitch/--module-width; for the UCIe advanced
@@ -629,6 +730,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     Examples:
       sigint rate channels/ucie_advanced_2mm.yaml --plot figs
       sigint rate bus.s64p --package standard --lane-pitch 110um --json
+      sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
     """
     _require_files(channel)
     from .backend import get_backend
@@ -638,7 +740,9 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
     from .rate import search_continuous
 
-    if spec == "none":
+    explicit = {n for n in ("spec", "package", "ber")
+                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
+    if spec == "none" and "spec" in explicit:
         if eye_height is None or eye_width is None:
             from .errors import InputError
 
@@ -647,24 +751,45 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     else:
         spec_rates(spec, package)
     be = get_backend(backend)
-    explicit = {n for n in ("spec", "package", "ber")
-                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
     try:
         link, opts, models, built = _prepare_channel(
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
-            preset=preset, differential=differential, reverse=reverse, common={"bits": 0})
-        if spec == "none":
+            preset=preset, differential=differential, reverse=reverse, common={"bits": 0},
+            top_rate=_capped(_top_rate(channel, spec, package, explicit), up_to))
+        if spec == "none" and "spec" in explicit:
             opts = opts.model_copy(update={"spec": "none"})
             res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
-                                    progress=_say, **models)
+                                    progress=_say, stop=up_to, **models)
         else:
-            if opts.spec != "ucie":
-                opts = opts.model_copy(update={"spec": "ucie"})
-                _warn(f"{channel}: its link declares spec none; searched against UCIe "
-                      f"{opts.package}")
-            res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, **models)
+            if opts.spec == "none":
+                if eye_height is not None and eye_width is not None:
+                    res = search_continuous(link, opts, eye_height=eye_height,
+                                            eye_width=eye_width, progress=_say, stop=up_to,
+                                            **models)
+                    opts = None
+                else:
+                    opts = opts.model_copy(update={"spec": "ucie"})
+                    _warn(f"{channel}: its link declares spec none; searched against UCIe "
+                          f"{opts.package}")
+            if opts is not None and opts.spec_file().continuous:
+                res = search_continuous(link, opts, progress=_say, stop=up_to, **models)
+            elif opts is not None:
+                rates = None
+                if up_to is not None:
+                    rates = tuple(r for r in spec_rates(opts.spec, opts.package)
+                                  if r <= up_to * (1 + 1e-9))
+                    if not rates:
+                        from .errors import InputError
+
+                        raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
+                                         "lowest rate; give a higher rate")
+                res = search_rates(link, opts, progress=_say, exhaustive=exhaustive,
+                                   rates=rates, **models)
+                if up_to is not None:
+                    res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
     finally:
         _done()
+    res.notes[:0] = [n for n in link.notes if "built once on" in n]
     if res.max_rate is not None:
         if built is not None:
             res.density = built.density(res.max_rate)
@@ -672,7 +797,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         else:
             res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
                                               module_width, module_depth)
-        if res.density is not None and opts.package == "advanced" and spec != "none":
+        if res.density is not None and res.spec == "ucie" and res.package == "advanced":
             res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
                 round(res.max_rate / 1e9))
             res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8
@@ -687,11 +812,13 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 @cli.command("validate", context_settings={"max_content_width": 100})
 @click.argument("channels", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--spec", "specs", multiple=True, default=("ucie",), show_default=True,
-              type=click.Choice(["ucie", "ucie-advanced", "ucie-standard",
-                                 "ucie-standard-unterminated", "none"]),
-              help="Spec to check (repeatable). 'ucie' takes --package or the channel "
-                   "file's package; 'none' checks nothing and says so.")
+@click.option("--spec", "specs", multiple=True, default=(), metavar="NAME|FILE.yaml",
+              callback=lambda _c, _p, v: tuple(_check_spec(x) if x.lower() not in _UCIE_PKGS
+                                               else x.lower() for x in v),
+              help="Spec to check (repeatable): ucie (with --package or the channel file's "
+                   "package), ucie-advanced, ucie-standard, ucie-standard-unterminated, "
+                   "ucie-3d, bow, aib, a spec file (YAML), or none (checks nothing and says "
+                   "so) [a channel file's own spec; ucie for Touchstone].")
 @click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
               default=None, help="UCIe package for --spec ucie [the channel file's, else "
                                  "advanced].")
@@ -735,35 +862,55 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
         raise click.UsageError("--rate and --max-rate exclude each other; give one")
     for ch in channels:
         if ch.suffix.lower() not in (".yaml", ".yml") and rate is None and not max_rate \
-                and any(sp != "none" for sp in specs):
+                and any(sp != "none" for sp in (specs or ("ucie",))):
             from .errors import InputError
 
             raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
                              "--rate (e.g. 16GT/s) or --max-rate")
     from .backend import get_backend
     from .lanes import evaluate_lanes
-    from .rate import search_rates
+    from .rate import search_continuous, search_rates
     from .validate import SpecOutcome, junit_xml, summary
 
     be = get_backend(backend)
     outcomes = []
     try:
         for ch in channels:
+            top = None
+            if max_rate:
+                tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
+                                  sp.removeprefix("ucie-") if sp in _UCIE_PKGS
+                                  else (package or "advanced"),
+                                  {"spec"} | ({"package"} if package or sp in _UCIE_PKGS
+                                              else set()))
+                        for sp in specs if sp != "none"] if specs else \
+                    [_top_rate(ch, "ucie", package or "advanced",
+                               {"package"} if package else set())]
+                top = max((t for t in tops if t is not None), default=None)
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
-                differential=differential, reverse=(), common={"bits": 0})
-            for sp in specs:
+                differential=differential, reverse=(), common={"bits": 0}, top_rate=top)
+            own = opts.spec if built is not None else "ucie"
+            for sp in specs or (own,):
                 if sp == "none":
                     outcomes.append(SpecOutcome(str(ch), "none", None, None))
                     continue
-                pkg = sp.removeprefix("ucie-") if sp != "ucie" else (
-                    package or (built.channel.link.package if built is not None
-                                else "advanced"))
-                o = opts.model_copy(update={"spec": "ucie", "package": pkg})
+                if sp in _UCIE_PKGS:
+                    name, pkg = "ucie", sp.removeprefix("ucie-")
+                else:
+                    name = sp
+                    pkg = package or (built.channel.link.package if built is not None
+                                      else "advanced")
+                o = opts.model_copy(update={"spec": name, "package": pkg})
+                sf = o.spec_file()
+                label = f"ucie {pkg}" if name == "ucie" else sf.spec
                 notes: list[str] = []
+                if sf.user_written:
+                    notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
                 if max_rate:
-                    res = search_rates(link, o, progress=_say, **models)
+                    res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
+                           else search_rates(link, o, progress=_say, **models))
                     notes += res.notes
                     if res.max_rate is not None:
                         row = next(r for r in res.rows if r.rate == res.max_rate)
@@ -780,7 +927,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                     _check_rate(link.f, r_at, str(ch))
                     lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
                                            progress=_say, **models)
-                outcomes.append(SpecOutcome(str(ch), f"ucie {pkg}", r_at, lanes, how, notes))
+                outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))
     finally:
         _done()
     if junit is not None:

@@ -227,6 +227,37 @@ def worst_index(results: list[AnalysisResult]) -> int:
     return min(range(len(results)), key=lambda i: results[i].eye.eye_height)
 
 
+def lane_delay(f: np.ndarray, h: np.ndarray, rate: float) -> float:
+    """Delay of a lane's transfer *h* (s): the least-squares slope of its unwrapped phase,
+    :math:`-d\\varphi/d\\omega`, over (0, fN/2] (the band where the signal's energy is)."""
+    f = np.asarray(f, dtype=float)
+    sel = (f > 0) & (f <= rate / 4 * (1 + 1e-9))
+    if sel.sum() < 2:
+        sel = f > 0
+    ph = np.unwrap(np.angle(np.asarray(h)[f > 0]))[: int(sel.sum())]
+    w = 2 * np.pi * f[sel]
+    slope = np.polyfit(w, ph, 1)[0]
+    return float(-slope)
+
+
+def _add_skew_check(results: list[AnalysisResult], options: AnalysisOptions) -> None:
+    """Lane-to-lane skew against the spec's limit (UCIe Table 5-16), on every lane's result."""
+    from .errors import SpecError
+    from .specs.masks import skew_check
+
+    try:
+        row = options.spec_row(options.rate)
+    except SpecError:
+        return
+    if row is None or row.skew_ui is None:
+        return
+    delays = np.array([lane_delay(r.vtf.f, r.vtf.victim, r.rate) for r in results])
+    chk = skew_check(delays, [r.victim for r in results], options.rate, row.skew_ui,
+                     row.clause("skew"))
+    for r in results:
+        r.checks.append(chk)
+
+
 def evaluate_lanes(
     link: Link,
     options: AnalysisOptions,
@@ -281,11 +312,16 @@ def evaluate_lanes(
     if complete:                      # lane order, whatever order they were evaluated in
         pairs = sorted(zip(lanes, results), key=lambda t: t[0])
         lanes, results = [p[0] for p in pairs], [p[1] for p in pairs]
+    if complete and len(results) > 1:
+        _add_skew_check(results, options)
     w = len(results) - 1 if not complete else worst_index(results)
     full = results[w]
     if options.bits:
         say("bit-by-bit simulation of the worst lane")
         full = evaluate(link, options, victim=lanes[w], **models)
+        skew = [c for c in results[w].checks if c.name == "lane_skew"]
+        if skew and not any(c.name == "lane_skew" for c in full.checks):
+            full.checks.extend(skew)
     return LanesResult(link.source, options.rate, results, w, full,
                        {"lanes": t1 - t0, "worst": time.perf_counter() - t1},
                        complete=complete)

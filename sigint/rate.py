@@ -1,10 +1,13 @@
 """Maximum data rate: every lane at every spec rate, the highest rate that passes.
 
-For a spec with discrete rates (UCIe: 4, 8, 12, 16, 24, 32 GT/s) every rate the data
-reach is tried with every lane as victim (:func:`sigint.lanes.evaluate_lanes`, the
-transfers of a Tx/Rx circuit solved once for all rates) and the spec's equalization
-search at each rate (de-emphasis 0 / -2.2 dB at 24/32 GT/s, ``AnalysisOptions.eq``).
-The maximum rate is the highest rate at which every check passes for the worst lane.
+For a spec with discrete rates (UCIe: 4 ... 64 GT/s; BoW-32 ... BoW-512; AIB) every rate
+the data reach is tried with every lane as victim (:func:`sigint.lanes.evaluate_lanes`,
+the transfers of a Tx/Rx circuit solved once for all rates) and the spec's equalization
+search at each rate (``AnalysisOptions.eq``). The maximum rate is the highest rate at
+which every check passes for the worst lane and every lower rate tried passes too (a link
+trains up through the lower rates and falls back to them); a higher rate that passes
+above a failing one is reported in the notes (UCIe judges 48/64 GT/s by the eye alone, so
+a channel can fail a VTF mask at 32 GT/s and still open the 64 GT/s eye).
 Above the first failing rate a rate's verdict is settled by its first failing lane, so
 the search stops there (lanes ordered worst first) unless ``exhaustive`` is set.
 A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
@@ -30,7 +33,6 @@ import numpy as np
 from .analyze import AnalysisOptions, Link
 from .errors import InputError
 from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
-from .specs import ucie
 
 __all__ = ["RateRow", "RateSearch", "search_rates", "search_continuous", "spec_rates",
            "UCIE_DENSITY_GBYTES_PER_MM"]
@@ -44,23 +46,22 @@ UCIE_DENSITY_GBYTES_PER_MM = {4: 165, 8: 329, 12: 494, 16: 658, 24: 988, 32: 131
 
 
 def spec_rates(spec: str, package: str) -> tuple[float, ...]:
-    """The discrete rates (symbols/s) of *spec* for *package* that sigint can check.
+    """The discrete rates (symbols/s) of *spec* for *package* (empty for a spec with a
+    continuous range of rates).
 
     >>> [r / 1e9 for r in spec_rates("ucie", "standard-unterminated")]
     [4.0, 8.0, 12.0, 16.0]
+    >>> [r / 1e9 for r in spec_rates("bow", "advanced")]
+    [2.0, 4.0, 8.0, 16.0, 24.0, 32.0]
     """
-    if spec != "ucie":
+    if spec == "none":
         raise InputError(f"--spec {spec}: a search over discrete rates needs a spec with "
-                         "them (ucie); without a spec give the eye criteria (--eye-height and "
-                         "--eye-width) for a continuous search")
-    out = []
-    for r in ucie.UCIE_RATES:
-        try:
-            ucie.ucie_row(package, r)
-        except Exception:      # noqa: BLE001 - a rate the package's table does not cover
-            continue
-        out.append(r)
-    return tuple(out)
+                         "them (ucie, bow, ...); without a spec give the eye criteria "
+                         "(--eye-height and --eye-width) for a continuous search")
+    from .specs.library import load_spec
+
+    sf = load_spec(spec)
+    return sf.rates(package if package in sf.packages else None)
 
 
 @dataclass
@@ -84,8 +85,10 @@ class RateRow:
             "eye_height_v": _f(r.eye.eye_height), "eye_width_ui": _f(r.eye.eye_width),
             "mask_height_v": _f(r.mask_height), "eye_mask_margin_v": m("eye_mask"),
             "vtf_loss_db_at_nyquist": _f(r.loss_db_at_nyquist),
-            "vtf_loss_margin_db": m("vtf_loss"), "vtf_loss_fn_margin_db": m("vtf_loss_fn"),
-            "vtf_xt_margin_db": m("vtf_crosstalk"),
+            "vtf_loss_margin_db": m("vtf_loss") if "vtf_loss" in by else m("loss_mask"),
+            "vtf_loss_fn_margin_db": m("vtf_loss_fn"),
+            "vtf_xt_margin_db": (m("vtf_crosstalk") if "vtf_crosstalk" in by
+                                 else m("crosstalk_mask")),
             "equalization": None if r.eq is None else r.eq.as_dict()["chosen"],
             "ber": r.ber,
             "limiting_check": None if lim is None else lim.name,
@@ -161,7 +164,8 @@ class RateSearch:
 
     def summary(self) -> str:
         what = (f"UCIe {self.package} package, every lane, spec equalization at each rate"
-                if self.spec == "ucie" else f"{self.spec}, every lane")
+                if self.spec == "ucie" else f"{self.spec}, every lane, spec equalization at "
+                                            "each rate")
         lines = [f"sigint rate {self.source}: {what}", "",
                  f"  {'GT/s':>5} {'lane':>8} {'height mV':>9} {'width UI':>8} {'mask mV':>8} "
                  f"{'loss dB':>8} {'XT dB':>7}  limiting check (margin)  verdict"]
@@ -334,15 +338,23 @@ def search_rates(
             order = sorted(order, key=lambda j: by_lane[j])
         if res.passed is False:
             failed_below = True
-    passing = [row.rate for row in rows if row.lanes.passed]
-    max_rate = max(passing) if passing else None
+    max_rate = None
+    for row in rows:                 # every rate up to the maximum passes (see the module)
+        if not row.lanes.passed:
+            break
+        max_rate = row.rate
     if max_rate is not None and max_rate == tried[-1] and not not_tried:
-        notes.append(f"every rate up to the highest checked passes: the channel may carry more "
-                     f"than {max_rate / 1e9:g} GT/s (UCIe 48/64 GT/s rows are not implemented "
-                     "yet)")
-    if max_rate is not None and any(row.rate < max_rate and not row.lanes.passed for row in rows):
-        notes.append("a lower rate fails although a higher one passes (its mask or "
-                     "equalization differ); the maximum is the highest rate that passes")
+        notes.append(f"every rate tried passes: the channel may carry more than "
+                     f"{max_rate / 1e9:g} GT/s")
+    first_fail = next((row.rate for row in rows if not row.lanes.passed), None)
+    above = [row.rate for row in rows if first_fail is not None and row.rate > first_fail
+             and row.lanes.passed]
+    if above:
+        notes.append(", ".join(f"{r / 1e9:g}" for r in above) + " GT/s pass although "
+                     f"{first_fail / 1e9:g} GT/s fails (their checks, mask or equalization "
+                     "differ; UCIe has no VTF mask at 48/64 GT/s): the maximum is the highest "
+                     "rate below the first failing one, since a link trains up through the "
+                     "lower rates and falls back to them")
     return RateSearch(link.source, options.spec, options.package, rows, not_tried, max_rate,
                       notes, timings={"search": time.perf_counter() - t0})
 
@@ -366,16 +378,19 @@ def search_continuous(
     link: Link,
     options: AnalysisOptions,
     *,
-    eye_height: float,
-    eye_width: float,
+    eye_height: float | None = None,
+    eye_width: float | None = None,
     resolution: float = 0.1e9,
     start: float = 1e9,
+    stop: float | None = None,
     progress: Callable[[str], None] | None = None,
     **models: Any,
 ) -> RateSearch:
-    """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI).
+    """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI),
+    or, without them, every check of a spec with a continuous range of rates (a user spec
+    file, ``rate_range: {min, max}``; the search starts at its minimum and stops at its maximum).
 
-    Without a spec: rates double from *start* while every lane passes and the data reach
+    Rates double from *start* while every lane passes and the data reach
     the rate's Nyquist frequency, then bisection between the last pass and the first fail
     down to *resolution* (symbols/s), each rate snapped to a multiple of it.
 
@@ -390,6 +405,8 @@ def search_continuous(
         Criteria, V and UI.
     resolution, start : float
         Symbols/s.
+    stop : float, optional
+        Highest rate to try, symbols/s (default: the data's reach, or the spec's top).
 
     Returns
     -------
@@ -408,6 +425,19 @@ def search_continuous(
     t0 = time.perf_counter()
     f = link.f
     top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
+    criteria = eye_height is not None and eye_width is not None
+    spec_top = None
+    if not criteria:
+        sf = options.spec_file()
+        if sf is None or not sf.continuous:
+            raise InputError("a continuous rate search needs eye criteria (--eye-height, "
+                             "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
+        start = max(start, min(r.rate_range.min for r in sf.rows))
+        spec_top = max(r.rate_range.max for r in sf.rows)
+        top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
+    if stop is not None:
+        spec_top = stop if spec_top is None else min(spec_top, stop)
+        top = min(top, math.floor(stop * (1 + 1e-9) / resolution) * resolution)
     if top < start:
         raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
                          f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
@@ -419,8 +449,9 @@ def search_continuous(
             say(f"{rate / 1e9:g} GT/s")
             opts = options.model_copy(update={"rate": rate, "bits": 0})
             res = evaluate_lanes(link, opts, progress=progress, **models)
-            for r in res.lanes:
-                r.checks = _user_checks(r, eye_height, eye_width)
+            if criteria:
+                for r in res.lanes:
+                    r.checks = _user_checks(r, eye_height, eye_width)
             from .lanes import worst_index
 
             res.worst = worst_index(res.lanes)
@@ -435,8 +466,12 @@ def search_continuous(
         if run(r):
             lo = r
             if r >= top:
-                notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited to "
-                             f"{top / 1e9:g} GT/s, where the criteria still hold")
+                if spec_top is not None and top >= spec_top * (1 - 1e-9):
+                    notes.append(f"every lane passes up to the highest rate to try, "
+                                 f"{top / 1e9:g} GT/s")
+                else:
+                    notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "
+                                 f"to {top / 1e9:g} GT/s, where the criteria still hold")
                 break
             r = min(2 * r, top)
         else:
@@ -452,5 +487,6 @@ def search_continuous(
             else:
                 hi = mid
     ordered = [rows[k] for k in sorted(rows)]
-    return RateSearch(link.source, "user eye criteria", options.package, ordered, [], lo,
+    name = "user eye criteria" if criteria else options.spec_file().spec
+    return RateSearch(link.source, name, options.package, ordered, [], lo,
                       notes, timings={"search": time.perf_counter() - t0})

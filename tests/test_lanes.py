@@ -47,8 +47,11 @@ def test_all_victims_equal_single_victim_runs(net4):
         assert r.victim == one.victim
         assert r.eye.eye_height == pytest.approx(one.eye.eye_height, abs=1e-12)
         assert r.mask_height == pytest.approx(one.mask_height, abs=1e-12)
-        assert [(c.name, c.passed) for c in r.checks] == [(c.name, c.passed) for c in one.checks]
-        np.testing.assert_allclose([c.margin for c in r.checks], [c.margin for c in one.checks],
+        # lane_skew compares lanes with each other: only the all-lanes run has it
+        assert [(c.name, c.passed) for c in r.checks if c.name != "lane_skew"] == \
+            [(c.name, c.passed) for c in one.checks]
+        np.testing.assert_allclose([c.margin for c in r.checks if c.name != "lane_skew"],
+                                   [c.margin for c in one.checks],
                                    rtol=1e-9, atol=1e-12)
     # symmetric bus: the edge lanes see fewer aggressors than the inner ones
     xt = [r._worst_crosstalk()["vtf_xt_db_worst"] for r in lanes.lanes]

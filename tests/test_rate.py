@@ -30,7 +30,8 @@ def search(net3):
 
 
 def test_reported_rate_passes_and_next_fails(net3, search):
-    assert search.max_rate is not None and not search.not_tried
+    # the data stop at 16 GHz: 48/64 GT/s (Nyquist 24/32 GHz) are not tried
+    assert search.max_rate is not None and search.not_tried == [48e9, 64e9]
     mx = search.max_rate
     # independently: a separate single-victim analysis of every lane at each rate
     for v in (1, 2, 3):

@@ -72,11 +72,26 @@ class LinkSpec(_FileModel):
     """Rate, spec and Tx/Rx of the link."""
 
     rate: Rate
-    spec: Literal["ucie", "none"] = "ucie"
+    spec: str = Field("ucie", description="ucie, ucie-3d, bow, aib, none or a spec file "
+                                           "(YAML, relative to the channel file)")
     package: Literal["advanced", "standard", "standard-unterminated"] = "advanced"
     ber: float | None = Field(None, gt=0, lt=0.5)
     tx: TxSpec = Field(default_factory=TxSpec)
     rx: RxSpec = Field(default_factory=RxSpec)
+
+
+    @field_validator("spec")
+    @classmethod
+    def _spec(cls, v: str) -> str:
+        from ..specs.library import BUILTIN_SPECS
+
+        low = v.strip().lower()
+        if low in BUILTIN_SPECS or low == "none":
+            return low
+        if low.endswith((".yaml", ".yml")):
+            return v
+        raise ValueError(f"unknown spec; use one of {', '.join(BUILTIN_SPECS)}, none, or a "
+                         "spec file (.yaml) beside the channel file")
 
 
 class Lanes(_FileModel):

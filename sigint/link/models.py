@@ -109,7 +109,9 @@ class Tx(SigintModel):
 
 
 class Ctle(SigintModel):
-    """First-order CTLE with two poles (the IEEE 802.3 COM form).
+    """Rx CTLE: the IEEE 802.3 COM form (default) or the UCIe 3.0 reference CTLE.
+
+    ``form='com'``, a first-order CTLE with two poles:
 
     :math:`H(f) = \\dfrac{g + j f/f_z}{(1 + j f/f_{p1})(1 + j f/f_{p2})}`, with
     :math:`g = 10^{G_{dc}/20}`. Frequencies given as None default to fractions of the data
@@ -120,16 +122,32 @@ class Ctle(SigintModel):
     dc_gain_db : float
         DC gain :math:`G_{dc}`, dB (<= 0: peaking of :math:`-G_{dc}` dB).
     fz, fp1, fp2 : float, optional
-        Zero and pole frequencies, Hz.
+        Zero and pole frequencies, Hz (COM form).
+    form : {'com', 'ucie-reference', 'bow-reference'}
+        ``ucie-reference``: UCIe 3.0 §5.4.4 (Equations 5-3, 5-4), a 0 dB peak at the
+        Nyquist frequency R/2 (see :func:`sigint.specs.library.reference_ctle`).
+        ``bow-reference``: the BoW 1.0 conformance CTLE
+        :math:`(1/A_{pk})(1 + s/\\omega_z)/(1 + s/(A_{pk}\\omega_z))`,
+        :math:`\\omega_z = \\pi/(2T_{bit})`, DC gain :math:`1/A_{pk}` (see
+        :func:`sigint.specs.library.bow_reference_ctle`).
     """
 
     dc_gain_db: float = Field(0.0, le=0.0, ge=-30.0, description="dB")
+    form: Literal["com", "ucie-reference", "bow-reference"] = "com"
     fz: float | None = Field(None, gt=0, description="Hz")
     fp1: float | None = Field(None, gt=0, description="Hz")
     fp2: float | None = Field(None, gt=0, description="Hz")
 
     def response(self, f: np.ndarray, rate: float) -> np.ndarray:
         """Complex response at frequencies *f* (Hz) for data rate *rate*."""
+        if self.form == "ucie-reference":
+            from ..specs.library import reference_ctle
+
+            return reference_ctle(f, self.dc_gain_db, rate / 2)
+        if self.form == "bow-reference":
+            from ..specs.library import bow_reference_ctle
+
+            return bow_reference_ctle(f, self.dc_gain_db, rate)
         fz = self.fz or rate / 4
         fp1 = self.fp1 or rate / 4
         fp2 = self.fp2 or rate

@@ -90,9 +90,17 @@ def _mask(ax, r: AnalysisResult) -> None:
         c = r.mask_centre_ui
     w, h = r.row.eye_width, r.row.eye_height
     ok = all(ch.passed for ch in r.checks if ch.name == "eye_mask")
-    xs = [c - w / 2, c + w / 2, c + w / 2, c - w / 2, c - w / 2]
-    ys = np.array([-h / 2, -h / 2, h / 2, h / 2, -h / 2]) * 1e3
-    (mask,) = ax.plot(xs, ys, color="lime" if ok else "red", lw=2, label="UCIe eye mask")
+    if r.row.mask_shape == "polygon":
+        pts = np.array(list(r.row.mask.points) + [r.row.mask.points[0]], dtype=float)
+        xs, ys = c + pts[:, 0], pts[:, 1] * 1e3
+    elif r.row.mask_shape == "diamond":
+        xs = [c - w / 2, c, c + w / 2, c, c - w / 2]
+        ys = np.array([0.0, h / 2, 0.0, -h / 2, 0.0]) * 1e3
+    else:
+        xs = [c - w / 2, c + w / 2, c + w / 2, c - w / 2, c - w / 2]
+        ys = np.array([-h / 2, -h / 2, h / 2, h / 2, -h / 2]) * 1e3
+    (mask,) = ax.plot(xs, ys, color="lime" if ok else "red", lw=2,
+                      label=f"{r.row.spec.title} eye mask")
     ax.legend(handles=[mask], loc="upper right", fontsize=8)
 
 
@@ -123,7 +131,10 @@ def plot_vtf(r: AnalysisResult, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
     ax = axes[0]
     ax.plot(f, v.loss_db, color="C0", label="VTF loss L(f)")
-    if r.row is not None:
+    if r.row is not None and r.row.data.loss_mask is not None:
+        pts = np.array(r.row.data.loss_mask, dtype=float)
+        ax.plot(pts[:, 0] / 1e9, pts[:, 1], "r--", label="spec loss mask (loss must stay above)")
+    if r.row is not None and r.row.has_vtf:
         l0 = float(v.loss_db[0])
         ax.plot([0, fn], [l0, r.row.loss_fn_db], "r--", label="UCIe mask (loss must stay above)")
         c = _check(r, "vtf_loss")
@@ -161,9 +172,12 @@ def plot_vtf(r: AnalysisResult, path: Path) -> Path:
                     label=f"{v.aggressor_names[a]} ({v.aggressor_kinds[a]})"
                     + (", largest" if rank == 0 else "")
                     + (f", equal to {v.aggressor_names[top[0]]}" if same else ""))
-        if r.row is not None:
+        if r.row is not None and r.row.has_vtf:
             lim = r.row.xt_limit_db(r.loss_db_at_nyquist)
             ax.plot([0, fn], [lim, lim], "r--", label=f"UCIe limit {lim:.1f} dB")
+        if r.row is not None and r.row.data.crosstalk_mask is not None:
+            pts = np.array(r.row.data.crosstalk_mask, dtype=float)
+            ax.plot(pts[:, 0] / 1e9, pts[:, 1], "r--", label="spec crosstalk mask")
         c = _check(r, "vtf_crosstalk")
         band = v.f <= r.nyquist * (1 + 1e-12)
         j = int(np.argmax(np.where(band, xt, -np.inf)))

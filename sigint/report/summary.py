@@ -103,7 +103,7 @@ def analysis_summary(r: AnalysisResult) -> str:
             lines.append(f"  {tag} {it.name:<15} {src}{it.text}")
     lines.append("")
     tx, rx = r.tx, r.rx
-    vtx = "the UCIe VTF circuit" if r.row else "the Tx/Rx below"
+    vtx = "the spec's reference circuit" if r.row else "the Tx/Rx below"
     lines.append(f"Voltage transfer function ({vtx}; dB, a loss is negative)")
     fn = r.nyquist
     byname = {c.name: c for c in r.checks}

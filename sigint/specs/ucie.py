@@ -12,19 +12,16 @@ printed with every verdict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..errors import SpecError
-from ..link.models import Rx, Tx
 from .checks import Check
+from .library import SpecRow, load_spec
 
 __all__ = ["UcieRow", "ucie_row", "UCIE_RATES", "PACKAGES", "vtf_checks", "eye_checks",
            "ASSUMPTIONS", "default_ber", "TX_PRESETS", "REFERENCE_CTLE_GAINS_DB",
            "DE_EMPHASIS_DB", "noise_rms_db", "NEAR_DC_FRACTION"]
 
-UCIE_RATES = (4e9, 8e9, 12e9, 16e9, 24e9, 32e9)
 PACKAGES = ("advanced", "standard", "standard-unterminated")
 
 ASSUMPTIONS = (
@@ -35,102 +32,33 @@ ASSUMPTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class UcieRow:
-    """One row of the UCIe channel table.
-
-    Attributes
-    ----------
-    package : str
-        ``advanced``, ``standard`` (terminated) or ``standard-unterminated``.
-    lo, hi : float
-        Rates the row covers, GT/s.
-    loss_fn_db : float
-        VTF loss limit at Nyquist, dB (loss must stay above).
-    loss_dc_db : float or None
-        Limit on L(0), dB, where the table gives one.
-    xt_slope, xt_offset, xt_cap : float
-        Crosstalk limit :math:`\\min(a L + b, c)` dB with L the loss at Nyquist.
-    tx_r, tx_c, rx_r, rx_c : float
-        VTF circuit: Tx ohm and F, Rx ohm (None: unterminated) and F.
-    eye_height, eye_width : float
-        Eye mask, V and UI.
-    eq : bool
-        Whether the spec evaluates the eye with equalization on.
-    """
-
-    package: str
-    lo: float
-    hi: float
-    loss_fn_db: float
-    loss_dc_db: float | None
-    xt_slope: float
-    xt_offset: float
-    xt_cap: float
-    tx_r: float
-    tx_c: float
-    rx_r: float | None
-    rx_c: float
-    eye_height: float
-    eye_width: float
-    eq: bool
-
-    def xt_limit_db(self, loss_fn_db: float) -> float:
-        """Crosstalk limit for a channel whose loss at Nyquist is *loss_fn_db*, dB."""
-        return min(self.xt_slope * loss_fn_db + self.xt_offset, self.xt_cap)
-
-    def tx(self, **overrides: object) -> Tx:
-        """The Tx model of this row's VTF circuit."""
-        return Tx(r=self.tx_r, c_pad=self.tx_c, **overrides)
-
-    def rx(self, **overrides: object) -> Rx:
-        """The Rx model of this row's VTF circuit."""
-        return Rx(r=self.rx_r, c_pad=self.rx_c, **overrides)
-
-    @property
-    def title(self) -> str:
-        name = {"advanced": "UCIe advanced package",
-                "standard": "UCIe standard package, terminated",
-                "standard-unterminated": "UCIe standard package, unterminated"}[self.package]
-        rng = f"{self.lo:g} GT/s" if self.lo == self.hi else f"{self.lo:g}-{self.hi:g} GT/s"
-        return f"{name}, {rng}"
+#: A row of the UCIe table: :class:`~sigint.specs.library.SpecRow` (kept under its old name).
+UcieRow = SpecRow
 
 
-# Tx FFE presets for channel analysis at 48/64 GT/s, (C-1, C0, C+1) (UCIe 3.0 Table 5-7;
-# the eye at those rates is judged with the best of them, §5.7)
-TX_PRESETS = {
-    "P0": (0.0, 1.0, 0.0), "P1": (-0.05, 0.95, 0.0), "P2": (0.0, 0.9, -0.1),
-    "P3": (-0.05, 0.85, -0.1), "P4": (0.0, 0.8, -0.2), "P5": (-0.05, 0.75, -0.2),
-}
+def _spec():
+    return load_spec("ucie")
+
+
+def _rates() -> tuple[float, ...]:
+    return tuple(sorted({r for p in PACKAGES for r in _spec().rates(p)}))
+
+
+UCIE_RATES = _rates()
+
+_HI = next(r for r in _spec().rows if r.package == "advanced" and r.equalization.tx_presets)
+# Tx FFE presets for channel analysis at 48/64 GT/s, (C-1, C0, C+1) (UCIe 3.0 Table 5-7,
+# from the spec data file)
+TX_PRESETS = dict(_HI.equalization.tx_presets)
 # Reference Rx CTLE DC gains, dB: -6 to 0 dB in 1-dB steps (UCIe 3.0 §5.4.4, §5.7)
-REFERENCE_CTLE_GAINS_DB = tuple(float(g) for g in range(0, -7, -1))
-# Tx de-emphasis settings at 24/32 GT/s, dB (UCIe 3.0 §5.3, Tx equalization at 24/32 GT/s;
-# Table 5-15 note b: the eye mask there applies with equalization enabled)
-DE_EMPHASIS_DB = (0.0, -2.2)
-
-_MASK_LOW = (0.040, 0.75)     # 4-16 GT/s
-_MASK_EQ = (0.040, 0.65)      # 24-32 GT/s, equalization on
-
-_ROWS = (
-    UcieRow("advanced", 4, 16, -3.0, None, 1.5, -21.5, -23.0, 25.0, 0.25e-12, None, 0.2e-12,
-            *_MASK_LOW, False),
-    UcieRow("advanced", 24, 32, -5.0, None, 1.5, -19.0, -24.0, 25.0, 0.25e-12, None, 0.2e-12,
-            *_MASK_EQ, True),
-    UcieRow("standard", 4, 8, -7.5, -4.5, 3.0, -11.5, -25.0, 30.0, 0.3e-12, 50.0, 0.3e-12,
-            *_MASK_LOW, False),
-    UcieRow("standard", 12, 16, -6.5, -4.5, 3.0, -11.5, -25.0, 30.0, 0.2e-12, 50.0, 0.2e-12,
-            *_MASK_LOW, False),
-    UcieRow("standard", 24, 32, -7.5, -4.5, 2.5, -10.0, -26.0, 30.0, 0.125e-12, 50.0, 0.125e-12,
-            *_MASK_EQ, True),
-    UcieRow("standard-unterminated", 4, 12, -1.25, None, 7.0, -12.5, -15.0, 30.0, 0.3e-12, None,
-            0.2e-12, *_MASK_LOW, False),
-    UcieRow("standard-unterminated", 16, 16, -1.15, None, 4.0, -13.5, -17.0, 30.0, 0.2e-12, None,
-            0.2e-12, *_MASK_LOW, False),
-)
+REFERENCE_CTLE_GAINS_DB = tuple(_HI.equalization.ctle.dc_gains)
+# Tx de-emphasis settings at 24/32 GT/s, dB (UCIe 3.0 Table 5-6, Table 5-15 note b)
+DE_EMPHASIS_DB = tuple(next(r for r in _spec().rows if r.equalization.tx_de_emphasis)
+                       .equalization.tx_de_emphasis)
 
 
-def ucie_row(package: str, rate: float) -> UcieRow:
-    """The table row for *package* at *rate* (symbols/s).
+def ucie_row(package: str, rate: float) -> SpecRow:
+    """The table row for *package* at *rate* (symbols/s), from ``data/ucie-3.0.yaml``.
 
     Raises
     ------
@@ -141,41 +69,30 @@ def ucie_row(package: str, rate: float) -> UcieRow:
     if pkg not in PACKAGES:
         raise SpecError(f"--package {package!r}: unknown UCIe package; choose one of "
                         f"{', '.join(PACKAGES)}")
+    rates = _spec().rates(pkg)
     g = rate / 1e9
-    rows = [r for r in _ROWS if r.package == pkg]
-    for r in rows:
-        if r.lo - 1e-9 <= g <= r.hi + 1e-9:
-            return r
-    faster = [r for r in rows if r.lo > g]
-    top = max(r.hi for r in rows)
-    if g > top + 1e-9 or not faster:
-        raise SpecError(
-            f"--rate {g:g} GT/s: the UCIe {pkg} table covers {min(r.lo for r in rows):g}-"
-            f"{top:g} GT/s (48/64 GT/s rows are not implemented yet); give a rate in that "
-            "range or --spec none")
-    if g < min(r.lo for r in rows):
+    if g < rates[0] / 1e9 - 1e-9:
         raise SpecError(f"--rate {g:g} GT/s: UCIe starts at 4 GT/s; give a rate of at least "
                         "4 GT/s or --spec none")
-    return min(faster, key=lambda r: r.lo)
+    if g > rates[-1] / 1e9 + 1e-9:
+        raise SpecError(f"--rate {g:g} GT/s: the UCIe {pkg} table covers {rates[0] / 1e9:g}-"
+                        f"{rates[-1] / 1e9:g} GT/s; give a rate in that range or --spec none")
+    return _spec().row(rate, pkg)
 
 
 def default_ber(rate: float, package: str = "advanced") -> float:
-    """UCIe raw BER at *rate* (symbols/s) for *package*.
+    """UCIe raw BER at *rate* (symbols/s) for *package*, from the spec data file.
 
     1e-27 up to 12 GT/s on the advanced package and up to 8 GT/s on the standard package,
-    1e-15 above, and 1e-12 at 64 GT/s (UCIe 3.0 Tables 1-1 and 1-2, §5.7 Tables 5-15 and
-    5-32).
+    1e-15 above, and 1e-12 at 64 GT/s (UCIe 3.0 Tables 1-1, 1-2 and 5-32).
 
     >>> default_ber(12e9, "advanced"), default_ber(12e9, "standard"), default_ber(64e9)
     (1e-27, 1e-15, 1e-12)
     """
-    g = rate / 1e9
-    deep = 12 if package == "advanced" else 8
-    if g <= deep + 1e-9:
-        return 1e-27
-    if g <= 48 + 1e-9:
-        return 1e-15
-    return 1e-12
+    pkg = package if package in PACKAGES else "advanced"
+    rates = _spec().rates(pkg)
+    r = min(max(rate, rates[0]), rates[-1])
+    return _spec().row(r, pkg).ber_at(r)
 
 
 def _interp_db(f: np.ndarray, y: np.ndarray, f0: float) -> float:
@@ -307,16 +224,19 @@ def vtf_checks(row: UcieRow, f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarr
 
 def eye_checks(row: UcieRow, eye_height: float, eye_width: float, mask_height: float,
                ber: float) -> list[Check]:
-    """Eye mask check: a rectangle of the row's height x width must fit in the eye at *ber*.
+    """Eye mask check: the row's mask (rectangle, diamond or polygon) must fit in the eye at
+    *ber*; and the eye's height and width against the mask's.
 
-    *mask_height* is the tallest rectangle of the mask's width that fits (V).
+    *mask_height* is the tallest mask of the row's shape and width that fits (V; for a
+    polygon, its height scaled by the largest factor that fits).
     """
     at = f"BER {ber:.0e}"
+    shape = row.mask_shape
     return [
         Check(name="eye_mask", passed=bool(mask_height >= row.eye_height), value=mask_height,
               limit=row.eye_height, margin=mask_height - row.eye_height, unit="V",
-              where=f"{row.eye_width:g} UI wide, {at}",
-              detail=(f"tallest {row.eye_width:g} UI wide rectangle inside the BER {ber:.0e} "
+              where=f"{row.eye_width:g} UI wide {shape}, {at}",
+              detail=(f"tallest {row.eye_width:g} UI wide {shape} inside the BER {ber:.0e} "
                       f"contour vs the {row.eye_height * 1e3:g} mV x {row.eye_width:g} UI mask")),
         Check(name="eye_height", passed=bool(eye_height >= row.eye_height), value=eye_height,
               limit=row.eye_height, margin=eye_height - row.eye_height, unit="V",

@@ -60,21 +60,26 @@ class EqCandidate:
         one was given).
     label : str
         Name in reports (``P3``, ``de-emphasis -2.2 dB``, ``FFE [-0.05, 0.85, -0.1]``).
+    ctle_form : {'com', 'ucie-reference'}
+        The CTLE whose DC gain ``ctle_db`` is (see :class:`~sigint.link.models.Ctle`).
     """
 
     ffe: tuple[float, ...] = (1.0,)
     ffe_main: int = 0
     ctle_db: float | None = None
     label: str = "off"
+    ctle_form: str = "com"
 
     @property
     def is_off(self) -> bool:
         """True when the FFE passes the symbols unchanged and no CTLE gain is chosen."""
         side = [t for i, t in enumerate(self.ffe) if i != self.ffe_main]
-        return self.ffe[self.ffe_main] == 1.0 and not any(side) and self.ctle_db in (None, 0.0)
+        no_ctle = self.ctle_db is None or (self.ctle_db == 0.0 and self.ctle_form == "com")
+        return self.ffe[self.ffe_main] == 1.0 and not any(side) and no_ctle
 
     def describe(self) -> str:
-        ctle = "Rx CTLE as given" if self.ctle_db is None else f"CTLE {self.ctle_db:+g} dB"
+        ctle = ("Rx CTLE as given" if self.ctle_db is None else
+                f"{'reference ' if self.ctle_form != 'com' else ''}CTLE {self.ctle_db:+g} dB")
         return f"{self.label}, {ctle}"
 
 
@@ -186,7 +191,7 @@ def optimize_eq(
         Target BER.
     xt_phase : timing or sequence of timings
         Aggressor timing, as for :func:`~sigint.timedomain.stateye.extract_cursors`.
-    mask : (width UI, 'rectangle' | 'diamond'), optional
+    mask : (width UI, 'rectangle' | 'diamond') or (points, 'polygon'), optional
         The spec's eye mask; None scores by eye height.
     samples_per_ui, nbins : int
         Resolution, as in the final analysis.
@@ -204,13 +209,13 @@ def optimize_eq(
         raise ValueError("optimize_eq needs at least one candidate")
     tx0 = tx.model_copy(update={"ffe": (1.0,), "ffe_main": 0})
     bases = {}
-    for g in dict.fromkeys(c.ctle_db for c in candidates):
-        rxg = rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g)})
-        bases[g] = pulse_responses(f, victim, aggressors, rate, tx0, rxg,
-                                   samples_per_ui=samples_per_ui)
+    for g, form in dict.fromkeys((c.ctle_db, c.ctle_form) for c in candidates):
+        rxg = rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g, form=form)})
+        bases[g, form] = pulse_responses(f, victim, aggressors, rate, tx0, rxg,
+                                         samples_per_ui=samples_per_ui)
 
     def pulses(c: EqCandidate):
-        base = bases[c.ctle_db]
+        base = bases[c.ctle_db, c.ctle_form]
         return base if c.ffe == (1.0,) else with_ffe(base, c.ffe, c.ffe_main)
 
     def cursors(pr):
@@ -220,6 +225,10 @@ def optimize_eq(
     def score_of(top: np.ndarray, phase: np.ndarray) -> float:
         if mask is None:
             return 2.0 * max(0.0, float(top.max()))
+        if mask[1] == "polygon":
+            from ..specs.masks import polygon_mask_fit
+
+            return polygon_mask_fit(phase, top, mask[0])[0]
         return contour_mask_fit(phase, top, mask[0], mask[1])[0]
 
     # An upper bound on every candidate's score, rigorous and cheap: with A the main cursor

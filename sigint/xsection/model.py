@@ -69,7 +69,9 @@ def unit_validator(dimension: str, allow: tuple[str, ...] = ()):
 _q = unit_validator
 
 
-_UNIT_HINT = {"length": "um", "conductivity": "S/m", "frequency": "GHz"}
+_UNIT_HINT = {"length": "um", "conductivity": "S/m", "frequency": "GHz", "resistance": "ohm",
+              "capacitance": "pF", "voltage": "mV", "time": "ps", "rate": "GT/s",
+              "ratio_db": "dB", "ui": "UI"}
 
 Length = Annotated[float, _q("length")]
 PosLength = Annotated[float, _q("length"), Field(gt=0)]

@@ -1,0 +1,639 @@
+"""Spec library: spec rows as data files, loaded into frozen, strictly keyed models.
+
+Every spec sigint checks against is a YAML file of the same schema, whether it ships with
+the package (``sigint/specs/data/*.yaml``: UCIe 3.0, UCIe-3D, BoW, AIB 2.0, each value
+cited to its clause in ``clauses``) or a user writes it (``--spec FILE.yaml``; HBM masks,
+say, which JEDEC does not publish). Values carry their units (``40 mV``, ``0.75 UI``,
+``25 ohm``, ``-3 dB``); a bare number where a unit belongs is refused, as is an unknown
+key, each in one sentence naming the file, field, value and fix (:func:`load_spec_file`).
+
+.. code-block:: yaml
+
+    spec: HBM3 (user)
+    title: HBM3 data lines, user-written mask
+    user_written: true
+    forwarded_clock: true            # lanes of a bus share a clock: FEXT is synchronous
+    rows:
+      - rate_range: {min: 1 GT/s, max: 12 GT/s}   # continuous (or rates: [4 GT/s, 8 GT/s])
+        ber: 1e-15
+        tx: {r: 40 ohm, c_pad: 0.5 pF, swing: 0.4 V}
+        rx: {r: open, c_pad: 0.5 pF}
+        eye_mask: {shape: rectangle, height: 60 mV, width: 0.5 UI}
+        loss_mask: [[0 GHz, 0 dB], [6.4 GHz, -6 dB]]     # optional: loss stays above
+        crosstalk_mask: [[0 GHz, -25 dB], [6.4 GHz, -25 dB]]  # optional: XT stays below
+        equalization: {tx_de_emphasis: [0 dB, -3 dB], ctle: {form: com, dc_gains: [0 dB, -3 dB]}}
+
+A row of a spec with discrete rates covers the rates it lists; a rate between two rows
+is checked against the next faster row (and says so).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from ..errors import SpecError
+from ..link.models import Rx, Tx
+from ..model import SigintModel, validate
+from ..units import parse_quantity
+from ..xsection.model import unit_validator as _q
+from . import BUILTIN_SPECS
+
+__all__ = ["SpecFile", "SpecRow", "load_spec", "load_spec_file", "resolve_spec",
+           "BUILTIN_SPECS", "DATA_DIR", "reference_ctle", "bow_reference_ctle"]
+
+DATA_DIR = Path(__file__).with_name("data")
+
+
+Rate = Annotated[float, _q("rate"), Field(gt=0)]
+Res = Annotated[float, _q("resistance"), Field(gt=0)]
+OpenRes = Annotated[float | None, _q("resistance", allow=("open",))]
+Cap = Annotated[float, _q("capacitance"), Field(ge=0)]
+Volt = Annotated[float, _q("voltage"), Field(gt=0)]
+SignedVolt = Annotated[float, _q("voltage")]
+Ui = Annotated[float, _q("ui")]
+PosUi = Annotated[float, _q("ui"), Field(gt=0, le=1)]
+Db = Annotated[float, _q("ratio_db")]
+Freq = Annotated[float, _q("frequency"), Field(ge=0)]
+Time = Annotated[float, _q("time"), Field(ge=0)]
+
+
+class _Model(SigintModel):
+    pass
+
+
+class TxModel(_Model):
+    """Reference transmitter: Thevenin source behind ``r`` with pad capacitance."""
+
+    r: Res
+    c_pad: Cap = 0.0
+    swing: Volt | None = None
+    rise_time: Time | None = None
+    rise_time_ui: PosUi | None = None
+
+
+class RxModel(_Model):
+    """Reference receiver: pad capacitance with termination ``r`` (or ``open``)."""
+
+    r: OpenRes
+    c_pad: Cap = 0.0
+
+
+class EyeMask(_Model):
+    """Eye mask centred on 0 V: a rectangle or diamond (height x width) or a polygon.
+
+    A polygon lists its corners as ``[time, voltage]`` pairs (``[-0.2 UI, 0 mV]``),
+    time from the mask's centre, in order around it.
+    """
+
+    shape: Literal["rectangle", "diamond", "polygon"]
+    height: Volt | None = None
+    width: PosUi | None = None
+    points: list[tuple[Ui, SignedVolt]] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> EyeMask:
+        if self.shape == "polygon":
+            if self.points is None or len(self.points) < 3:
+                raise ValueError("a polygon mask needs points: at least three [time, voltage] "
+                                 "corners like [[-0.2 UI, 0 mV], [0 UI, 30 mV], [0.2 UI, 0 mV], "
+                                 "[0 UI, -30 mV]]")
+            if self.height is not None or self.width is not None:
+                raise ValueError("a polygon mask takes points only; its height and width "
+                                 "follow from them (remove height/width)")
+            xs = [p[0] for p in self.points]
+            vs = [p[1] for p in self.points]
+            if max(xs) - min(xs) <= 0 or max(vs) <= 0 or min(vs) >= 0:
+                raise ValueError("the polygon must span some time and reach above and below "
+                                 "0 V (the eye's centre line)")
+            if max(xs) - min(xs) > 1.0 + 1e-12:
+                raise ValueError("the polygon is wider than 1 UI; an eye is at most 1 UI wide")
+        else:
+            if self.height is None or self.width is None:
+                raise ValueError(f"a {self.shape} mask needs height and width, like "
+                                 "{shape: rectangle, height: 40 mV, width: 0.75 UI}")
+            if self.points is not None:
+                raise ValueError(f"a {self.shape} mask takes height and width, not points "
+                                 "(use shape: polygon for points)")
+        return self
+
+    @property
+    def mask_height(self) -> float:
+        if self.shape == "polygon":
+            vs = [p[1] for p in self.points]
+            return max(vs) - min(vs)
+        return self.height
+
+    @property
+    def mask_width(self) -> float:
+        if self.shape == "polygon":
+            xs = [p[0] for p in self.points]
+            return max(xs) - min(xs)
+        return self.width
+
+
+class CrosstalkLine(_Model):
+    """UCIe crosstalk limit :math:`\\min(a L(f_N) + b, c)` dB."""
+
+    slope: float
+    offset: Db
+    cap: Db
+
+
+class UcieVtf(_Model):
+    """UCIe VTF masks (§5.7.2.1): loss line to ``loss_fn`` at fN, crosstalk line."""
+
+    loss_fn: Db
+    loss_dc: Db | None = None
+    crosstalk: CrosstalkLine
+
+
+class CtleSet(_Model):
+    """Rx CTLE candidates: the form and the DC gains searched."""
+
+    form: Literal["ucie-reference", "bow-reference", "com"]
+    dc_gains: list[Db] = Field(min_length=1)
+    bypass: bool = False
+
+    @field_validator("dc_gains")
+    @classmethod
+    def _gains(cls, v: list[float]) -> list[float]:
+        if any(not -30.0 <= g <= 0.0 for g in v):
+            raise ValueError("CTLE DC gains lie between -30 dB and 0 dB")
+        return v
+
+
+class Dfe(_Model):
+    """Ideal DFE: taps and the largest |h1/h0| the spec allows."""
+
+    taps: int = Field(ge=1, le=64)
+    h1_h0_max: float | None = Field(None, gt=0, lt=1)
+
+
+class Equalization(_Model):
+    """Equalization candidates the spec allows (the search keeps the best)."""
+
+    tx_de_emphasis: list[Db] = Field(default_factory=list)
+    tx_presets: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
+    ctle: CtleSet | None = None
+    dfe: Dfe | None = None
+
+    @field_validator("tx_de_emphasis")
+    @classmethod
+    def _de(cls, v: list[float]) -> list[float]:
+        if any(d > 0 or d < -20 for d in v):
+            raise ValueError("de-emphasis is between -20 dB and 0 dB, like [0 dB, -2.2 dB]")
+        return v
+
+    @field_validator("tx_presets")
+    @classmethod
+    def _presets(cls, v: dict) -> dict:
+        for name, taps in v.items():
+            if abs(sum(abs(t) for t in taps) - 1.0) > 1e-9:
+                raise ValueError(f"preset {name} = {list(taps)}: the taps (C-1, C0, C+1) must "
+                                 "have |C-1| + |C0| + |C+1| = 1")
+        return v
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.tx_de_emphasis or self.tx_presets or self.ctle or self.dfe)
+
+
+class RateRange(_Model):
+    """A continuous range of rates."""
+
+    min: Rate
+    max: Rate
+
+    @model_validator(mode="after")
+    def _order(self) -> RateRange:
+        if self.max < self.min:
+            raise ValueError("max is below min; give min <= max")
+        return self
+
+
+def _curve_ok(v: list | None, what: str) -> list | None:
+    if v is None:
+        return v
+    if len(v) < 2:
+        raise ValueError(f"a {what} needs at least two [frequency, dB] points")
+    fs = [p[0] for p in v]
+    if any(b <= a for a, b in zip(fs, fs[1:])):
+        raise ValueError(f"the {what}'s frequencies must increase, like [[0 GHz, 0 dB], "
+                         "[8 GHz, -3 dB]]")
+    return v
+
+
+class Row(_Model):
+    """One row of a spec: the rates it covers and what a channel must meet there."""
+
+    name: str | None = None
+    package: str = "default"
+    rates: list[Rate] | None = None
+    rate_range: RateRange | None = None
+    ber: float | dict[str, float]
+    tx: TxModel
+    rx: RxModel
+    eye_mask: EyeMask
+    vtf: UcieVtf | None = None
+    loss_mask: list[tuple[Freq, Db]] | None = None
+    crosstalk_mask: list[tuple[Freq, Db]] | None = None
+    equalization: Equalization = Field(default_factory=Equalization)
+    skew: Annotated[float, _q("ui"), Field(gt=0)] | None = None
+    clauses: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("rates")
+    @classmethod
+    def _rates(cls, v):
+        if v is not None and not v:
+            raise ValueError("give at least one rate, like [16 GT/s]")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind_of_rates(self) -> Row:
+        if (self.rates is None) == (self.rate_range is None):
+            raise ValueError("give either rates (a list, like [8 GT/s, 16 GT/s]) or rate_range "
+                             "(like {min: 1 GT/s, max: 12 GT/s}), one of the two")
+        return self
+
+    @property
+    def span(self) -> RateRange | list[float]:
+        return self.rates if self.rates is not None else self.rate_range
+
+    @field_validator("ber")
+    @classmethod
+    def _ber(cls, v):
+        vals = v.values() if isinstance(v, dict) else [v]
+        for b in vals:
+            if not 0 < b < 0.5:
+                raise ValueError(f"BER {b!r} is not a probability between 0 and 0.5; give "
+                                 "e.g. 1e-15")
+        if isinstance(v, dict):
+            for k in v:
+                parse_quantity(k, "rate")
+        return v
+
+    @field_validator("loss_mask")
+    @classmethod
+    def _loss(cls, v):
+        return _curve_ok(v, "loss mask")
+
+    @field_validator("crosstalk_mask")
+    @classmethod
+    def _xt(cls, v):
+        return _curve_ok(v, "crosstalk mask")
+
+
+class Fact(_Model):
+    """A cited number of the spec that is not a row (pitch groups, reach, density ...)."""
+
+    value: Any
+    unit: str = ""
+    clause: str
+
+
+class SpecFile(_Model):
+    """A spec: its rows, where its numbers come from, and the choices made reading it."""
+
+    spec: str
+    title: str
+    document: str = ""
+    user_written: bool = False
+    forwarded_clock: bool = False
+    choices: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    facts: dict[str, Fact] = Field(default_factory=dict)
+    definitions: list[Any] | None = Field(None, description="YAML anchors; not read")
+    rows: list[Row] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SpecFile:
+        kinds = {r.rate_range is not None for r in self.rows}
+        if len(kinds) > 1:
+            raise ValueError("rows mix discrete rates (rates) and continuous ranges "
+                             "(rate_range); use one kind in a spec")
+        return self
+
+    @property
+    def continuous(self) -> bool:
+        return self.rows[0].rate_range is not None
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.package for r in self.rows))
+
+    def rates(self, package: str | None = None) -> tuple[float, ...]:
+        """The discrete rates of *package*, symbols/s, ascending."""
+        rows = self._rows(package)
+        if self.continuous:
+            return ()
+        return tuple(sorted({x for r in rows for x in r.rates}))
+
+    def _rows(self, package: str | None) -> list[Row]:
+        pkgs = self.packages
+        if len(pkgs) == 1:
+            return list(self.rows)
+        if package not in pkgs:
+            raise SpecError(f"--package {package!r}: unknown {self.spec} package; choose one "
+                            f"of {', '.join(pkgs)}")
+        return [r for r in self.rows if r.package == package]
+
+    def row(self, rate: float, package: str | None = None) -> SpecRow:
+        """The row for *rate* (symbols/s) of *package* (see the module's note).
+
+        Raises
+        ------
+        SpecError
+            For an unknown package or a rate outside the spec.
+        """
+        rows = self._rows(package)
+        g = rate / 1e9
+        if self.continuous:
+            for r in rows:
+                if r.rate_range.min * (1 - 1e-9) <= rate <= r.rate_range.max * (1 + 1e-9):
+                    return SpecRow(self, r)
+            lo = min(r.rate_range.min for r in rows) / 1e9
+            hi = max(r.rate_range.max for r in rows) / 1e9
+            raise SpecError(f"rate {g:g} GT/s: {self.spec} covers {lo:g}-{hi:g} GT/s; give a "
+                            "rate in that range or --spec none")
+        spans = [(min(r.rates) / 1e9, max(r.rates) / 1e9, r) for r in rows]
+        for lo, hi, r in spans:
+            if lo - 1e-9 <= g <= hi + 1e-9:
+                return SpecRow(self, r)
+        bottom = min(s[0] for s in spans)
+        top = max(s[1] for s in spans)
+        pkg = "" if len(self.packages) == 1 else f" {package}"
+        if g > top + 1e-9:
+            span = f"only {top:g} GT/s" if bottom == top else f"{bottom:g}-{top:g} GT/s"
+            raise SpecError(f"rate {g:g} GT/s: the {self.spec}{pkg} table covers {span}; "
+                            "give a rate in that range or --spec none")
+        if g < bottom - 1e-9:
+            raise SpecError(f"rate {g:g} GT/s: {self.spec}{pkg} starts at {bottom:g} GT/s; give "
+                            f"a rate of at least {bottom:g} GT/s or --spec none")
+        return SpecRow(self, min((s for s in spans if s[0] > g), key=lambda s: s[0])[2])
+
+
+@dataclass(frozen=True)
+class SpecRow:
+    """One row of a :class:`SpecFile`, with the names the checks use (SI units, GT/s).
+
+    Attributes
+    ----------
+    spec : SpecFile
+        The spec it belongs to.
+    data : Row
+        The row as written.
+    """
+
+    spec: SpecFile
+    data: Row
+
+    # -- rates -----------------------------------------------------------------------
+    @property
+    def package(self) -> str:
+        return self.data.package
+
+    @property
+    def lo(self) -> float:
+        r = self.data.span
+        return (r.min if isinstance(r, RateRange) else min(r)) / 1e9
+
+    @property
+    def hi(self) -> float:
+        r = self.data.span
+        return (r.max if isinstance(r, RateRange) else max(r)) / 1e9
+
+    def ber_at(self, rate: float) -> float:
+        """The row's raw BER at *rate* (the next listed rate at or above it)."""
+        b = self.data.ber
+        if not isinstance(b, dict):
+            return float(b)
+        table = sorted((parse_quantity(k, "rate"), v) for k, v in b.items())
+        for r, v in table:
+            if r >= rate * (1 - 1e-9):
+                return float(v)
+        return float(table[-1][1])
+
+    # -- VTF -------------------------------------------------------------------------
+    @property
+    def has_vtf(self) -> bool:
+        return self.data.vtf is not None
+
+    @property
+    def loss_fn_db(self) -> float | None:
+        return None if self.data.vtf is None else self.data.vtf.loss_fn
+
+    @property
+    def loss_dc_db(self) -> float | None:
+        return None if self.data.vtf is None else self.data.vtf.loss_dc
+
+    @property
+    def xt_slope(self) -> float | None:
+        return None if self.data.vtf is None else self.data.vtf.crosstalk.slope
+
+    @property
+    def xt_offset(self) -> float | None:
+        return None if self.data.vtf is None else self.data.vtf.crosstalk.offset
+
+    @property
+    def xt_cap(self) -> float | None:
+        return None if self.data.vtf is None else self.data.vtf.crosstalk.cap
+
+    def xt_limit_db(self, loss_fn_db: float) -> float:
+        """Crosstalk limit for a channel whose loss at Nyquist is *loss_fn_db*, dB."""
+        return min(self.xt_slope * loss_fn_db + self.xt_offset, self.xt_cap)
+
+    # -- circuit ---------------------------------------------------------------------
+    @property
+    def tx_r(self) -> float:
+        return self.data.tx.r
+
+    @property
+    def tx_c(self) -> float:
+        return self.data.tx.c_pad
+
+    @property
+    def rx_r(self) -> float | None:
+        return self.data.rx.r
+
+    @property
+    def rx_c(self) -> float:
+        return self.data.rx.c_pad
+
+    def tx(self, **overrides: object) -> Tx:
+        """The Tx model of this row's reference circuit."""
+        d = self.data.tx
+        kw: dict[str, Any] = {"r": d.r, "c_pad": d.c_pad}
+        if d.swing is not None:
+            kw["swing"] = d.swing
+        if d.rise_time is not None:
+            kw["rise_time"] = d.rise_time
+        if d.rise_time_ui is not None:
+            kw["rise_time_ui"] = d.rise_time_ui
+        kw.update(overrides)
+        return Tx(**kw)
+
+    def rx(self, **overrides: object) -> Rx:
+        """The Rx model of this row's reference circuit (with the spec's DFE, if any)."""
+        kw: dict[str, Any] = {"r": self.data.rx.r, "c_pad": self.data.rx.c_pad}
+        dfe = self.data.equalization.dfe
+        if dfe is not None:
+            kw["dfe_taps"] = dfe.taps
+            kw["dfe_limit"] = dfe.h1_h0_max
+        kw.update(overrides)
+        return Rx(**kw)
+
+    # -- eye -------------------------------------------------------------------------
+    @property
+    def mask(self) -> EyeMask:
+        return self.data.eye_mask
+
+    @property
+    def mask_shape(self) -> str:
+        return self.data.eye_mask.shape
+
+    @property
+    def eye_height(self) -> float:
+        return self.data.eye_mask.mask_height
+
+    @property
+    def eye_width(self) -> float:
+        return self.data.eye_mask.mask_width
+
+    @property
+    def eq(self) -> bool:
+        """Whether the spec evaluates the eye with equalization on."""
+        return self.data.equalization.enabled
+
+    @property
+    def equalization(self) -> Equalization:
+        return self.data.equalization
+
+    @property
+    def skew_ui(self) -> float | None:
+        return self.data.skew
+
+    @property
+    def forwarded_clock(self) -> bool:
+        return self.spec.forwarded_clock
+
+    def clause(self, key: str) -> str:
+        return self.data.clauses.get(key, "")
+
+    @property
+    def title(self) -> str:
+        pkg = "" if self.package == "default" else f" {self.package} package"
+        if self.spec.spec == "ucie":
+            pkg = {"advanced": " advanced package", "standard": " standard package, terminated",
+                   "standard-unterminated": " standard package, unterminated"}.get(
+                self.package, pkg)
+            name = "UCIe" + pkg
+        else:
+            name = self.spec.title + pkg
+        rng = f"{self.lo:g} GT/s" if self.lo == self.hi else f"{self.lo:g}-{self.hi:g} GT/s"
+        return f"{name}, {rng}"
+
+
+def load_spec_file(path: str | Path) -> SpecFile:
+    """Read and validate a spec file.
+
+    Raises
+    ------
+    InputError
+        One sentence naming the file, field, value and fix for any mistake.
+    """
+    from ..io.yamlfile import load_mapping
+
+    p = Path(path)
+    data = load_mapping(p, "spec, title, rows")
+    return validate(SpecFile, data, source=p)
+
+
+@functools.cache
+def _builtin(name: str) -> SpecFile:
+    return load_spec_file(DATA_DIR / BUILTIN_SPECS[name])
+
+
+@functools.lru_cache(maxsize=32)
+def _user(path: str, mtime: float) -> SpecFile:
+    return load_spec_file(path)
+
+
+def load_spec(name: str) -> SpecFile:
+    """A shipped spec by name (:data:`BUILTIN_SPECS`) or a spec file by path."""
+    key = name.strip().lower()
+    if key in BUILTIN_SPECS:
+        return _builtin(key)
+    p = Path(name)
+    if p.suffix.lower() in (".yaml", ".yml"):
+        if not p.is_file():
+            raise SpecError(f"--spec {name}: no such spec file; give a spec name "
+                            f"({', '.join(BUILTIN_SPECS)}, none) or an existing .yaml file")
+        return _user(str(p.resolve()), p.stat().st_mtime)
+    raise SpecError(f"--spec {name}: unknown spec; give one of {', '.join(BUILTIN_SPECS)}, none, "
+                    "or a spec file (.yaml)")
+
+
+def resolve_spec(name: str | None) -> SpecFile | None:
+    """:func:`load_spec`, or None for ``none``."""
+    if name is None or name.strip().lower() == "none":
+        return None
+    return load_spec(name)
+
+
+def reference_ctle(f: np.ndarray, dc_gain_db: float, f_peak: float) -> np.ndarray:
+    """UCIe 3.0 reference Rx CTLE (§5.4.4, Equations 5-3 and 5-4), complex response.
+
+    :math:`H(s) = A_{DC}\\,\\dfrac{\\omega_p^2}{\\omega_z}\\,\\dfrac{s + \\omega_z}{(s + \\omega_p)^2}`
+    with :math:`\\omega_p = \\min(\\omega_n/(1 - A_{DC}^2)^{1/4},\\ 2\\omega_n)` (Eq. 5-3) and
+    :math:`\\omega_z = \\omega_p\\sqrt{(1 - \\sqrt{1 - A_{DC}^2})/2}` (Eq. 5-4),
+    :math:`\\omega_n = 2\\pi f_n` the peak frequency (fN: 24 GHz at 48 GT/s, 32 GHz at
+    64 GT/s). This one-zero, double-pole form is the one whose 0 dB peak falls at
+    :math:`\\omega_n` exactly for these :math:`\\omega_p, \\omega_z` (setting
+    :math:`|H(j\\omega_n)| = 1` and :math:`d|H|/d\\omega = 0` there gives Eqs. 5-3 and
+    5-4); its DC gain is :math:`A_{DC} = 10^{G/20}`.
+
+    Parameters
+    ----------
+    f : ndarray
+        Frequencies, Hz.
+    dc_gain_db : float
+        DC gain G, dB (<= 0).
+    f_peak : float
+        Peak frequency fn, Hz.
+    """
+    a = 10.0 ** (dc_gain_db / 20.0)
+    wn = 2 * np.pi * f_peak
+    root = np.sqrt(max(0.0, 1.0 - a * a))
+    wp = wn / root ** 0.5 if root > 0 else np.inf
+    wp = min(wp, 2 * wn)
+    wz = wp * np.sqrt((1.0 - root) / 2.0)
+    s = 2j * np.pi * np.asarray(f, dtype=float)
+    return a * wp * wp / wz * (s + wz) / (s + wp) ** 2
+
+
+def bow_reference_ctle(f: np.ndarray, dc_gain_db: float, rate: float) -> np.ndarray:
+    r"""BoW 1.0 conformance CTLE (Receiver Sensitivity, Equalization), complex response.
+
+    :math:`H(s) = \dfrac{1}{A_{pk}}\,\dfrac{1 + s/\omega_z}{1 + s/(A_{pk}\omega_z)}`
+    with :math:`\omega_z = \pi/(2T_{bit})` and :math:`1/A_{pk} = 10^{G/20}` (the spec's
+    :math:`A_{pk} = 1.3` is :math:`G = -2.279` dB); unit gain at high frequency.
+
+    Parameters
+    ----------
+    f : ndarray
+        Frequencies, Hz.
+    dc_gain_db : float
+        DC gain G, dB (<= 0).
+    rate : float
+        Bit rate, 1/s (:math:`T_{bit}` = 1/rate).
+    """
+    apk = 10.0 ** (-dc_gain_db / 20.0)
+    wz = np.pi * rate / 2.0
+    s = 2j * np.pi * np.asarray(f, dtype=float)
+    return (1.0 / apk) * (1.0 + s / wz) / (1.0 + s / (apk * wz))

@@ -1,0 +1,159 @@
+"""Mask checks that any spec row may carry: polygon eye masks, piecewise-linear loss and
+crosstalk masks, lane-to-lane skew and the DFE tap ratio.
+
+A polygon mask is fitted on the statistical eye's upper contour like the rectangle and
+diamond of :func:`~sigint.timedomain.stateye.contour_mask_fit`: the eye is symmetric about
+0 V (its lower edge is the mirror of the upper), so a polygon fits at a centre phase
+:math:`c` when, at every time offset :math:`x` it spans, its extent above and below 0 V
+(:math:`u(x)` and :math:`-l(x)`) stays under the contour :math:`T(c + x)`. The largest
+vertical scale :math:`s` of the polygon that fits is
+:math:`\\max_c \\min_x T(c + x)/\\max(u(x), -l(x))`; the fitted mask height is :math:`s`
+times the polygon's height, so the check passes when :math:`s \\ge 1`, and a polygon that
+is a rectangle gives the rectangle's answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import Check
+
+__all__ = ["polygon_mask_fit", "polygon_extent", "curve_checks", "skew_check", "dfe_check"]
+
+
+def polygon_extent(points, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(upper, lower) voltage of the polygon *points* at time offsets *x* (NaN outside).
+
+    Every edge crossing *x* contributes its voltage there (both ends of a vertical edge).
+    """
+    pts = np.asarray(points, dtype=float)
+    x = np.asarray(x, dtype=float)
+    up = np.full(x.shape, -np.inf)
+    lo = np.full(x.shape, np.inf)
+    for (xa, va), (xb, vb) in zip(pts, np.roll(pts, -1, axis=0)):
+        a, b = min(xa, xb), max(xa, xb)
+        inside = (x >= a - 1e-12) & (x <= b + 1e-12)
+        if not inside.any():
+            continue
+        if abs(xb - xa) < 1e-15:
+            v_hi, v_lo = np.full(x.shape, max(va, vb)), np.full(x.shape, min(va, vb))
+        else:
+            v = va + (vb - va) * (x - xa) / (xb - xa)
+            v_hi = v_lo = v
+        up = np.where(inside, np.maximum(up, v_hi), up)
+        lo = np.where(inside, np.minimum(lo, v_lo), lo)
+    up[~np.isfinite(up)] = np.nan
+    lo[~np.isfinite(lo)] = np.nan
+    return up, lo
+
+
+def polygon_mask_fit(phase: np.ndarray, top: np.ndarray, points) -> tuple[float, float]:
+    """Tallest vertical scaling of the polygon *points* inside the eye contour *top*.
+
+    Parameters
+    ----------
+    phase : ndarray, shape (P,)
+        Sampling phases, UI (ascending, evenly spaced).
+    top : ndarray, shape (P,)
+        Upper edge of the eye at the target BER at each phase, V.
+    points : sequence of (UI, V)
+        Polygon corners, time from the mask's centre.
+
+    Returns
+    -------
+    (height, centre)
+        The fitted mask height (scale x the polygon's height, V; 0 when none fits) and the
+        centre phase, UI. The contour is interpolated linearly on a grid 16 times finer
+        than the phase step, as for the rectangle and diamond.
+    """
+    pts = np.asarray(points, dtype=float)
+    if phase.size < 2:
+        return 0.0, float("nan")
+    fine = np.linspace(phase[0], phase[-1], 16 * (phase.size - 1) + 1)
+    tf = np.interp(fine, phase, top)
+    step = fine[1] - fine[0]
+    x0, x1 = float(pts[:, 0].min()), float(pts[:, 0].max())
+    n = int(round((x1 - x0) / step)) + 1
+    if n > tf.size or n < 2:
+        return 0.0, float("nan")
+    xs = x0 + np.arange(n) * (x1 - x0) / (n - 1)
+    up, lo = polygon_extent(pts, xs)
+    env = np.fmax(np.nan_to_num(up, nan=0.0), np.nan_to_num(-lo, nan=0.0))
+    inner = env > 1e-15
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    win = sliding_window_view(tf, n)
+    scale = (win[:, inner] / env[inner]).min(axis=1)
+    k = int(np.argmax(scale))
+    height = float(pts[:, 1].max() - pts[:, 1].min())
+    centre = float(fine[k] + (0.0 - x0) / (x1 - x0) * (n - 1) * step)
+    return max(0.0, float(scale[k])) * height, centre
+
+
+def _ghz(f: float) -> str:
+    return f"{f / 1e9:.3g} GHz"
+
+
+def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: float,
+                 loss_mask=None, xt_mask=None, clause: str = "") -> list[Check]:
+    """Piecewise-linear loss (stay above) and crosstalk (stay below) masks of a user spec.
+
+    Each mask is checked from its first to its last frequency (within the data), at the
+    frequency of the smallest margin; the curve between points is linear in frequency.
+    """
+    f = np.asarray(f, dtype=float)
+    out = []
+    for name, mask, y, sign in (("loss_mask", loss_mask, loss_db, 1.0),
+                                ("crosstalk_mask", xt_mask, xt_db, -1.0)):
+        if mask is None:
+            continue
+        mf = np.array([p[0] for p in mask])
+        mv = np.array([p[1] for p in mask])
+        sel = (f >= mf[0] - 1e-9) & (f <= mf[-1] + 1e-9)
+        if not sel.any():
+            continue
+        fs = f[sel]
+        lim = np.interp(fs, mf, mv)
+        m = sign * (np.asarray(y)[sel] - lim)
+        if not np.isfinite(m).any():
+            continue
+        j = int(np.nanargmin(m))
+        out.append(Check(
+            name=name, passed=bool(m[j] >= -1e-12), value=float(np.asarray(y)[sel][j]),
+            limit=float(lim[j]), margin=float(m[j]), unit="dB",
+            relation=">=" if sign > 0 else "<=", where=f"at {_ghz(fs[j])}",
+            frequency_hz=float(fs[j]),
+            detail=(f"{'loss above' if sign > 0 else 'crosstalk below'} the spec's piecewise-"
+                    f"linear mask from {_ghz(mf[0])} to {_ghz(mf[-1])}"
+                    + (f" ({clause})" if clause else ""))))
+    return out
+
+
+def skew_check(delays_s: np.ndarray, names: list[str], rate: float, limit_ui: float,
+               clause: str = "") -> Check:
+    """Lane-to-lane skew: every lane's delay within +-limit of the lanes' centre.
+
+    The centre is the middle of the spread, (max + min)/2 (UCIe 3.0 Table 5-16 states
+    the tolerance about the centre of the distribution, and its span, 2 x limit, bounds
+    the mismatch of any two lanes); the value is the largest distance from it, UI.
+    """
+    d = np.asarray(delays_s, dtype=float) * rate
+    centre = 0.5 * (d.max() + d.min())
+    dev = np.abs(d - centre)
+    k = int(np.argmax(dev))
+    worst = float(dev[k])
+    return Check(
+        name="lane_skew", passed=bool(worst <= limit_ui + 1e-12), value=worst, limit=limit_ui,
+        margin=limit_ui - worst, unit="UI", relation="<=",
+        where=f"{names[k]}, {worst / rate * 1e12:.2f} ps from the lanes' centre",
+        detail=(f"group delay at low frequency of each lane; spread {float(d.max() - d.min()):.4f} "
+                f"UI against the span {2 * limit_ui:g} UI" + (f" ({clause})" if clause else "")))
+
+
+def dfe_check(h1_over_h0: float, limit: float, clause: str = "") -> Check:
+    """The first post-cursor over the main cursor at the sampling phase, against *limit*."""
+    v = abs(float(h1_over_h0))
+    return Check(name="dfe_h1_h0", passed=bool(v < limit), value=v, limit=limit,
+                 margin=limit - v, unit="", relation="<=", where="at the best sampling phase",
+                 detail=("|h1/h0| of the equalized pulse the 1-tap DFE cancels"
+                         + (f" ({clause})" if clause else "")))
