@@ -501,3 +501,22 @@ def test_a_text_parameter_the_shielding_pattern(tmp_path, cache):
     from sigint.sweeps.plots import plot_sweep
 
     assert [p.name for p in plot_sweep(ds, tmp_path / "p")] == ["pareto.png"]
+
+
+def test_spec_and_up_to_are_checked_before_any_work(tmp_path):
+    """analysis.spec takes the shipped names or a spec file; analysis.up_to below the
+    spec's lowest rate (UCIe: 4 GT/s) is refused in one sentence."""
+    from sigint.errors import InputError
+    from sigint.sweeps.spec import load_sweep
+
+    ch = Path(__file__).parents[1] / "channels" / "ucie_advanced_2mm.yaml"
+    base = {"base": str(ch), "parameters": {"length": {"path": "segments[1].length",
+                                                       "values": ["1 mm"]}}}
+    sw = load_sweep(dict(base, analysis={"spec": "BoW", "up_to": "16 GT/s"}))
+    assert sw.settings["spec"] == "bow" and sw.settings["up_to"] == 16e9
+    with pytest.raises(InputError, match=r"analysis.up_to = '2 GT/s': below the spec's lowest rate \(4 GT/s\)"):
+        load_sweep(dict(base, analysis={"up_to": "2 GT/s"}))
+    with pytest.raises(InputError, match=r"analysis.spec = 'nope.yaml'"):
+        load_sweep(dict(base, analysis={"spec": "nope.yaml"}))
+    with pytest.raises(InputError, match=r"analysis.spec = 'hbm'"):
+        load_sweep(dict(base, analysis={"spec": "hbm"}))

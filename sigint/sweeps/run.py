@@ -83,7 +83,7 @@ def _evaluate(task: dict, out: dict) -> None:
     from ..channel.model import Channel
     from ..lanes import evaluate_lanes
     from ..model import validate
-    from ..rate import search_continuous, search_rates
+    from ..rate import search_continuous, search_rates, spec_rates
 
     st = task["settings"]
     src = f"{task['source']} (point {task['index']})"
@@ -105,11 +105,18 @@ def _evaluate(task: dict, out: dict) -> None:
     opts = validate(AnalysisOptions, dict(opts, rate=eye_rate), source=src)
     link = prepare_built(built, backend=be)
     models = {"tx_overrides": tx, "rx_overrides": rx}
+    up_to = st.get("up_to")
     if st["spec"] == "none":
         search = search_continuous(link, opts, eye_height=st["eye_height"],
-                                   eye_width=st["eye_width"], **models)
+                                   eye_width=st["eye_width"], stop=up_to, **models)
+    elif opts.spec_file().continuous:
+        search = search_continuous(link, opts, stop=up_to, **models)
     else:
-        search = search_rates(link, opts, exhaustive=bool(st.get("exhaustive")), **models)
+        rates = None
+        if up_to is not None:
+            rates = tuple(r for r in spec_rates(opts.spec, opts.package) if r <= up_to * (1 + 1e-9))
+        search = search_rates(link, opts, rates=rates, exhaustive=bool(st.get("exhaustive")),
+                              **models)
     max_rate = float(search.max_rate or 0.0)
     lim = search.limiting
     out["text"]["limited_by"] = "" if lim is None or lim["check"] is None else (

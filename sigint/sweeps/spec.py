@@ -15,7 +15,8 @@
     constraints:
       - pitch <= 6 um
     design: grid                           # or {lhs: {samples: 50, seed: 1}}
-    analysis: {eye_rate: 16 GT/s}          # spec, package, ber: the channel's link by default
+    analysis: {eye_rate: 16 GT/s}          # spec, package, ber: the channel's link by default;
+                                           # up_to: 32 GT/s caps the rate search
     pareto: {objective: length, goal: max}
 
 Paths
@@ -149,10 +150,11 @@ class RandomDesign(SigintModel):
 
 
 class AnalysisSpec(SigintModel):
-    spec: Literal["ucie", "none"] | None = None
+    spec: str | None = None
     package: Literal["advanced", "standard", "standard-unterminated"] | None = None
     ber: float | None = Field(None, gt=0, lt=0.5)
     eye_rate: str | float | None = None
+    up_to: str | float | None = None
     eye_height: str | None = None
     eye_width: float | None = Field(None, gt=0, le=1)
     exhaustive: bool = False
@@ -520,7 +522,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
         if p.kind == "text" and any(p.name in e.names for e in (*[c.expr for c in coupled], *constraints)):
             raise InputError(f"{name}: {p.name} holds text and cannot appear in an expression")
     _check_pareto(sf, known, name)
-    settings = _settings(sf, base, name)
+    settings = _settings(sf, base, name, src, base_path)
     # points
     if sf.design == "grid":
         dims = tuple(p.name for p in params)
@@ -644,18 +646,42 @@ def _lhs(params: list[Param], n: int, seed: int):
         yield tuple(combo)
 
 
-def _settings(sf: SweepFile, base: dict, src: str) -> dict:
+def _spec_name(given: str, rel_to: Path, src: str, field: str) -> str:
+    """A spec name as the rate search takes it: a shipped name, none, or a spec file made
+    absolute (relative paths start at the file that names it)."""
+    from ..errors import SpecError
+    from ..specs import BUILTIN_SPECS
+    from ..specs.library import load_spec
+
+    key = given.strip().lower()
+    if key == "none" or key in BUILTIN_SPECS:
+        return key
+    p = Path(given)
+    p = p if p.is_absolute() else rel_to.parent / p
+    try:
+        load_spec(str(p))
+    except SpecError as exc:
+        raise InputError(f"{src}: {field} = {given!r}: {str(exc).split(': ', 1)[-1]}") from None
+    return str(p.resolve())
+
+
+def _settings(sf: SweepFile, base: dict, src: str, sweep_path: Path, base_path: Path) -> dict:
     from ..units import parse_quantity, parse_rate
 
     a = sf.analysis
     link = base.get("link") or {}
-    out: dict[str, Any] = {"spec": a.spec or link.get("spec", "ucie"),
+    spec = (_spec_name(a.spec, sweep_path, src, "analysis.spec") if a.spec is not None else
+            _spec_name(str(link.get("spec", "ucie")), base_path, src, "the base channel's link.spec"))
+    out: dict[str, Any] = {"spec": spec,
                            "package": a.package or link.get("package", "advanced"),
                            "ber": a.ber, "exhaustive": a.exhaustive, "backend": a.backend}
     try:
         out["eye_rate"] = (None if a.eye_rate is None else
                            float(a.eye_rate) if isinstance(a.eye_rate, (int, float))
                            else parse_rate(a.eye_rate, source=src, field="analysis.eye_rate"))
+        out["up_to"] = (None if a.up_to is None else
+                        float(a.up_to) if isinstance(a.up_to, (int, float))
+                        else parse_rate(a.up_to, source=src, field="analysis.up_to"))
     except InputError:
         raise
     if out["spec"] == "none":
@@ -666,6 +692,13 @@ def _settings(sf: SweepFile, base: dict, src: str) -> dict:
         out["eye_height"] = parse_quantity(a.eye_height, "voltage", source=src,
                                            field="analysis.eye_height")
         out["eye_width"] = a.eye_width
+    elif out["up_to"] is not None:
+        from ..rate import spec_rates
+
+        rates = spec_rates(out["spec"], out["package"])
+        if rates and not any(r <= out["up_to"] * (1 + 1e-9) for r in rates):
+            raise InputError(f"{src}: analysis.up_to = {a.up_to!r}: below the spec's lowest rate "
+                             f"({min(rates) / 1e9:g} GT/s); give a higher rate or leave it out")
     return out
 
 
