@@ -514,7 +514,8 @@ def test_spec_and_up_to_are_checked_before_any_work(tmp_path):
                                                        "values": ["1 mm"]}}}
     sw = load_sweep(dict(base, analysis={"spec": "BoW", "up_to": "16 GT/s"}))
     assert sw.settings["spec"] == "bow" and sw.settings["up_to"] == 16e9
-    with pytest.raises(InputError, match=r"analysis.up_to = '2 GT/s': below the spec's lowest rate \(4 GT/s\)"):
+    with pytest.raises(InputError,
+                       match=r"analysis.up_to = '2 GT/s': below the spec's lowest rate \(4 GT/s\)"):
         load_sweep(dict(base, analysis={"up_to": "2 GT/s"}))
     with pytest.raises(InputError, match=r"analysis.spec = 'nope.yaml'"):
         load_sweep(dict(base, analysis={"spec": "nope.yaml"}))
