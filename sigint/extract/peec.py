@@ -1075,7 +1075,7 @@ def _eigh_split(a: np.ndarray, b: np.ndarray, ids: np.ndarray, mirrors, fil: Fil
                for b0 in range(0, ids.size, 512)):
             continue
         halves = _mirror_blocks(a, (p, m, f))
-        del a
+        a = None                      # the halves hold what is needed of it
         r2 = math.sqrt(2.0)
         be = np.concatenate([(b[p] + b[m]) / r2, b[f]], axis=0)
         bo = (b[p] - b[m]) / r2
@@ -1086,5 +1086,4 @@ def _eigh_split(a: np.ndarray, b: np.ndarray, ids: np.ndarray, mirrors, fil: Fil
         lam_o, w_o = _eigh_split(halves.pop(0), bo, ids[p], rest, fil, xp, atol, used)
         return np.concatenate([lam_e, lam_o]), np.concatenate([w_e, w_o], axis=0)
     lam, q = _eigh(a, xp)
-    del a
     return lam, q.T @ b
