@@ -1010,7 +1010,7 @@ def _symmetric_decomposition(fil: Filaments, ground_y, top_y, sq: np.ndarray, b:
         return None
     p, m, f = split
     scale = -MU0 / (2 * math.pi)
-    block = max(32, min(512, 2_000_000 // max(n, 1)))
+    block = max(32, min(512, 1_000_000 // max(n, 1)))
 
     def rows(ix):
         a = mean_log_distance(fil, ground_y, block=block, top_y=top_y, rows=ix)
@@ -1020,27 +1020,55 @@ def _symmetric_decomposition(fil: Filaments, ground_y, top_y, sq: np.ndarray, b:
 
     sel = slice(None, None, max(1, p.size // 16))
     a1 = rows(p[sel][:16])
-    a2 = rows(m[sel][:16])[:, perm]
-    if np.abs(a1 - a2).max() > tol * np.abs(a1).max():
+    if np.abs(a1 - rows(m[sel][:16])[:, perm]).max() > tol * np.abs(a1).max():
         return None
-    del a1, a2
     k = p.size
+    # A second mirror line sig (commuting with the first) gives the rows of the other half
+    # again: A[sig(i), :] = A[i, sig(:)]. Only the rows on its low side are computed.
+    reps = np.concatenate([p, f])
+    sig = None
+    for ax2, _, perm2 in mirrors[1:]:
+        c2 = fil.centroid[:, ax2]
+        if np.all(np.isin(perm2[p], p)) and np.all(np.isin(perm2[f], f)):
+            a2 = rows(perm2[p[sel][:16]])[:, perm2]
+            if np.abs(a1 - a2).max() <= tol * np.abs(a1).max():
+                sig = perm2
+                reps = reps[c2[reps] <= c2[sig[reps]]]
+            break
+    del a1
+    posp = np.full(n, -1)
+    posp[p] = np.arange(k)
+    posf = np.full(n, -1)
+    posf[f] = np.arange(f.size)
     r2 = math.sqrt(2.0)
     even = np.empty((k + f.size,) * 2)
     odd = np.empty((k, k))
-    for c0 in progress.track(range(0, k, block), f"partial inductances of {n} filaments "
-                             "(mirror symmetric: half the rows)"):
-        c1 = min(k, c0 + block)
-        a = rows(p[c0:c1])
-        app, apm = a[:, p], a[:, m]
-        even[c0:c1, :k] = app + apm
-        odd[c0:c1] = app - apm
-        even[c0:c1, k:] = r2 * a[:, f]
-    for c0 in range(0, f.size, block):
-        c1 = min(f.size, c0 + block)
-        a = rows(f[c0:c1])
-        even[k + c0:k + c1, :k] = (0.5 * r2) * (a[:, p] + a[:, m])
-        even[k + c0:k + c1, k:] = a[:, f]
+
+    def fill(ix, a):
+        inp = posp[ix] >= 0
+        if inp.any():
+            at, rp = a[inp], posp[ix[inp]]
+            app, apm = at[:, p], at[:, m]
+            even[rp, :k] = app + apm
+            odd[rp] = app - apm
+            even[rp, k:] = r2 * at[:, f]
+        if (~inp).any():
+            at, rf = a[~inp], k + posf[ix[~inp]]
+            even[rf, :k] = (0.5 * r2) * (at[:, p] + at[:, m])
+            even[rf, k:] = at[:, f]
+
+    share = "a quarter" if sig is not None else "half"
+    for c0 in progress.track(range(0, reps.size, block), f"partial inductances of {n} "
+                             f"filaments (mirror symmetric: {share} of the rows)"):
+        ix = reps[c0:c0 + block]
+        a = rows(ix)
+        fill(ix, a)
+        if sig is not None:
+            h = sig[ix]
+            keep = h != ix
+            if keep.any():
+                fill(h[keep], a[keep][:, sig])
+        del a
     even += even.T
     even *= 0.5
     odd += odd.T
