@@ -131,3 +131,32 @@ def test_mirror_of_a_different_metal_is_not_a_symmetry():
     assert 0 not in [m[0] for m in peec.mesh_mirrors(fil, None)]
     same = resolve(load_cross_section(dict(data, materials={"al": {"conductivity": "5.8e7 S/m"}})))
     assert 0 in [m[0] for m in peec.mesh_mirrors(peec.mesh_filaments(same, 1e6, 4.0), None)]
+
+
+def test_shipped_stripline_in_four_blocks_equals_the_full_solution(monkeypatch):
+    """A coarse mesh of channels/xsections/substrate_stripline.yaml (1267 filaments): the
+    quarter-row assembly and four eigenblocks against the whole matrix."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "channels" / "xsections" / "substrate_stripline.yaml"
+    geo = resolve(load_cross_section(path), path)
+    f = np.geomspace(1e6, 1e11, 11)
+    sym = peec.PeecSolver(geo, 1e11, 0.25)
+    assert sym.mirrors == 2
+    monkeypatch.setattr(peec, "mirror_pairs", lambda *a, **k: None)
+    monkeypatch.setattr(peec, "mesh_mirrors", lambda *a, **k: [])
+    full = peec.PeecSolver(geo, 1e11, 0.25)
+    z_s, z_f = sym.solve(f), full.solve(f)
+    # R and L at every frequency, against the largest entry; reached 1.1e-8 and 1.1e-10
+    r_err = np.abs(z_s.real - z_f.real) / np.abs(z_f.real).max(axis=(1, 2), keepdims=True)
+    l_err = np.abs(z_s.imag - z_f.imag) / np.abs(z_f.imag).max(axis=(1, 2), keepdims=True)
+    assert r_err.max() < 3e-8 and l_err.max() < 3e-10
+
+
+def test_closed_form_references_take_the_mirror_path():
+    """The coax and the isolated wire of the E7/E8 and Grover checks
+    (tests/test_extract_references.py) are solved from half the rows."""
+    import xsections as X
+
+    for data in (X.coax(), X.isolated_wire()):
+        assert peec.PeecSolver(resolve(load_cross_section(data)), 1e10).mirrors >= 1
