@@ -853,7 +853,26 @@ class BemSolver:
             self._m = y[v]
             self._xv = x[v]
             self._c_ref = self._c(v, eps)
+            self._modal = self._modal_update()
         self._factored_at = f
+
+    def _modal_update(self):
+        r"""When every varying panel lies on one kind of interface (one pair of materials),
+        :math:`D = \delta(f)I` and with :math:`M = V\Lambda V^{-1}` (once)
+        :math:`(I + \delta M)^{-1}\delta X_S = V\,\mathrm{diag}\big(\delta/(1+\delta\lambda)
+        \big)V^{-1}X_S`: each frequency is then a diagonal scaling instead of a dense
+        k x k solve. None when there are several kinds, or when V is ill-conditioned
+        (condition number above 1e6: the dense solve is kept)."""
+        p = self.panels
+        v = self.varying
+        kinds = set(zip(p.mat_plus[v].tolist(), p.mat_minus[v].tolist()))
+        if len(kinds) != 1 or v.size < 32:
+            return None
+        lam, vec = np.linalg.eig(self._m)
+        if not np.all(np.isfinite(lam)) or np.linalg.cond(vec) > 1e6:
+            return None
+        g = np.linalg.solve(vec, self._xv)                          # V^-1 X_S, (k, ns)
+        return lam, np.einsum("mkv,vj->mkj", self._ry, vec), g
 
     def solve(self, f: float) -> np.ndarray:
         """Complex capacitance matrix :math:`C - jG/\\omega` of the signals at *f* (Hz), F/m."""
@@ -865,6 +884,10 @@ class BemSolver:
         v = self.varying
         if v.size and f != self._factored_at:
             d = self._c(v, eps) - self._c_ref
+            if self._modal is not None:
+                lam, ry_v, g = self._modal
+                s = d[0] / (1.0 + d[0] * lam)
+                return EPS0 * (q - np.einsum("m,mkv->kv", wts, ry_v) @ (s[:, None] * g))
             lhs = np.eye(v.size) + d[:, None] * self._m
             z = np.linalg.solve(lhs, d[:, None] * self._xv)        # (k, ns)
             q = q - np.einsum("m,mkv,vs->ks", wts, self._ry, z)
