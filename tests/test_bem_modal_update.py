@@ -1,9 +1,12 @@
-"""BEM frequency sweep: the modal (diagonal) low-rank update against the dense k x k solve."""
+"""BEM fast paths: the modal (diagonal) low-rank update against the dense k x k solve, and
+the pruned distance to conductor edges (mesh grading) against every edge."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigint.extract import bem
 from sigint.xsection.geometry import resolve
@@ -39,3 +42,41 @@ def test_the_dense_solve_is_kept(name, why):
     b = bem.BemSolver(geo, 0.5)
     b._factor(1e9)
     assert b._modal is None, why
+
+
+class _Box:
+    """An axis-aligned rectangle with what the mesher reads of a conductor."""
+
+    round = False
+    kind = "rect"
+
+    def __init__(self, x0, x1, y0, y1):
+        self.x0, self.x1, self.y0, self.y1 = x0, x1, y0, y1
+
+    def polygon(self):
+        return np.array([(self.x0, self.y0), (self.x1, self.y0), (self.x1, self.y1),
+                         (self.x0, self.y1)])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), n_rect=st.integers(1, 40), spread=st.floats(1.0, 200.0))
+def test_distance_to_shapes_with_pruning_is_the_nearest_edge(seed, n_rect, spread):
+    """Pruned edge distance against every edge by brute force (point to segment)."""
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for _ in range(n_rect):
+        x, y = rng.uniform(-spread, spread, 2)
+        w, h = rng.uniform(0.5, 5, 2)
+        boxes.append(_Box(x, x + w, y, y + h))
+    line = rng.uniform(-2 * spread, 2 * spread, (2, 2))
+    pts = line[0] + np.linspace(0, 1, 57)[:, None] * (line[1] - line[0])
+    got = bem._dist_to_shapes(pts, boxes)
+    ref = np.full(pts.shape[0], np.inf)
+    for c in boxes:
+        corners = c.polygon()
+        for k in range(4):
+            a, b = corners[k], corners[(k + 1) % 4]
+            for i, p in enumerate(pts):
+                t = min(1.0, max(0.0, float(np.dot(p - a, b - a) / np.dot(b - a, b - a))))
+                ref[i] = min(ref[i], float(np.hypot(*(p - a - t * (b - a)))))
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)

@@ -221,7 +221,12 @@ def _segments_of(c: Conductor, n_circle: int) -> list[tuple[np.ndarray, np.ndarr
 
 
 def _dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
-    """Distance from points to the nearest boundary of *shapes* (0 on a boundary)."""
+    """Distance from points to the nearest boundary of *shapes* (0 on a boundary).
+
+    Straight edges are pruned first, exactly: an edge whose distance to the points'
+    bounding box exceeds the largest distance from that box to the nearest edge's far
+    end cannot be the nearest to any point (a dense bus has many edges, few of them near).
+    """
     d = np.full(pts.shape[0], np.inf)
     segs = []
     for c in shapes:
@@ -234,12 +239,22 @@ def _dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
             segs += _segments_of(c, 0)
     if segs:
         p0 = np.array([s[0] for s in segs])
-        e = np.array([s[1] for s in segs]) - p0
-        ee = np.maximum((e * e).sum(1), 1e-300)
+        p1 = np.array([s[1] for s in segs])
         for k0 in range(0, pts.shape[0], 4096):
             q = pts[k0:k0 + 4096]
-            rx = q[:, None, 0] - p0[None, :, 0]
-            ry = q[:, None, 1] - p0[None, :, 1]
+            lo, hi = q.min(axis=0), q.max(axis=0)
+            # lower bound: box to the edge's bounding box; upper bound: from every point of
+            # the box to an end point of the edge (the farthest box corner to the nearer end)
+            slo, shi = np.minimum(p0, p1), np.maximum(p0, p1)
+            gap = np.maximum(np.maximum(slo - hi[None], lo[None] - shi), 0.0)
+            lower = np.hypot(gap[:, 0], gap[:, 1])
+            far0 = np.hypot(np.maximum(np.abs(p0[:, 0] - lo[0]), np.abs(p0[:, 0] - hi[0])),
+                            np.maximum(np.abs(p0[:, 1] - lo[1]), np.abs(p0[:, 1] - hi[1])))
+            keep = lower <= far0.min() * (1 + 1e-12)
+            a, e = p0[keep], p1[keep] - p0[keep]
+            ee = np.maximum((e * e).sum(1), 1e-300)
+            rx = q[:, None, 0] - a[None, :, 0]
+            ry = q[:, None, 1] - a[None, :, 1]
             t = np.clip((rx * e[None, :, 0] + ry * e[None, :, 1]) / ee[None], 0.0, 1.0)
             dd = np.hypot(rx - t * e[None, :, 0], ry - t * e[None, :, 1])
             d[k0:k0 + 4096] = np.minimum(d[k0:k0 + 4096], dd.min(axis=1))
