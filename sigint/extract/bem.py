@@ -737,7 +737,13 @@ class BemSolver:
         gap = None if geo.top_y is None else geo.top_y - self.ground
         # row blocks: the closed forms hold about a dozen (rows, P) temporaries at once
         block = max(64, int(2**21 // max(p.n, 1)))     # ~200 MB of temporaries
-        pot = np.empty((cr.size, p.n))                          # (conductor rows, P)
+        n = p.n
+        neutral = self.ground is None
+        m = n + (1 if neutral else 0)
+        # The system matrix is complex only on the frequency's diagonal, but LAPACK factors
+        # a complex matrix: it is assembled complex and in Fortran order once, and factored
+        # in place (one dense matrix at the peak, none kept after the factorisation).
+        a0 = np.zeros((m, m), dtype=complex, order="F")
         for lo in range(0, cr.size, block):
             hi = min(cr.size, lo + block)
             blk = potential_kernel(mc[lo:hi], a, b)
@@ -745,7 +751,8 @@ class BemSolver:
                 blk -= potential_kernel(mc[lo:hi], ai, bi)
             if gap is not None:        # and the rest of the parallel-plate Green's function
                 blk += _plates_terms(mc[lo:hi], a, b, p.normal[cr[lo:hi]], self.ground, gap)[0]
-            pot[lo:hi] = blk
+            a0[cr[lo:hi], :n] = blk
+        del blk
         kn = np.empty((dr.size, p.n))                           # (interface rows, P)
         loc = np.arange(dr.size)
         for lo in range(0, dr.size, block):
@@ -785,18 +792,14 @@ class BemSolver:
                 del exi, eyi
             if gap is not None:
                 kn[lo:hi] += _plates_terms(md[lo:hi], a, b, nd[lo:hi], self.ground, gap)[1]
-        n = p.n
-        neutral = self.ground is None
-        m = n + (1 if neutral else 0)
-        a0 = np.zeros((m, m))            # real: only the frequency's diagonal is complex
-        a0[cr, :n] = pot
         a0[dr, :n] = kn
         del kn
         if neutral:
             a0[cr, n] = 1.0                     # potential at infinity
             a0[n, :n] = p.length                # total charge zero
-        self.a0 = a0
-        self._pot_cc = pot[:, cr]
+        self.a0: np.ndarray | None = a0
+        self._size = m
+        self._pot_cc = a0[np.ix_(cr, cr)].real.copy()
         ns = self.n_signal
         rhs = np.zeros((m, ns), dtype=complex)
         for k in range(ns):
@@ -811,7 +814,7 @@ class BemSolver:
     @property
     def unknowns(self) -> int:
         """Number of unknowns of the linear system."""
-        return self.a0.shape[0]
+        return self._size
 
     def _eps(self, f: float) -> dict:
         p = self.panels
@@ -829,7 +832,7 @@ class BemSolver:
         p = self.panels
         cr = self.cond_rows
         mats = sorted(set(p.mat_plus[cr].tolist()))
-        red = np.zeros((len(mats), self.n_signal, self.a0.shape[0]))
+        red = np.zeros((len(mats), self.n_signal, self._size))
         for mi, m in enumerate(mats):
             sel = cr[p.mat_plus[cr] == m]
             for k in range(self.n_signal):
@@ -840,8 +843,11 @@ class BemSolver:
     def _factor(self, f: float) -> None:
         import scipy.linalg
 
+        if self.a0 is None:
+            raise RuntimeError("BemSolver factors its matrix once, in place; build another "
+                               "BemSolver to factor at another reference frequency")
         eps = self._eps(f)
-        a = np.array(self.a0, dtype=complex, order="F")   # a copy, in the order LAPACK factors in place
+        a, self.a0 = self.a0, None      # consumed: the factorisation overwrites it
         dr = self.diel_rows
         a[dr, dr] += self._c(dr, eps)
         if self.xp is np:
