@@ -800,7 +800,7 @@ class BemSolver:
             a0[n, :n] = p.length                # total charge zero
         self.a0: np.ndarray | None = a0
         self._size = m
-        self._pot_cc = a0[np.ix_(cr, cr)]
+        self._lu_rr = None               # LU of the real block R (see _rr_factor)
         ns = self.n_signal
         rhs = np.zeros((m, ns), dtype=complex)
         for k in range(ns):
@@ -904,10 +904,7 @@ class BemSolver:
 
         a0 = self.a0
         d = self.diel_rows
-        keep = np.ones(self._size, dtype=bool)
-        keep[d] = False
-        r = np.flatnonzero(keep)
-        lu = scipy.linalg.lu_factor(a0[np.ix_(r, r)], overwrite_a=True, check_finite=False)
+        lu, r = self._rr_factor()
         a_dr = a0[np.ix_(d, r)]
         g = scipy.linalg.lu_solve(lu, a0[np.ix_(r, d)], check_finite=False)   # A_RR^-1 A_RD
         s = a0[np.ix_(d, d)] - a_dr @ g
@@ -972,23 +969,34 @@ class BemSolver:
 
     def solve_vacuum(self) -> np.ndarray:
         """Capacitance matrix with every dielectric replaced by vacuum (no bound charge)."""
+        import scipy.linalg
+
         p = self.panels
         cr = self.cond_rows
         ns = self.n_signal
-        nc = cr.size
-        neutral = self.ground is None
-        m = nc + (1 if neutral else 0)
-        a = np.zeros((m, m))
-        a[:nc, :nc] = self._pot_cc.real
-        rhs = np.zeros((m, ns))
+        lu, r = self._rr_factor()
+        # R is the conductor panels (in order) and the potential at infinity: the vacuum
+        # system is exactly the block A_RR
+        rhs = np.zeros((r.size, ns))
         for k in range(ns):
             rhs[np.flatnonzero(p.owner[cr] == k), k] = 1.0
-        if neutral:
-            a[:nc, nc] = 1.0
-            a[nc, :nc] = p.length[cr]
-        x = np.linalg.solve(a, rhs)[:nc]
+        x = scipy.linalg.lu_solve(lu, rhs, check_finite=False)[:cr.size]
         cmat = np.zeros((ns, ns))
         for k in range(ns):
             sel = p.owner[cr] == k
             cmat[k] = EPS0 * (p.length[cr][sel, None] * x[sel]).sum(axis=0)
         return cmat
+
+    def _rr_factor(self):
+        """LU of the real block :math:`A_{RR}` (conductor panels and the potential at
+        infinity), shared by the vacuum solve and :meth:`_block_solver`; and R."""
+        import scipy.linalg
+
+        if self._lu_rr is None:
+            keep = np.ones(self._size, dtype=bool)
+            keep[self.diel_rows] = False
+            r = np.flatnonzero(keep)
+            lu = scipy.linalg.lu_factor(self.a0[np.ix_(r, r)], overwrite_a=True,
+                                        check_finite=False)
+            self._lu_rr = (lu, r)
+        return self._lu_rr
