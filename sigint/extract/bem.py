@@ -801,6 +801,7 @@ class BemSolver:
         self.a0: np.ndarray | None = a0
         self._size = m
         self._lu_rr = None               # LU of the real block R (see _rr_factor)
+        self._c_vacuum: np.ndarray | None = None
         ns = self.n_signal
         rhs = np.zeros((m, ns), dtype=complex)
         for k in range(ns):
@@ -882,7 +883,12 @@ class BemSolver:
             self._c_ref = self._c(v, eps)
             self._modal = self._modal_update()
         self._factored_at = f
+        if self._c_vacuum is None:
+            self.solve_vacuum()
+        # nothing else needs the matrix or the real block's LU: release them (a large bus
+        # would otherwise hold them through the filament stage)
         self.a0 = None
+        self._lu_rr = None
 
     def _block_solver(self, c_d: np.ndarray):
         r"""Solver of the system by block elimination of its real part.
@@ -971,6 +977,8 @@ class BemSolver:
         """Capacitance matrix with every dielectric replaced by vacuum (no bound charge)."""
         import scipy.linalg
 
+        if self._c_vacuum is not None:
+            return self._c_vacuum.copy()
         p = self.panels
         cr = self.cond_rows
         ns = self.n_signal
@@ -985,7 +993,8 @@ class BemSolver:
         for k in range(ns):
             sel = p.owner[cr] == k
             cmat[k] = EPS0 * (p.length[cr][sel, None] * x[sel]).sum(axis=0)
-        return cmat
+        self._c_vacuum = cmat
+        return cmat.copy()
 
     def _rr_factor(self):
         """LU of the real block :math:`A_{RR}` (conductor panels and the potential at
