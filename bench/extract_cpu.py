@@ -59,15 +59,16 @@ def run_extract(path: Path, freq: str, threads: int, refine: float = 1.0) -> dic
         load0 = os.getloadavg()
         rss = Path(cache) / "rss"
         t0 = time.perf_counter()
-        # GNU time's %M: the peak resident set of this child alone, kB
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss), sys.executable, "-m",
+        # GNU time's %M: the peak resident set of this child alone, kB; %U %S its CPU time
+        # (user, system), less sensitive than the wall time to other work on the machine
+        subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss), sys.executable, "-m",
                         "sigint.cli", "extract", str(path), "--freq", freq, "--out", str(out),
                         "--refine", f"{refine:g}"],
                        env=env, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        peak_kb = float(rss.read_text().split()[-1])
+        user_s, sys_s, peak_kb = (float(v) for v in rss.read_text().split()[-3:])
     row = {"file": path.name, "freq": freq, "refine": refine, "blas_threads": threads,
-           "wall_s": round(wall, 2),
+           "wall_s": round(wall, 2), "cpu_s": round(user_s + sys_s, 2),
            "peak_rss_mb": round(peak_kb / 1024, 1),
            "load_before": load0, "load_after": os.getloadavg()}
     print(json.dumps(row), flush=True)
@@ -138,7 +139,12 @@ def main() -> None:
         mz = sum(zs) / len(zs)
         doc["peak_rss_exponent_in_n"] = (sum((x - mx) * (z - mz) for x, z in zip(xs, zs))
                                          / sum((x - mx) ** 2 for x in xs))
-        print(f"time ~ N^{doc['time_exponent_in_n']:.2f}, "
+        cs = [math.log(r["cpu_s"]) for r in scal]
+        mc = sum(cs) / len(cs)
+        doc["cpu_time_exponent_in_n"] = (sum((x - mx) * (c - mc) for x, c in zip(xs, cs))
+                                         / sum((x - mx) ** 2 for x in xs))
+        print(f"time ~ N^{doc['time_exponent_in_n']:.2f} "
+              f"(CPU time ~ N^{doc['cpu_time_exponent_in_n']:.2f}), "
               f"peak memory ~ N^{doc['peak_rss_exponent_in_n']:.2f}")
     if a.out:
         a.out.write_text(json.dumps(doc, indent=1) + "\n")
