@@ -5,10 +5,14 @@ A script, not a suite (each run is a fresh process with a fresh extraction cache
     PYTHONPATH=. python bench/extract_cpu.py [--signals 16,32] [--files a.yaml,b.yaml]
         [--freq 1MHz:100GHz:201] [--threads 1] [--out bench/results/extract-cpu-cpu2.json]
 
+``--accuracy F.yaml`` instead extracts F at refine 1 and at refine 2 (in-process) and
+records the largest relative deviation of R and L (diagonal and whole matrix) at every
+frequency: the mesh error of the default extraction against the finer reference.
+
 ``--signals`` makes variants of the shipped 16-signal interposer bus
 (``channels/xsections/si_interposer_bus16.yaml``) with N shielded signals (pattern
 G(SG)^N, the ground plane widened with the bus) in a temporary directory; the exponent of
-time against N is fitted over the sizes run. ``--files`` times shipped cross-sections as
+time and of peak memory against N are fitted over the sizes run. ``--files`` times shipped cross-sections as
 they are. BLAS threads are set by ``--threads`` (``OPENBLAS_NUM_THREADS``). The load
 average of the machine is recorded with each row: on a shared machine the times include
 whatever else ran.
@@ -45,7 +49,7 @@ def bus_variant(n_signals: int, directory: Path) -> Path:
     return path
 
 
-def run_extract(path: Path, freq: str, threads: int) -> dict:
+def run_extract(path: Path, freq: str, threads: int, refine: float = 1.0) -> dict:
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                SIGINT_QUIET="1")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -55,17 +59,46 @@ def run_extract(path: Path, freq: str, threads: int) -> dict:
         load0 = os.getloadavg()
         rss = Path(cache) / "rss"
         t0 = time.perf_counter()
-        # GNU time's %M: the peak resident set of this child alone, kB
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss), sys.executable, "-m",
-                        "sigint.cli", "extract", str(path), "--freq", freq, "--out", str(out)],
+        # GNU time's %M: the peak resident set of this child alone, kB; %U %S its CPU time
+        # (user, system), less sensitive than the wall time to other work on the machine
+        subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss), sys.executable, "-m",
+                        "sigint.cli", "extract", str(path), "--freq", freq, "--out", str(out),
+                        "--refine", f"{refine:g}"],
                        env=env, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        peak_kb = float(rss.read_text().split()[-1])
-    row = {"file": path.name, "freq": freq, "blas_threads": threads, "wall_s": round(wall, 2),
+        user_s, sys_s, peak_kb = (float(v) for v in rss.read_text().split()[-3:])
+    row = {"file": path.name, "freq": freq, "refine": refine, "blas_threads": threads,
+           "wall_s": round(wall, 2), "cpu_s": round(user_s + sys_s, 2),
            "peak_rss_mb": round(peak_kb / 1024, 1),
            "load_before": load0, "load_after": os.getloadavg()}
     print(json.dumps(row), flush=True)
     return row
+
+
+def accuracy(path: Path, freq: str) -> dict:
+    """Largest relative deviation of R and L at refine 1 from refine 2, per frequency."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from sigint.extract.rlgc import extract
+
+    res = {r: extract(path, freq, refine=r) for r in (1.0, 2.0)}
+    out = {"file": path.name, "freq": freq, "filaments": {}, "wall_s": {}}
+    for r, x in res.items():
+        out["filaments"][f"refine {r:g}"] = x.peec_unknowns
+        out["wall_s"][f"refine {r:g}"] = round(x.timings["total"], 2)
+    for name in ("r", "l"):
+        a, b = getattr(res[1.0], name), getattr(res[2.0], name)
+        diag = np.abs(np.diagonal(a, 0, 1, 2) / np.diagonal(b, 0, 1, 2) - 1).max(axis=1)
+        whole = np.abs(a - b).max(axis=(1, 2)) / np.abs(b).max(axis=(1, 2))
+        k = int(diag.argmax())
+        out[name.upper()] = {"max_rel_diag": float(diag.max()), "at_hz": float(res[1.0].f[k]),
+                             "max_rel_matrix": float(whole.max()),
+                             "per_frequency_rel_diag": [float(x) for x in diag]}
+    print(json.dumps({k: v for k, v in out.items() if k not in ("R", "L")}
+                     | {n: {k: v for k, v in out[n].items() if k != "per_frequency_rel_diag"}
+                        for n in ("R", "L")}), flush=True)
+    return out
 
 
 def main() -> None:
@@ -74,15 +107,23 @@ def main() -> None:
     ap.add_argument("--files", default="")
     ap.add_argument("--freq", default="1MHz:100GHz:201")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--refine", type=float, default=1.0)
+    ap.add_argument("--accuracy", type=Path)
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
+    if a.accuracy:
+        doc = accuracy(a.accuracy, a.freq)
+        doc["note"] = "shared machine: other work ran at the same time"
+        if a.out:
+            a.out.write_text(json.dumps(doc, indent=1) + "\n")
+        return
     rows = []
     for f in filter(None, a.files.split(",")):
-        rows.append(run_extract(Path(f), a.freq, a.threads))
+        rows.append(run_extract(Path(f), a.freq, a.threads, a.refine))
     sizes = [int(s) for s in a.signals.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            r = run_extract(bus_variant(n, Path(tmp)), a.freq, a.threads)
+            r = run_extract(bus_variant(n, Path(tmp)), a.freq, a.threads, a.refine)
             r["signals"] = n
             rows.append(r)
     doc = {"rows": rows, "cpu_count": os.cpu_count(),
@@ -94,7 +135,17 @@ def main() -> None:
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         doc["time_exponent_in_n"] = (sum((x - mx) * (y - my) for x, y in zip(xs, ys))
                                      / sum((x - mx) ** 2 for x in xs))
-        print(f"time ~ N^{doc['time_exponent_in_n']:.2f}")
+        zs = [math.log(r["peak_rss_mb"]) for r in scal]
+        mz = sum(zs) / len(zs)
+        doc["peak_rss_exponent_in_n"] = (sum((x - mx) * (z - mz) for x, z in zip(xs, zs))
+                                         / sum((x - mx) ** 2 for x in xs))
+        cs = [math.log(r["cpu_s"]) for r in scal]
+        mc = sum(cs) / len(cs)
+        doc["cpu_time_exponent_in_n"] = (sum((x - mx) * (c - mc) for x, c in zip(xs, cs))
+                                         / sum((x - mx) ** 2 for x in xs))
+        print(f"time ~ N^{doc['time_exponent_in_n']:.2f} "
+              f"(CPU time ~ N^{doc['cpu_time_exponent_in_n']:.2f}), "
+              f"peak memory ~ N^{doc['peak_rss_exponent_in_n']:.2f}")
     if a.out:
         a.out.write_text(json.dumps(doc, indent=1) + "\n")
 

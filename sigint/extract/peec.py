@@ -432,7 +432,7 @@ def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6,
 
 
 def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512,
-                      top_y: float | None = None) -> np.ndarray:
+                      top_y: float | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """Matrix of mean ln distances between filaments (n, n); with an image plane at
     ``image_y`` the image term (opposite current) is subtracted. With a second plane at
     ``top_y`` the kernel is the parallel-plate Green's function
@@ -441,117 +441,138 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
 
     Far pairs use the centroid distance and the second-moment correction, computed by row
     blocks; near pairs (closer than ``NEAR`` times their summed sizes) the exact means.
+    With *rows* (filament indices, shape (r,)) only those rows are computed, shape (r, n):
+    the same entries as the full matrix (a mirror-symmetric mesh needs only half of them).
     """
     n = fil.n
     if n == 0:
         return np.zeros((0, 0))
+    full = rows is None
+    rix = np.arange(n) if full else np.asarray(rows, dtype=int)
+    nr = rix.size
     c = fil.centroid
     sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], fil.cov[:, 0, 1]
-    out = np.empty((n, n))
+    out = np.empty((nr, n))
     near_i, near_j = [], []
-    for b0 in progress.track(range(0, n, block), f"partial inductances of {n} filaments"):
-        b1 = min(n, b0 + block)
-        dx = c[b0:b1, 0, None] - c[None, :, 0]
-        dy = c[b0:b1, 1, None] - c[None, :, 1]
+    for b0 in progress.track(range(0, nr, block), f"partial inductances of {n} filaments"):
+        b1 = min(nr, b0 + block)
+        r = rix[b0:b1]
+        dx = c[r, 0, None] - c[None, :, 0]
+        dy = c[r, 1, None] - c[None, :, 1]
         r2 = dx * dx + dy * dy
         far_ok = r2 > 0
         r2s = np.where(far_ok, r2, 1.0)
         # 1/2 tr((S_i + S_j) H), H the Hessian of ln r
-        a_xx = sxx[b0:b1, None] + sxx[None, :]
-        a_yy = syy[b0:b1, None] + syy[None, :]
-        a_xy = sxy[b0:b1, None] + sxy[None, :]
+        a_xx = sxx[r, None] + sxx[None, :]
+        a_yy = syy[r, None] + syy[None, :]
+        a_xy = sxy[r, None] + sxy[None, :]
         corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2s * r2s)
         out[b0:b1] = 0.5 * np.log(r2s) + corr
-        lim = NEAR * (fil.size[b0:b1, None] + fil.size[None, :])
+        lim = NEAR * (fil.size[r, None] + fil.size[None, :])
         # pairs on different conductors are kept apart by a gap: the far formula's
         # second-moment error is then small already at half the distance
-        lim = np.where(fil.owner[b0:b1, None] == fil.owner[None, :], lim, 0.5 * lim)
-        ii, jj = np.nonzero((r2 < lim * lim) & (np.arange(b0, b1)[:, None] <= np.arange(n)[None, :]))
+        lim = np.where(fil.owner[r, None] == fil.owner[None, :], lim, 0.5 * lim)
+        near = r2 < lim * lim
+        if full:        # each near pair once, mirrored below
+            near &= r[:, None] <= np.arange(n)[None, :]
+        ii, jj = np.nonzero(near)
         near_i.append(ii + b0)
         near_j.append(jj)
-    ii = np.concatenate(near_i)
+    ii = np.concatenate(near_i)         # local row index
     jj = np.concatenate(near_j)
+    gi = rix[ii]
     m = np.empty(ii.size)
-    ki, kj = fil.kind[ii], fil.kind[jj]
+    ki, kj = fil.kind[gi], fil.kind[jj]
     rr = (ki == RECT) & (kj == RECT)
     if rr.any():
-        m[rr] = _rect_pair(fil.g[ii[rr]], fil.g[jj[rr]])
-    ss = (ki == SECTOR) & (kj == SECTOR) & (fil.circle[ii] == fil.circle[jj])
+        m[rr] = _rect_pair(fil.g[gi[rr]], fil.g[jj[rr]])
+    ss = (ki == SECTOR) & (kj == SECTOR) & (fil.circle[gi] == fil.circle[jj])
     if ss.any():
-        m[ss] = _sector_pair(fil.g[ii[ss]], fil.g[jj[ss]])
+        m[ss] = _sector_pair(fil.g[gi[ss]], fil.g[jj[ss]])
     other = ~rr & ~ss
     if other.any():
-        m[other] = _quad_pair(fil, ii[other], jj[other])
+        m[other] = _quad_pair(fil, gi[other], jj[other])
     out[ii, jj] = m
-    out[jj, ii] = m
+    if full:
+        out[jj, ii] = m
     if image_y is not None:
-        out -= _image_matrix(fil, image_y)
+        out -= _image_matrix(fil, image_y, rows=rows)
     if top_y is not None:
-        out -= _image_matrix(fil, top_y)
-        out += _plates_matrix(fil, image_y, top_y - image_y, block)
+        out -= _image_matrix(fil, top_y, rows=rows)
+        out += _plates_matrix(fil, image_y, top_y - image_y, rows=rows)
     return out
 
 
-def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256) -> np.ndarray:
-    """Mean over filament pairs of the smooth remainder of the two-plane kernel."""
+def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256,
+                   rows: np.ndarray | None = None) -> np.ndarray:
+    """Mean over filament pairs of the smooth remainder of the two-plane kernel (rows
+    *rows* of it, all if None)."""
     from .bem import plates_remainder
 
     # the centroid on one side, 2 x 2 Gauss points on the other: never coincident (the
     # remainder subtracts the free-space log, singular where two points meet); the
     # remainder varies on the scale of the plane spacing, filaments are much smaller
-    pts = fil.centroid[:, None, :]
-    wn = np.ones((fil.n, 1))
+    pts = fil.centroid
     qts, vts = _all_quad_points(fil, 2)
     vn = vts / vts.sum(axis=1, keepdims=True)
     n = fil.n
-    out = np.empty((n, n))
-    for b0 in range(0, n, block):
-        b1 = min(n, b0 + block)
-        tx = pts[b0:b1, :, None, None, 0]
-        ty = pts[b0:b1, :, None, None, 1]
-        k, _, _ = plates_remainder(tx, ty, qts[None, None, :, :, 0], qts[None, None, :, :, 1],
-                                   y0, gap)
-        out[b0:b1] = np.einsum("aibj,ai,bj->ab", k, wn[b0:b1], vn)
-    return 0.5 * (out + out.T)
+    rix = np.arange(n) if rows is None else np.asarray(rows, dtype=int)
+    out = np.empty((rix.size, n))
+
+    def k_mean(t, q, v):            # centroids t (a, 2) against quad points q (b, 4, 2)
+        k, _, _ = plates_remainder(t[:, None, None, 0], t[:, None, None, 1],
+                                   q[None, :, :, 0], q[None, :, :, 1], y0, gap)
+        return np.einsum("abj,bj->ab", k, v)
+
+    for b0 in range(0, rix.size, block):
+        b1 = min(rix.size, b0 + block)
+        r = rix[b0:b1]
+        # symmetrised: (K_ij + K_ji) / 2
+        out[b0:b1] = 0.5 * (k_mean(pts[r], qts, vn) + k_mean(pts, qts[r], vn[r]).T)
+    return out
 
 
-def _image_matrix(fil: Filaments, y0: float, block: int = 512) -> np.ndarray:
+def _image_matrix(fil: Filaments, y0: float, block: int = 512,
+                  rows: np.ndarray | None = None) -> np.ndarray:
     """Mean ln distance from each filament to the mirror image (in y = y0) of every other.
 
     Computed by row blocks: centroid distance with the second-moment correction, exact for
     rectangle pairs near the plane (the image of a rectangle is a rectangle), quadrature
-    for other near pairs.
+    for other near pairs. With *rows*, only those rows, shape (r, n).
     """
     n = fil.n
+    rix = np.arange(n) if rows is None else np.asarray(rows, dtype=int)
     c = fil.centroid
     ci_y = 2 * y0 - c[:, 1]
     sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], -fil.cov[:, 0, 1]   # mirrored xy
-    out = np.empty((n, n))
+    out = np.empty((rix.size, n))
     near_a, near_b = [], []
-    for b0 in progress.track(range(0, n, block), f"images of {n} filaments"):
-        b1 = min(n, b0 + block)
-        dx = c[b0:b1, 0, None] - c[None, :, 0]
-        dy = c[b0:b1, 1, None] - ci_y[None, :]
+    for b0 in progress.track(range(0, rix.size, block), f"images of {n} filaments"):
+        b1 = min(rix.size, b0 + block)
+        r = rix[b0:b1]
+        dx = c[r, 0, None] - c[None, :, 0]
+        dy = c[r, 1, None] - ci_y[None, :]
         r2 = dx * dx + dy * dy
-        a_xx = fil.cov[b0:b1, 0, 0, None] + sxx[None, :]
-        a_yy = fil.cov[b0:b1, 1, 1, None] + syy[None, :]
-        a_xy = fil.cov[b0:b1, 0, 1, None] + sxy[None, :]
+        a_xx = fil.cov[r, 0, 0, None] + sxx[None, :]
+        a_yy = fil.cov[r, 1, 1, None] + syy[None, :]
+        a_xy = fil.cov[r, 0, 1, None] + sxy[None, :]
         corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2 * r2)
         out[b0:b1] = 0.5 * np.log(r2) + corr
-        lim = NEAR * (fil.size[b0:b1, None] + fil.size[None, :])
+        lim = NEAR * (fil.size[r, None] + fil.size[None, :])
         a, b = np.nonzero(r2 < lim * lim)
         near_a.append(a + b0)
         near_b.append(b)
     a = np.concatenate(near_a)
     b = np.concatenate(near_b)
     if a.size:
-        rr = (fil.kind[a] == RECT) & (fil.kind[b] == RECT)
+        ga = rix[a]
+        rr = (fil.kind[ga] == RECT) & (fil.kind[b] == RECT)
         if rr.any():
             gj = fil.g[b[rr]].copy()
             gj[:, 2], gj[:, 3] = 2 * y0 - fil.g[b[rr], 3], 2 * y0 - fil.g[b[rr], 2]
-            out[a[rr], b[rr]] = _rect_pair(fil.g[a[rr]], gj)
+            out[a[rr], b[rr]] = _rect_pair(fil.g[ga[rr]], gj)
         if (~rr).any():
-            out[a[~rr], b[~rr]] = _quad_pair(fil, a[~rr], b[~rr], mirror_y=y0)
+            out[a[~rr], b[~rr]] = _quad_pair(fil, ga[~rr], b[~rr], mirror_y=y0)
     return out
 
 
@@ -629,8 +650,6 @@ class PeecSolver:
         self.fil = mesh_filaments(geo, f_max, refine)
         fil = self.fil
         self.ground = geo.ground_y
-        lmat = mean_log_distance(fil, self.ground, top_y=geo.top_y)
-        lmat *= -MU0 / (2 * math.pi)
         self.r = 1.0 / (fil.sigma * fil.area)
         ns = len(geo.signals)
         self.n_signal = ns
@@ -645,6 +664,21 @@ class PeecSolver:
         self.y_perfect = np.zeros((n_c, n_c))
         self.sheets = None
         perfect = [k for k, c in enumerate(geo.conductors) if is_perfect(c)]
+        sq = 1.0 / np.sqrt(self.r)
+        self.mirrors = 0
+        if not perfect:
+            # a mesh symmetric under one or two mirror lines: only the rows of one half are
+            # assembled, and the eigendecomposition splits into two or four blocks
+            mirrors = mesh_mirrors(fil, self.ground)
+            if mirrors:
+                got = _symmetric_decomposition(fil, self.ground, geo.top_y, sq, sq[:, None] * b_all,
+                                               mirrors, xp)
+                if got is not None:
+                    self.lam, self.w_all, self.mirrors = got
+                    self.mirror = True
+                    return
+        lmat = mean_log_distance(fil, self.ground, top_y=geo.top_y)
+        lmat *= -MU0 / (2 * math.pi)
         if perfect:
             from .bem import _Mesher
 
@@ -668,11 +702,11 @@ class PeecSolver:
                 lmat -= lfp @ s_lpf
                 lmat = 0.5 * (lmat + lmat.T)
                 b_all = b_all - lfp @ s_bp
-        sq = 1.0 / np.sqrt(self.r)
         lmat *= sq[:, None]
         lmat *= sq[None, :]
         pairs = mirror_pairs(fil, lmat, self.sheets)
         self.mirror = pairs is not None
+        self.mirrors = int(self.mirror)
         if pairs is not None:
             progress.stage(f"eigendecomposition of {fil.n} filaments (mirror symmetric: two halves)")
             halves = _mirror_blocks(lmat, pairs)
@@ -878,3 +912,206 @@ def _eigh_halves(halves: list[np.ndarray], b: np.ndarray, pairs, xp=np
     lam_o, q_o = _eigh(halves.pop(0), xp)
     w_o = q_o.T @ bo
     return np.concatenate([lam_e, lam_o]), np.concatenate([w_e, w_o], axis=0)
+
+
+def mesh_mirrors(fil: Filaments, ground_y: float | None, tol: float = MIRROR_TOL
+                 ) -> list[tuple[int, float, np.ndarray]]:
+    """Mirror lines under which the filament mesh and the kernel are invariant.
+
+    Returns ``(axis, position, permutation)`` for a vertical (axis 0, x -> 2p - x) and a
+    horizontal (axis 1, y -> 2p - y) line through the middle of the filaments' bounding
+    box, where every filament maps onto one of the same area, resistance, size and second
+    moments (the permutation, an involution) and every conductor onto one conductor. The
+    horizontal line is not tried with a ground plane (its images break that symmetry).
+    The kernel itself (``ln r``, images in horizontal planes) is invariant under both.
+    """
+    n = fil.n
+    if n < 64:
+        return []
+    from scipy.spatial import cKDTree
+
+    g = fil.g
+    rect = fil.kind == RECT
+    rad = np.where(rect, 0.0, g[:, 3])
+    lo = [np.where(rect, g[:, 0], g[:, 0] - rad), np.where(rect, g[:, 2], g[:, 1] - rad)]
+    hi = [np.where(rect, g[:, 1], g[:, 0] + rad), np.where(rect, g[:, 3], g[:, 1] + rad)]
+    scale = max(hi[0].max() - lo[0].min(), hi[1].max() - lo[1].min(), 1e-30)
+    tree = cKDTree(fil.centroid)
+    idx = np.arange(n)
+    res = fil.sigma * fil.area
+    out = []
+    for axis in (0, 1):
+        if axis == 1 and ground_y is not None:
+            continue
+        mid = 0.5 * (lo[axis].min() + hi[axis].max())
+        mirrored = fil.centroid.copy()
+        mirrored[:, axis] = 2 * mid - mirrored[:, axis]
+        dist, perm = tree.query(mirrored)
+        if dist.max() > tol * scale or np.any(perm[perm] != idx):
+            continue
+        cov = fil.cov.copy()
+        cov[:, 0, 1] *= -1.0
+        cov[:, 1, 0] *= -1.0
+        if (np.any(fil.kind[perm] != fil.kind)
+                or np.abs(fil.area[perm] - fil.area).max() > tol * fil.area.max()
+                or np.abs(res[perm] - res).max() > tol * res.max()
+                or np.abs(fil.size[perm] - fil.size).max() > tol * scale
+                or np.abs(fil.cov[perm] - cov).max() > tol * scale * scale):
+            continue
+        owners = [np.unique(fil.owner[perm[fil.owner == k]]) for k in np.unique(fil.owner)]
+        if any(o.size != 1 for o in owners):
+            continue
+        out.append((axis, mid, perm))
+    return out
+
+
+def _split(ids: np.ndarray, perm: np.ndarray, coord: np.ndarray):
+    """Positions (p, m, f) in *ids* of the mirror pairs (p on the low side) and the fixed
+    filaments of the global involution *perm*; None if *perm* does not map *ids* onto
+    itself."""
+    pos = np.full(perm.size, -1)
+    pos[ids] = np.arange(ids.size)
+    loc = pos[perm[ids]]
+    if np.any(loc < 0):
+        return None
+    k = np.arange(ids.size)
+    fixed = loc == k
+    p = k[~fixed & (coord[ids] < coord[ids[loc]])]
+    if 2 * p.size + fixed.sum() != ids.size:
+        return None
+    return p, loc[p], k[fixed]
+
+
+def _symmetric_decomposition(fil: Filaments, ground_y, top_y, sq: np.ndarray, b: np.ndarray,
+                             mirrors, xp=np, tol: float = MIRROR_TOL):
+    r"""Eigenvalues of :math:`A = R^{-1/2}LR^{-1/2}` and :math:`Q^Tb` for a mesh with
+    mirror lines (:func:`mesh_mirrors`), assembling only the rows of one half.
+
+    The even and odd blocks of :func:`_eigh_mirror` need only the rows of the pair
+    representatives and of the filaments on the line (:math:`A_{pp}\pm A_{pm}`,
+    :math:`\sqrt2A_{pf}`, :math:`A_{ff}`): half the assembly, no full matrix in memory.
+    A second mirror line commuting with the first splits each block again (four blocks of
+    a quarter of the size: a sixteenth of the work of one full eigendecomposition).
+    Invariance is checked on sampled rows (:data:`MIRROR_TOL` of their largest entry);
+    None if it fails (the caller then assembles the full matrix).
+
+    Returns
+    -------
+    lam : ndarray, shape (n,)
+    w : ndarray, shape (n, n_c)
+    used : int
+        Number of mirror lines used.
+    """
+    axis, _, perm = mirrors[0]
+    n = fil.n
+    ids = np.arange(n)
+    split = _split(ids, perm, fil.centroid[:, axis])
+    if split is None:
+        return None
+    p, m, f = split
+    scale = -MU0 / (2 * math.pi)
+    block = max(32, min(512, 1_000_000 // max(n, 1)))
+
+    def rows(ix):
+        a = mean_log_distance(fil, ground_y, block=block, top_y=top_y, rows=ix)
+        a *= scale * sq[ix, None]
+        a *= sq[None, :]
+        return a
+
+    sel = slice(None, None, max(1, p.size // 16))
+    a1 = rows(p[sel][:16])
+    if np.abs(a1 - rows(m[sel][:16])[:, perm]).max() > tol * np.abs(a1).max():
+        return None
+    k = p.size
+    # A second mirror line sig (commuting with the first) gives the rows of the other half
+    # again: A[sig(i), :] = A[i, sig(:)]. Only the rows on its low side are computed.
+    reps = np.concatenate([p, f])
+    sig = None
+    for ax2, _, perm2 in mirrors[1:]:
+        c2 = fil.centroid[:, ax2]
+        if np.all(np.isin(perm2[p], p)) and np.all(np.isin(perm2[f], f)):
+            a2 = rows(perm2[p[sel][:16]])[:, perm2]
+            if np.abs(a1 - a2).max() <= tol * np.abs(a1).max():
+                sig = perm2
+                reps = reps[c2[reps] <= c2[sig[reps]]]
+            break
+    del a1
+    posp = np.full(n, -1)
+    posp[p] = np.arange(k)
+    posf = np.full(n, -1)
+    posf[f] = np.arange(f.size)
+    r2 = math.sqrt(2.0)
+    even = np.empty((k + f.size,) * 2)
+    odd = np.empty((k, k))
+
+    def fill(ix, a):
+        inp = posp[ix] >= 0
+        if inp.any():
+            at, rp = a[inp], posp[ix[inp]]
+            app, apm = at[:, p], at[:, m]
+            even[rp, :k] = app + apm
+            odd[rp] = app - apm
+            even[rp, k:] = r2 * at[:, f]
+        if (~inp).any():
+            at, rf = a[~inp], k + posf[ix[~inp]]
+            even[rf, :k] = (0.5 * r2) * (at[:, p] + at[:, m])
+            even[rf, k:] = at[:, f]
+
+    share = "a quarter" if sig is not None else "half"
+    for c0 in progress.track(range(0, reps.size, block), f"partial inductances of {n} "
+                             f"filaments (mirror symmetric: {share} of the rows)"):
+        ix = reps[c0:c0 + block]
+        a = rows(ix)
+        fill(ix, a)
+        if sig is not None:
+            h = sig[ix]
+            keep = h != ix
+            if keep.any():
+                fill(h[keep], a[keep][:, sig])
+        del a
+    even += even.T
+    even *= 0.5
+    odd += odd.T
+    odd *= 0.5
+    be = np.concatenate([(b[p] + b[m]) / r2, b[f]], axis=0)
+    bo = (b[p] - b[m]) / r2
+    rest = mirrors[1:]
+    progress.stage(f"eigendecomposition of {n} filaments (mirror symmetric: "
+                   f"{2 ** (1 + len(rest))} blocks)")
+    used = {axis}
+    # mismatches are judged against the largest entry of A (the odd block, a difference,
+    # is smaller)
+    atol = tol * max(np.abs(even).max(), np.abs(odd).max())
+    lam_e, w_e = _eigh_split(even, be, np.concatenate([p, f]), rest, fil, xp, atol, used)
+    lam_o, w_o = _eigh_split(odd, bo, p.copy(), rest, fil, xp, atol, used)
+    return np.concatenate([lam_e, lam_o]), np.concatenate([w_e, w_o], axis=0), len(used)
+
+
+def _eigh_split(a: np.ndarray, b: np.ndarray, ids: np.ndarray, mirrors, fil: Filaments, xp,
+                atol: float, used: set) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues of the block *a* (consumed; basis vectors represented by the filaments
+    *ids*) and :math:`Q^Tb`, split further by the remaining *mirrors* where the block is
+    invariant under them (to *atol*)."""
+    for axis, _, perm in mirrors:
+        split = _split(ids, perm, fil.centroid[:, axis])
+        if split is None:
+            continue
+        p, m, f = split
+        loc = np.arange(ids.size)
+        loc[p], loc[m] = m, p
+        if any(np.abs(a[b0:b0 + 512] - a[loc[b0:b0 + 512]][:, loc]).max() > atol
+               for b0 in range(0, ids.size, 512)):
+            continue
+        halves = _mirror_blocks(a, (p, m, f))
+        a = None                      # the halves hold what is needed of it
+        r2 = math.sqrt(2.0)
+        be = np.concatenate([(b[p] + b[m]) / r2, b[f]], axis=0)
+        bo = (b[p] - b[m]) / r2
+        rest = [mm for mm in mirrors if mm[0] != axis]
+        used.add(axis)
+        lam_e, w_e = _eigh_split(halves.pop(0), be, ids[np.concatenate([p, f])], rest, fil,
+                                 xp, atol, used)
+        lam_o, w_o = _eigh_split(halves.pop(0), bo, ids[p], rest, fil, xp, atol, used)
+        return np.concatenate([lam_e, lam_o]), np.concatenate([w_e, w_o], axis=0)
+    lam, q = _eigh(a, xp)
+    return lam, q.T @ b
