@@ -129,8 +129,13 @@ def _with_progress(verb: str, arg: str):
 
             progress.configure("off" if kwargs.get("quiet") else "auto")
             target = kwargs.get(arg)
+            if isinstance(target, (list, tuple)):     # several files: name the first, count
+                names = [Path(str(t)).name for t in target]
+                label = names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+            else:
+                label = Path(str(target)).name
             try:
-                with progress.task(f"{verb} {Path(str(target)).name}"):
+                with progress.task(f"{verb} {label}"):
                     return f(*args, **kwargs)
             finally:
                 progress.configure("off")
@@ -868,6 +873,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
             raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
                              "--rate (e.g. 16GT/s) or --max-rate")
     from .backend import get_backend
+    from .errors import InputError
     from .lanes import evaluate_lanes
     from .rate import search_continuous, search_rates
     from .validate import SpecOutcome, junit_xml, summary
@@ -893,41 +899,47 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                 differential=differential, reverse=(), common={"bits": 0}, top_rate=top)
             own = opts.spec if built is not None else "ucie"
             for sp in specs or (own,):
-                if sp == "none":
-                    outcomes.append(SpecOutcome(str(ch), "none", None, None))
-                    continue
-                if sp in _UCIE_PKGS:
-                    name, pkg = "ucie", sp.removeprefix("ucie-")
-                else:
-                    name = sp
-                    pkg = package or (built.channel.link.package if built is not None
-                                      else "advanced")
-                o = opts.model_copy(update={"spec": name, "package": pkg})
-                sf = o.spec_file()
-                label = f"ucie {pkg}" if name == "ucie" else sf.spec
-                notes: list[str] = []
-                if sf.user_written:
-                    notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
-                if max_rate:
-                    res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
-                           else search_rates(link, o, progress=_say, **models))
-                    notes += res.notes
-                    if res.max_rate is not None:
-                        row = next(r for r in res.rows if r.rate == res.max_rate)
-                        how = "maximum rate"
+                try:
+                    if sp == "none":
+                        outcomes.append(SpecOutcome(str(ch), "none", None, None))
+                        continue
+                    if sp in _UCIE_PKGS:
+                        name, pkg = "ucie", sp.removeprefix("ucie-")
                     else:
-                        row = res.rows[0]
-                        how = "lowest rate tried; no rate passes"
-                    lanes, r_at = row.lanes, row.rate
-                else:
-                    r_at = rate if rate is not None else opts.rate
-                    how = "--rate" if rate is not None else "the channel file's rate"
-                    from .analyze import _check_rate
+                        name = sp
+                        pkg = package or (built.channel.link.package if built is not None
+                                          else "advanced")
+                    o = opts.model_copy(update={"spec": name, "package": pkg})
+                    sf = o.spec_file()
+                    label = f"ucie {pkg}" if name == "ucie" else sf.spec
+                    notes: list[str] = []
+                    if sf.user_written:
+                        notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
+                    if max_rate:
+                        res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
+                               else search_rates(link, o, progress=_say, **models))
+                        notes += res.notes
+                        if res.max_rate is not None:
+                            row = next(r for r in res.rows if r.rate == res.max_rate)
+                            how = "maximum rate"
+                        else:
+                            row = res.rows[0]
+                            how = "lowest rate tried; no rate passes"
+                        lanes, r_at = row.lanes, row.rate
+                    else:
+                        r_at = rate if rate is not None else opts.rate
+                        how = "--rate" if rate is not None else "the channel file's rate"
+                        from .analyze import _check_rate
 
-                    _check_rate(link.f, r_at, str(ch))
-                    lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
-                                           progress=_say, **models)
-                outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))
+                        _check_rate(link.f, r_at, str(ch))
+                        lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
+                                               progress=_say, **models)
+                    outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))
+                except InputError as exc:     # name the pair; the other channels' results are kept
+                    if junit is not None and outcomes:
+                        junit.write_text(junit_xml(outcomes), encoding="utf-8")
+                    msg = str(exc)
+                    raise type(exc)(msg if msg.startswith(str(ch)) else f"{ch} against {sp}: {msg}") from None
     finally:
         _done()
     if junit is not None:

@@ -201,7 +201,8 @@ class RateSearch:
             d = self.density
             lines.append(f"bandwidth density at the maximum rate: {d['gbps_per_mm']:.0f} Gb/s/mm "
                          f"of die edge ({d['gbps_per_mm'] / 8:.0f} GB/s/mm), "
-                         f"{d['gbps_per_mm2']:.0f} Gb/s/mm^2"
+                         + (f"{d['gbps_per_mm2']:.0f} Gb/s/mm^2" if d.get("gbps_per_mm2") is not None
+                            else "per mm^2: give --module-depth")
                          + (f"; counted at {d['segment']}" if d.get("segment") else ""))
             if d.get("ucie_table_1_4_gbytes_per_mm") is not None:
                 lines.append(f"  UCIe Table 1-4 (advanced, 45 um pitch) at the same rate: "

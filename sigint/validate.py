@@ -141,6 +141,11 @@ def junit_xml(outcomes: list[SpecOutcome]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
+def _num(x: float | None, fmt: str) -> str:
+    """*x* formatted, or "n/a" where a check has no value (no aggressor for crosstalk)."""
+    return "n/a" if x is None else format(x, fmt)
+
+
 def summary(outcomes: list[SpecOutcome]) -> str:
     """Readable lines: one per channel and spec, then the failing checks."""
     lines = []
@@ -151,13 +156,14 @@ def summary(outcomes: list[SpecOutcome]) -> str:
         rate = f"{o.rate / 1e9:g} GT/s ({o.how})"
         verdict = "PASS" if o.passed else "FAIL"
         lim = o.lanes.limiting
+        lim_text = ("" if lim is None else f", limiting check {lim.name} (margin "
+                    + _num(lim.margin, "+.3g") + f" {lim.unit})")
         lines.append(f"{o.channel} [{o.spec}] at {rate}: {verdict}; {len(o.lanes.lanes)} lanes, "
-                     f"worst {o.lanes.lanes[o.lanes.worst].victim}, limiting check "
-                     f"{lim.name} (margin {lim.margin:+.3g} {lim.unit})")
+                     f"worst {o.lanes.lanes[o.lanes.worst].victim}{lim_text}")
         for row in o.check_rows():
             mark = "pass" if row["passed"] else "FAIL"
             lines.append(f"    {mark}  {row['check']:<15} worst {row['worst_lane']}: margin "
-                         f"{row['margin']:+.4g} {row['unit']} {row['where']}"
+                         f"{_num(row['margin'], '+.4g')} {row['unit']} {row['where']}"
                          + ("" if row["passed"] else
                             f"; failing: {', '.join(row['failing_lanes'])}"))
         for n in o.notes:

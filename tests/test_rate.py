@@ -134,3 +134,20 @@ def test_continuous_search_without_spec(net3):
     above = [analyze(net3, opts.model_copy(update={"rate": nxt, "victim": v, "bits": 0}))
              for v in (1, 2, 3)]
     assert not all(r.eye.eye_height >= 0.1 and r.eye.eye_width >= 0.5 for r in above)
+
+
+def test_touchstone_density_per_mm_without_module_depth(tmp_path, capsys):
+    """--lane-pitch alone gives Gb/s per mm of die edge (1 lane x rate / pitch) and says
+    that Gb/s/mm^2 needs --module-depth, instead of failing after the search."""
+    import numpy as np
+    from helpers import lossy_line
+
+    from sigint.cli import main
+
+    net = lossy_line(np.linspace(0, 16e9, 321), 2e-3, alpha_db_per_m_sqrt_ghz=20.0)
+    net.write_touchstone(filename="one", dir=str(tmp_path), skrf_comment=False)
+    rc = main(["rate", str(tmp_path / "one.s2p"), "--lane-pitch", "45um", "--up-to", "8GT/s", "-q"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "maximum data rate: 8 GT/s" in out
+    assert f"{8 / 0.045:.0f} Gb/s/mm" in out and "per mm^2: give --module-depth" in out

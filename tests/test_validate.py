@@ -55,3 +55,25 @@ def test_touchstone_without_rate_is_one_sentence(channel, capsys):
     rc = main(["validate", str(path), "-q"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "--rate" in err and len(err.splitlines()) == 1
+
+
+def test_no_aggressor_is_not_applicable(tmp_path, capsys):
+    """One lane, no aggressor: the crosstalk check has no value; the summary says n/a and the
+    verdict is the other checks' (a 5 mm line at 8 GT/s passes), never an internal error."""
+    import numpy as np
+    from helpers import lossy_line
+
+    net = lossy_line(np.linspace(0, 16e9, 321), 5e-3, alpha_db_per_m_sqrt_ghz=20.0)
+    net.write_touchstone(filename="one", dir=str(tmp_path), skrf_comment=False)
+    rc = main(["validate", str(tmp_path / "one.s2p"), "--rate", "8GT/s", "-q"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "margin n/a dB no aggressors" in out
+
+
+def test_a_spec_that_does_not_cover_the_rate_names_the_channel(channel, capsys):
+    path, _ = channel
+    rc = main(["validate", str(path), "--rate", "16GT/s", "--spec", "ucie-3d", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"{path} against ucie-3d: rate 16 GT/s" in err
