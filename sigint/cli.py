@@ -562,11 +562,12 @@ def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | 
 
 
 def _channel_for_search(channel: Path, top_rate: float | None, be):
-    """Build a channel file on a grid that reaches the Nyquist frequency of *top_rate*.
+    """Build a channel file on a grid that reaches twice the Nyquist frequency of *top_rate*.
 
-    A file whose ``frequencies`` stop below it is built once on the same number of points
-    per GHz from 0 to twice that Nyquist frequency (with a note), so that the rate search is
-    not cut short by the grid; otherwise the file's own grid is used.
+    A file whose ``frequencies`` stop below *top_rate* (Hz, twice its Nyquist frequency) is
+    built once on the same number of points per GHz from 0 to *top_rate* (with a note), so
+    that the rate search is not cut short or closed by the grid; otherwise the file's own
+    grid is used.
     """
     from .channel.build import build_channel
     from .channel.model import load_channel, plausibility_warnings
@@ -581,17 +582,17 @@ def _channel_for_search(channel: Path, top_rate: float | None, be):
             f = parse_frequencies(ch.frequencies)
         except Exception:            # noqa: BLE001 - the build reports a bad grid itself
             f = None
-        need = top_rate / 2
-        if f is not None and f.size > 1 and f[-1] < need * (1 - 1e-9):
-            # to twice the Nyquist frequency: the eye needs the band above fN too (the
-            # response beyond the data is tapered to zero)
-            top = 2 * need
+        top = float(top_rate)
+        if f is not None and f.size > 1 and f[-1] < top * (1 - 1e-9):
+            # to twice the Nyquist frequency: the eye needs the band above fN too (a grid
+            # that stops at fN tapers the response to zero there and closes the eye; the
+            # data-quality check asks for a bandwidth of the symbol rate for the same reason)
             per_hz = (f.size - 1) / max(f[-1] - f[0], 1.0)
             n = int(math.ceil(per_hz * top)) + 1
             grid = f"0:{top / 1e9:g}GHz:{n}"
             note = (f"{channel.name}: frequencies {ch.frequencies} stop at {f[-1] / 1e9:g} GHz, "
-                    f"below the Nyquist frequency {need / 1e9:g} GHz of the highest rate to "
-                    f"try; built once on {grid} instead")
+                    f"below {top / 1e9:g} GHz, twice the Nyquist frequency of the highest rate "
+                    f"to try; built once on {grid} instead")
             ch = ch.model_copy(update={"frequencies": grid})
     built = build_channel(ch, base, source=str(channel), backend=be)
     return built, note

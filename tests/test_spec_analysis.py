@@ -73,11 +73,12 @@ segments:
     return ch
 
 
-def test_rate_builds_the_channel_on_a_grid_reaching_the_top_nyquist(tmp_path, capsys):
+@pytest.mark.parametrize("grid", ["0:5GHz:11", "0:8GHz:17"])
+def test_rate_builds_the_channel_on_a_grid_reaching_the_top_nyquist(tmp_path, capsys, grid):
     # the unterminated standard package tops out at 16 GT/s (Nyquist 8 GHz); the file's grid
-    # stops at 5 GHz with 11 points (2 per GHz): built once on 0..16 GHz (twice the Nyquist
-    # frequency), 33 points
-    ch = _channel(tmp_path, "0:5GHz:11")
+    # stops at 5 GHz (below Nyquist) or at 8 GHz (at it: the response would be cut at fN),
+    # with 2 points per GHz: built once on 0..16 GHz (twice the Nyquist frequency), 33 points
+    ch = _channel(tmp_path, grid)
     rc = main(["rate", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)
     assert [d["rate_gbps"] for d in j["rates"]] == [4, 8, 12, 16] and not j["not_tried_gbps"]
