@@ -44,6 +44,8 @@ def ucie(pkg, gt):
     # Table 5-25 (p. 235): standard, no Rx termination
     ("standard-unterminated", 4, -1.25, None, (7.0, -12.5, -15.0), (30.0, 0.3e-12),
      (None, 0.2e-12)),
+    ("standard-unterminated", 12, -1.25, None, (7.0, -12.5, -15.0), (30.0, 0.2e-12),
+     (None, 0.2e-12)),                                     # note b: 12 GT/s with 16 GT/s
     ("standard-unterminated", 16, -1.15, None, (4.0, -13.5, -17.0), (30.0, 0.2e-12),
      (None, 0.2e-12)),
 ])
