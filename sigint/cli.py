@@ -569,31 +569,15 @@ def _channel_for_search(channel: Path, top_rate: float | None, be):
     that the rate search is not cut short or closed by the grid; otherwise the file's own
     grid is used.
     """
-    from .channel.build import build_channel
+    from .channel.build import build_channel, grid_for_rate
     from .channel.model import load_channel, plausibility_warnings
-    from .extract.rlgc import parse_frequencies
 
     ch, base = load_channel(channel)
     for w in plausibility_warnings(ch):
         _warn(f"{channel}: {w}")
     note = None
     if top_rate is not None:
-        try:
-            f = parse_frequencies(ch.frequencies)
-        except Exception:            # noqa: BLE001 - the build reports a bad grid itself
-            f = None
-        top = float(top_rate)
-        if f is not None and f.size > 1 and f[-1] < top * (1 - 1e-9):
-            # to twice the Nyquist frequency: the eye needs the band above fN too (a grid
-            # that stops at fN tapers the response to zero there and closes the eye; the
-            # data-quality check asks for a bandwidth of the symbol rate for the same reason)
-            per_hz = (f.size - 1) / max(f[-1] - f[0], 1.0)
-            n = int(math.ceil(per_hz * top)) + 1
-            grid = f"0:{top / 1e9:g}GHz:{n}"
-            note = (f"{channel.name}: frequencies {ch.frequencies} stop at {f[-1] / 1e9:g} GHz, "
-                    f"below {top / 1e9:g} GHz, twice the Nyquist frequency of the highest rate "
-                    f"to try; built once on {grid} instead")
-            ch = ch.model_copy(update={"frequencies": grid})
+        ch, note = grid_for_rate(ch, top_rate, channel.name)
     built = build_channel(ch, base, source=str(channel), backend=be)
     return built, note
 

@@ -344,6 +344,23 @@ rows:
     ("rate_range: {min: 1 GT/s, max: 12 GT/s}", "rates: [4 GT/s, 8]", "rates"),  # bare rate
     ("rate_range: {min: 1 GT/s, max: 12 GT/s}", "ber_x: 1", "ber_x"),         # no rates at all
     ("form: com", "form: cmo", "form"),                                       # unknown CTLE
+    ("rx: {r: open", "rx: {r: -50 ohm", "rx.r"),                              # negative ohms
+    ("points: [[-0.2 UI, 0 mV], [0 UI, 30 mV], [0.2 UI, 0 mV],\n"            # bow tie
+     "                                        [0 UI, -30 mV]]",
+     "points: [[-0.2 UI, -20 mV], [0.2 UI, 20 mV], [0.2 UI, -20 mV], [-0.2 UI, 20 mV]]",
+     "edges cross"),
+    ("points: [[-0.2 UI, 0 mV], [0 UI, 30 mV], [0.2 UI, 0 mV],\n"            # beside the centre
+     "                                        [0 UI, -30 mV]]",
+     "points: [[0.1 UI, -20 mV], [0.3 UI, -20 mV], [0.3 UI, 20 mV], [0.1 UI, 20 mV]]",
+     "centre"),
+    ("points: [[-0.2 UI, 0 mV], [0 UI, 30 mV], [0.2 UI, 0 mV],\n"            # on one line
+     "                                        [0 UI, -30 mV]]",
+     "points: [[-0.2 UI, -20 mV], [0 UI, 0 mV], [0.2 UI, 20 mV]]", "no area"),
+    ("spec: my-bus", "spec: ucie", "shipped spec"),                           # a shipped name
+    ("title: a user bus spec", "title: a\ntitle: b", "twice"),                # duplicate key
+    ("rate_range: {min: 1 GT/s, max: 12 GT/s}\n    ber: 1e-15",               # BER map short
+     "rates: [4 GT/s, 8 GT/s]\n    ber: {8 GT/s: 1e-15}", "no BER at 4 GT/s"),
+    ("rate_range: {min: 1 GT/s, max: 12 GT/s}", "rates: [4 GT/s, 4 GT/s]", "twice"),
 ])
 def test_user_spec_mistakes_give_one_sentence_and_exit_2(tmp_path, capsys, old, new, field):
     text = GOOD.replace(old, new)
@@ -382,3 +399,14 @@ def test_every_shipped_channel_declares_its_spec():
         s.row(ch.link.rate, ch.link.package)       # its rate is one the spec covers
         seen.add(s.spec)
     assert {"ucie", "ucie-3d", "bow", "hbm3-user"} <= seen
+
+
+def test_two_rows_covering_one_rate_are_refused(tmp_path, capsys):
+    text = GOOD.replace("rows:\n", "rows:\n  - rate_range: {min: 10 GT/s, max: 20 GT/s}\n"
+                        "    ber: 1e-15\n    tx: {r: 40 ohm}\n    rx: {r: open}\n"
+                        "    eye_mask: {shape: rectangle, height: 40 mV, width: 0.5 UI}\n")
+    p = tmp_path / "two.yaml"
+    p.write_text(text)
+    rc = main(["analyze", str(tmp_path / "x.s4p"), "--spec", str(p), "--rate", "8GT/s", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "both cover 10 GT/s" in err, err

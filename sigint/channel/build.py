@@ -437,3 +437,45 @@ def build_file(path: str | Path, *, warn=None, **kwargs) -> BuildResult:
             warn(msg)
     return build_channel(ch, base, source=str(path), **kwargs)
 
+
+
+def grid_for_rate(ch: Channel, top_rate: float, name: str = "channel") -> tuple[Channel, str | None]:
+    """*ch* with a frequency grid that reaches *top_rate* (Hz: twice the Nyquist frequency
+    of the highest rate a search will try), and a note when it had to change.
+
+    A grid that stops below *top_rate* -- at the Nyquist frequency included, where the
+    response would be cut and the eye closed; the data-quality check asks for a bandwidth
+    of the symbol rate for the same reason -- is replaced by one from 0 to *top_rate* with
+    the same number of points per Hz. A grid that reaches it is kept.
+
+    Parameters
+    ----------
+    ch : Channel
+        The channel as read.
+    top_rate : float
+        Symbols/s of the highest rate to try.
+    name : str
+        The file's name for the note.
+
+    Returns
+    -------
+    (Channel, str or None)
+    """
+    import math
+
+    from ..extract.rlgc import parse_frequencies
+
+    try:
+        f = parse_frequencies(ch.frequencies)
+    except Exception:            # noqa: BLE001 - the build reports a bad grid itself
+        return ch, None
+    top = float(top_rate)
+    if f.size < 2 or f[-1] >= top * (1 - 1e-9):
+        return ch, None
+    per_hz = (f.size - 1) / max(f[-1] - f[0], 1.0)
+    n = int(math.ceil(per_hz * top)) + 1
+    grid = f"0:{top / 1e9:g}GHz:{n}"
+    note = (f"{name}: frequencies {ch.frequencies} stop at {f[-1] / 1e9:g} GHz, below "
+            f"{top / 1e9:g} GHz, twice the Nyquist frequency of the highest rate to try; "
+            f"built once on {grid} instead")
+    return ch.model_copy(update={"frequencies": grid}), note

@@ -32,7 +32,10 @@ def load_mapping(path: str | Path, keys_hint: str) -> dict:
     if not p.exists():
         raise InputError(f"{p}: no such file; check the path")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.load(p.read_text(), Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise InputError(f"{p}, line {exc.line}: key {exc.key!r} is given twice in the same "
+                         "mapping (the second would silently win); keep one") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f", line {mark.line + 1}" if mark is not None else ""
@@ -41,3 +44,44 @@ def load_mapping(path: str | Path, keys_hint: str) -> dict:
     if not isinstance(data, dict):
         raise InputError(f"{p}: expected a mapping of keys ({keys_hint}) at the top level")
     return data
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key, line)
+        self.key, self.line = key, line
+
+
+def _loader():
+    """A SafeLoader that refuses a key given twice in one mapping (YAML 1.2 forbids it;
+    PyYAML keeps the last). Merge keys (``<<: *anchor``) are not counted."""
+    import yaml
+
+    return _make_loader(yaml) if _LOADER is None else _LOADER
+
+
+_LOADER = None
+
+
+def _make_loader(yaml):
+    global _LOADER
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        dup = key in seen
+                    except TypeError:          # unhashable: the base class reports it
+                        continue
+                    if dup:
+                        raise _DuplicateKey(key, key_node.start_mark.line + 1)
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    _LOADER = UniqueKeyLoader
+    return _LOADER

@@ -82,6 +82,51 @@ class RxModel(_Model):
     r: OpenRes
     c_pad: Cap = 0.0
 
+    @field_validator("r")
+    @classmethod
+    def _positive(cls, v: float | None) -> float | None:
+        if v is not None and not v > 0:
+            raise ValueError("a termination must be above 0 ohm; give e.g. 50 ohm, or open "
+                             "for none")
+        return v
+
+
+def _polygon_problem(pts: list[tuple[float, float]]) -> str | None:
+    """Why *pts* (time UI, voltage V, in order) is not a simple polygon around the eye's
+    centre (0, 0), or None. Shoelace area, segment crossings and a ray-casting test."""
+    n = len(pts)
+    area = 0.5 * sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]
+                     for i in range(n))
+    span = (max(p[0] for p in pts) - min(p[0] for p in pts)) * \
+        (max(p[1] for p in pts) - min(p[1] for p in pts))
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def crosses(p1, p2, q1, q2):
+        d1, d2 = cross(q1, q2, p1), cross(q1, q2, p2)
+        d3, d4 = cross(p1, p2, q1), cross(p1, p2, q2)
+        return d1 * d2 < 0 and d3 * d4 < 0
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if j == i + 1 or (i == 0 and j == n - 1):
+                continue                   # neighbouring edges share a corner
+            if crosses(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
+                return (f"its edges cross (edge {i + 1} and edge {j + 1}); list the corners "
+                        "in order around the mask")
+    if abs(area) <= 1e-9 * span:
+        return "its corners enclose no area (they lie on one line)"
+    inside = False
+    for i in range(n):
+        (x1, y1), (x2, y2) = pts[i], pts[(i + 1) % n]
+        if (y1 > 0) != (y2 > 0) and 0 < x1 + (0 - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    if not inside:
+        return ("it does not contain the eye's centre (0 UI, 0 V), where the mask is "
+                "placed; give corners around it")
+    return None
+
 
 class EyeMask(_Model):
     """Eye mask centred on 0 V: a rectangle or diamond (height x width) or a polygon.
@@ -112,6 +157,9 @@ class EyeMask(_Model):
                                  "0 V (the eye's centre line)")
             if max(xs) - min(xs) > 1.0 + 1e-12:
                 raise ValueError("the polygon is wider than 1 UI; an eye is at most 1 UI wide")
+            why = _polygon_problem([(float(x), float(v)) for x, v in self.points])
+            if why:
+                raise ValueError(f"the polygon mask is not usable: {why}")
         else:
             if self.height is None or self.width is None:
                 raise ValueError(f"a {self.shape} mask needs height and width, like "
@@ -258,6 +306,23 @@ class Row(_Model):
         if (self.rates is None) == (self.rate_range is None):
             raise ValueError("give either rates (a list, like [8 GT/s, 16 GT/s]) or rate_range "
                              "(like {min: 1 GT/s, max: 12 GT/s}), one of the two")
+        if self.rates is not None:
+            g = [round(r / 1e9, 9) for r in self.rates]
+            if len(set(g)) != len(g):
+                dup = next(x for x in g if g.count(x) > 1)
+                raise ValueError(f"rates lists {dup:g} GT/s twice; list each rate once")
+        if isinstance(self.ber, dict):
+            keyed = {round(parse_quantity(k, "rate") / 1e9, 9): k for k in self.ber}
+            if self.rates is not None:
+                have = {round(r / 1e9, 9) for r in self.rates}
+                missing = sorted(have - set(keyed))
+                extra = sorted(set(keyed) - have)
+                if missing:
+                    raise ValueError(f"ber gives no BER at {', '.join(f'{x:g} GT/s' for x in missing)} "
+                                     "(a rate of this row); give one per rate, or one number")
+                if extra:
+                    raise ValueError(f"ber names {keyed[extra[0]]!r}, not a rate of this row; "
+                                     "give one BER per rate of the row, or one number")
         return self
 
     @property
@@ -316,6 +381,18 @@ class SpecFile(_Model):
         if len(kinds) > 1:
             raise ValueError("rows mix discrete rates (rates) and continuous ranges "
                              "(rate_range); use one kind in a spec")
+        spans: dict[str, list[tuple[float, float, str]]] = {}
+        for k, r in enumerate(self.rows):
+            lo, hi = ((r.rate_range.min, r.rate_range.max) if r.rate_range is not None
+                      else (min(r.rates), max(r.rates)))
+            name = r.name or f"rows[{k}]"
+            for lo2, hi2, other in spans.get(r.package, []):
+                if lo <= hi2 * (1 + 1e-9) and lo2 <= hi * (1 + 1e-9):
+                    raise ValueError(f"rows {other!r} and {name!r} both cover "
+                                     f"{max(lo, lo2) / 1e9:g} GT/s"
+                                     + ("" if r.package == "default" else f" ({r.package})")
+                                     + "; give each rate to one row")
+            spans.setdefault(r.package, []).append((lo, hi, name))
         return self
 
     @property
@@ -560,7 +637,11 @@ def _builtin(name: str) -> SpecFile:
 
 @functools.lru_cache(maxsize=32)
 def _user(path: str, mtime: float) -> SpecFile:
-    return load_spec_file(path)
+    sf = load_spec_file(path)
+    if sf.spec.strip().lower() in (*BUILTIN_SPECS, "none") or sf.spec.strip().lower().startswith("ucie-"):
+        raise SpecError(f"{path}: spec = {sf.spec!r} is the name of a shipped spec, so results "
+                        "would read as if checked against it; give your spec its own name")
+    return sf
 
 
 def load_spec(name: str) -> SpecFile:

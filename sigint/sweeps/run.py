@@ -79,7 +79,7 @@ def evaluate_point(task: dict) -> dict:
 def _evaluate(task: dict, out: dict) -> None:
     from ..analyze import AnalysisOptions
     from ..api import link_settings, prepare_built
-    from ..channel.build import build_channel
+    from ..channel.build import build_channel, grid_for_rate
     from ..channel.model import Channel
     from ..lanes import evaluate_lanes
     from ..model import validate
@@ -92,6 +92,9 @@ def _evaluate(task: dict, out: dict) -> None:
 
     be = get_backend(st.get("backend", "numpy"))
     ch = validate(Channel, task["channel"], source=src)
+    top = _top_rate(st)
+    if top is not None:               # the grid the rate search needs, as `sigint rate` builds
+        ch, _ = grid_for_rate(ch, top, src)
     built = build_channel(ch, Path(task["base_dir"]), source=src, backend=be, use_cache=True)
     extract = sum(s.seconds for s in built.segments if not s.cached and s.kind != "touchstone")
     t1 = time.perf_counter()
@@ -455,3 +458,22 @@ def _dask(tasks: list[dict], finished, *, workers: int | None, scheduler: str | 
         if cluster is not None:
             cluster.close()
     return n_workers, where
+
+
+def _top_rate(st: dict) -> float | None:
+    """The highest rate a point's search tries (the spec's, capped by analysis.up_to)."""
+    if st["spec"] == "none":
+        return None
+    from ..specs.library import load_spec
+
+    sf = load_spec(st["spec"])
+    if sf.continuous:
+        top = max(r.rate_range.max for r in sf.rows)
+    else:
+        rates = sf.rates(st["package"] if st["package"] in sf.packages else None)
+        if st.get("up_to") is not None:
+            rates = tuple(r for r in rates if r <= st["up_to"] * (1 + 1e-9))
+        top = max(rates) if rates else None
+    if top is not None and sf.continuous and st.get("up_to") is not None:
+        top = min(top, st["up_to"])
+    return top
