@@ -130,6 +130,10 @@ def test_ucie_3d():
     # Table 1-3 (p. 41): up to 4 GT/s, BER 1e-27
     assert s.rates() == (4 * G,) and r.ber_at(4 * G) == 1e-27
     assert s.facts["bump_pitch_max"].value == 10
+    # Table 6-2 (§6.4.1) timing budget: eye closure due to the channel 0.1 UI -> the eye
+    # must stay 0.9 UI wide; lane-to-lane skew 0.12 UI peak to peak -> +-0.06 UI
+    assert s.rows[0].eye_mask.width == pytest.approx(0.9)
+    assert s.rows[0].skew == pytest.approx(0.06)
 
 
 # --- BoW, AIB --------------------------------------------------------------------------
