@@ -267,6 +267,31 @@ class _FastBound:
         return phase_ui, amp * (main - topg + self.tol * peak) + 2.0 * dv
 
 
+def _optimistic_key(score_ub: float, top_ub: np.ndarray, phase: np.ndarray, i: int) -> tuple:
+    """The best ranking key (-score, -eye width, index) a candidate can reach, from an upper
+    bound *top_ub* (V) on its contour at every phase and *score_ub* on its score.
+
+    Below the bound, the contour is open only inside the bound's open runs, and its zero
+    crossings (interpolated linearly between the same phases) lie inside theirs: the eye
+    width is at most the widest run's (:func:`~sigint.timedomain.stateye.contour_width`).
+    """
+    from .stateye import contour_width
+
+    pos = top_ub > 0
+    w = 0.0
+    j = 0
+    while j < pos.size:
+        if pos[j]:
+            k = j
+            while k + 1 < pos.size and pos[k + 1]:
+                k += 1
+            w = max(w, contour_width(phase, top_ub, j + int(np.argmax(top_ub[j:k + 1])))[0])
+            j = k + 1
+        else:
+            j += 1
+    return (-score_ub, -w, i)
+
+
 def _timing(xt_phase, n_agg: int) -> list:
     if isinstance(xt_phase, str) or not isinstance(xt_phase, Sequence):
         return [xt_phase] * n_agg
@@ -369,26 +394,27 @@ def optimize_eq(
                 for key, base in bases.items()}
     for i, c in enumerate(candidates):
         if exhaustive:
-            bounds.append((np.inf, i))
+            bounds.append(((-np.inf, -np.inf, i), i))
             continue
         if fast is not None:
             phase, top_ub = fast[c.ctle_db, c.ctle_form].bound(
                 c.ffe, c.ffe_main, amplitude, noise=rx.noise, rj=tx.rj, dj=tx.dj, nbins=nbins,
                 dfe_taps=rx.dfe_taps, dfe_limit=rx.dfe_limit)
-            bounds.append((score_of(top_ub, phase), i))
+            bounds.append((_optimistic_key(score_of(top_ub, phase), top_ub, phase, i), i))
             continue
         cs = cursors(pulses(c))
         sets[i] = cs
         slack_c = 2.0 * eye_bin_width(cs, amplitude, noise=rx.noise, rj=tx.rj, dj=tx.dj,
                                       nbins=nbins)
         top_ub = edge_upper_bound(cs, amplitude, ber) + slack_c
-        bounds.append((score_of(top_ub, cs.phase_ui), i))
-    bounds.sort(key=lambda b: (-b[0], b[1]))
+        bounds.append((_optimistic_key(score_of(top_ub, cs.phase_ui), top_ub, cs.phase_ui, i),
+                       i))
+    bounds.sort()
     scored: list[tuple[float, float, int, EqCandidate]] = []
     winner: tuple = ((np.inf,), None)       # (sort key, (pulses, cursors, eye)) of the best
-    best2 = [-np.inf, -np.inf]              # the two best scores so far
-    for bound, i in bounds:
-        if bound < best2[1]:
+    keys: list[tuple] = []                  # the two best keys so far
+    for opt, i in bounds:
+        if len(keys) == 2 and opt > keys[1]:
             break
         c = candidates[i]
         pr = pulses(c)
@@ -396,9 +422,9 @@ def optimize_eq(
         eye = statistical_eye(cs, amplitude, ber=ber, noise=rx.noise, rj=tx.rj, dj=tx.dj,
                               nbins=nbins)
         score = score_of(eye.contour(), eye.phase_ui)
-        best2 = sorted(best2 + [score], reverse=True)[:2]
         scored.append((score, eye.eye_width, i, c))
         key = (-score, -eye.eye_width, i)
+        keys = sorted(keys + [key])[:2]
         if key < winner[0]:
             winner = (key, (pr, cs, eye))
     order = sorted(scored, key=lambda s: (-s[0], -s[1], s[2]))
