@@ -414,9 +414,13 @@ def fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
     wcode = (w[nz] == 0.25).astype(np.int64)
     code = q[nz] * 2 + wcode
     rows = np.broadcast_to(np.arange(p)[:, None], q.shape)[nz]
-    kinds, inv = np.unique(code, return_inverse=True)
-    counts = np.zeros((p, kinds.size), dtype=np.int64)
-    np.add.at(counts, (rows, inv), 1)
+    # the kinds in increasing order and each term's kind: small non-negative codes, so a
+    # look-up table (no sort)
+    kinds = np.flatnonzero(np.bincount(code))
+    lut = np.zeros(int(kinds[-1]) + 1, dtype=np.int64)
+    lut[kinds] = np.arange(kinds.size)
+    counts = np.bincount(rows * kinds.size + lut[code],
+                         minlength=p * kinds.size).reshape(p, kinds.size)
     s = 0
     for ki, kcode in enumerate(kinds):
         qk = int(kcode // 2)
@@ -425,12 +429,14 @@ def fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
         for i in range(int(n_row.max())):
             s_new = min(s + qk, smax)
             lo, hi = smax - s_new, smax + s_new + 1
-            sub = pmf[:, lo:hi]
-            wr = np.where(n_row > i, wk, 0.0)[:, None]
-            new = (1.0 - 2.0 * wr) * sub
-            new[:, qk:] += wr * sub[:, :-qk]
-            new[:, :-qk] += wr * sub[:, qk:]
-            pmf[:, lo:hi] = new
+            # rows with fewer terms of this kind are left as they are (the identity)
+            act = n_row > i
+            rows_i = slice(None) if act.all() else np.flatnonzero(act)
+            sub = pmf[rows_i, lo:hi]
+            new = (1.0 - 2.0 * wk) * sub
+            new[:, qk:] += wk * sub[:, :-qk]
+            new[:, :-qk] += wk * sub[:, qk:]
+            pmf[rows_i, lo:hi] = new
             s = s_new
     return pmf, smax
 
