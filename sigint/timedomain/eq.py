@@ -200,14 +200,13 @@ class _FastBound:
         n_ui = n // spui
         if self.sync:
             ga = base.aggressors[self.sync]                               # (S, N)
-            cls = ga.reshape(len(self.sync), n_ui, spui)                  # [a, k, c]
-            gsel = min(g, n_ui)
-            top = np.argpartition(-np.abs(cls), gsel - 1, axis=1)[:, :gsel, :]
-            k = np.take_along_axis(np.broadcast_to(np.arange(n_ui)[None, :, None], cls.shape),
-                                   top, axis=1)
+            mag = np.abs(ga).reshape(len(self.sync), n_ui, spui).transpose(0, 2, 1).copy()
+            gsel = min(g, n_ui)                                           # mag[a, c, k]
+            k = (np.argpartition(mag, n_ui - gsel, axis=2)[:, :, n_ui - gsel:]
+                 if gsel < n_ui else np.broadcast_to(np.arange(n_ui), mag.shape))
             # sample index of each chosen cursor, (S, spui, G)
-            self.idx = np.transpose(k * spui + np.arange(spui)[None, None, :], (0, 2, 1))
-            self.class_sum = np.abs(cls).sum(axis=1)                      # (S, spui)
+            self.idx = k * spui + np.arange(spui)[None, :, None]
+            self.class_sum = mag.sum(axis=2)                              # (S, spui)
 
     def bound(self, ffe: tuple[float, ...], ffe_main: int, amplitude: float, *, noise: float,
               rj: float, dj: float, nbins: int, dfe_taps: int, dfe_limit: float | None):
