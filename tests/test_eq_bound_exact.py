@@ -88,6 +88,27 @@ def test_pruned_search_equals_exhaustive(name):
         assert contour_mask_fit(ph, top, *mask)[0] >= exact[c.describe()]
 
 
+def test_auto_grid_with_the_off_candidate():
+    """eq='auto' (3-tap FFE grid x CTLE gains, the plain Rx among them): the same winner,
+    runner-up and score without equalization as scoring every candidate."""
+    from sigint.timedomain.eq import CTLE_GAINS, EqCandidate, ffe_grid
+
+    rate = 16e9
+    f, h, g = _pair(rate, 1.2, 0.05)
+    grid = ffe_grid((0.0, -0.1), (0.0, -0.1, -0.2, -0.3))
+    cands = [EqCandidate(c.ffe, c.ffe_main, gdb, c.label) for gdb in (None,) + CTLE_GAINS[:5]
+             for c in grid]
+    tx, rx = Tx(r=30.0, c_pad=0.0), Rx(r=1e6, c_pad=0.0)
+    kw = dict(amplitude=0.2, ber=1e-12, xt_phase=[0.0, "worst"], mask=(0.75, "rectangle"),
+              samples_per_ui=16, nbins=1024)
+    fast = optimize_eq(f, h, g, rate, tx, rx, cands, **kw)
+    full = optimize_eq(f, h, g, rate, tx, rx, cands, exhaustive=True, **kw)
+    assert len(fast.scores) < len(full.scores) == len(cands)
+    assert (fast.chosen, fast.score, fast.runner_up, fast.runner_up_score) == (
+        full.chosen, full.score, full.runner_up, full.runner_up_score)
+    assert fast.score_off is not None and fast.score_off == full.score_off
+
+
 def test_group_size():
     """2^-(g+1) > q >= 2^-(g+2): at 1e-12, 38 cursors; at 1e-15, 48; at 2^-10, 8."""
     assert _group_size(1e-12) == 38
