@@ -387,7 +387,9 @@ def optimize_eq(
     # that raised contour bounds the candidate's score. Candidates are scored in full in
     # decreasing order of their bound, and the search stops when no bound reaches the
     # second-best score (the runner-up is reported too): the winner, the runner-up and
-    # their scores are those of the exhaustive search (``exhaustive=True``).
+    # their scores are those of the exhaustive search (``exhaustive=True``). With two
+    # candidates or fewer both are scored anyway: no bounds.
+    exhaustive = exhaustive or len(candidates) <= 2
     bounds = []
     sets: dict = {}
     g = _group_size(ber)
