@@ -109,6 +109,47 @@ def test_auto_grid_with_the_off_candidate():
     assert fast.score_off is not None and fast.score_off == full.score_off
 
 
+def test_high_ber_bound_from_the_enumerated_group():
+    """At BER 1e-3 no group of 12 cursors at their worst is probable enough: the bound comes
+    from the (2q)-quantile of the 12 largest enumerated (every candidate's cursors); the
+    same result as scoring every candidate."""
+    rate = 48e9
+    f, h, g = _pair(rate, 0.6, 0.05)
+    cands, mask = _setup(rate)
+    tx, rx = Tx(r=30.0, c_pad=0.0), Rx(r=1e6, c_pad=0.0, noise=0.5e-3)
+    kw = dict(amplitude=0.2, ber=1e-3, xt_phase=[0.0, 0.0], mask=mask, samples_per_ui=16,
+              nbins=1024)
+    fast = optimize_eq(f, h, g, rate, tx, rx, cands, **kw)
+    full = optimize_eq(f, h, g, rate, tx, rx, cands, exhaustive=True, **kw)
+    assert len(fast.scores) < 42
+    assert (fast.chosen, fast.score, fast.runner_up, fast.runner_up_score) == (
+        full.chosen, full.score, full.runner_up, full.runner_up_score)
+
+
+@pytest.mark.parametrize("q", [1e-2, 1e-3, 2.0 ** -15, 1e-6])
+def test_edge_bound_above_the_enumerated_quantile(q):
+    """edge_upper_bound against every pattern of 16 random cursors (2^16 atoms, each phase):
+    the q-quantile of the full sum never lies above it, in both regimes (12 enumerated at
+    large q, the all-worst group at small q)."""
+    import itertools
+
+    from sigint.timedomain.stateye import CursorSet, edge_upper_bound
+
+    rng = np.random.default_rng(11)
+    p = 3
+    main = rng.uniform(0.5, 1.0, p)
+    isi = rng.normal(0, 0.05, (p, 10)) * rng.uniform(0.1, 1.0, 10)
+    xt = rng.normal(0, 0.03, (p, 6))
+    cs = CursorSet(phase_ui=np.arange(p) / 4.0, main=main, isi=isi, isi_k=np.arange(1, 11),
+                   impulse=np.zeros((p, 11)), xt_fixed=np.zeros(0), xt_phase=xt, dropped=0.0)
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=16)))
+    atoms = main[:, None] + np.concatenate([isi, xt], axis=1) @ signs.T       # (p, 2^16)
+    srt = np.sort(atoms, axis=1)
+    # the q-quantile: the smallest atom x with P(V <= x) > q (as the eye reads its CDF)
+    exact = srt[:, int(np.floor(q * atoms.shape[1]))]
+    assert np.all(exact <= edge_upper_bound(cs, 1.0, q) + 1e-12)
+
+
 def test_group_size():
     """2^-(g+1) > q >= 2^-(g+2): at 1e-12, 38 cursors; at 1e-15, 48; at 2^-10, 8."""
     assert _group_size(1e-12) == 38
