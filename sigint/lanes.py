@@ -78,8 +78,9 @@ class LanesResult:
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     complete: bool = True
-    """False when the evaluation stopped at the first failing lane (``stop_at_failure``):
-    ``lanes`` then holds the lanes evaluated, the failing one last."""
+    """False when not every lane was evaluated: stopped at the first failing lane
+    (``stop_at_failure``; ``lanes`` holds the lanes evaluated, the failing one last), or a
+    rate search's one-lane probe above the first failing rate."""
 
     def __repr__(self) -> str:
         lim = self.limiting
@@ -284,8 +285,9 @@ def evaluate_lanes(
         Called with a short stage name.
     stop_at_failure : bool
         Stop at the first lane that fails a check (the verdict is then known: fail); the
-        result is marked ``complete=False``. A rate search uses it on rates above the
-        first failure, with the lanes ordered worst first.
+        result is marked ``complete=False``. (A rate search probes each rate above the
+        first failing one with a single lane instead; see
+        :func:`sigint.rate.search_rates`.)
     **models
         ``tx``, ``rx``, ``tx_overrides``, ``rx_overrides`` as for
         :func:`sigint.analyze.evaluate`.

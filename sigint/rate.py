@@ -8,8 +8,11 @@ which every check passes for the worst lane and every lower rate tried passes to
 trains up through the lower rates and falls back to them); a higher rate that passes
 above a failing one is reported in the notes (UCIe judges 48/64 GT/s by the eye alone, so
 a channel can fail a VTF mask at 32 GT/s and still open the 64 GT/s eye).
-Above the first failing rate a rate's verdict is settled by its first failing lane, so
-the search stops there (lanes ordered worst first) unless ``exhaustive`` is set.
+No rate above the first failing one can change the maximum, so there (unless
+``exhaustive`` is set) each rate is probed with one lane only, the worst of the last rate
+evaluated in full: a failure settles the rate's verdict (fail); a pass leaves it
+unsettled and the row says so (the other lanes, each with the spec's equalization search,
+are not evaluated).
 A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
 result says so.
 
@@ -71,6 +74,12 @@ class RateRow:
     rate: float
     lanes: LanesResult
 
+    @property
+    def passed(self) -> bool | None:
+        """The rate's verdict: None when not settled (lanes left out, those evaluated pass)."""
+        p = self.lanes.passed
+        return None if p and not self.lanes.complete else p
+
     def as_dict(self) -> dict:
         r = self.lanes.lanes[self.lanes.worst]
         by = {c.name: c for c in r.checks}
@@ -80,7 +89,7 @@ class RateRow:
             return _f(by[name].margin) if name in by else None
 
         return {
-            "rate_gbps": self.rate / 1e9, "passed": self.lanes.passed,
+            "rate_gbps": self.rate / 1e9, "passed": self.passed,
             "worst_lane": r.victim,
             "eye_height_v": _f(r.eye.eye_height), "eye_width_ui": _f(r.eye.eye_width),
             "mask_height_v": _f(r.mask_height), "eye_mask_margin_v": m("eye_mask"),
@@ -182,9 +191,10 @@ class RateSearch:
                 f"{g(d['eye_height_v'], 1e3):>9} {g(d['eye_width_ui'], 1, '.3f'):>8} "
                 f"{g(d['eye_mask_margin_v'], 1e3, '+.1f'):>8} "
                 f"{g(d['vtf_loss_margin_db'], 1, '+.2f'):>8} {g(d['vtf_xt_margin_db'], 1, '+.1f'):>7}"
-                f"  {lim:<24} {'pass' if d['passed'] else 'FAIL'}"
+                f"  {lim:<24} "
+                + ({True: "pass", False: "FAIL", None: "not settled"}[d["passed"]])
                 + ("" if d["complete"] else
-                   f" (stopped at the first failing lane, {d['lanes_evaluated']} evaluated)"))
+                   f" ({d['lanes_evaluated']} lane evaluated above the first failing rate)"))
         lines.append("  (mask, loss and XT columns are margins: positive passes)")
         for r in self.not_tried:
             lines.append(f"  {r / 1e9:>5g}  not tried: beyond the data (see notes)")
@@ -285,10 +295,10 @@ def search_rates(
         Called with a short stage name.
     exhaustive : bool
         Evaluate every lane at every rate. By default, once a rate has failed, each higher
-        rate stops at its first failing lane (lanes ordered by the previous complete
-        rate's margins, worst first): its verdict is known and the row says that only
-        those lanes were evaluated (``complete`` false). Every lane is always evaluated
-        at every rate up to the first failing one, and at any rate that passes.
+        rate is probed with one lane, the worst at the last rate evaluated in full
+        (``complete`` false): a failure there settles the rate (fail), a pass leaves it
+        unsettled (:attr:`RateRow.passed` None). Every lane is always evaluated at every
+        rate up to the first failing one.
     **models
         ``tx_overrides``, ``rx_overrides`` (and ``tx``, ``rx``) as for
         :func:`sigint.analyze.evaluate`.
@@ -328,8 +338,11 @@ def search_rates(
     for r in tried:
         say(f"{r / 1e9:g} GT/s")
         opts = options.model_copy(update={"rate": r, "bits": 0})
-        res = evaluate_lanes(link, opts, victims=order, progress=progress,
-                             stop_at_failure=failed_below and not exhaustive, **models)
+        probe = failed_below and not exhaustive and len(order) > 1
+        res = evaluate_lanes(link, opts, victims=order[:1] if probe else order,
+                             progress=progress, **models)
+        if probe:
+            res.complete = False
         rows.append(RateRow(r, res))
         if res.complete:
             # next rate: the lanes worst first, so a failing rate shows it at once
@@ -349,7 +362,15 @@ def search_rates(
                      f"{max_rate / 1e9:g} GT/s")
     first_fail = next((row.rate for row in rows if not row.lanes.passed), None)
     above = [row.rate for row in rows if first_fail is not None and row.rate > first_fail
-             and row.lanes.passed]
+             and row.passed]
+    probed = [row for row in rows if first_fail is not None and row.rate > first_fail
+              and row.passed is None]
+    if probed:
+        notes.append(", ".join(f"{r.rate / 1e9:g}" for r in probed) + " GT/s not settled: "
+                     "above the first failing rate each rate is probed with one lane (the "
+                     "worst at the last rate evaluated in full), and it passes there; the "
+                     "other lanes were not evaluated (no rate above the first failing one "
+                     "changes the maximum; --exhaustive evaluates them)")
     if above:
         notes.append(", ".join(f"{r / 1e9:g}" for r in above) + " GT/s pass although "
                      f"{first_fail / 1e9:g} GT/s fails (their checks, mask or equalization "
