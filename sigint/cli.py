@@ -686,7 +686,8 @@ def _common_channel_options(f):
               help="--spec none: eye width every lane must reach (e.g. 0.5UI).")
 @click.option("--exhaustive", is_flag=True,
               help="Every lane at every rate (default: above the first failing rate, each "
-                   "rate stops at its first failing lane).")
+                   "rate is probed on one lane, the worst at the last rate evaluated in full: a "
+                   "failure there settles it, a pass is reported as not settled).")
 @click.option("--up-to", "up_to", type=Quantity("rate", positive=True), default=None,
               help="Try no rate above this one (e.g. 32GT/s: UCIe without its 48/64 GT/s "
                    "rows and their equalization search).")
