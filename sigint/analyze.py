@@ -430,6 +430,7 @@ class Link:
         self.ln = ln
         self.timings = timings
         self.f = np.asarray(network.f, dtype=float)
+        self.bump_pitch: float | None = None   # m, from a channel file (pitch-group check)
         self._cache: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
 
     @property
@@ -780,6 +781,13 @@ def evaluate(
     checks: list[Check] = []
     if row is not None:
         checks += _spec_checks(row, f, loss, xt, rate, eye, mask_h, ber, cs)
+        groups = row.pitch_groups()
+        if groups is not None and link.bump_pitch is not None:
+            from .specs.masks import pitch_group_check
+
+            chk = pitch_group_check(groups[0], rate, link.bump_pitch, groups[1])
+            if chk is not None:
+                checks.append(chk)
     timings["total"] = time.perf_counter() - t0
     return AnalysisResult(
         source=source, backend=backend, options=options, port_map=pmap,

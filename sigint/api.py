@@ -60,8 +60,10 @@ def prepare_built(built: Any, *, backend: Any = None, progress: Any = None) -> A
     """The rate-independent stage (:func:`sigint.analyze.prepare`) of a built channel."""
     from .analyze import prepare
 
-    return prepare(built.network(), backend=backend, source=str(built.source),
+    link = prepare(built.network(), backend=backend, source=str(built.source),
                    progress=progress)
+    link.bump_pitch = built.bump_pitch()
+    return link
 
 
 def density_at(built: Any, rate: float) -> dict:

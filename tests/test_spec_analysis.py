@@ -155,3 +155,34 @@ def test_rate_up_to_stops_the_search(tmp_path, capsys):
     assert any("--up-to" in n for n in j["notes"])
     assert main(["rate", str(ch), "--up-to", "2GT/s", "-q"]) == 2
     assert "lowest rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pitch_um, gt, passed, limit", [
+    (25, 24, True, 25.0),      # UCIe 3.0 Table 1-6: 25-30 um reaches 24 GT/s
+    (25, 32, False, 31.0),     # ... but not 32: the finest pitch at 32 GT/s is 31 um
+    (45, 64, True, 45.0),      # 45-55 um reaches 64 GT/s
+    (40, 64, False, 45.0),
+    (60, 16, False, 55.0),     # outside every group (the advanced package's 25-55 um)
+])
+def test_bump_pitch_groups(pitch_um, gt, passed, limit):
+    from sigint.specs.library import load_spec
+    from sigint.specs.masks import pitch_group_check
+
+    groups, clause = load_spec("ucie").row(gt * 1e9, "advanced").pitch_groups()
+    assert "Table 1-6" in clause
+    c = pitch_group_check(groups, gt * 1e9, pitch_um * 1e-6, clause)
+    assert (c.passed, c.value, c.limit) == (passed, pitch_um, limit) and c.adds_up()
+
+
+def test_a_25um_bump_pitch_caps_the_rate_search_at_24gts(tmp_path, capsys):
+    """The channel's eye and VTF pass at 32 GT/s, but its 25 um bumps belong to the
+    25-30 um group, which UCIe Table 1-6 allows 24 GT/s: the maximum is 24 GT/s, limited
+    by bump_pitch_group at 32 GT/s."""
+    ch = _channel(tmp_path, "0:64GHz:129", package="advanced")
+    ch.write_text(ch.read_text().replace("pitch: 45 um", "pitch: 25 um")
+                  .replace("diameter: 25 um", "diameter: 15 um"))
+    rc = main(["rate", str(ch), "--json", "-q", "--up-to", "32GT/s", "--exhaustive"])
+    j = json.loads(capsys.readouterr().out)
+    assert rc == 0 and j["max_rate_gbps"] == 24, j
+    r32 = next(r for r in j["rates"] if r["rate_gbps"] == 32)
+    assert r32["limiting_check"] == "bump_pitch_group", r32

@@ -168,6 +168,15 @@ class BuildResult:
         top = max(fmax, f[min(3, f.size - 1)])
         return np.array([bulk_delay(f, self.s[:, n + i, i], top) for i in range(n)])
 
+    def bump_pitch(self) -> float | None:
+        """The micro-bump pitch of the path, m: the finest of its ``bump`` segments' pitches
+        (each segment's own ``pitch``, else ``lanes.pitch``); None without a bump segment.
+        A spec with pitch groups (UCIe advanced, Table 1-6) checks it against the rate."""
+        ln = self.channel.lanes
+        pitches = [seg.pitch or ln.pitch for seg in self.channel.segments
+                   if getattr(seg, "type", None) == "bump"]
+        return min(pitches) if pitches else None
+
     def density(self, rate: float | None = None) -> dict:
         """Bandwidth density of the lanes at *rate* (default: the link's): per mm of die
         edge and per mm^2, counted at the most restrictive segment.

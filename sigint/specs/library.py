@@ -484,6 +484,12 @@ class SpecRow:
         r = self.data.span
         return (r.max if isinstance(r, RateRange) else max(r)) / 1e9
 
+    def pitch_groups(self) -> tuple[dict, str] | None:
+        """The spec's bump-pitch groups for this row's package (``facts.pitch_groups_<package>``:
+        ``{"25-30 um": 24, ...}``, highest GT/s per range) and their clause, or None."""
+        fact = self.spec.facts.get(f"pitch_groups_{self.data.package}")
+        return None if fact is None else (dict(fact.value), fact.clause)
+
     def ber_at(self, rate: float) -> float:
         """The row's raw BER at *rate* (the next listed rate at or above it)."""
         b = self.data.ber

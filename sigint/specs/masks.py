@@ -157,3 +157,57 @@ def dfe_check(h1_over_h0: float, limit: float, clause: str = "") -> Check:
                  margin=limit - v, unit="", relation="<=", where="at the best sampling phase",
                  detail=("|h1/h0| of the equalized pulse the 1-tap DFE cancels"
                          + (f" ({clause})" if clause else "")))
+
+
+def pitch_group_check(groups: dict, rate: float, pitch_m: float, clause: str = "") -> Check | None:
+    """The bump pitch against the finest pitch allowed at *rate* by a spec's pitch groups.
+
+    Parameters
+    ----------
+    groups : dict
+        ``{"25-30 um": 24, ...}``: bump-pitch ranges and the highest rate (GT/s) each
+        supports (UCIe 3.0 Table 1-6 for the advanced package).
+    rate : float
+        Symbols/s.
+    pitch_m : float
+        The channel's micro-bump pitch, m.
+    clause : str
+        Where the groups come from, for the detail.
+
+    Returns
+    -------
+    Check or None
+        ``bump_pitch_group`` (value and limit in um; passes when the pitch lies in a group
+        whose highest rate reaches *rate*); None when *rate* is above every group's.
+    """
+    import re
+
+    rows = []
+    for span, top in groups.items():
+        m = re.fullmatch(r"\s*([\d.]+)\s*-\s*([\d.]+)\s*um\s*", str(span))
+        if m is None:
+            raise ValueError(f"pitch group {span!r}: expected a range like '25-30 um'")
+        rows.append((float(m.group(1)), float(m.group(2)), float(top)))
+    p = round(pitch_m * 1e6, 6)          # um, without the float noise of 25e-6 * 1e6
+    g = rate / 1e9
+    ok = [(lo, hi) for lo, hi, top in rows if top >= g - 1e-9]
+    if not ok:
+        return None
+    lo_min = min(lo for lo, _ in ok)
+    hi_max = max(hi for _, hi in ok)
+    inside = any(lo - 0.5 <= p <= hi + 0.5 for lo, hi in ok)    # groups are whole um
+    passed = bool(inside)
+    if p < lo_min:
+        margin, limit, rel = p - lo_min, lo_min, ">="
+    elif p > hi_max:
+        margin, limit, rel = hi_max - p, hi_max, "<="
+    else:
+        margin, limit, rel = p - lo_min, lo_min, ">="
+    top_at = next((top for lo, hi, top in rows if lo - 0.5 <= p <= hi + 0.5), None)
+    where = (f"bump pitch {p:g} um: its group reaches {top_at:g} GT/s" if top_at is not None
+             else f"bump pitch {p:g} um: outside every group")
+    return Check(name="bump_pitch_group", passed=passed, value=p, limit=limit,
+                 margin=margin, unit="um", relation=rel, where=where,
+                 detail=(f"the micro-bump pitch must lie in a pitch group that supports "
+                         f"{g:g} GT/s ({lo_min:g}-{hi_max:g} um)"
+                         + (f"; {clause}" if clause else "")))
