@@ -31,7 +31,8 @@ def test_one_analyze_for_yaml_file_and_network(tmp_path):
     r_net = sigint.analyze(b.network(), 16e9, victim=2, bits=0)
     np.testing.assert_allclose(r_file.vtf.victim, r_yaml.vtf.victim, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(r_net.vtf.victim, r_yaml.vtf.victim, rtol=1e-12, atol=1e-15)
-    assert [c.name for c in r_net.checks] == [c.name for c in r_yaml.checks]
+    # the channel file also knows its micro-bump pitch (UCIe Table 1-6 pitch groups)
+    assert [c.name for c in r_net.checks] + ["bump_pitch_group"] == [c.name for c in r_yaml.checks]
 
 
 def test_results_print_short_and_render_in_notebooks():
