@@ -259,13 +259,15 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
     # a 3-lane UCIe-advanced channel of a few mm: every check passes, so the exit code is 0
     assert code == 0 and j["passed"] is True and all(c["passed"] for c in j["checks"])
     assert j["rate_gbps"] == 16 and j["victim"] == "lane 2"
-    assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 6
+    # six UCIe checks and the bump-pitch group of the channel file's micro-bumps (Table 1-6)
+    assert j["spec"].startswith("UCIe advanced") and len(j["checks"]) == 7
+    assert j["checks"][-1]["name"] == "bump_pitch_group"
     # a channel file's default: every lane as victim
     code = main(["analyze", str(ch), "-q", "--bits", "0", "--json"])
     j = json.loads(capsys.readouterr().out)
     assert j["victim"] == "all" and len(j["per_lane"]) == 3
-    # 6 checks of the row, plus lane_skew across the lanes
-    assert j["worst"]["spec"].startswith("UCIe advanced") and len(j["worst"]["checks"]) == 7
+    # 6 checks of the row, the bump-pitch group, plus lane_skew across the lanes
+    assert j["worst"]["spec"].startswith("UCIe advanced") and len(j["worst"]["checks"]) == 8
     code = main(["build", str(ch), "--json", "-q"])
     j = json.loads(capsys.readouterr().out)
     assert j["lanes"] == 3 and all(s["cached"] for s in j["segments"])
