@@ -521,3 +521,94 @@ def test_spec_and_up_to_are_checked_before_any_work(tmp_path):
         load_sweep(dict(base, analysis={"spec": "nope.yaml"}))
     with pytest.raises(InputError, match=r"analysis.spec = 'hbm'"):
         load_sweep(dict(base, analysis={"spec": "hbm"}))
+
+
+# ------------------------------------------------------------ refusals before any work
+def _one_sentence(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sigint: error: ") and err.count("\n") == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_overwrite_never_removes_what_is_not_a_sweep_store(tmp_path, capsys):
+    f = _files(tmp_path)
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter1.tex").write_text("years of work")
+    for out, says in [(thesis, "is a folder that is not a sweep store"),
+                      (f, "is the sweep file"), (tmp_path / "ch.yaml", "is its base channel"),
+                      (tmp_path / "bus.yaml", "cross-section file"),
+                      (tmp_path, "holds")]:
+        assert main(["sweep", str(f), "--out", str(out), "--overwrite", "--workers", "0",
+                     "-q"]) == 2
+        assert says in _one_sentence(capsys)
+    assert (thesis / "chapter1.tex").read_text() == "years of work"
+    assert f.read_text() == SWEEP and (tmp_path / "ch.yaml").read_text() == CHANNEL
+    # a plain file given to --resume is named for what it is
+    assert main(["sweep", str(f), "--out", str(tmp_path / "ch.yaml"), "--resume", "-q"]) == 2
+    assert "is its base channel" in _one_sentence(capsys)
+    other = tmp_path / "notes.yaml"
+    other.write_text("a: 1\n")
+    assert main(["sweep", str(f), "--out", str(other), "--resume", "-q"]) == 2
+    assert "is a file that is not a sweep store" in _one_sentence(capsys)
+
+
+@pytest.mark.parametrize("address,says", [
+    ("not a url", "not a Dask scheduler address"),
+    ("tcp://127.0.0.1:9", "no Dask scheduler answers there (connection refused)"),
+])
+def test_a_bad_scheduler_is_refused_before_the_store_is_touched(tiny, tmp_path, capsys,
+                                                                address, says):
+    import shutil
+
+    f, run = tiny
+    store = tmp_path / "kept.zarr"
+    shutil.copytree(run.store, store)
+    before = xr.open_zarr(store, consolidated=False)["status"].values.copy()
+    for extra in (["--overwrite"], ["--resume"], []):
+        code = main(["sweep", str(f), "--out", str(store), "--scheduler", address, "-q", *extra])
+        assert code == 2
+        assert says in _one_sentence(capsys)
+    np.testing.assert_array_equal(
+        xr.open_zarr(store, consolidated=False)["status"].values, before)
+    fresh = tmp_path / "fresh.zarr"
+    assert main(["sweep", str(f), "--out", str(fresh), "--scheduler", address, "-q"]) == 2
+    assert not fresh.exists()
+
+
+def test_unwritable_out_and_plot_and_workers_with_scheduler_are_refused_up_front(tmp_path, capsys):
+    f = _files(tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):          # root writes anywhere: /proc refuses even root
+        ro.chmod(0o755)
+        ro = Path("/proc")
+        if not ro.is_dir():
+            pytest.skip("no read-only folder to try")
+    try:
+        cases = [(["--out", str(ro / "s.zarr")], "cannot be written"),
+                 (["--plot", str(ro / "figs")], "cannot be written"),
+                 (["--out", str(tmp_path / "nofolder" / "s.zarr")], "does not exist"),
+                 (["--scheduler", "tcp://127.0.0.1:9", "--workers", "3"], "leave --workers out")]
+        for extra, says in cases:
+            assert main(["sweep", str(f), "-q", *extra]) == 2
+            assert says in _one_sentence(capsys)
+            assert not f.with_suffix(".zarr").exists()
+    finally:
+        if ro != Path("/proc"):
+            ro.chmod(0o755)
+
+
+def test_all_points_skipped_notes_why_and_resume_of_nothing_says_it_starts(tmp_path, capsys):
+    f = _files(tmp_path, SWEEP.replace("pitch <= 3.5 um", "pitch <= 1 um"))
+    store = tmp_path / "s.zarr"
+    assert main(["sweep", str(f), "--out", str(store), "--resume", "--workers", "0", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist yet; --resume starts the sweep from the beginning" in err
+    assert "every point breaks a constraint" in err
+    # a changed sweep file: the refusal says what changed
+    f.write_text(f.read_text().replace("pitch <= 1 um", "pitch <= 1.5 um"))
+    assert main(["sweep", str(f), "--out", str(store), "--resume", "-q"]) == 2
+    assert "holds a different sweep (the sweep file changed" in _one_sentence(capsys)

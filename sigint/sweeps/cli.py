@@ -141,9 +141,11 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
             raise InputError(f"{sweep_file}: no such file; check the path")
         if resume and overwrite:
             raise click.UsageError("--resume and --overwrite exclude each other")
-        if plot is not None and plot.exists() and not plot.is_dir():
-            raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
         sw = load_sweep(sweep_file)
+        if plot is not None:
+            from .plots import check_plot_folder
+
+            check_plot_folder(plot)
         store = out if out is not None else sweep_file.with_suffix(".zarr")
         from .run import run_sweep
 
@@ -165,6 +167,11 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
             if not as_json:
                 click.echo("plots: " + ", ".join(str(p) for p in paths))
         done = int((res.dataset["status"] == 1).sum())
+        if not done:
+            st = res.dataset["status"].values
+            why = ("every point breaks a constraint" if (st == 3).all() else
+                   "no point could be computed (see the failed points above)")
+            click.echo(f"sigint: note: no point done: {why}; exit 1", err=True)
         return exit_ok if done else exit_fail
 
     return sweep_cmd

@@ -15,7 +15,30 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_sweep"]
+__all__ = ["plot_sweep", "check_plot_folder"]
+
+
+def check_plot_folder(folder: Path) -> None:
+    """Refuse, before any work, a plot folder that cannot be created or written.
+
+    Raises
+    ------
+    InputError
+        One sentence naming the folder and the fix.
+    """
+    from ..errors import InputError
+    from .run import writable
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--plot {folder}: exists and is not a folder; give a folder for the "
+                         "PNG files")
+    probe = folder
+    while not probe.exists():           # the nearest existing parent must be writable
+        probe = probe.parent
+    if not probe.is_dir() or not writable(probe):
+        raise InputError(f"--plot {folder}: {probe} cannot be written; give a folder you can "
+                         "write to")
 
 
 def _label(ds, name: str) -> tuple[str, float]:

@@ -219,6 +219,8 @@ class Sweep:
     dims: tuple[str, ...]
     shape: tuple[int, ...]
     settings: dict = field(default_factory=dict)
+    sweep_path: Path | None = None              # the sweep file (None: given as a mapping)
+    xsection_files: list[Path] = field(default_factory=list)
 
     @property
     def is_grid(self) -> bool:
@@ -245,6 +247,22 @@ class Sweep:
         h.update(json.dumps(self.settings, sort_keys=True, default=str).encode())
         h.update(f"{__version__}/{solver_digest()}".encode())
         return h.hexdigest()
+
+    def fingerprint_parts(self) -> dict[str, str]:
+        """The pieces of :meth:`fingerprint`, each hashed alone, named as a message says
+        what changed between a store and this sweep."""
+        from .._version import __version__
+        from ..channel.cache import solver_digest
+
+        def sha(text: str) -> str:
+            return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+        return {"the sweep file": sha(self.file.model_dump_json()),
+                "the base channel or a cross-section": sha(
+                    json.dumps(self.base, sort_keys=True, default=str)),
+                "the analysis settings": sha(json.dumps(self.settings, sort_keys=True,
+                                                        default=str)),
+                "sigint's version or solvers": sha(f"{__version__}/{solver_digest()}")}
 
 
 def _as_field(value: Any, p: Param) -> Any:
@@ -333,7 +351,7 @@ def _expand_paths(path: str, base: dict, src: str, where: str) -> str:
     return path
 
 
-def _load_base(sf: SweepFile, src: Path) -> tuple[dict, Path]:
+def _load_base(sf: SweepFile, src: Path, files: list[Path] | None = None) -> tuple[dict, Path]:
     from ..io.yamlfile import load_mapping
 
     p = Path(sf.base)
@@ -355,6 +373,8 @@ def _load_base(sf: SweepFile, src: Path) -> tuple[dict, Path]:
                 raise InputError(f"{p}: segments[{i}].xsection = {seg['xsection']!r}: no such file "
                                  f"(looked in {xp.resolve()}); give a path relative to the channel file")
             seg["xsection"] = load_mapping(xp, "name, stack, conductors, buses")
+            if files is not None:
+                files.append(xp)
     return data, p
 
 
@@ -458,7 +478,8 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
         raw = load_mapping(src, "base, parameters, design")
         name = str(src)
     sf = validate(SweepFile, raw, source=name)
-    base, base_path = _load_base(sf, src)
+    xs_files: list[Path] = []
+    base, base_path = _load_base(sf, src, xs_files)
     # fixed changes first
     for path, value in sf.set.items():
         _expand_paths(path, base, name, "set")
@@ -547,7 +568,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             broken = next((e.text for e in constraints if not e(vals)), "")
             points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
     sw = Sweep(sf, name, base_path, base, params, coupled, constraints, points, dims, shape,
-               settings)
+               settings, None if isinstance(source, dict) else src, xs_files)
     for p in (*params, *coupled):
         sw_paths = getattr(p, "_paths", [])
         p.path = sw_paths[0] if sw_paths else None
