@@ -109,6 +109,21 @@ def _sweep_with(tmp_path, old: str, new: str) -> Path:
     ("objective: length", "objective: reach", "not a result or parameter"),
     ("base: ch.yaml", "base: nothere.yaml", "no such file"),
     ("name: tiny", "name: tiny\nextra: 1", "unknown key"),
+    # dimensions: a coupled value must have its path's, comparisons join equal ones
+    ("expr: width + space", "expr: 0.55 * width * space",
+     "gives length^2 but coupled.pitch.path = 'xsection.buses[0].pitch' holds length"),
+    ("expr: width + space", "expr: width / space", "gives a plain number but"),
+    ("expr: width + space", "expr: width + 1 GHz", "adds or subtracts length and frequency"),
+    ('["pitch <= 3.5 um"]', '["pitch >= 1 GHz"]', "compares length and frequency"),
+    ('["pitch <= 3.5 um"]', '["pitch + 1 mm"]', "is not a comparison"),
+    ('["pitch <= 3.5 um"]', '["pitch <= 3.5 um and width"]', "'and'/'or' join comparisons"),
+    ("expr: width + space", "expr: width * 9**9**9**9 / width ** 8",
+     "** takes a constant exponent between -16 and 16"),
+    ("expr: width + space", "expr: width ** 17 / width ** 16",
+     "** takes a constant exponent between -16 and 16"),
+    ("expr: width + space", "expr: width ** space", "** takes a constant exponent"),
+    ("expr: width + space", "expr: 1 um * width / (space - space)",
+     "1 um * width / (space - space) divides by zero at every point"),
 ])
 def test_bad_sweep_file_is_one_sentence_exit_2_before_any_work(tmp_path, capsys, old, new, says):
     f = _sweep_with(tmp_path, old, new)
@@ -471,6 +486,22 @@ def test_two_processes_storing_the_same_key_never_leave_a_partial_entry(tmp_path
             os.environ["SIGINT_CACHE"] = old
     assert seen
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samekey.npz"]   # no temp files left
+
+
+def test_a_division_by_zero_at_some_points_fails_those_points_only(tmp_path, capsys):
+    from sigint.sweeps.run import FAILED, SKIPPED, skeleton
+
+    f = _files(tmp_path, SWEEP.replace("expr: width + space",
+                                       "expr: width + space * (space - 1 um) / (space - 1 um)"))
+    sw = load_sweep(f)
+    ds = skeleton(sw)
+    at1 = ds["status"].sel(space=1e-6).values
+    assert (at1 == FAILED).all()
+    assert "divides by zero at this point" in str(ds["message"].sel(space=1e-6).values.flat[0])
+    assert not (ds["status"].sel(space=2e-6).values == FAILED).any()
+    # the constraint still decides the other points: pitch 3 um runs, 4 um is skipped
+    assert (ds["status"].sel(space=2e-6, width=1e-6).values == 0).all()
+    assert (ds["status"].sel(space=2e-6, width=2e-6).values == SKIPPED).all()
 
 
 def test_comparisons_forgive_rounding_only():

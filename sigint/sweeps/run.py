@@ -161,6 +161,12 @@ def _chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple([1] * (len(shape) - 1) + [min(shape[-1], 4096)])
 
 
+def _initial(pt) -> int:
+    """A point's status before it runs: failed (its expressions cannot be computed),
+    skipped (it breaks a constraint) or pending."""
+    return FAILED if pt.failed else SKIPPED if pt.skipped else PENDING
+
+
 def skeleton(sw: Sweep):
     """The Dataset of *sw* before any point ran (results NaN, status pending/skipped)."""
     import xarray as xr
@@ -193,10 +199,9 @@ def skeleton(sw: Sweep):
         data[c.name] = (dims, vals, attrs(c))
     for name, (unit, long) in OUTPUTS.items():
         data[name] = (dims, np.full(shape, np.nan), {"units": unit, "long_name": long})
-    status = np.array([SKIPPED if pt.skipped else PENDING for pt in sw.points],
-                      dtype=np.int8).reshape(shape)
+    status = np.array([_initial(pt) for pt in sw.points], dtype=np.int8).reshape(shape)
     data["status"] = (dims, status, {"long_name": STATUS_MEANING})
-    msg = np.array([pt.skipped for pt in sw.points], dtype=object).reshape(shape)
+    msg = np.array([pt.failed or pt.skipped for pt in sw.points], dtype=object).reshape(shape)
     data["message"] = (dims, msg, {"long_name": TEXT_OUTPUTS["message"]})
     data["limited_by"] = (dims, np.full(shape, "", dtype=object),
                           {"long_name": TEXT_OUTPUTS["limited_by"]})
@@ -461,7 +466,7 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
 
         status = np.asarray(zarr.open_group(str(path), mode="r")["status"][...]).reshape(-1)
     else:
-        status = np.array([SKIPPED if pt.skipped else PENDING for pt in sw.points])
+        status = np.array([_initial(pt) for pt in sw.points])
     todo = [pt for pt in sw.points if status[pt.index] == PENDING]
     already = int(np.sum((status == DONE) | (status == FAILED)))
     base_dir = str(sw.base_path.parent.resolve())

@@ -58,7 +58,7 @@ from pydantic import Field, model_validator
 
 from ..errors import InputError
 from ..model import SigintModel, validate
-from .expr import Expression
+from .expr import BOOL, Expression, dim_of, dim_text
 
 __all__ = ["SweepFile", "Sweep", "load_sweep", "OUTPUTS", "parse_path", "Point"]
 
@@ -202,6 +202,7 @@ class Point:
     index: int                      # flat index (row-major over the grid / the sample)
     values: dict[str, Any]          # every parameter and coupled value, SI
     skipped: str = ""               # the constraint it breaks
+    failed: str = ""                # why its coupled values or constraints cannot be computed
 
 
 @dataclass
@@ -516,6 +517,8 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
         params[-1]._paths = paths          # type: ignore[attr-defined]
         known.add(pname)
     coupled: list[Param] = []
+    dims_of = {p.name: dim_of(p.kind) for p in params}
+    text_names = {p.name for p in params if p.kind == "text"}
     for cname, cs in sf.coupled.items():
         where = f"coupled.{cname}"
         _check_name(cname, name, where)
@@ -523,25 +526,43 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             raise InputError(f"{name}: {where}: {cname!r} is also a parameter; give it one role")
         ex = Expression(cs.expr, source=name, field=f"{where}.expr")
         _check_names(ex, known, name, f"{where}.expr")
+        _no_text(ex, text_names, name, f"{where}.expr")
+        got = ex.dimension(dims_of)
+        if got == BOOL:
+            raise InputError(f"{name}: {where}.expr = {cs.expr!r}: is a comparison; a coupled "
+                             "parameter is a value (put conditions under constraints)")
         paths = _param_paths(cs.path, base, name, where)
-        base_value = _get_checked(base, paths[0], name, where) if paths else 0.0
-        kind = _kind_of(base_value, [], name, f"{where}.path")
-        if kind == "text":
-            raise InputError(f"{name}: {where}.path = {cs.path!r}: the field holds text; an "
-                             "expression gives numbers")
-        unit = "" if kind == "number" else _si_unit(kind)
-        disp = _display(base_value, kind) if isinstance(base_value, str) else ("", 1.0)
+        if paths:
+            base_value = _get_checked(base, paths[0], name, where)
+            kind = _kind_of(base_value, [], name, f"{where}.path")
+            if kind == "text":
+                raise InputError(f"{name}: {where}.path = {cs.path!r}: the field holds text; an "
+                                 "expression gives numbers")
+            if got != dim_of(kind):
+                raise InputError(f"{name}: {where}.expr = {cs.expr!r}: gives {dim_text(got)} but "
+                                 f"{where}.path = {cs.path!r} holds {dim_text(dim_of(kind))}; "
+                                 "write an expression of that dimension (e.g. width + space "
+                                 "for a pitch)")
+            unit = "" if kind == "number" else _si_unit(kind)
+            disp = _display(base_value, kind) if isinstance(base_value, str) else ("", 1.0)
+        else:
+            kind = next((k for k in _dimension_names() if dim_of(k) == got), "number")
+            unit = "" if not got else _si_unit(kind) if kind != "number" else _unit_text(got)
+            disp = ("", 1.0)
         coupled.append(Param(cname, cs.path, kind, unit, [], ex, None, disp))
         coupled[-1]._paths = paths         # type: ignore[attr-defined]
+        dims_of[cname] = got
         known.add(cname)
     constraints = []
     for k, text in enumerate(sf.constraints):
         ex = Expression(text, source=name, field=f"constraints[{k}]")
         _check_names(ex, known, name, f"constraints[{k}]")
+        _no_text(ex, text_names, name, f"constraints[{k}]")
+        if ex.dimension(dims_of) != BOOL:
+            raise InputError(f"{name}: constraints[{k}] = {text!r}: is not a comparison, so it "
+                             "says nothing about a point; write one such as 'pitch - width >= "
+                             "1 um'")
         constraints.append(ex)
-    for p in (*params, *coupled):
-        if p.kind == "text" and any(p.name in e.names for e in (*[c.expr for c in coupled], *constraints)):
-            raise InputError(f"{name}: {p.name} holds text and cannot appear in an expression")
     _check_pareto(sf, known, name)
     settings = _settings(sf, base, name, src, base_path)
     # points
@@ -557,16 +578,20 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     points = []
     for i, combo in enumerate(combos):
         vals = dict(zip([p.name for p in params], combo))
-        for c in coupled:
-            try:
-                vals[c.name] = float(c.expr(vals))
-            except (ZeroDivisionError, ValueError, OverflowError) as exc:
+        try:
+            for c in coupled:
                 vals[c.name] = math.nan
-                points.append(Point(i, vals, f"{c.name} = {c.expr.text}: {exc}"))
-                break
-        else:
+                vals[c.name] = float(c.expr(vals))
             broken = next((e.text for e in constraints if not e(vals)), "")
-            points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
+        except ValueError as exc:
+            for c in coupled:
+                vals.setdefault(c.name, math.nan)
+            points.append(Point(i, vals, failed=f"{name}: {exc}; change the expression or the "
+                                                 "parameter ranges"))
+            continue
+        points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
+    if points and all(pt.failed for pt in points):
+        raise InputError(points[0].failed.replace("at this point", "at every point"))
     sw = Sweep(sf, name, base_path, base, params, coupled, constraints, points, dims, shape,
                settings, None if isinstance(source, dict) else src, xs_files)
     for p in (*params, *coupled):
@@ -596,9 +621,31 @@ def _param_paths(path: str | None, base: dict, src: str, where: str) -> list[str
     return _rewrite_xsection_path(path, base, src, f"{where}.path")
 
 
+def _no_text(ex: Expression, text_names: set[str], src: str, where: str) -> None:
+    bad = sorted(ex.names & text_names)
+    if bad:
+        raise InputError(f"{src}: {where} = {ex.text!r}: {bad[0]} holds text and cannot appear "
+                         "in an expression; use a numeric parameter")
+
+
+def _dimension_names() -> list[str]:
+    from ..units import DIMENSIONS
+
+    return list(DIMENSIONS)
+
+
+def _unit_text(d) -> str:
+    """SI unit of a derived dimension, e.g. ``m^2``."""
+    parts = []
+    for base_name, e in d:
+        sym = _si_unit(base_name)
+        parts.append(sym if e == 1 else f"{sym}^{e}")
+    return " ".join(parts)
+
+
 def _check_name(name: str, src: str, where: str) -> None:
-    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name in OUTPUTS or name in (
-            "point", "status", "pareto", *TEXT_OUTPUTS):
+    reserved = ("point", "status", "pareto", *OUTPUTS, *TEXT_OUTPUTS)
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name.startswith("__") or name in reserved:
         raise InputError(f"{src}: {where}: {name!r} cannot name a parameter; use letters, digits "
                          "and _ (starting with a letter), not the name of a result")
 
@@ -732,7 +779,7 @@ def _check_channels(sw: Sweep) -> None:
 
     first_msg = None
     n_bad = 0
-    todo = [p for p in sw.points if not p.skipped]
+    todo = [p for p in sw.points if not (p.skipped or p.failed)]
     for pt in todo:
         data = sw.channel_data(pt)
         try:
