@@ -98,7 +98,9 @@ def _sweep_with(tmp_path, old: str, new: str) -> Path:
 @pytest.mark.parametrize("old,new,says", [
     ("segments[0].length", "segments[3].length", "segments[3] has only 1 item(s)"),
     ("xsection.buses[0].width", "xsection.busses[0].width", "busses not in the base file"),
-    ("xsection.buses[0].width", "xsection.buses[0].wdth", "unknown key"),
+    ("xsection.buses[0].width", "xsection.buses[0].wdth",
+     "parameters.width.path = 'xsection.buses[0].wdth': 'wdth' is not a field there; did you "
+     "mean 'width'?"),
     ("values: [1 um, 2 um]", "values: [1, 2]", "has no unit"),
     ("values: [1 um, 2 um]", "values: []", "empty"),
     ("{start: 1 um, stop: 2 um, num: 2}", "{start: 2 um, stop: 1 um, num: 2}", "empty range"),
@@ -122,6 +124,37 @@ def _sweep_with(tmp_path, old: str, new: str) -> Path:
     ("expr: width + space", "expr: width ** 17 / width ** 16",
      "** takes a constant exponent between -16 and 16"),
     ("expr: width + space", "expr: width ** space", "** takes a constant exponent"),
+    # the QA list: plain sentences naming the field, the value and the fix
+    ("values: [1 um, 2 um]", "values: [1 GHz, 2 GHz]",
+     "parameters.width.values[0] = '1 GHz': unit 'GHz' is not a unit of length"),
+    ("start: 1 mm, stop", "start: 1 GHz, stop", "parameters.length.range.start = '1 GHz'"),
+    ("values: [1 um, 2 um]", "values: [1 um, 0.002]",
+     "values[1] = 0.002: has no unit; write it with its unit, e.g. '0.002 m' (that is "
+     "'2000 um')"),
+    ("values: [1 um, 2 um]", "values: [-1 um, 2 um]",
+     "buses[0].pitch = '0.0 m': must be greater than 0"),
+    ("start: 1 mm, stop: 3 mm, step: 2 mm", "start: 0 mm, stop: 2 mm, step: 2 mm",
+     "segments[0].length = '0.0 m': must be greater than 0; 3 of the 6 points to compute"),
+    ("step: 2 mm", "step: 1 nm", "makes 2000001 values, more than the 100000 points"),
+    ("step: 2 mm", "num: 100000", "= 400000 points, more than the 100000 allowed"),
+    ("pareto:", "design: {lhs: {samples: 0}}\npareto:",
+     "design.lhs.samples = 0: give a whole number of points from 1 to 100000"),
+    ("pareto:", "design: {lhs: {samples: 1000000000}}\npareto:", "design.lhs.samples"),
+    ("pareto:", "design: {lhs: {samples: 3, seed: abc}}\npareto:",
+     "design.lhs.seed = 'abc': give a whole number"),
+    ("path: segments[0].length", "path: segments[0].lenght",
+     "parameters.length.path = 'segments[0].lenght': 'lenght' is not a field there; did you "
+     "mean 'length'?"),
+    ("pareto:", "set: {'segments[0].lenght': 2 mm}\npareto:",
+     "set: 'segments[0].lenght': 'lenght' is not a field there"),
+    ("    path: segments[0].length\n    range: {start: 1 mm, stop: 3 mm, step: 2 mm}",
+     "    {path: segments[0].length, range: {start: 1 mm, stop: 3 mm, step: 2 mm}}",
+     "a path with [i] inside {...} must be quoted"),
+    ("pareto:", "name: again\npareto:", "key 'name' is given twice (first on line 1)"),
+    ("  space:", "  w2: {path: \"xsection.buses[0].width\", values: [1 um]}\n  space:",
+     "parameters.width already sets segments[0].xsection.buses[0].width"),
+    ("path: \"xsection.buses[0].pitch\"", "path: \"xsection.buses[0].width\"",
+     "parameters.width already sets"),
     ("expr: width + space", "expr: 1 um * width / (space - space)",
      "1 um * width / (space - space) divides by zero at every point"),
 ])
@@ -132,6 +165,18 @@ def test_bad_sweep_file_is_one_sentence_exit_2_before_any_work(tmp_path, capsys,
     assert says in err and err.count("\n") == 0, err
     assert err.startswith("sigint: error: ") and str(f) in err
     assert not f.with_suffix(".zarr").exists()          # nothing was started
+
+
+def test_empty_parameters_is_a_plain_sentence(tmp_path):
+    import yaml
+
+    spec = yaml.safe_load(SWEEP)
+    spec["parameters"] = {}
+    spec.pop("coupled")
+    spec.pop("constraints")
+    _files(tmp_path)
+    with pytest.raises(InputError, match=r"^sweep: parameters: empty; give at least one"):
+        load_sweep(spec, base_dir=tmp_path)
 
 
 def test_ambiguous_xsection_shorthand_is_refused(tmp_path):

@@ -29,7 +29,8 @@ def run_sweep(sw, out=None, **kwargs):
 
 def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: bool = False,
           overwrite: bool = False, workers: int | None = None, scheduler: str | None = None,
-          plot: str | Path | None = None, base_dir: str | Path | None = None) -> Any:
+          plot: str | Path | None = None, base_dir: str | Path | None = None,
+          max_points: int = 100_000) -> Any:
     """Run a geometry sweep and return its results.
 
     Parameters
@@ -50,6 +51,8 @@ def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: b
         Address of a running Dask scheduler (then leave *workers* out).
     plot : str or Path, optional
         Folder for the PNG plots (:func:`sigint.sweeps.plots.plot_sweep`).
+    max_points : int
+        Refuse a sweep of more points (counted from the sizes, before any is built).
 
     Returns
     -------
@@ -76,7 +79,7 @@ def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: b
     from .run import run_sweep as _run
     from .spec import load_sweep as _load
 
-    sw = _load(source, base_dir=base_dir)
+    sw = _load(source, base_dir=base_dir, max_points=max_points)
     if plot is not None:
         from .plots import check_plot_folder
 

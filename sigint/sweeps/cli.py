@@ -105,12 +105,14 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
                   help="Run on an existing Dask cluster (tcp://host:8786).")
     @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
                   help="Folder for heatmap.png, pareto.png, margin_vs_<parameter>.png.")
+    @click.option("--max-points", type=click.IntRange(1), default=100_000, show_default=True,
+                  help="Refuse a sweep of more points (counted before any is built).")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
     @with_progress("sweep", "sweep_file")
     def sweep_cmd(sweep_file: Path, out: Path | None, resume: bool, overwrite: bool,
-                  workers: int | None, scheduler: str | None, plot: Path | None, as_json: bool,
-                  quiet: bool) -> int:
+                  workers: int | None, scheduler: str | None, plot: Path | None,
+                  max_points: int, as_json: bool, quiet: bool) -> int:
         """Sweep a channel's geometry: the best bandwidth density that passes the spec.
 
         \b
@@ -141,7 +143,7 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
             raise InputError(f"{sweep_file}: no such file; check the path")
         if resume and overwrite:
             raise click.UsageError("--resume and --overwrite exclude each other")
-        sw = load_sweep(sweep_file)
+        sw = load_sweep(sweep_file, max_points=max_points)
         if plot is not None:
             from .plots import check_plot_folder
 

@@ -402,22 +402,44 @@ def _numbers(raw: list, kind: str, unit_hint: str, src: str, where: str) -> list
     from ..units import parse_quantity
 
     out = []
-    for v in raw:
+    for i, v in enumerate(raw):
+        at = (f"{where}[{i}]" if where.endswith(".values") else
+              f"{where}.{('start', 'stop')[i]}" if where.endswith(".range") and len(raw) == 2
+              else where)
         if kind == "text":
             if not isinstance(v, str):
-                raise InputError(f"{src}: {where} = {v!r}: the field holds text; give text values")
+                raise InputError(f"{src}: {at} = {v!r}: the field holds text; give text values")
             out.append(v)
         elif kind == "number":
             if isinstance(v, str) or isinstance(v, bool):
-                raise InputError(f"{src}: {where} = {v!r}: the field is a plain number; give "
+                raise InputError(f"{src}: {at} = {v!r}: the field is a plain number; give "
                                  "numbers without units")
             out.append(float(v))
         else:
+            example = _example(kind, unit_hint)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                raise InputError(f"{src}: {where} = {v!r}: has no unit; write it with its unit, "
-                                 f"e.g. '{v} {unit_hint}'")
-            out.append(parse_quantity(v, kind, source=src, field=where))
+                si = _si_unit(kind)
+                raise InputError(f"{src}: {at} = {v!r}: has no unit; write it with its unit, "
+                                 f"e.g. '{v:g} {si}'" + (
+                                     f" (that is '{v / _scale(unit_hint, kind):g} {unit_hint}')"
+                                     if unit_hint and unit_hint != si else ""))
+            try:
+                out.append(parse_quantity(v, kind))
+            except InputError as exc:
+                why = str(exc).split(";")[0].split(": ")[-1]
+                raise InputError(f"{src}: {at} = {v!r}: {why} (the field at this path is a "
+                                 f"{kind}); give a {kind} such as {example!r}") from None
     return out
+
+
+def _scale(unit: str, kind: str) -> float:
+    from ..units import parse_quantity
+
+    return parse_quantity(f"1 {unit}", kind)
+
+
+def _example(kind: str, unit_hint: str) -> str:
+    return f"2 {unit_hint or _si_unit(kind)}"
 
 
 def _kind_of(base_value: Any, values: list, src: str, where: str) -> str:
@@ -444,11 +466,89 @@ def _display(raw: Any, kind: str) -> tuple[str, float]:
         m = QTY.match(raw)
         if m and m.group(2):
             unit = m.group(2).strip()
-            return unit, parse_quantity(f"1 {unit}", kind)
+            try:
+                return unit, parse_quantity(f"1 {unit}", kind)
+            except InputError:          # a unit of another dimension: _numbers names it
+                return "", 1.0
     return "", 1.0
 
 
-def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None) -> Sweep:
+def _load_yaml(path: Path) -> dict:
+    """The sweep file's top-level mapping; a key given twice at any level is refused (the
+    second would silently win), and an unquoted ``[i]`` path in a flow mapping is named."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise InputError(f"{path}, line {key_node.start_mark.line + 1}: key {key!r} is "
+                                 f"given twice (first on line {seen[key] + 1}); keep one")
+            seen[key] = key_node.start_mark.line
+        return loader.construct_mapping(node, deep=deep)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    text = path.read_text()
+    try:
+        data = yaml.load(text, Loader=_Loader)        # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        at = f", line {line}" if line else ""
+        problem = str(getattr(exc, "problem", exc))
+        src_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+        if "got '['" in problem and "{" in src_line:
+            raise InputError(f"{path}{at}: {src_line.strip()!r}: a path with [i] inside "
+                             "{...} must be quoted; write path: \"segments[1].length\" or put "
+                             "one key per line (block style)") from None
+        raise InputError(f"{path}{at}: not valid YAML ({problem}); check indentation and "
+                         "colons") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of keys (base, parameters, design) at the "
+                         "top level")
+    return data
+
+
+def _precheck(raw: dict, src: str, max_points: int | None) -> None:
+    """Plain sentences for the mistakes pydantic would word in its own terms."""
+    params = raw.get("parameters")
+    if isinstance(params, dict) and not params:
+        raise InputError(f"{src}: parameters: empty; give at least one parameter to vary, e.g. "
+                         "length: {path: segments[1].length, values: [1 mm, 2 mm]}")
+    design = raw.get("design", "grid")
+    if design == "grid":
+        return
+    lhs = design.get("lhs") if isinstance(design, dict) else None
+    if not isinstance(design, dict) or set(design) != {"lhs"} or not isinstance(lhs, dict):
+        raise InputError(f"{src}: design = {design!r}: give grid or {{lhs: {{samples: N, "
+                         "seed: S}}}")
+    extra = sorted(set(lhs) - {"samples", "seed"})
+    if extra:
+        raise InputError(f"{src}: design.lhs.{extra[0]}: unknown key; give samples and seed")
+    cap = max_points or 1_000_000
+    n = lhs.get("samples")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= cap:
+        raise InputError(f"{src}: design.lhs.samples = {n!r}: give a whole number of points "
+                         f"from 1 to {cap}" + (" (raise --max-points for more)" if max_points
+                                                else ""))
+    seed = lhs.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"{src}: design.lhs.seed = {seed!r}: give a whole number >= 0 (the "
+                         "same seed gives the same points)")
+
+
+#: Most points a sweep may have unless ``max_points`` (``--max-points``) says otherwise.
+MAX_POINTS = 100_000
+
+
+def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None,
+               max_points: int = MAX_POINTS) -> Sweep:
     """Read and check a sweep file (or mapping) completely, before any work.
 
     Parameters
@@ -456,6 +556,8 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     source : str, Path or dict
         The sweep YAML file, or its content (then ``base`` is taken relative to
         *base_dir*, default the working directory).
+    max_points : int
+        Most points accepted (counted from the sizes before any point is built).
 
     Returns
     -------
@@ -465,19 +567,19 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     ------
     InputError
         One sentence for: an unknown key, a path not in the base file, a value without its
-        unit, an empty range or list, an expression naming an unknown parameter, a point
-        whose channel is refused for a reason every point shares (an unknown key at a path).
+        unit, an empty range or list, an expression naming an unknown parameter or of the
+        wrong dimension, two parameters on one path, more than *max_points* points, a value
+        that the channel model refuses at some point (a length <= 0).
     """
-    from ..io.yamlfile import load_mapping
-
     if isinstance(source, dict):
         src = Path(base_dir or ".") / "sweep"
         raw = copy.deepcopy(source)
         name = "sweep"
     else:
         src = Path(source)
-        raw = load_mapping(src, "base, parameters, design")
+        raw = _load_yaml(src)
         name = str(src)
+    _precheck(raw, name, max_points)
     sf = validate(SweepFile, raw, source=name)
     xs_files: list[Path] = []
     base, base_path = _load_base(sf, src, xs_files)
@@ -488,6 +590,15 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             _assign_checked(base, full, value, name, f"set.{path}")
     params: list[Param] = []
     known: set[str] = set()
+    owner: dict[str, str] = {}          # expanded path -> the parameter that sets it
+
+    def claim(paths: list[str], who: str, written: str | None) -> None:
+        for full in paths:
+            if full in owner:
+                raise InputError(f"{name}: {who}.path = {written!r}: {owner[full]} already sets "
+                                 f"{full}, and the second would silently win; give each path "
+                                 "to one parameter")
+            owner[full] = who
     for pname, ps in sf.parameters.items():
         where = f"parameters.{pname}"
         _check_name(pname, name, where)
@@ -495,6 +606,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
         if ps.values is not None and not ps.values:
             raise InputError(f"{name}: {where}.values: empty; give at least one value")
         paths = _param_paths(ps.path, base, name, where)
+        claim(paths, where, ps.path)
         base_value = _get_checked(base, paths[0], name, where) if paths else _MISSING
         kind = _kind_of(base_value, raw_vals, name, f"{where}.path") if paths else (
             _dimension_of(raw_vals[0]) if isinstance(raw_vals[0], str) and _dimension_of(raw_vals[0])
@@ -512,7 +624,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             start, stop = _numbers([r.start, r.stop], kind, hint, name, f"{where}.range")
             rng = (start, stop, r.scale)
             vals = _range_values(r, start, stop, kind, hint, name, f"{where}.range",
-                                 need_count=sf.design == "grid")
+                                 need_count=sf.design == "grid", cap=max_points)
         params.append(Param(pname, ps.path, kind, unit, vals, None, rng, disp))
         params[-1]._paths = paths          # type: ignore[attr-defined]
         known.add(pname)
@@ -532,6 +644,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             raise InputError(f"{name}: {where}.expr = {cs.expr!r}: is a comparison; a coupled "
                              "parameter is a value (put conditions under constraints)")
         paths = _param_paths(cs.path, base, name, where)
+        claim(paths, where, cs.path)
         if paths:
             base_value = _get_checked(base, paths[0], name, where)
             kind = _kind_of(base_value, [], name, f"{where}.path")
@@ -569,6 +682,12 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     if sf.design == "grid":
         dims = tuple(p.name for p in params)
         shape = tuple(len(p.values) for p in params)
+        total = math.prod(shape)
+        if total > max_points:
+            sizes = " x ".join(f"{p.name} {len(p.values)}" for p in params)
+            raise InputError(f"{name}: parameters: {sizes} = {total:g} points, more than the "
+                             f"{max_points} allowed; use fewer values, a random design "
+                             "(design: {lhs: {samples: N}}) or raise --max-points")
         combos = itertools.product(*[p.values for p in params])
     else:
         lhs = sf.design.lhs
@@ -595,6 +714,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     sw = Sweep(sf, name, base_path, base, params, coupled, constraints, points, dims, shape,
                settings, None if isinstance(source, dict) else src, xs_files)
     for p in (*params, *coupled):
+        p.written_path = p.path        # type: ignore[attr-defined]
         sw_paths = getattr(p, "_paths", [])
         p.path = sw_paths[0] if sw_paths else None
         p.paths = sw_paths             # type: ignore[attr-defined]
@@ -670,7 +790,7 @@ def _check_pareto(sf: SweepFile, known: set[str], src: str) -> None:
 
 
 def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str, src: str,
-                  where: str, need_count: bool) -> list[float]:
+                  where: str, need_count: bool, cap: int = 100_000) -> list[float]:
     if r.num is not None and r.step is not None:
         raise InputError(f"{src}: {where}: give num or step, not both")
     if r.scale == "log" and (start <= 0 or stop <= 0):
@@ -685,7 +805,13 @@ def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str,
         if r.scale == "log":
             raise InputError(f"{src}: {where}: a log range takes num, not step")
         n = int(math.floor((stop - start) / step * (1 + 1e-9))) + 1
+        if n > cap:
+            raise InputError(f"{src}: {where}.step = {r.step!r}: makes {n} values, more than the "
+                             f"{cap} points allowed; give a larger step or raise --max-points")
         return [start + k * step for k in range(n)]
+    if r.num is not None and r.num > cap:
+        raise InputError(f"{src}: {where}.num = {r.num}: more than the {cap} points allowed; "
+                         "give fewer or raise --max-points")
     if r.num is None:
         if need_count:
             raise InputError(f"{src}: {where}: give num (points) or step for a grid")
@@ -771,13 +897,16 @@ def _settings(sf: SweepFile, base: dict, src: str, sweep_path: Path, base_path: 
 
 
 def _check_channels(sw: Sweep) -> None:
-    """Every computed point's channel through the channel model (no extraction): a problem
-    that every point shares is the sweep file's (exit 2); a problem of some points only
-    (a width that makes no sense) is recorded with those points."""
+    """Every computed point's channel through the channel model (no extraction), before
+    any work: a value a field refuses on its own (a length <= 0) is the sweep file's, even
+    at one point (exit 2, with how many points have one); a geometry that only some points
+    make (lines that overlap) fails those points with its sentence, and is the file's when
+    every point makes it."""
     from ..channel.model import Channel, _segment_type_error
     from ..xsection.model import CrossSection
 
     first_msg = None
+    first_pt = None
     n_bad = 0
     todo = [p for p in sw.points if not (p.skipped or p.failed)]
     for pt in todo:
@@ -792,12 +921,53 @@ def _check_channels(sw: Sweep) -> None:
         except InputError as exc:
             msg = str(exc)
             if "unknown key" in msg:
-                raise InputError(f"{msg.rstrip('.')} -- a sweep path names a key the channel "
-                                 "file does not have; check the parameter paths") from None
-            first_msg = first_msg or msg
+                raise _unknown_key(sw, msg) from None
+            if "Input should be" not in msg:
+                # a geometry of this point only (lines that overlap): the point fails with
+                # its sentence, recorded before any work, and the sweep goes on
+                pt.failed = msg
+                continue
+            if first_msg is None:
+                first_msg, first_pt = msg, pt
             n_bad += 1
-    if todo and n_bad == len(todo):
-        raise InputError(first_msg)
+    if todo and all(p.failed for p in todo):
+        raise InputError(todo[0].failed)
+    if n_bad:
+        # the README promises the whole file is checked before any work: a value the
+        # channel model refuses (a length <= 0) is the sweep file's, even at one point
+        msg = re.sub(r"Input should be greater than (\S+)", r"must be greater than \1",
+                     first_msg.rstrip("."))
+        msg = re.sub(r"Input should be", "must be", msg)
+        msg = re.sub(r"(segments\[\d+\])\.[a-z_]+\.(\w+ = )", r"\1.\2", msg)
+        vals = ", ".join(f"{p.name} = {_show(first_pt.values[p.name], p)}" for p in sw.params)
+        raise InputError(f"{msg}; {n_bad} of the {len(todo)} points to compute have such a "
+                         f"value (the first: {vals}); narrow the values under parameters or "
+                         "add a constraint that skips them")
+
+
+def _show(value: Any, p: Param) -> str:
+    if p.kind in ("text", "number"):
+        return repr(value) if p.kind == "text" else f"{value:g}"
+    unit, scale = p.display if p.display[0] else (p.unit, 1.0)
+    return f"{value / scale:.6g} {unit}"
+
+
+def _unknown_key(sw: Sweep, msg: str) -> InputError:
+    """The channel model's 'unknown key' turned into the sweep field that wrote the key."""
+    m = re.search(r"(\w+): unknown key(?:; did you mean '([^']+)'\?)?", msg)
+    key, near = (m.group(1), m.group(2)) if m else ("", None)
+    fix = f"did you mean {near!r}?" if near else "give the path of a field the base file has"
+    for p in (*sw.params, *sw.coupled):
+        written = getattr(p, "written_path", None) or p.path
+        if written and parse_path(written)[-1] == key:
+            role = "coupled" if p.expr is not None else "parameters"
+            return InputError(f"{sw.source}: {role}.{p.name}.path = {written!r}: {key!r} is not "
+                              f"a field there; {fix}")
+    for path in sw.file.set:
+        if parse_path(path)[-1] == key:
+            return InputError(f"{sw.source}: set: {path!r}: {key!r} is not a field there; {fix}")
+    return InputError(f"{msg.rstrip('.')} -- a path of the sweep file names a key the channel "
+                      "file does not have; check the paths under parameters, coupled and set")
 
 
 def _strip_private(data: dict) -> dict:
