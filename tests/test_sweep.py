@@ -179,6 +179,16 @@ def test_empty_parameters_is_a_plain_sentence(tmp_path):
         load_sweep(spec, base_dir=tmp_path)
 
 
+def test_coordinates_are_the_values_as_written(tmp_path):
+    f = _files(tmp_path, SWEEP.replace("values: [1 um, 2 um]", "values: [25 um, 0.7 um]")
+               .replace("{start: 1 um, stop: 2 um, num: 2}", "{start: 0.1 um, stop: 0.3 um, step: 0.1 um}")
+               .replace('["pitch <= 3.5 um"]', "[]"))
+    sw = load_sweep(f)
+    assert sw.params[0].values == [25e-6, 0.7e-6]               # 25 * 1e-6 is not 25e-6
+    assert sw.params[1].values == [1e-7, 2e-7, 3e-7]           # 0.1 um + 2 x 0.1 um neither
+    assert {pt.values["pitch"] for pt in sw.points} >= {25.1e-6, 0.8e-6, 1e-6}
+
+
 def test_ambiguous_xsection_shorthand_is_refused(tmp_path):
     f = _files(tmp_path)
     (tmp_path / "bus2.yaml").write_text(BUS.replace("height: 1 um", "height: 2 um"))
@@ -274,6 +284,15 @@ def test_dataset_layout_units_and_status(tiny):
         front[i] = not any(d[j] >= d[i] and ln[j] >= ln[i] and (d[j] > d[i] or ln[j] > ln[i])
                            for j in zip(*np.nonzero(done)))
     assert np.array_equal(ds["pareto"].values == 1, front)
+    # every computed point says what limits it, or that nothing did up to the top rate
+    lim = ds["limited_by"].values[done]
+    assert all(t.startswith("check ") and " fails at " in t or t.startswith("none up to ")
+               for t in lim), set(lim)
+    # the sign of each dB figure is stated
+    assert "negative dB" in ds["vtf_loss_fn"].attrs["long_name"]
+    assert "positive dB" in ds["insertion_loss_fn"].attrs["long_name"]
+    assert (ds["vtf_loss_fn"].values[done] < 0).all()
+    assert (ds["insertion_loss_fn"].values[done] > 0).all()
     # the store holds the same Dataset
     from sigint.sweeps.run import open_dataset
 

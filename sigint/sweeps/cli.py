@@ -57,7 +57,7 @@ def summary(run) -> str:
         lines.append("")
         lines.append(f"best {dens}: {d[i]:.0f} {ds[dens].attrs['units']} at {describe(i)} "
                      f"(max rate {flat['max_rate'][i] / 1e9:g} GT/s"
-                     + (f", then {flat['limited_by'][i]}" if flat["limited_by"][i] else "") + ")")
+                     + (f"; limited by {flat['limited_by'][i]}" if flat["limited_by"][i] else "") + ")")
     front = np.flatnonzero(ds["pareto"].values.reshape(-1) == 1)
     if front.size:
         lines.append(f"Pareto front ({dens} max, {obj} {ds.attrs['pareto_goal']}), "

@@ -120,8 +120,10 @@ def _evaluate(task: dict, out: dict) -> None:
                               **models)
     max_rate = float(search.max_rate or 0.0)
     lim = search.limiting
-    out["text"]["limited_by"] = "" if lim is None or lim["check"] is None else (
-        f"{lim['check']} at {lim['rate_gbps']:g} GT/s")
+    top = max((r.rate for r in search.rows), default=max_rate)
+    out["text"]["limited_by"] = (
+        f"none up to {top / 1e9:g} GT/s" if lim is None or lim["check"] is None else
+        f"check {lim['check']} fails at {lim['rate_gbps']:g} GT/s")
     row = next((r for r in search.rows if r.rate == eye_rate and r.lanes.complete), None)
     lanes = row.lanes if row is not None else evaluate_lanes(
         link, opts.model_copy(update={"rate": eye_rate, "bits": 0}), **models)

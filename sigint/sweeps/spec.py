@@ -70,16 +70,26 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "eye_height": ("V", "eye height at the eye rate, worst lane"),
     "eye_width": ("UI", "eye width at the eye rate, worst lane"),
     "eye_margin": ("V", "eye mask margin at the eye rate, worst lane"),
-    "vtf_loss_fn": ("dB", "VTF loss at the eye rate's Nyquist frequency, worst lane"),
-    "vtf_xt": ("dB", "VTF crosstalk (power sum), worst lane, at the eye rate"),
-    "insertion_loss_fn": ("dB", "channel insertion loss at the eye rate's fN, worst lane"),
-    "fext_fn": ("dB", "channel worst single FEXT at the eye rate's fN"),
-    "next_fn": ("dB", "channel worst single NEXT at the eye rate's fN"),
+    "vtf_loss_fn": ("dB", "VTF at the eye rate's Nyquist frequency, worst lane: a gain, "
+                    "negative dB (-3 dB is 3 dB of loss); the value the spec check "
+                    "vtf_loss_fn compares with its limit"),
+    "vtf_xt": ("dB", "VTF crosstalk (power sum), worst lane, at the eye rate: a gain, "
+               "negative dB; the value the spec check vtf_xt compares with its limit"),
+    "insertion_loss_fn": ("dB", "channel insertion loss at the eye rate's fN, worst lane: a "
+                          "loss, positive dB (the opposite sign of vtf_loss_fn)"),
+    "fext_fn": ("dB", "channel worst single FEXT at the eye rate's fN (a gain, negative dB)"),
+    "next_fn": ("dB", "channel worst single NEXT at the eye rate's fN (a gain, negative dB)"),
     "delay": ("s", "largest lane delay (phase slope)"),
     "skew": ("s", "largest minus smallest lane delay"),
 }
+#: What a point's values and results mean, as stored: 2 = coordinates exact to 12
+#: significant digits, ``limited_by`` "none up to R GT/s" (a store of format 1 is refused
+#: by ``--resume`` as another sweep).
+STORE_FORMAT = 2
 #: Text outputs (empty where they do not apply).
-TEXT_OUTPUTS = {"limited_by": "check that fails at the first rate above the maximum",
+TEXT_OUTPUTS = {"limited_by": "the spec check (its name in the spec) that fails at the first "
+                              "rate above the maximum, 'check X fails at R GT/s'; 'none up to "
+                              "R GT/s' when every rate tried passes",
                 "message": "why a point failed or was skipped"}
 
 _PART = re.compile(r"([A-Za-z_][\w\-]*)((?:\[\d+\])*)")
@@ -246,7 +256,7 @@ class Sweep:
         h.update(self.file.model_dump_json().encode())
         h.update(json.dumps(self.base, sort_keys=True, default=str).encode())
         h.update(json.dumps(self.settings, sort_keys=True, default=str).encode())
-        h.update(f"{__version__}/{solver_digest()}".encode())
+        h.update(f"{__version__}/{solver_digest()}/{STORE_FORMAT}".encode())
         return h.hexdigest()
 
     def fingerprint_parts(self) -> dict[str, str]:
@@ -263,7 +273,8 @@ class Sweep:
                     json.dumps(self.base, sort_keys=True, default=str)),
                 "the analysis settings": sha(json.dumps(self.settings, sort_keys=True,
                                                         default=str)),
-                "sigint's version or solvers": sha(f"{__version__}/{solver_digest()}")}
+                "sigint's version, its solvers or the store format": sha(
+                    f"{__version__}/{solver_digest()}/{STORE_FORMAT}")}
 
 
 def _as_field(value: Any, p: Param) -> Any:
@@ -414,7 +425,7 @@ def _numbers(raw: list, kind: str, unit_hint: str, src: str, where: str) -> list
             if isinstance(v, str) or isinstance(v, bool):
                 raise InputError(f"{src}: {at} = {v!r}: the field is a plain number; give "
                                  "numbers without units")
-            out.append(float(v))
+            out.append(_exact(float(v)))
         else:
             example = _example(kind, unit_hint)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -424,7 +435,7 @@ def _numbers(raw: list, kind: str, unit_hint: str, src: str, where: str) -> list
                                      f" (that is '{v / _scale(unit_hint, kind):g} {unit_hint}')"
                                      if unit_hint and unit_hint != si else ""))
             try:
-                out.append(parse_quantity(v, kind))
+                out.append(_exact(parse_quantity(v, kind)))
             except InputError as exc:
                 why = str(exc).split(";")[0].split(": ")[-1]
                 raise InputError(f"{src}: {at} = {v!r}: {why} (the field at this path is a "
@@ -700,7 +711,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None,
         try:
             for c in coupled:
                 vals[c.name] = math.nan
-                vals[c.name] = float(c.expr(vals))
+                vals[c.name] = _exact(c.expr(vals))
             broken = next((e.text for e in constraints if not e(vals)), "")
         except ValueError as exc:
             for c in coupled:
@@ -808,7 +819,7 @@ def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str,
         if n > cap:
             raise InputError(f"{src}: {where}.step = {r.step!r}: makes {n} values, more than the "
                              f"{cap} points allowed; give a larger step or raise --max-points")
-        return [start + k * step for k in range(n)]
+        return [_exact(start + k * step) for k in range(n)]
     if r.num is not None and r.num > cap:
         raise InputError(f"{src}: {where}.num = {r.num}: more than the {cap} points allowed; "
                          "give fewer or raise --max-points")
@@ -821,8 +832,15 @@ def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str,
             raise InputError(f"{src}: {where}: num 1 with start != stop; give num >= 2")
         return [start]
     if r.scale == "log":
-        return [float(x) for x in np.geomspace(start, stop, r.num)]
-    return [float(x) for x in np.linspace(start, stop, r.num)]
+        return [_exact(x) for x in np.geomspace(start, stop, r.num)]
+    return [_exact(x) for x in np.linspace(start, stop, r.num)]
+
+
+def _exact(x: float) -> float:
+    """*x* to 12 significant digits: the value as written, without the noise of unit
+    scaling or range arithmetic (25 um is 2.5e-05, not 2.4999999999999998e-05), so that
+    ``ds.sel(width=25e-6)`` finds it."""
+    return float(f"{float(x):.12g}")
 
 
 def _lhs(params: list[Param], n: int, seed: int):
