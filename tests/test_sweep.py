@@ -297,6 +297,9 @@ def test_dataset_layout_units_and_status(tiny):
     from sigint.sweeps.run import open_dataset
 
     xr.testing.assert_identical(open_dataset(run.store), ds)
+    # its metadata is consolidated: xarray's default open gives no warning (errors here)
+    with xr.open_zarr(run.store) as plain:
+        assert int(plain.attrs["complete"]) == 1
 
 
 def test_a_point_agrees_with_the_rate_search_of_its_own_channel_file(tiny, tmp_path):
@@ -398,6 +401,16 @@ def test_plots_are_written(tiny, tmp_path):
     assert names == ["heatmap.png", "margin_vs_length.png", "margin_vs_space.png",
                      "margin_vs_width.png", "pareto.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_heat_map_has_one_panel_per_value_or_says_which():
+    from sigint.sweeps.plots import panel_values
+
+    nine = [k * 1e-3 for k in range(1, 10)]          # the shipped example's 9 lengths
+    assert panel_values(nine, "length") == (nine, "")
+    shown, note = panel_values(list(range(31)), "length")
+    assert len(shown) == 16 and shown[0] == 0 and shown[-1] == 30
+    assert "16 of the 31 values of length" in note
 
 
 def test_python_api_from_a_dict(tmp_path, cache):

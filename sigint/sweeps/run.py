@@ -234,6 +234,20 @@ def _create(sw: Sweep, path: Path) -> None:
     ch = _chunks(sw.shape)
     enc = {k: {"chunks": ch} for k in ds.data_vars}
     ds.to_zarr(path, mode="w", consolidated=False, encoding=enc)
+    consolidate(path)
+
+
+def consolidate(path: Path) -> None:
+    """Write the store's consolidated metadata (one read opens it; ``xr.open_zarr(path)``
+    then gives no warning). Zarr 3 warns that consolidated metadata is not yet in the v3
+    specification; it is only an index of the metadata already in the store."""
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        zarr.consolidate_metadata(str(path))
 
 
 def _is_store(path: Path) -> bool:
@@ -513,6 +527,7 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
     g["pareto"][...] = mask.astype(np.int8)
     if not (np.asarray(g["status"][...]) == PENDING).any():
         g.attrs["complete"] = 1
+    consolidate(path)
     ds = open_dataset(path)
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
