@@ -413,7 +413,7 @@ def test_heat_map_has_one_panel_per_value_or_says_which():
     assert "16 of the 31 values of length" in note
 
 
-def test_python_api_from_a_dict(tmp_path, cache):
+def test_python_api_from_a_dict(tmp_path, cache, monkeypatch):
     import yaml
 
     import sigint
@@ -423,7 +423,13 @@ def test_python_api_from_a_dict(tmp_path, cache):
     spec["parameters"] = {"length": spec["parameters"]["length"]}
     spec.pop("coupled")
     spec.pop("constraints")
-    ds = sigint.sweep(spec, base_dir=f.parent, workers=0)
+    import sigint.sweeps.run as run_mod
+
+    def no_dask(**kw):
+        raise AssertionError("the API started Dask without being asked")
+
+    monkeypatch.setattr(run_mod, "_connect", no_dask)
+    ds = sigint.sweep(spec, base_dir=f.parent)             # in this process by default
     assert ds["status"].dims == ("length",) and list(ds["status"].values) == [1, 1]
     # the longer line is no faster
     assert ds["max_rate"].values[1] <= ds["max_rate"].values[0]
@@ -720,3 +726,27 @@ def test_all_points_skipped_notes_why_and_resume_of_nothing_says_it_starts(tmp_p
     f.write_text(f.read_text().replace("pitch <= 1 um", "pitch <= 1.5 um"))
     assert main(["sweep", str(f), "--out", str(store), "--resume", "-q"]) == 2
     assert "holds a different sweep (the sweep file changed" in _one_sentence(capsys)
+
+
+def test_a_script_without_the_main_guard_gets_one_sentence(monkeypatch):
+    import multiprocessing
+    import types
+
+    from sigint.sweeps.run import _check_main_module
+
+    _check_main_module()                                  # the test process: fine
+    fake = types.ModuleType("__mp_main__")
+    fake.__file__ = "my_sweep.py"
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    with pytest.raises(InputError, match=r"my_sweep.py: .*if __name__ == '__main__':"):
+        _check_main_module()
+
+
+def test_help_describes_the_file_keys_exit_codes_and_scheduler(capsys):
+    assert main(["sweep", "--help"]) in (0, None)
+    out = " ".join(capsys.readouterr().out.split())
+    for word in ("constraints", "design", "lhs", "pareto", "set ", "up_to", "spec",
+                 "Exit codes: 0", "1 none", "2 bad input", "Not with --workers",
+                 "--max-points"):
+        assert word in out, word

@@ -514,8 +514,14 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
 
             if conn is None:
                 for t in tasks:
+                    # the stage names the point and the counts, so that the lines of the
+                    # point's own steps (extraction, build) still say where the sweep is
+                    tasks_.stage(f"point {t['index']} ({counts['done']} done, "
+                                 f"{counts['failed']} failed of {len(tasks)})")
                     finished(evaluate_point(t))
             else:
+                tasks_.stage(f"{len(tasks)} points sent to {where}; the first ones extract "
+                             "their cross-sections (the cache then serves the others)")
                 n_workers = _dask(tasks, finished, conn[0])
     finally:
         if conn is not None:
