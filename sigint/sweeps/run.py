@@ -459,21 +459,16 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
 
     t_start = time.perf_counter()
     tmp = None
-    if out is None:
-        tmp = tempfile.mkdtemp(prefix="sigint-sweep-")
-        path = Path(tmp) / "sweep.zarr"
-    else:
-        path = Path(out)
+    path = None if out is None else Path(out)
     if scheduler is not None and workers is not None:
         raise InputError(f"--workers {workers} with --scheduler {scheduler}: the cluster behind "
                          "the scheduler decides the workers; leave --workers out")
     if scheduler is not None:
         check_scheduler(scheduler)
     # everything about --out is decided before any work and before anything is written
-    action = check_out(sw, path, resume=resume, overwrite=overwrite)
-    if action == "create" and resume:
-        tasks_.stage(f"--resume: {path} does not exist yet, so the sweep starts from the "
-                     "beginning")
+    action = "create" if path is None else check_out(sw, path, resume=resume,
+                                                      overwrite=overwrite)
+    if action == "create" and resume and path is not None:
         if progress:
             _note(f"sigint: note: --out {path} does not exist yet; --resume starts the sweep "
                   "from the beginning")
@@ -499,6 +494,9 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
         conn = _connect(workers=workers, scheduler=scheduler, n_tasks=len(tasks))
         where = conn[2]
     try:
+        if path is None:            # a temporary store, made only once nothing can refuse
+            tmp = tempfile.mkdtemp(prefix="sigint-sweep-")
+            path = Path(tmp) / "sweep.zarr"
         g = _open_for(sw, path, resume=resume, overwrite=overwrite, action=action)
         with tasks_.task("points", total=len(tasks)) as job:
             def finished(res: dict) -> None:
