@@ -627,9 +627,12 @@ def _connect(*, workers: int | None, scheduler: str | None, n_tasks: int):
     n = max(1, min(workers or _cores(), n_tasks))
     tasks_.stage(f"starting {n} Dask worker process(es)")
     # death_timeout: workers left behind by a killed client close themselves
+    # the scheduler's HTTP server (metrics) on a free port, no dashboard: the default
+    # port 8787 may be another cluster's (then distributed warns and moves)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR,
-                           death_timeout=60)
+                           death_timeout=60,
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
     return Client(cluster), cluster, f"local Dask cluster, {n} worker process(es) x 1 thread"
 
 
