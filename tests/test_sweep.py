@@ -98,7 +98,9 @@ def _sweep_with(tmp_path, old: str, new: str) -> Path:
 @pytest.mark.parametrize("old,new,says", [
     ("segments[0].length", "segments[3].length", "segments[3] has only 1 item(s)"),
     ("xsection.buses[0].width", "xsection.busses[0].width", "busses not in the base file"),
-    ("xsection.buses[0].width", "xsection.buses[0].wdth", "unknown key"),
+    ("xsection.buses[0].width", "xsection.buses[0].wdth",
+     "parameters.width.path = 'xsection.buses[0].wdth': 'wdth' is not a field there; did you "
+     "mean 'width'?"),
     ("values: [1 um, 2 um]", "values: [1, 2]", "has no unit"),
     ("values: [1 um, 2 um]", "values: []", "empty"),
     ("{start: 1 um, stop: 2 um, num: 2}", "{start: 2 um, stop: 1 um, num: 2}", "empty range"),
@@ -109,6 +111,52 @@ def _sweep_with(tmp_path, old: str, new: str) -> Path:
     ("objective: length", "objective: reach", "not a result or parameter"),
     ("base: ch.yaml", "base: nothere.yaml", "no such file"),
     ("name: tiny", "name: tiny\nextra: 1", "unknown key"),
+    # dimensions: a coupled value must have its path's, comparisons join equal ones
+    ("expr: width + space", "expr: 0.55 * width * space",
+     "gives length^2 but coupled.pitch.path = 'xsection.buses[0].pitch' holds length"),
+    ("expr: width + space", "expr: width / space", "gives a plain number but"),
+    ("expr: width + space", "expr: width + 1 GHz", "adds or subtracts length and frequency"),
+    ('["pitch <= 3.5 um"]', '["pitch >= 1 GHz"]', "compares length and frequency"),
+    ('["pitch <= 3.5 um"]', '["pitch + 1 mm"]', "is not a comparison"),
+    ('["pitch <= 3.5 um"]', '["pitch <= 3.5 um and width"]', "'and'/'or' join comparisons"),
+    ("expr: width + space", "expr: width * 9**9**9**9 / width ** 8",
+     "** takes a constant exponent between -16 and 16"),
+    ("expr: width + space", "expr: width ** 17 / width ** 16",
+     "** takes a constant exponent between -16 and 16"),
+    ("expr: width + space", "expr: width ** space", "** takes a constant exponent"),
+    # the QA list: plain sentences naming the field, the value and the fix
+    ("values: [1 um, 2 um]", "values: [1 GHz, 2 GHz]",
+     "parameters.width.values[0] = '1 GHz': unit 'GHz' is not a unit of length"),
+    ("start: 1 mm, stop", "start: 1 GHz, stop", "parameters.length.range.start = '1 GHz'"),
+    ("values: [1 um, 2 um]", "values: [1 um, 0.002]",
+     "values[1] = 0.002: has no unit; write it with its unit, e.g. '0.002 m' (that is "
+     "'2000 um')"),
+    ("values: [1 um, 2 um]", "values: [-1 um, 2 um]",
+     "buses[0].pitch = '0.0 m': must be greater than 0"),
+    ("start: 1 mm, stop: 3 mm, step: 2 mm", "start: 0 mm, stop: 2 mm, step: 2 mm",
+     "segments[0].length = '0.0 m': must be greater than 0; 3 of the 6 points to compute"),
+    ("step: 2 mm", "step: 1 nm", "makes 2000001 values, more than the 100000 points"),
+    ("step: 2 mm", "num: 100000", "= 400000 points, more than the 100000 allowed"),
+    ("pareto:", "design: {lhs: {samples: 0}}\npareto:",
+     "design.lhs.samples = 0: give a whole number of points from 1 to 100000"),
+    ("pareto:", "design: {lhs: {samples: 1000000000}}\npareto:", "design.lhs.samples"),
+    ("pareto:", "design: {lhs: {samples: 3, seed: abc}}\npareto:",
+     "design.lhs.seed = 'abc': give a whole number"),
+    ("path: segments[0].length", "path: segments[0].lenght",
+     "parameters.length.path = 'segments[0].lenght': 'lenght' is not a field there; did you "
+     "mean 'length'?"),
+    ("pareto:", "set: {'segments[0].lenght': 2 mm}\npareto:",
+     "set: 'segments[0].lenght': 'lenght' is not a field there"),
+    ("    path: segments[0].length\n    range: {start: 1 mm, stop: 3 mm, step: 2 mm}",
+     "    {path: segments[0].length, range: {start: 1 mm, stop: 3 mm, step: 2 mm}}",
+     "a path with [i] inside {...} must be quoted"),
+    ("pareto:", "name: again\npareto:", "key 'name' is given twice (first on line 1)"),
+    ("  space:", "  w2: {path: \"xsection.buses[0].width\", values: [1 um]}\n  space:",
+     "parameters.width already sets segments[0].xsection.buses[0].width"),
+    ("path: \"xsection.buses[0].pitch\"", "path: \"xsection.buses[0].width\"",
+     "parameters.width already sets"),
+    ("expr: width + space", "expr: 1 um * width / (space - space)",
+     "1 um * width / (space - space) divides by zero at every point"),
 ])
 def test_bad_sweep_file_is_one_sentence_exit_2_before_any_work(tmp_path, capsys, old, new, says):
     f = _sweep_with(tmp_path, old, new)
@@ -117,6 +165,28 @@ def test_bad_sweep_file_is_one_sentence_exit_2_before_any_work(tmp_path, capsys,
     assert says in err and err.count("\n") == 0, err
     assert err.startswith("sigint: error: ") and str(f) in err
     assert not f.with_suffix(".zarr").exists()          # nothing was started
+
+
+def test_empty_parameters_is_a_plain_sentence(tmp_path):
+    import yaml
+
+    spec = yaml.safe_load(SWEEP)
+    spec["parameters"] = {}
+    spec.pop("coupled")
+    spec.pop("constraints")
+    _files(tmp_path)
+    with pytest.raises(InputError, match=r"^sweep: parameters: empty; give at least one"):
+        load_sweep(spec, base_dir=tmp_path)
+
+
+def test_coordinates_are_the_values_as_written(tmp_path):
+    f = _files(tmp_path, SWEEP.replace("values: [1 um, 2 um]", "values: [25 um, 0.7 um]")
+               .replace("{start: 1 um, stop: 2 um, num: 2}", "{start: 0.1 um, stop: 0.3 um, step: 0.1 um}")
+               .replace('["pitch <= 3.5 um"]', "[]"))
+    sw = load_sweep(f)
+    assert sw.params[0].values == [25e-6, 0.7e-6]               # 25 * 1e-6 is not 25e-6
+    assert sw.params[1].values == [1e-7, 2e-7, 3e-7]           # 0.1 um + 2 x 0.1 um neither
+    assert {pt.values["pitch"] for pt in sw.points} >= {25.1e-6, 0.8e-6, 1e-6}
 
 
 def test_ambiguous_xsection_shorthand_is_refused(tmp_path):
@@ -214,10 +284,22 @@ def test_dataset_layout_units_and_status(tiny):
         front[i] = not any(d[j] >= d[i] and ln[j] >= ln[i] and (d[j] > d[i] or ln[j] > ln[i])
                            for j in zip(*np.nonzero(done)))
     assert np.array_equal(ds["pareto"].values == 1, front)
+    # every computed point says what limits it, or that nothing did up to the top rate
+    lim = ds["limited_by"].values[done]
+    assert all(t.startswith("check ") and " fails at " in t or t.startswith("none up to ")
+               for t in lim), set(lim)
+    # the sign of each dB figure is stated
+    assert "negative dB" in ds["vtf_loss_fn"].attrs["long_name"]
+    assert "positive dB" in ds["insertion_loss_fn"].attrs["long_name"]
+    assert (ds["vtf_loss_fn"].values[done] < 0).all()
+    assert (ds["insertion_loss_fn"].values[done] > 0).all()
     # the store holds the same Dataset
     from sigint.sweeps.run import open_dataset
 
     xr.testing.assert_identical(open_dataset(run.store), ds)
+    # its metadata is consolidated: xarray's default open gives no warning (errors here)
+    with xr.open_zarr(run.store) as plain:
+        assert int(plain.attrs["complete"]) == 1
 
 
 def test_a_point_agrees_with_the_rate_search_of_its_own_channel_file(tiny, tmp_path):
@@ -321,7 +403,17 @@ def test_plots_are_written(tiny, tmp_path):
     assert all(p.stat().st_size > 5000 for p in paths)
 
 
-def test_python_api_from_a_dict(tmp_path, cache):
+def test_heat_map_has_one_panel_per_value_or_says_which():
+    from sigint.sweeps.plots import panel_values
+
+    nine = [k * 1e-3 for k in range(1, 10)]          # the shipped example's 9 lengths
+    assert panel_values(nine, "length") == (nine, "")
+    shown, note = panel_values(list(range(31)), "length")
+    assert len(shown) == 16 and shown[0] == 0 and shown[-1] == 30
+    assert "16 of the 31 values of length" in note
+
+
+def test_python_api_from_a_dict(tmp_path, cache, monkeypatch):
     import yaml
 
     import sigint
@@ -331,7 +423,13 @@ def test_python_api_from_a_dict(tmp_path, cache):
     spec["parameters"] = {"length": spec["parameters"]["length"]}
     spec.pop("coupled")
     spec.pop("constraints")
-    ds = sigint.sweep(spec, base_dir=f.parent, workers=0)
+    import sigint.sweeps.run as run_mod
+
+    def no_dask(**kw):
+        raise AssertionError("the API started Dask without being asked")
+
+    monkeypatch.setattr(run_mod, "_connect", no_dask)
+    ds = sigint.sweep(spec, base_dir=f.parent)             # in this process by default
     assert ds["status"].dims == ("length",) and list(ds["status"].values) == [1, 1]
     # the longer line is no faster
     assert ds["max_rate"].values[1] <= ds["max_rate"].values[0]
@@ -473,6 +571,22 @@ def test_two_processes_storing_the_same_key_never_leave_a_partial_entry(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samekey.npz"]   # no temp files left
 
 
+def test_a_division_by_zero_at_some_points_fails_those_points_only(tmp_path, capsys):
+    from sigint.sweeps.run import FAILED, SKIPPED, skeleton
+
+    f = _files(tmp_path, SWEEP.replace("expr: width + space",
+                                       "expr: width + space * (space - 1 um) / (space - 1 um)"))
+    sw = load_sweep(f)
+    ds = skeleton(sw)
+    at1 = ds["status"].sel(space=1e-6).values
+    assert (at1 == FAILED).all()
+    assert "divides by zero at this point" in str(ds["message"].sel(space=1e-6).values.flat[0])
+    assert not (ds["status"].sel(space=2e-6).values == FAILED).any()
+    # the constraint still decides the other points: pitch 3 um runs, 4 um is skipped
+    assert (ds["status"].sel(space=2e-6, width=1e-6).values == 0).all()
+    assert (ds["status"].sel(space=2e-6, width=2e-6).values == SKIPPED).all()
+
+
 def test_comparisons_forgive_rounding_only():
     assert Expression("4 um - w >= 1 um")({"w": 3e-6})          # 9.999999999999999e-07
     assert not Expression("4 um - w >= 1 um")({"w": 3.001e-6})
@@ -521,3 +635,118 @@ def test_spec_and_up_to_are_checked_before_any_work(tmp_path):
         load_sweep(dict(base, analysis={"spec": "nope.yaml"}))
     with pytest.raises(InputError, match=r"analysis.spec = 'hbm'"):
         load_sweep(dict(base, analysis={"spec": "hbm"}))
+
+
+# ------------------------------------------------------------ refusals before any work
+def _one_sentence(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sigint: error: ") and err.count("\n") == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_overwrite_never_removes_what_is_not_a_sweep_store(tmp_path, capsys):
+    f = _files(tmp_path)
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter1.tex").write_text("years of work")
+    for out, says in [(thesis, "is a folder that is not a sweep store"),
+                      (f, "is the sweep file"), (tmp_path / "ch.yaml", "is its base channel"),
+                      (tmp_path / "bus.yaml", "cross-section file"),
+                      (tmp_path, "holds")]:
+        assert main(["sweep", str(f), "--out", str(out), "--overwrite", "--workers", "0",
+                     "-q"]) == 2
+        assert says in _one_sentence(capsys)
+    assert (thesis / "chapter1.tex").read_text() == "years of work"
+    assert f.read_text() == SWEEP and (tmp_path / "ch.yaml").read_text() == CHANNEL
+    # a plain file given to --resume is named for what it is
+    assert main(["sweep", str(f), "--out", str(tmp_path / "ch.yaml"), "--resume", "-q"]) == 2
+    assert "is its base channel" in _one_sentence(capsys)
+    other = tmp_path / "notes.yaml"
+    other.write_text("a: 1\n")
+    assert main(["sweep", str(f), "--out", str(other), "--resume", "-q"]) == 2
+    assert "is a file that is not a sweep store" in _one_sentence(capsys)
+
+
+@pytest.mark.parametrize("address,says", [
+    ("not a url", "not a Dask scheduler address"),
+    ("tcp://127.0.0.1:9", "no Dask scheduler answers there (connection refused)"),
+])
+def test_a_bad_scheduler_is_refused_before_the_store_is_touched(tiny, tmp_path, capsys,
+                                                                address, says):
+    import shutil
+
+    f, run = tiny
+    store = tmp_path / "kept.zarr"
+    shutil.copytree(run.store, store)
+    before = xr.open_zarr(store, consolidated=False)["status"].values.copy()
+    for extra in (["--overwrite"], ["--resume"], []):
+        code = main(["sweep", str(f), "--out", str(store), "--scheduler", address, "-q", *extra])
+        assert code == 2
+        assert says in _one_sentence(capsys)
+    np.testing.assert_array_equal(
+        xr.open_zarr(store, consolidated=False)["status"].values, before)
+    fresh = tmp_path / "fresh.zarr"
+    assert main(["sweep", str(f), "--out", str(fresh), "--scheduler", address, "-q"]) == 2
+    assert not fresh.exists()
+
+
+def test_unwritable_out_and_plot_and_workers_with_scheduler_are_refused_up_front(tmp_path, capsys):
+    f = _files(tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):          # root writes anywhere: /proc refuses even root
+        ro.chmod(0o755)
+        ro = Path("/proc")
+        if not ro.is_dir():
+            pytest.skip("no read-only folder to try")
+    try:
+        cases = [(["--out", str(ro / "s.zarr")], "cannot be written"),
+                 (["--plot", str(ro / "figs")], "cannot be written"),
+                 (["--out", str(tmp_path / "nofolder" / "s.zarr")], "does not exist"),
+                 (["--scheduler", "tcp://127.0.0.1:9", "--workers", "3"], "leave --workers out")]
+        for extra, says in cases:
+            assert main(["sweep", str(f), "-q", *extra]) == 2
+            assert says in _one_sentence(capsys)
+            assert not f.with_suffix(".zarr").exists()
+    finally:
+        if ro != Path("/proc"):
+            ro.chmod(0o755)
+
+
+def test_all_points_skipped_notes_why_and_resume_of_nothing_says_it_starts(tmp_path, capsys):
+    f = _files(tmp_path, SWEEP.replace("pitch <= 3.5 um", "pitch <= 1 um"))
+    store = tmp_path / "s.zarr"
+    assert main(["sweep", str(f), "--out", str(store), "--resume", "--workers", "0", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist yet; --resume starts the sweep from the beginning" in err
+    assert "every point breaks a constraint" in err
+    # a changed sweep file: the refusal says what changed
+    f.write_text(f.read_text().replace("pitch <= 1 um", "pitch <= 1.5 um"))
+    assert main(["sweep", str(f), "--out", str(store), "--resume", "-q"]) == 2
+    assert "holds a different sweep (the sweep file changed" in _one_sentence(capsys)
+
+
+def test_a_script_without_the_main_guard_gets_one_sentence(monkeypatch):
+    import multiprocessing
+    import types
+
+    from sigint.sweeps.run import _check_main_module
+
+    _check_main_module()                                  # the test process: fine
+    fake = types.ModuleType("__mp_main__")
+    fake.__file__ = "my_sweep.py"
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    with pytest.raises(InputError, match=r"my_sweep.py: .*if __name__ == '__main__':"):
+        _check_main_module()
+
+
+def test_help_describes_the_file_keys_exit_codes_and_scheduler(capsys):
+    assert main(["sweep", "--help"]) in (0, None)
+    out = " ".join(capsys.readouterr().out.split())
+    for word in ("constraints", "design", "lhs", "pareto", "set ", "up_to", "spec",
+                 "Exit codes: 0", "1 none", "2 bad input", "Not with --workers",
+                 "--max-points"):
+        assert word in out, word

@@ -29,7 +29,8 @@ def run_sweep(sw, out=None, **kwargs):
 
 def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: bool = False,
           overwrite: bool = False, workers: int | None = None, scheduler: str | None = None,
-          plot: str | Path | None = None, base_dir: str | Path | None = None) -> Any:
+          plot: str | Path | None = None, base_dir: str | Path | None = None,
+          max_points: int = 100_000) -> Any:
     """Run a geometry sweep and return its results.
 
     Parameters
@@ -42,12 +43,16 @@ def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: b
     resume, overwrite : bool
         Continue the sweep in *out*, or replace it.
     workers : int, optional
-        Local Dask worker processes (default: the machine's cores; 0: no Dask, points one
-        after another in this process).
+        Local Dask worker processes; default (None) and 0: no Dask, the points one after
+        another in this process. A script that asks for workers must call :func:`sweep`
+        under ``if __name__ == "__main__":`` (the worker processes import the script
+        again; without the guard an :class:`~sigint.errors.InputError` says so).
     scheduler : str, optional
-        Address of a running Dask scheduler.
+        Address of a running Dask scheduler (then leave *workers* out).
     plot : str or Path, optional
         Folder for the PNG plots (:func:`sigint.sweeps.plots.plot_sweep`).
+    max_points : int
+        Refuse a sweep of more points (counted from the sizes, before any is built).
 
     Returns
     -------
@@ -61,12 +66,26 @@ def sweep(source: str | Path | dict, *, out: str | Path | None = None, resume: b
     Raises
     ------
     InputError
-        For a bad sweep file (before any work), or a store that holds another sweep.
+        For a bad sweep file, a store that holds another sweep or is not a sweep store, a
+        plot folder that cannot be written, a scheduler that does not answer: all before
+        any work.
+
+    Examples
+    --------
+    >>> import sigint                                         # doctest: +SKIP
+    >>> if __name__ == "__main__":                            # doctest: +SKIP
+    ...     ds = sigint.sweep("my_sweep.yaml", workers=4)     # 4 local worker processes
     """
     from .run import run_sweep as _run
     from .spec import load_sweep as _load
 
-    sw = _load(source, base_dir=base_dir)
+    sw = _load(source, base_dir=base_dir, max_points=max_points)
+    if plot is not None:
+        from .plots import check_plot_folder
+
+        check_plot_folder(Path(plot))
+    if workers is None and scheduler is None:
+        workers = 0
     res = _run(sw, out, resume=resume, overwrite=overwrite, workers=workers,
                scheduler=scheduler, progress=False)
     if plot is not None:

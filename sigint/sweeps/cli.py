@@ -57,7 +57,7 @@ def summary(run) -> str:
         lines.append("")
         lines.append(f"best {dens}: {d[i]:.0f} {ds[dens].attrs['units']} at {describe(i)} "
                      f"(max rate {flat['max_rate'][i] / 1e9:g} GT/s"
-                     + (f", then {flat['limited_by'][i]}" if flat["limited_by"][i] else "") + ")")
+                     + (f"; limited by {flat['limited_by'][i]}" if flat["limited_by"][i] else "") + ")")
     front = np.flatnonzero(ds["pareto"].values.reshape(-1) == 1)
     if front.size:
         lines.append(f"Pareto front ({dens} max, {obj} {ds.attrs['pareto_goal']}), "
@@ -97,37 +97,66 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
     @click.option("--resume", is_flag=True,
                   help="Continue the sweep in --out where it stopped (same results as a run "
                        "never stopped).")
-    @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+    @click.option("--overwrite", is_flag=True,
+                  help="Replace an existing --out that is a sweep store (nothing else is ever "
+                       "removed).")
     @click.option("--workers", type=click.IntRange(0, 4096), default=None,
                   help="Local Dask worker processes, one thread each [the machine's cores]; "
                        "0: no Dask, one point after another in this process.")
     @click.option("--scheduler", default=None, metavar="ADDRESS",
-                  help="Run on an existing Dask cluster (tcp://host:8786).")
+                  help="Run on an existing Dask cluster (tcp://host:8786) instead of local "
+                       "workers; checked before --out is touched. Not with --workers.")
     @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
                   help="Folder for heatmap.png, pareto.png, margin_vs_<parameter>.png.")
+    @click.option("--max-points", type=click.IntRange(1), default=100_000, show_default=True,
+                  help="Refuse a sweep of more points (counted before any is built).")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
     @with_progress("sweep", "sweep_file")
     def sweep_cmd(sweep_file: Path, out: Path | None, resume: bool, overwrite: bool,
-                  workers: int | None, scheduler: str | None, plot: Path | None, as_json: bool,
-                  quiet: bool) -> int:
+                  workers: int | None, scheduler: str | None, plot: Path | None,
+                  max_points: int, as_json: bool, quiet: bool) -> int:
         """Sweep a channel's geometry: the best bandwidth density that passes the spec.
 
         \b
-        The sweep file names a base channel file and the parameters to vary, each by
-        its path in the file (segments[1].length, lanes.pitch,
-        xsection.buses[0].width for the traces' cross-section), as a list, a range with
-        units or a seeded Latin hypercube; coupled parameters (pitch: width + space)
-        and constraints. Everything is checked before any work (exit 2).
+        The sweep file (YAML) has these keys:
+          name, description   title of the results
+          base                the channel file, relative to the sweep file
+          set                 fixed changes to the base: {path: value}
+          parameters          name: {path, values: [..]} or {path, range: {start,
+                              stop, num|step, scale: linear|log}}; paths walk the
+                              channel file (segments[1].length, lanes.pitch,
+                              xsection.buses[0].width for the traces' cross-section)
+          coupled             name: {path (optional), expr: width + space}
+          constraints         [pitch - width >= 1 um, ...]: a point that breaks one
+                              is skipped
+          design              grid, or {lhs: {samples: N, seed: S}} (Latin hypercube)
+          analysis            spec (a shipped name or a spec file), package, ber,
+                              eye_rate, up_to (the highest rate tried), eye_height
+                              and eye_width (spec none), exhaustive, backend
+          pareto              {density: density_edge|density_area, objective: a
+                              result or parameter, goal: max|min}
+        Quantities carry their units; expressions carry dimensions (a coupled value
+        must have its path's, a constraint must be a comparison). Everything,
+        every point's channel included, is checked before any work and before --out
+        is touched (exit 2).
+
+        \b
         Per point, the worst lane's: maximum data rate, bandwidth density (die edge and
         area), eye height/width/mask margin at the eye rate, loss and crosstalk at
         fN, delay and skew. A point that fails is recorded with its reason.
 
         \b
         Results go to a Zarr store as each point finishes; a sweep stopped at any
-        moment continues with --resume and ends with the same Dataset. The points run
-        on a local Dask cluster (one process per core, BLAS pinned to one thread) or,
-        with --scheduler, on an existing one.
+        moment continues with --resume and ends with the same Dataset. --overwrite
+        replaces only a sweep store, never anything else. The points run on a local
+        Dask cluster (one process per core, BLAS pinned to one thread) or, with
+        --scheduler, on an existing one (whose workers replace --workers: give one or
+        the other).
+
+        \b
+        Exit codes: 0 some point computed; 1 none (all skipped or failed); 2 bad
+        input (one sentence).
 
         \b
         Examples:
@@ -141,9 +170,11 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
             raise InputError(f"{sweep_file}: no such file; check the path")
         if resume and overwrite:
             raise click.UsageError("--resume and --overwrite exclude each other")
-        if plot is not None and plot.exists() and not plot.is_dir():
-            raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
-        sw = load_sweep(sweep_file)
+        sw = load_sweep(sweep_file, max_points=max_points)
+        if plot is not None:
+            from .plots import check_plot_folder
+
+            check_plot_folder(plot)
         store = out if out is not None else sweep_file.with_suffix(".zarr")
         from .run import run_sweep
 
@@ -165,6 +196,11 @@ def register(cli: click.Group, with_progress, exit_ok: int, exit_fail: int) -> N
             if not as_json:
                 click.echo("plots: " + ", ".join(str(p) for p in paths))
         done = int((res.dataset["status"] == 1).sum())
+        if not done:
+            st = res.dataset["status"].values
+            why = ("every point breaks a constraint" if (st == 3).all() else
+                   "no point could be computed (see the failed points above)")
+            click.echo(f"sigint: note: no point done: {why}; exit 1", err=True)
         return exit_ok if done else exit_fail
 
     return sweep_cmd

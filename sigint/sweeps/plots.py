@@ -1,8 +1,9 @@
 """Plots of a sweep (PNG, matplotlib's Agg backend): heat maps, Pareto scatter, margins.
 
 - ``heatmap.png`` (grids with at least two numeric swept parameters): the bandwidth
-  density over the first two, one panel per value of a third (the best over any further
-  ones), each cell labelled with its maximum rate in GT/s;
+  density over the first two, one panel per value of a third (up to 16; beyond, 16 evenly
+  spaced ones, the title says so; the best over any further dimensions), one cell per
+  grid point labelled with its maximum rate in GT/s, axes ending at the data;
 - ``pareto.png``: every computed point, density against the Pareto objective, the front
   joined;
 - ``margin_vs_<parameter>.png``: the eye-mask margin at the eye rate against each swept
@@ -15,7 +16,30 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_sweep"]
+__all__ = ["plot_sweep", "check_plot_folder"]
+
+
+def check_plot_folder(folder: Path) -> None:
+    """Refuse, before any work, a plot folder that cannot be created or written.
+
+    Raises
+    ------
+    InputError
+        One sentence naming the folder and the fix.
+    """
+    from ..errors import InputError
+    from .run import writable
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--plot {folder}: exists and is not a folder; give a folder for the "
+                         "PNG files")
+    probe = folder
+    while not probe.exists():           # the nearest existing parent must be writable
+        probe = probe.parent
+    if not probe.is_dir() or not writable(probe):
+        raise InputError(f"--plot {folder}: {probe} cannot be written; give a folder you can "
+                         "write to")
 
 
 def _label(ds, name: str) -> tuple[str, float]:
@@ -62,33 +86,39 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
             best = z.fillna(-np.inf).argmax(extra)
             z = z.isel(best)
             r = r.isel(best)
-        values = list(ds[panel].values) if panel else [None]
-        if len(values) > 6:
-            values = [values[i] for i in np.linspace(0, len(values) - 1, 6).round().astype(int)]
+        values, shown_note = panel_values(list(ds[panel].values) if panel else [None],
+                                          panel or "")
         n = len(values)
-        ncol = min(n, 3)
+        ncol = min(n, 4)
         nrow = -(-n // ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol + 1.4, 3.0 * nrow + 0.6),
-                                 squeeze=False, sharey=True, layout="constrained")
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol + 1.4, 2.9 * nrow + 0.8),
+                                 squeeze=False, layout="constrained")
         for ax in axes.flat[n:]:
             ax.set_visible(False)
         zmax = float(np.nanmax(z.values)) if np.isfinite(z.values).any() else 1.0
         xl, xs = _label(ds, xd)
         yl, ys = _label(ds, yd)
         im = None
+        xs_v = ds[xd].values * xs
+        ys_v = ds[yd].values * ys
         for ax, val in zip(axes.flat, values):
             zz = z.sel({panel: val}) if panel else z
             rr = r.sel({panel: val}) if panel else r
             zz = zz.transpose(yd, xd)
             rr = rr.transpose(yd, xd)
+            # one cell per grid point, on the index grid (the values label the ticks): the
+            # axes end at the outer cells, whatever the spacing of the values
             im = ax.imshow(zz.values, origin="lower", aspect="auto", vmin=0, vmax=zmax,
-                           cmap="viridis",
-                           extent=_extent(ds[xd].values * xs, ds[yd].values * ys))
-            for i, yv in enumerate(ds[yd].values * ys):
-                for j, xv in enumerate(ds[xd].values * xs):
+                           cmap="viridis", interpolation="nearest")
+            for i in range(len(ys_v)):
+                for j in range(len(xs_v)):
                     v = rr.values[i, j]
-                    ax.text(xv, yv, "x" if not np.isfinite(v) else f"{v / 1e9:g}",
+                    ax.text(j, i, "x" if not np.isfinite(v) else f"{v / 1e9:g}",
                             ha="center", va="center", fontsize=7, color="w")
+            ax.set_xticks(range(len(xs_v)), [f"{v:.4g}" for v in xs_v], fontsize=7)
+            ax.set_yticks(range(len(ys_v)), [f"{v:.4g}" for v in ys_v], fontsize=7)
+            ax.set_xlim(-0.5, len(xs_v) - 0.5)
+            ax.set_ylim(-0.5, len(ys_v) - 0.5)
             ax.set_xlabel(xl)
             if panel:
                 pl, ps = _label(ds, panel)
@@ -97,8 +127,8 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
         for row in axes:
             row[0].set_ylabel(yl)
         fig.colorbar(im, ax=axes.ravel().tolist(), label=f"{density} ({ds[density].attrs['units']})")
-        fig.suptitle(f"{title}\n{density}; labels: maximum rate, GT/s (x: failed or skipped)",
-                     fontsize=9)
+        fig.suptitle(f"{title}\n{density}; labels: maximum rate, GT/s (x: failed or skipped)"
+                     + (f"; {shown_note}" if shown_note else ""), fontsize=9)
         p = folder / "heatmap.png"
         fig.savefig(p, dpi=110)
         plt.close(fig)
@@ -157,11 +187,16 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
     return out
 
 
-def _extent(x: np.ndarray, y: np.ndarray) -> list[float]:
-    def edges(v):
-        if v.size == 1:
-            return v[0] - 0.5, v[0] + 0.5
-        d = np.diff(v)
-        return v[0] - d[0] / 2, v[-1] + d[-1] / 2
+#: Most heat-map panels drawn; beyond, evenly spaced values and the title says which.
+MAX_PANELS = 16
 
-    return [*edges(np.asarray(x, float)), *edges(np.asarray(y, float))]
+
+def panel_values(values: list, name: str, limit: int = MAX_PANELS) -> tuple[list, str]:
+    """The panel values of a heat map: all of them up to *limit*, else *limit* evenly
+    spaced ones (the ends included) and a note saying which are shown."""
+    if len(values) <= limit:
+        return values, ""
+    pick = np.linspace(0, len(values) - 1, limit).round().astype(int)
+    return ([values[i] for i in pick],
+            f"panels: {limit} of the {len(values)} values of {name} (every "
+            f"{(len(values) - 1) / (limit - 1):.2g}th)")

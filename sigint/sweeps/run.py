@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -122,8 +123,10 @@ def _evaluate(task: dict, out: dict) -> None:
                               **models)
     max_rate = float(search.max_rate or 0.0)
     lim = search.limiting
-    out["text"]["limited_by"] = "" if lim is None or lim["check"] is None else (
-        f"{lim['check']} at {lim['rate_gbps']:g} GT/s")
+    top = max((r.rate for r in search.rows), default=max_rate)
+    out["text"]["limited_by"] = (
+        f"none up to {top / 1e9:g} GT/s" if lim is None or lim["check"] is None else
+        f"check {lim['check']} fails at {lim['rate_gbps']:g} GT/s")
     row = next((r for r in search.rows if r.rate == eye_rate and r.lanes.complete), None)
     lanes = row.lanes if row is not None else evaluate_lanes(
         link, opts.model_copy(update={"rate": eye_rate, "bits": 0}), **models)
@@ -163,6 +166,12 @@ def _chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple([1] * (len(shape) - 1) + [min(shape[-1], 4096)])
 
 
+def _initial(pt) -> int:
+    """A point's status before it runs: failed (its expressions cannot be computed),
+    skipped (it breaks a constraint) or pending."""
+    return FAILED if pt.failed else SKIPPED if pt.skipped else PENDING
+
+
 def skeleton(sw: Sweep):
     """The Dataset of *sw* before any point ran (results NaN, status pending/skipped)."""
     import xarray as xr
@@ -195,10 +204,9 @@ def skeleton(sw: Sweep):
         data[c.name] = (dims, vals, attrs(c))
     for name, (unit, long) in OUTPUTS.items():
         data[name] = (dims, np.full(shape, np.nan), {"units": unit, "long_name": long})
-    status = np.array([SKIPPED if pt.skipped else PENDING for pt in sw.points],
-                      dtype=np.int8).reshape(shape)
+    status = np.array([_initial(pt) for pt in sw.points], dtype=np.int8).reshape(shape)
     data["status"] = (dims, status, {"long_name": STATUS_MEANING})
-    msg = np.array([pt.skipped for pt in sw.points], dtype=object).reshape(shape)
+    msg = np.array([pt.failed or pt.skipped for pt in sw.points], dtype=object).reshape(shape)
     data["message"] = (dims, msg, {"long_name": TEXT_OUTPUTS["message"]})
     data["limited_by"] = (dims, np.full(shape, "", dtype=object),
                           {"long_name": TEXT_OUTPUTS["limited_by"]})
@@ -218,6 +226,7 @@ def skeleton(sw: Sweep):
         "pareto_density": sw.file.pareto.density, "pareto_objective": sw.file.pareto.objective,
         "pareto_goal": sw.file.pareto.goal,
         "sweep": sw.file.model_dump_json(), "fingerprint": sw.fingerprint(),
+        "fingerprint_parts": json.dumps(sw.fingerprint_parts()),
         "sigint_version": __version__, "complete": 0,
     })
     return ds
@@ -228,34 +237,129 @@ def _create(sw: Sweep, path: Path) -> None:
     ch = _chunks(sw.shape)
     enc = {k: {"chunks": ch} for k in ds.data_vars}
     ds.to_zarr(path, mode="w", consolidated=False, encoding=enc)
+    consolidate(path)
 
 
-def _open_for(sw: Sweep, path: Path, *, resume: bool, overwrite: bool):
+def consolidate(path: Path) -> None:
+    """Write the store's consolidated metadata (one read opens it; ``xr.open_zarr(path)``
+    then gives no warning). Zarr 3 warns that consolidated metadata is not yet in the v3
+    specification; it is only an index of the metadata already in the store."""
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        zarr.consolidate_metadata(str(path))
+
+
+def _is_store(path: Path) -> bool:
+    """Whether *path* is a sweep store: a Zarr group carrying this module's marker
+    attributes (``fingerprint`` and ``sweep``)."""
+    import zarr
+
+    if not path.is_dir() or not (path / "zarr.json").is_file():
+        return False
+    try:
+        attrs = dict(zarr.open_group(str(path), mode="r").attrs)
+    except Exception:         # noqa: BLE001 - not a Zarr group of ours
+        return False
+    return "fingerprint" in attrs and "sweep" in attrs
+
+
+def _protected(sw: Sweep) -> list[tuple[Path, str]]:
+    """Files a sweep reads: never replaced by ``--overwrite``."""
+    out = [(sw.base_path.resolve(), "its base channel file")]
+    if sw.sweep_path is not None:
+        out.append((Path(sw.sweep_path).resolve(), "the sweep file"))
+    out += [(Path(f).resolve(), "a cross-section file of the base channel")
+            for f in getattr(sw, "xsection_files", [])]
+    return out
+
+
+def check_out(sw: Sweep, path: Path, *, resume: bool, overwrite: bool) -> str:
+    """What to do with the store at *path* -- ``"resume"``, ``"create"`` or ``"replace"`` --
+    decided without touching anything.
+
+    Raises
+    ------
+    InputError
+        For a path that is (or holds) one of the sweep's own files, something that is not
+        a sweep store (``--overwrite`` replaces only a sweep store), a store of another
+        sweep, or a folder that cannot be written.
+    """
+    import zarr
+
+    where = Path(path).resolve() if Path(path).exists() or Path(path).parent.exists() else Path(path)
+    for f, what in _protected(sw):
+        if f == where or where in f.parents:
+            raise InputError(f"--out {path}: {'is' if f == where else 'holds'} {what} ({f}); "
+                             "give another --out, e.g. the sweep file's name with .zarr")
+    exists = path.exists() or path.is_symlink()
+    if exists:
+        store = _is_store(path)
+        if not store:
+            kind = "a file" if path.is_file() else "a folder" if path.is_dir() else "something"
+            raise InputError(f"--out {path}: is {kind} that is not a sweep store (no sweep "
+                             "fingerprint in it); --overwrite and --resume only take a sweep "
+                             "store, so give another --out or remove it yourself")
+        if resume:
+            attrs = dict(zarr.open_group(str(path), mode="r").attrs)
+            if attrs.get("fingerprint") != sw.fingerprint():
+                raise InputError(f"--out {path}: holds a different sweep ("
+                                 f"{_what_changed(attrs, sw)} changed since it was written); "
+                                 "give another --out, or --overwrite to start again")
+            return "resume"
+        if not overwrite:
+            raise InputError(f"--out {path}: exists; give --resume to continue that sweep or "
+                             "--overwrite to start again")
+        return "replace"
+    if not path.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {path.parent} does not exist; create it or "
+                         "give another --out")
+    if not writable(path.parent):
+        raise InputError(f"--out {path}: the folder {path.parent} cannot be written; give "
+                         "another --out")
+    return "create"
+
+
+def writable(folder: Path) -> bool:
+    """Whether a folder can be created in *folder* (tried: permissions alone do not tell,
+    e.g. as root in ``/proc``); the probe is removed at once."""
+    import tempfile
+
+    try:
+        probe = tempfile.mkdtemp(prefix=".sigint-probe-", dir=folder)
+    except OSError:
+        return False
+    os.rmdir(probe)
+    return True
+
+
+def _what_changed(attrs: dict, sw: Sweep) -> str:
+    try:
+        old = json.loads(attrs.get("fingerprint_parts", ""))
+    except (TypeError, ValueError):
+        old = None
+    if not isinstance(old, dict):
+        return "the sweep file, its base channel, a cross-section or sigint's solvers"
+    new = sw.fingerprint_parts()
+    names = [k for k in new if old.get(k) != new[k]]
+    return " and ".join(names) or "something"
+
+
+def _open_for(sw: Sweep, path: Path, *, resume: bool, overwrite: bool,
+              action: str | None = None):
     """The store's group, created or checked; raises InputError before any work."""
     import zarr
 
-    exists = path.exists()
-    if exists and not (resume or overwrite):
-        raise InputError(f"{path}: exists; give --resume to continue that sweep or --overwrite "
-                         "to start again")
-    if exists and resume:
-        try:
-            g = zarr.open_group(str(path), mode="r+")
-            fp = g.attrs.get("fingerprint")
-        except Exception:         # noqa: BLE001 - not a store of ours
-            fp = None
-        if fp is None:
-            raise InputError(f"{path}: is not a sweep store; give another --out or --overwrite")
-        if fp != sw.fingerprint():
-            raise InputError(f"{path}: holds a different sweep (the sweep file, its base channel, "
-                             "a cross-section or sigint's solvers changed since); give another "
-                             "--out or --overwrite to start again")
-        return g
-    if exists:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-    if not path.parent.exists():
-        raise InputError(f"{path}: the folder {path.parent} does not exist; create it or give "
-                         "another --out")
+    action = action or check_out(sw, path, resume=resume, overwrite=overwrite)
+    if action == "resume":
+        return zarr.open_group(str(path), mode="r+")
+    if action == "replace":
+        if not _is_store(path):        # checked again just before the only removal
+            raise InputError(f"--out {path}: is not a sweep store; give another --out")
+        shutil.rmtree(path)
     _create(sw, path)
     return zarr.open_group(str(path), mode="r+")
 
@@ -333,8 +437,9 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
         Dask local cluster size (processes, one thread each); default the machine's cores;
         0 runs the points one after another in this process, without Dask.
     scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://host:8786``); *workers* is then
-        ignored. Its workers need sigint installed and, to share extractions, the same
+        Address of a running Dask scheduler (``tcp://host:8786``); checked (a refused
+        connection fails at once) before *out* is touched; *workers* must then be None.
+        Its workers need sigint installed and, to share extractions, the same
         ``SIGINT_CACHE`` folder (else each extracts for itself).
 
     Returns
@@ -344,7 +449,11 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
     Raises
     ------
     InputError
-        For a store that exists (without resume/overwrite) or holds another sweep.
+        Before any work and before *out* is touched: a store that exists (without
+        resume/overwrite), holds another sweep, or is not a sweep store at all (never
+        removed); an *out* that is one of the sweep's own files or cannot be written; a
+        scheduler address that is malformed or where no scheduler answers; *workers* given
+        with *scheduler*.
     """
     import tempfile
 
@@ -353,13 +462,25 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
 
     t_start = time.perf_counter()
     tmp = None
-    if out is None:
-        tmp = tempfile.mkdtemp(prefix="sigint-sweep-")
-        path = Path(tmp) / "sweep.zarr"
+    path = None if out is None else Path(out)
+    if scheduler is not None and workers is not None:
+        raise InputError(f"--workers {workers} with --scheduler {scheduler}: the cluster behind "
+                         "the scheduler decides the workers; leave --workers out")
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    # everything about --out is decided before any work and before anything is written
+    action = "create" if path is None else check_out(sw, path, resume=resume,
+                                                      overwrite=overwrite)
+    if action == "create" and resume and path is not None:
+        if progress:
+            _note(f"sigint: note: --out {path} does not exist yet; --resume starts the sweep "
+                  "from the beginning")
+    if action == "resume":
+        import zarr
+
+        status = np.asarray(zarr.open_group(str(path), mode="r")["status"][...]).reshape(-1)
     else:
-        path = Path(out)
-    g = _open_for(sw, path, resume=resume, overwrite=overwrite)
-    status = np.asarray(g["status"][...]).reshape(-1)
+        status = np.array([_initial(pt) for pt in sw.points])
     todo = [pt for pt in sw.points if status[pt.index] == PENDING]
     already = int(np.sum((status == DONE) | (status == FAILED)))
     base_dir = str(sw.base_path.parent.resolve())
@@ -370,29 +491,50 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
     timings: list[dict] = []
     n_workers = 0
     where = "this process"
+    conn = None
+    if tasks and not (scheduler is None and workers == 0):
+        _check_main_module()
+        conn = _connect(workers=workers, scheduler=scheduler, n_tasks=len(tasks))
+        where = conn[2]
+    try:
+        if path is None:            # a temporary store, made only once nothing can refuse
+            tmp = tempfile.mkdtemp(prefix="sigint-sweep-")
+            path = Path(tmp) / "sweep.zarr"
+        g = _open_for(sw, path, resume=resume, overwrite=overwrite, action=action)
+        with tasks_.task("points", total=len(tasks)) as job:
+            def finished(res: dict) -> None:
+                if res["status"] != PENDING:     # PENDING: its worker was lost; --resume retries it
+                    _write(g, sw, res)
+                counts["done" if res["status"] == DONE else "failed"] += 1
+                timings.append(dict(res["timings"], index=res["index"], status=res["status"]))
+                job.advance()
+                text = f"{counts['done']} done, {counts['failed']} failed"
+                if res["status"] == FAILED:
+                    text += f" (point {res['index']}: {res['message'][:120]})"
+                tasks_.stage(text)
 
-    with tasks_.task("points", total=len(tasks)) as job:
-        def finished(res: dict) -> None:
-            if res["status"] != PENDING:     # PENDING: its worker was lost; --resume retries it
-                _write(g, sw, res)
-            counts["done" if res["status"] == DONE else "failed"] += 1
-            timings.append(dict(res["timings"], index=res["index"], status=res["status"]))
-            job.advance()
-            text = f"{counts['done']} done, {counts['failed']} failed"
-            if res["status"] == FAILED:
-                text += f" (point {res['index']}: {res['message'][:120]})"
-            tasks_.stage(text)
-
-        if tasks and scheduler is None and workers == 0:
-            for t in tasks:
-                finished(evaluate_point(t))
-        elif tasks:
-            n_workers, where = _dask(tasks, finished, workers=workers, scheduler=scheduler)
+            if conn is None:
+                for t in tasks:
+                    # the stage names the point and the counts, so that the lines of the
+                    # point's own steps (extraction, build) still say where the sweep is
+                    tasks_.stage(f"point {t['index']} ({counts['done']} done, "
+                                 f"{counts['failed']} failed of {len(tasks)})")
+                    finished(evaluate_point(t))
+            else:
+                tasks_.stage(f"{len(tasks)} points sent to {where}; the first ones extract "
+                             "their cross-sections (the cache then serves the others)")
+                n_workers = _dask(tasks, finished, conn[0])
+    finally:
+        if conn is not None:
+            conn[0].close()
+            if conn[1] is not None:
+                conn[1].close()
     ds = open_dataset(path)
     mask = pareto_mask(ds, sw.file.pareto.density, sw.file.pareto.objective, sw.file.pareto.goal)
     g["pareto"][...] = mask.astype(np.int8)
     if not (np.asarray(g["status"][...]) == PENDING).any():
         g.attrs["complete"] = 1
+    consolidate(path)
     ds = open_dataset(path)
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -415,49 +557,108 @@ def _plain(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
-def _dask(tasks: list[dict], finished, *, workers: int | None, scheduler: str | None):
+def _note(text: str) -> None:
+    import sys
+
+    from .. import progress as tasks_
+
+    tasks_.clear()
+    print(text, file=sys.stderr)
+
+
+def check_scheduler(address: str, timeout: float = 3.0) -> None:
+    """Refuse a Dask scheduler address that is not ``[tcp://]host:port``, or where nothing
+    listens (a refused connection fails at once, an unanswered one after *timeout* s).
+
+    Raises
+    ------
+    InputError
+        One sentence naming the address and the fix.
+    """
+    import socket
+
+    m = re.fullmatch(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:]+\]|[A-Za-z0-9_.\-]+):(\d{1,5})",
+                     address.strip())
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise InputError(f"--scheduler {address!r}: not a Dask scheduler address; give "
+                         "tcp://host:port, e.g. tcp://127.0.0.1:8786")
+    host, port = m.group(2).strip("[]"), int(m.group(3))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = ("connection refused" if isinstance(exc, ConnectionRefusedError) else
+               f"no answer within {timeout:g} s" if isinstance(exc, TimeoutError) else
+               " ".join(str(exc).split()))
+        raise InputError(f"--scheduler {address}: no Dask scheduler answers there ({why}); "
+                         "start one with `dask scheduler` or leave --scheduler out") from None
+
+
+def _check_main_module() -> None:
+    """Refuse to start worker processes from a process that is itself a worker being
+    spawned: a script calling :func:`sigint.sweep` with workers, without the
+    ``if __name__ == "__main__":`` guard, is imported again by every spawned process."""
+    import multiprocessing
+    import sys
+
+    main = sys.modules.get("__main__")
+    if (multiprocessing.parent_process() is not None
+            and getattr(main, "__name__", "") == "__mp_main__"):
+        raise InputError(f"{getattr(main, '__file__', 'your script')}: sigint.sweep with "
+                         "worker processes was called at import time, so each worker started "
+                         "it again; put the call under if __name__ == '__main__': or give "
+                         "workers=0")
+
+
+def _connect(*, workers: int | None, scheduler: str | None, n_tasks: int):
+    """(client, cluster or None, description) -- before the store is touched."""
     import logging
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster
 
-    cluster = None
+    from .. import progress as tasks_
+
     if scheduler is not None:
+        tasks_.stage(f"connecting to the Dask scheduler {scheduler}")
         try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise InputError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); "
-                             "start one with `dask scheduler` or leave --scheduler out") from None
-        where = f"Dask scheduler {scheduler}"
-    else:
-        n = workers or _cores()
-        # death_timeout: workers left behind by a killed client close themselves
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR,
-                               death_timeout=60)
-        client = Client(cluster)
-        where = f"local Dask cluster, {n} worker process(es) x 1 thread"
-    try:
-        n_workers = len(client.scheduler_info().get("workers", {}))
-        futures = [client.submit(evaluate_point, t, key=f"sigint-point-{t['index']}-"
-                                 f"{hashlib.sha1(json.dumps(t, sort_keys=True).encode()).hexdigest()[:10]}",
-                                 pure=False, retries=0)
-                   for t in tasks]
-        for fut in as_completed(futures):
-            try:
-                res = fut.result()
-            except Exception as exc:       # noqa: BLE001 - a worker died with the point
-                idx = next(t["index"] for t, f in zip(tasks, futures) if f is fut)
-                res = {"index": idx, "status": PENDING, "values": {}, "text": {},
-                       "message": f"the worker computing it was lost ({type(exc).__name__}: "
-                                  f"{' '.join(str(exc).split())[:200]})",
-                       "timings": {}}
-            finished(res)
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return n_workers, where
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}: no Dask scheduler answers there "
+                             f"({' '.join(str(exc).split())[:200]}); start one with `dask "
+                             "scheduler` or leave --scheduler out") from None
+        return client, None, f"Dask scheduler {scheduler}"
+    n = max(1, min(workers or _cores(), n_tasks))
+    tasks_.stage(f"starting {n} Dask worker process(es)")
+    # death_timeout: workers left behind by a killed client close themselves
+    # the scheduler's HTTP server (metrics) on a free port, no dashboard: the default
+    # port 8787 may be another cluster's (then distributed warns and moves)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR,
+                           death_timeout=60,
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
+    return Client(cluster), cluster, f"local Dask cluster, {n} worker process(es) x 1 thread"
+
+
+def _dask(tasks: list[dict], finished, client) -> int:
+    from distributed import as_completed
+
+    n_workers = len(client.scheduler_info().get("workers", {}))
+    futures = [client.submit(evaluate_point, t, key=f"sigint-point-{t['index']}-"
+                             f"{hashlib.sha1(json.dumps(t, sort_keys=True).encode()).hexdigest()[:10]}",
+                             pure=False, retries=0)
+               for t in tasks]
+    for fut in as_completed(futures):
+        try:
+            res = fut.result()
+        except Exception as exc:       # noqa: BLE001 - a worker died with the point
+            idx = next(t["index"] for t, f in zip(tasks, futures) if f is fut)
+            res = {"index": idx, "status": PENDING, "values": {}, "text": {},
+                   "message": f"the worker computing it was lost ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:200]})",
+                   "timings": {}}
+        finished(res)
+        fut.release()
+    return n_workers
 
 
 def _top_rate(st: dict) -> float | None:

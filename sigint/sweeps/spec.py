@@ -58,7 +58,7 @@ from pydantic import Field, model_validator
 
 from ..errors import InputError
 from ..model import SigintModel, validate
-from .expr import Expression
+from .expr import BOOL, Expression, dim_of, dim_text
 
 __all__ = ["SweepFile", "Sweep", "load_sweep", "OUTPUTS", "parse_path", "Point"]
 
@@ -70,16 +70,26 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "eye_height": ("V", "eye height at the eye rate, worst lane"),
     "eye_width": ("UI", "eye width at the eye rate, worst lane"),
     "eye_margin": ("V", "eye mask margin at the eye rate, worst lane"),
-    "vtf_loss_fn": ("dB", "VTF loss at the eye rate's Nyquist frequency, worst lane"),
-    "vtf_xt": ("dB", "VTF crosstalk (power sum), worst lane, at the eye rate"),
-    "insertion_loss_fn": ("dB", "channel insertion loss at the eye rate's fN, worst lane"),
-    "fext_fn": ("dB", "channel worst single FEXT at the eye rate's fN"),
-    "next_fn": ("dB", "channel worst single NEXT at the eye rate's fN"),
+    "vtf_loss_fn": ("dB", "VTF at the eye rate's Nyquist frequency, worst lane: a gain, "
+                    "negative dB (-3 dB is 3 dB of loss); the value the spec check "
+                    "vtf_loss_fn compares with its limit"),
+    "vtf_xt": ("dB", "VTF crosstalk (power sum), worst lane, at the eye rate: a gain, "
+               "negative dB; the value the spec check vtf_xt compares with its limit"),
+    "insertion_loss_fn": ("dB", "channel insertion loss at the eye rate's fN, worst lane: a "
+                          "loss, positive dB (the opposite sign of vtf_loss_fn)"),
+    "fext_fn": ("dB", "channel worst single FEXT at the eye rate's fN (a gain, negative dB)"),
+    "next_fn": ("dB", "channel worst single NEXT at the eye rate's fN (a gain, negative dB)"),
     "delay": ("s", "largest lane delay (phase slope)"),
     "skew": ("s", "largest minus smallest lane delay"),
 }
+#: What a point's values and results mean, as stored: 2 = coordinates exact to 12
+#: significant digits, ``limited_by`` "none up to R GT/s" (a store of format 1 is refused
+#: by ``--resume`` as another sweep).
+STORE_FORMAT = 2
 #: Text outputs (empty where they do not apply).
-TEXT_OUTPUTS = {"limited_by": "check that fails at the first rate above the maximum",
+TEXT_OUTPUTS = {"limited_by": "the spec check (its name in the spec) that fails at the first "
+                              "rate above the maximum, 'check X fails at R GT/s'; 'none up to "
+                              "R GT/s' when every rate tried passes",
                 "message": "why a point failed or was skipped"}
 
 _PART = re.compile(r"([A-Za-z_][\w\-]*)((?:\[\d+\])*)")
@@ -202,6 +212,7 @@ class Point:
     index: int                      # flat index (row-major over the grid / the sample)
     values: dict[str, Any]          # every parameter and coupled value, SI
     skipped: str = ""               # the constraint it breaks
+    failed: str = ""                # why its coupled values or constraints cannot be computed
 
 
 @dataclass
@@ -219,6 +230,8 @@ class Sweep:
     dims: tuple[str, ...]
     shape: tuple[int, ...]
     settings: dict = field(default_factory=dict)
+    sweep_path: Path | None = None              # the sweep file (None: given as a mapping)
+    xsection_files: list[Path] = field(default_factory=list)
 
     @property
     def is_grid(self) -> bool:
@@ -243,8 +256,25 @@ class Sweep:
         h.update(self.file.model_dump_json().encode())
         h.update(json.dumps(self.base, sort_keys=True, default=str).encode())
         h.update(json.dumps(self.settings, sort_keys=True, default=str).encode())
-        h.update(f"{__version__}/{solver_digest()}".encode())
+        h.update(f"{__version__}/{solver_digest()}/{STORE_FORMAT}".encode())
         return h.hexdigest()
+
+    def fingerprint_parts(self) -> dict[str, str]:
+        """The pieces of :meth:`fingerprint`, each hashed alone, named as a message says
+        what changed between a store and this sweep."""
+        from .._version import __version__
+        from ..channel.cache import solver_digest
+
+        def sha(text: str) -> str:
+            return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+        return {"the sweep file": sha(self.file.model_dump_json()),
+                "the base channel or a cross-section": sha(
+                    json.dumps(self.base, sort_keys=True, default=str)),
+                "the analysis settings": sha(json.dumps(self.settings, sort_keys=True,
+                                                        default=str)),
+                "sigint's version, its solvers or the store format": sha(
+                    f"{__version__}/{solver_digest()}/{STORE_FORMAT}")}
 
 
 def _as_field(value: Any, p: Param) -> Any:
@@ -333,7 +363,7 @@ def _expand_paths(path: str, base: dict, src: str, where: str) -> str:
     return path
 
 
-def _load_base(sf: SweepFile, src: Path) -> tuple[dict, Path]:
+def _load_base(sf: SweepFile, src: Path, files: list[Path] | None = None) -> tuple[dict, Path]:
     from ..io.yamlfile import load_mapping
 
     p = Path(sf.base)
@@ -355,6 +385,8 @@ def _load_base(sf: SweepFile, src: Path) -> tuple[dict, Path]:
                 raise InputError(f"{p}: segments[{i}].xsection = {seg['xsection']!r}: no such file "
                                  f"(looked in {xp.resolve()}); give a path relative to the channel file")
             seg["xsection"] = load_mapping(xp, "name, stack, conductors, buses")
+            if files is not None:
+                files.append(xp)
     return data, p
 
 
@@ -381,22 +413,44 @@ def _numbers(raw: list, kind: str, unit_hint: str, src: str, where: str) -> list
     from ..units import parse_quantity
 
     out = []
-    for v in raw:
+    for i, v in enumerate(raw):
+        at = (f"{where}[{i}]" if where.endswith(".values") else
+              f"{where}.{('start', 'stop')[i]}" if where.endswith(".range") and len(raw) == 2
+              else where)
         if kind == "text":
             if not isinstance(v, str):
-                raise InputError(f"{src}: {where} = {v!r}: the field holds text; give text values")
+                raise InputError(f"{src}: {at} = {v!r}: the field holds text; give text values")
             out.append(v)
         elif kind == "number":
             if isinstance(v, str) or isinstance(v, bool):
-                raise InputError(f"{src}: {where} = {v!r}: the field is a plain number; give "
+                raise InputError(f"{src}: {at} = {v!r}: the field is a plain number; give "
                                  "numbers without units")
-            out.append(float(v))
+            out.append(_exact(float(v)))
         else:
+            example = _example(kind, unit_hint)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                raise InputError(f"{src}: {where} = {v!r}: has no unit; write it with its unit, "
-                                 f"e.g. '{v} {unit_hint}'")
-            out.append(parse_quantity(v, kind, source=src, field=where))
+                si = _si_unit(kind)
+                raise InputError(f"{src}: {at} = {v!r}: has no unit; write it with its unit, "
+                                 f"e.g. '{v:g} {si}'" + (
+                                     f" (that is '{v / _scale(unit_hint, kind):g} {unit_hint}')"
+                                     if unit_hint and unit_hint != si else ""))
+            try:
+                out.append(_exact(parse_quantity(v, kind)))
+            except InputError as exc:
+                why = str(exc).split(";")[0].split(": ")[-1]
+                raise InputError(f"{src}: {at} = {v!r}: {why} (the field at this path is a "
+                                 f"{kind}); give a {kind} such as {example!r}") from None
     return out
+
+
+def _scale(unit: str, kind: str) -> float:
+    from ..units import parse_quantity
+
+    return parse_quantity(f"1 {unit}", kind)
+
+
+def _example(kind: str, unit_hint: str) -> str:
+    return f"2 {unit_hint or _si_unit(kind)}"
 
 
 def _kind_of(base_value: Any, values: list, src: str, where: str) -> str:
@@ -423,11 +477,89 @@ def _display(raw: Any, kind: str) -> tuple[str, float]:
         m = QTY.match(raw)
         if m and m.group(2):
             unit = m.group(2).strip()
-            return unit, parse_quantity(f"1 {unit}", kind)
+            try:
+                return unit, parse_quantity(f"1 {unit}", kind)
+            except InputError:          # a unit of another dimension: _numbers names it
+                return "", 1.0
     return "", 1.0
 
 
-def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None) -> Sweep:
+def _load_yaml(path: Path) -> dict:
+    """The sweep file's top-level mapping; a key given twice at any level is refused (the
+    second would silently win), and an unquoted ``[i]`` path in a flow mapping is named."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise InputError(f"{path}, line {key_node.start_mark.line + 1}: key {key!r} is "
+                                 f"given twice (first on line {seen[key] + 1}); keep one")
+            seen[key] = key_node.start_mark.line
+        return loader.construct_mapping(node, deep=deep)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path")
+    text = path.read_text()
+    try:
+        data = yaml.load(text, Loader=_Loader)        # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        at = f", line {line}" if line else ""
+        problem = str(getattr(exc, "problem", exc))
+        src_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+        if "got '['" in problem and "{" in src_line:
+            raise InputError(f"{path}{at}: {src_line.strip()!r}: a path with [i] inside "
+                             "{...} must be quoted; write path: \"segments[1].length\" or put "
+                             "one key per line (block style)") from None
+        raise InputError(f"{path}{at}: not valid YAML ({problem}); check indentation and "
+                         "colons") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of keys (base, parameters, design) at the "
+                         "top level")
+    return data
+
+
+def _precheck(raw: dict, src: str, max_points: int | None) -> None:
+    """Plain sentences for the mistakes pydantic would word in its own terms."""
+    params = raw.get("parameters")
+    if isinstance(params, dict) and not params:
+        raise InputError(f"{src}: parameters: empty; give at least one parameter to vary, e.g. "
+                         "length: {path: segments[1].length, values: [1 mm, 2 mm]}")
+    design = raw.get("design", "grid")
+    if design == "grid":
+        return
+    lhs = design.get("lhs") if isinstance(design, dict) else None
+    if not isinstance(design, dict) or set(design) != {"lhs"} or not isinstance(lhs, dict):
+        raise InputError(f"{src}: design = {design!r}: give grid or {{lhs: {{samples: N, "
+                         "seed: S}}}")
+    extra = sorted(set(lhs) - {"samples", "seed"})
+    if extra:
+        raise InputError(f"{src}: design.lhs.{extra[0]}: unknown key; give samples and seed")
+    cap = max_points or 1_000_000
+    n = lhs.get("samples")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= cap:
+        raise InputError(f"{src}: design.lhs.samples = {n!r}: give a whole number of points "
+                         f"from 1 to {cap}" + (" (raise --max-points for more)" if max_points
+                                                else ""))
+    seed = lhs.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"{src}: design.lhs.seed = {seed!r}: give a whole number >= 0 (the "
+                         "same seed gives the same points)")
+
+
+#: Most points a sweep may have unless ``max_points`` (``--max-points``) says otherwise.
+MAX_POINTS = 100_000
+
+
+def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None,
+               max_points: int = MAX_POINTS) -> Sweep:
     """Read and check a sweep file (or mapping) completely, before any work.
 
     Parameters
@@ -435,6 +567,8 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     source : str, Path or dict
         The sweep YAML file, or its content (then ``base`` is taken relative to
         *base_dir*, default the working directory).
+    max_points : int
+        Most points accepted (counted from the sizes before any point is built).
 
     Returns
     -------
@@ -444,21 +578,22 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     ------
     InputError
         One sentence for: an unknown key, a path not in the base file, a value without its
-        unit, an empty range or list, an expression naming an unknown parameter, a point
-        whose channel is refused for a reason every point shares (an unknown key at a path).
+        unit, an empty range or list, an expression naming an unknown parameter or of the
+        wrong dimension, two parameters on one path, more than *max_points* points, a value
+        that the channel model refuses at some point (a length <= 0).
     """
-    from ..io.yamlfile import load_mapping
-
     if isinstance(source, dict):
         src = Path(base_dir or ".") / "sweep"
         raw = copy.deepcopy(source)
         name = "sweep"
     else:
         src = Path(source)
-        raw = load_mapping(src, "base, parameters, design")
+        raw = _load_yaml(src)
         name = str(src)
+    _precheck(raw, name, max_points)
     sf = validate(SweepFile, raw, source=name)
-    base, base_path = _load_base(sf, src)
+    xs_files: list[Path] = []
+    base, base_path = _load_base(sf, src, xs_files)
     # fixed changes first
     for path, value in sf.set.items():
         _expand_paths(path, base, name, "set")
@@ -466,6 +601,15 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             _assign_checked(base, full, value, name, f"set.{path}")
     params: list[Param] = []
     known: set[str] = set()
+    owner: dict[str, str] = {}          # expanded path -> the parameter that sets it
+
+    def claim(paths: list[str], who: str, written: str | None) -> None:
+        for full in paths:
+            if full in owner:
+                raise InputError(f"{name}: {who}.path = {written!r}: {owner[full]} already sets "
+                                 f"{full}, and the second would silently win; give each path "
+                                 "to one parameter")
+            owner[full] = who
     for pname, ps in sf.parameters.items():
         where = f"parameters.{pname}"
         _check_name(pname, name, where)
@@ -473,6 +617,7 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
         if ps.values is not None and not ps.values:
             raise InputError(f"{name}: {where}.values: empty; give at least one value")
         paths = _param_paths(ps.path, base, name, where)
+        claim(paths, where, ps.path)
         base_value = _get_checked(base, paths[0], name, where) if paths else _MISSING
         kind = _kind_of(base_value, raw_vals, name, f"{where}.path") if paths else (
             _dimension_of(raw_vals[0]) if isinstance(raw_vals[0], str) and _dimension_of(raw_vals[0])
@@ -490,11 +635,13 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             start, stop = _numbers([r.start, r.stop], kind, hint, name, f"{where}.range")
             rng = (start, stop, r.scale)
             vals = _range_values(r, start, stop, kind, hint, name, f"{where}.range",
-                                 need_count=sf.design == "grid")
+                                 need_count=sf.design == "grid", cap=max_points)
         params.append(Param(pname, ps.path, kind, unit, vals, None, rng, disp))
         params[-1]._paths = paths          # type: ignore[attr-defined]
         known.add(pname)
     coupled: list[Param] = []
+    dims_of = {p.name: dim_of(p.kind) for p in params}
+    text_names = {p.name for p in params if p.kind == "text"}
     for cname, cs in sf.coupled.items():
         where = f"coupled.{cname}"
         _check_name(cname, name, where)
@@ -502,31 +649,56 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
             raise InputError(f"{name}: {where}: {cname!r} is also a parameter; give it one role")
         ex = Expression(cs.expr, source=name, field=f"{where}.expr")
         _check_names(ex, known, name, f"{where}.expr")
+        _no_text(ex, text_names, name, f"{where}.expr")
+        got = ex.dimension(dims_of)
+        if got == BOOL:
+            raise InputError(f"{name}: {where}.expr = {cs.expr!r}: is a comparison; a coupled "
+                             "parameter is a value (put conditions under constraints)")
         paths = _param_paths(cs.path, base, name, where)
-        base_value = _get_checked(base, paths[0], name, where) if paths else 0.0
-        kind = _kind_of(base_value, [], name, f"{where}.path")
-        if kind == "text":
-            raise InputError(f"{name}: {where}.path = {cs.path!r}: the field holds text; an "
-                             "expression gives numbers")
-        unit = "" if kind == "number" else _si_unit(kind)
-        disp = _display(base_value, kind) if isinstance(base_value, str) else ("", 1.0)
+        claim(paths, where, cs.path)
+        if paths:
+            base_value = _get_checked(base, paths[0], name, where)
+            kind = _kind_of(base_value, [], name, f"{where}.path")
+            if kind == "text":
+                raise InputError(f"{name}: {where}.path = {cs.path!r}: the field holds text; an "
+                                 "expression gives numbers")
+            if got != dim_of(kind):
+                raise InputError(f"{name}: {where}.expr = {cs.expr!r}: gives {dim_text(got)} but "
+                                 f"{where}.path = {cs.path!r} holds {dim_text(dim_of(kind))}; "
+                                 "write an expression of that dimension (e.g. width + space "
+                                 "for a pitch)")
+            unit = "" if kind == "number" else _si_unit(kind)
+            disp = _display(base_value, kind) if isinstance(base_value, str) else ("", 1.0)
+        else:
+            kind = next((k for k in _dimension_names() if dim_of(k) == got), "number")
+            unit = "" if not got else _si_unit(kind) if kind != "number" else _unit_text(got)
+            disp = ("", 1.0)
         coupled.append(Param(cname, cs.path, kind, unit, [], ex, None, disp))
         coupled[-1]._paths = paths         # type: ignore[attr-defined]
+        dims_of[cname] = got
         known.add(cname)
     constraints = []
     for k, text in enumerate(sf.constraints):
         ex = Expression(text, source=name, field=f"constraints[{k}]")
         _check_names(ex, known, name, f"constraints[{k}]")
+        _no_text(ex, text_names, name, f"constraints[{k}]")
+        if ex.dimension(dims_of) != BOOL:
+            raise InputError(f"{name}: constraints[{k}] = {text!r}: is not a comparison, so it "
+                             "says nothing about a point; write one such as 'pitch - width >= "
+                             "1 um'")
         constraints.append(ex)
-    for p in (*params, *coupled):
-        if p.kind == "text" and any(p.name in e.names for e in (*[c.expr for c in coupled], *constraints)):
-            raise InputError(f"{name}: {p.name} holds text and cannot appear in an expression")
     _check_pareto(sf, known, name)
     settings = _settings(sf, base, name, src, base_path)
     # points
     if sf.design == "grid":
         dims = tuple(p.name for p in params)
         shape = tuple(len(p.values) for p in params)
+        total = math.prod(shape)
+        if total > max_points:
+            sizes = " x ".join(f"{p.name} {len(p.values)}" for p in params)
+            raise InputError(f"{name}: parameters: {sizes} = {total:g} points, more than the "
+                             f"{max_points} allowed; use fewer values, a random design "
+                             "(design: {lhs: {samples: N}}) or raise --max-points")
         combos = itertools.product(*[p.values for p in params])
     else:
         lhs = sf.design.lhs
@@ -536,19 +708,24 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None)
     points = []
     for i, combo in enumerate(combos):
         vals = dict(zip([p.name for p in params], combo))
-        for c in coupled:
-            try:
-                vals[c.name] = float(c.expr(vals))
-            except (ZeroDivisionError, ValueError, OverflowError) as exc:
+        try:
+            for c in coupled:
                 vals[c.name] = math.nan
-                points.append(Point(i, vals, f"{c.name} = {c.expr.text}: {exc}"))
-                break
-        else:
+                vals[c.name] = _exact(c.expr(vals))
             broken = next((e.text for e in constraints if not e(vals)), "")
-            points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
+        except ValueError as exc:
+            for c in coupled:
+                vals.setdefault(c.name, math.nan)
+            points.append(Point(i, vals, failed=f"{name}: {exc}; change the expression or the "
+                                                 "parameter ranges"))
+            continue
+        points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
+    if points and all(pt.failed for pt in points):
+        raise InputError(points[0].failed.replace("at this point", "at every point"))
     sw = Sweep(sf, name, base_path, base, params, coupled, constraints, points, dims, shape,
-               settings)
+               settings, None if isinstance(source, dict) else src, xs_files)
     for p in (*params, *coupled):
+        p.written_path = p.path        # type: ignore[attr-defined]
         sw_paths = getattr(p, "_paths", [])
         p.path = sw_paths[0] if sw_paths else None
         p.paths = sw_paths             # type: ignore[attr-defined]
@@ -575,9 +752,31 @@ def _param_paths(path: str | None, base: dict, src: str, where: str) -> list[str
     return _rewrite_xsection_path(path, base, src, f"{where}.path")
 
 
+def _no_text(ex: Expression, text_names: set[str], src: str, where: str) -> None:
+    bad = sorted(ex.names & text_names)
+    if bad:
+        raise InputError(f"{src}: {where} = {ex.text!r}: {bad[0]} holds text and cannot appear "
+                         "in an expression; use a numeric parameter")
+
+
+def _dimension_names() -> list[str]:
+    from ..units import DIMENSIONS
+
+    return list(DIMENSIONS)
+
+
+def _unit_text(d) -> str:
+    """SI unit of a derived dimension, e.g. ``m^2``."""
+    parts = []
+    for base_name, e in d:
+        sym = _si_unit(base_name)
+        parts.append(sym if e == 1 else f"{sym}^{e}")
+    return " ".join(parts)
+
+
 def _check_name(name: str, src: str, where: str) -> None:
-    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name in OUTPUTS or name in (
-            "point", "status", "pareto", *TEXT_OUTPUTS):
+    reserved = ("point", "status", "pareto", *OUTPUTS, *TEXT_OUTPUTS)
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name.startswith("__") or name in reserved:
         raise InputError(f"{src}: {where}: {name!r} cannot name a parameter; use letters, digits "
                          "and _ (starting with a letter), not the name of a result")
 
@@ -602,7 +801,7 @@ def _check_pareto(sf: SweepFile, known: set[str], src: str) -> None:
 
 
 def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str, src: str,
-                  where: str, need_count: bool) -> list[float]:
+                  where: str, need_count: bool, cap: int = 100_000) -> list[float]:
     if r.num is not None and r.step is not None:
         raise InputError(f"{src}: {where}: give num or step, not both")
     if r.scale == "log" and (start <= 0 or stop <= 0):
@@ -617,7 +816,13 @@ def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str,
         if r.scale == "log":
             raise InputError(f"{src}: {where}: a log range takes num, not step")
         n = int(math.floor((stop - start) / step * (1 + 1e-9))) + 1
-        return [start + k * step for k in range(n)]
+        if n > cap:
+            raise InputError(f"{src}: {where}.step = {r.step!r}: makes {n} values, more than the "
+                             f"{cap} points allowed; give a larger step or raise --max-points")
+        return [_exact(start + k * step) for k in range(n)]
+    if r.num is not None and r.num > cap:
+        raise InputError(f"{src}: {where}.num = {r.num}: more than the {cap} points allowed; "
+                         "give fewer or raise --max-points")
     if r.num is None:
         if need_count:
             raise InputError(f"{src}: {where}: give num (points) or step for a grid")
@@ -627,8 +832,15 @@ def _range_values(r: RangeSpec, start: float, stop: float, kind: str, hint: str,
             raise InputError(f"{src}: {where}: num 1 with start != stop; give num >= 2")
         return [start]
     if r.scale == "log":
-        return [float(x) for x in np.geomspace(start, stop, r.num)]
-    return [float(x) for x in np.linspace(start, stop, r.num)]
+        return [_exact(x) for x in np.geomspace(start, stop, r.num)]
+    return [_exact(x) for x in np.linspace(start, stop, r.num)]
+
+
+def _exact(x: float) -> float:
+    """*x* to 12 significant digits: the value as written, without the noise of unit
+    scaling or range arithmetic (25 um is 2.5e-05, not 2.4999999999999998e-05), so that
+    ``ds.sel(width=25e-6)`` finds it."""
+    return float(f"{float(x):.12g}")
 
 
 def _lhs(params: list[Param], n: int, seed: int):
@@ -703,15 +915,18 @@ def _settings(sf: SweepFile, base: dict, src: str, sweep_path: Path, base_path: 
 
 
 def _check_channels(sw: Sweep) -> None:
-    """Every computed point's channel through the channel model (no extraction): a problem
-    that every point shares is the sweep file's (exit 2); a problem of some points only
-    (a width that makes no sense) is recorded with those points."""
+    """Every computed point's channel through the channel model (no extraction), before
+    any work: a value a field refuses on its own (a length <= 0) is the sweep file's, even
+    at one point (exit 2, with how many points have one); a geometry that only some points
+    make (lines that overlap) fails those points with its sentence, and is the file's when
+    every point makes it."""
     from ..channel.model import Channel, _segment_type_error
     from ..xsection.model import CrossSection
 
     first_msg = None
+    first_pt = None
     n_bad = 0
-    todo = [p for p in sw.points if not p.skipped]
+    todo = [p for p in sw.points if not (p.skipped or p.failed)]
     for pt in todo:
         data = sw.channel_data(pt)
         try:
@@ -724,12 +939,53 @@ def _check_channels(sw: Sweep) -> None:
         except InputError as exc:
             msg = str(exc)
             if "unknown key" in msg:
-                raise InputError(f"{msg.rstrip('.')} -- a sweep path names a key the channel "
-                                 "file does not have; check the parameter paths") from None
-            first_msg = first_msg or msg
+                raise _unknown_key(sw, msg) from None
+            if "Input should be" not in msg:
+                # a geometry of this point only (lines that overlap): the point fails with
+                # its sentence, recorded before any work, and the sweep goes on
+                pt.failed = msg
+                continue
+            if first_msg is None:
+                first_msg, first_pt = msg, pt
             n_bad += 1
-    if todo and n_bad == len(todo):
-        raise InputError(first_msg)
+    if todo and all(p.failed for p in todo):
+        raise InputError(todo[0].failed)
+    if n_bad:
+        # the README promises the whole file is checked before any work: a value the
+        # channel model refuses (a length <= 0) is the sweep file's, even at one point
+        msg = re.sub(r"Input should be greater than (\S+)", r"must be greater than \1",
+                     first_msg.rstrip("."))
+        msg = re.sub(r"Input should be", "must be", msg)
+        msg = re.sub(r"(segments\[\d+\])\.[a-z_]+\.(\w+ = )", r"\1.\2", msg)
+        vals = ", ".join(f"{p.name} = {_show(first_pt.values[p.name], p)}" for p in sw.params)
+        raise InputError(f"{msg}; {n_bad} of the {len(todo)} points to compute have such a "
+                         f"value (the first: {vals}); narrow the values under parameters or "
+                         "add a constraint that skips them")
+
+
+def _show(value: Any, p: Param) -> str:
+    if p.kind in ("text", "number"):
+        return repr(value) if p.kind == "text" else f"{value:g}"
+    unit, scale = p.display if p.display[0] else (p.unit, 1.0)
+    return f"{value / scale:.6g} {unit}"
+
+
+def _unknown_key(sw: Sweep, msg: str) -> InputError:
+    """The channel model's 'unknown key' turned into the sweep field that wrote the key."""
+    m = re.search(r"(\w+): unknown key(?:; did you mean '([^']+)'\?)?", msg)
+    key, near = (m.group(1), m.group(2)) if m else ("", None)
+    fix = f"did you mean {near!r}?" if near else "give the path of a field the base file has"
+    for p in (*sw.params, *sw.coupled):
+        written = getattr(p, "written_path", None) or p.path
+        if written and parse_path(written)[-1] == key:
+            role = "coupled" if p.expr is not None else "parameters"
+            return InputError(f"{sw.source}: {role}.{p.name}.path = {written!r}: {key!r} is not "
+                              f"a field there; {fix}")
+    for path in sw.file.set:
+        if parse_path(path)[-1] == key:
+            return InputError(f"{sw.source}: set: {path!r}: {key!r} is not a field there; {fix}")
+    return InputError(f"{msg.rstrip('.')} -- a path of the sweep file names a key the channel "
+                      "file does not have; check the paths under parameters, coupled and set")
 
 
 def _strip_private(data: dict) -> dict:
