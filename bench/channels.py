@@ -34,7 +34,7 @@ def bus_channel(n_lines: int = 32, n_freq: int = 2001, length: float = 10e-3,
     """Touchstone file of an n-line bus (2n ports, scikit-rf order), written once."""
     import skrf
 
-    from sigint.network.mtl import mtl_s
+    from sigint.channel.lines import mtl_s
 
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"bus{n_lines}_{n_freq}.s{2 * n_lines}p"
@@ -54,7 +54,7 @@ def bus_network(n_lines: int = 32, n_freq: int = 2001, length: float = 10e-3, fm
     (no Touchstone file: for suites that time the analysis, not the reading)."""
     import skrf
 
-    from sigint.network.mtl import mtl_s
+    from sigint.channel.lines import mtl_s
 
     f = np.linspace(0, fmax, n_freq)
     s = mtl_s(f, *bus_rlgc(n_lines, f), length, 50.0)

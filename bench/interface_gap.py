@@ -20,7 +20,7 @@ from test_extract_interface_gap import UM, H, T, W, strip_over_slab  # noqa: E40
 
 from sigint.extract.bem import BemSolver  # noqa: E402
 from sigint.xsection.geometry import resolve  # noqa: E402
-from sigint.xsection.model import load_cross_section  # noqa: E402
+from sigint.xsection.schema import load_cross_section  # noqa: E402
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 
 from channels import bus_channel
-from sigint.analyze import AnalysisOptions, analyze
+from sigint.analysis.analyze import AnalysisOptions, analyze
 from sigint.io.touchstone import read_touchstone
 
 OPTS = AnalysisOptions(rate=16e9, spec="ucie", package="standard", ber=1e-15, victim=16)

@@ -14,7 +14,7 @@ import skrf
 
 from channels import bus_rlgc
 from sigint.channel.build import build_file
-from sigint.network.mtl import cascade_s, mtl_s
+from sigint.channel.lines import cascade_s, mtl_s
 
 ROOT = Path(__file__).resolve().parents[1]
 UCIE = ROOT / "channels" / "ucie_advanced_2mm.yaml"

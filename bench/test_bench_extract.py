@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sigint.extract.rlgc import extract
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BUS16 = ROOT / "channels" / "xsections" / "si_interposer_bus16.yaml"

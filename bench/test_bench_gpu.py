@@ -142,7 +142,7 @@ def _bus_xs():
         return BUS16
     import yaml
 
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     data = yaml.safe_load(BUS16.read_text())
     data["buses"][0]["pattern"] = "GSSGSSG"
@@ -163,7 +163,7 @@ def test_extract_bus16(benchmark, name):
 
 @pytest.fixture(scope="module")
 def sections():
-    from sigint.network.mtl import mtl_s
+    from sigint.channel.lines import mtl_s
 
     f = np.linspace(0, 40e9, NF)
     # ten sections of one 1 mm line (one MTL solve; the cascade's work does not depend on
@@ -173,8 +173,8 @@ def sections():
 
 @pytest.mark.parametrize("name", XPS)
 def test_cascade_ten_64_port(benchmark, name, sections):
+    from sigint.channel.lines import cascade_s
     from sigint.gpu.ops import cascade
-    from sigint.network.mtl import cascade_s
 
     xp = _xp(name)
     if name == "numpy":
@@ -202,7 +202,7 @@ def channel():
 
 @pytest.fixture(scope="module")
 def victim_analysis(channel):
-    from sigint.analyze import AnalysisOptions, analyze
+    from sigint.analysis.analyze import AnalysisOptions, analyze
 
     opts = AnalysisOptions(rate=16e9, spec="ucie", package="standard", ber=1e-15, victim=LANES // 2)
     return analyze(channel, opts, backend=get_backend("numpy"))
@@ -245,7 +245,7 @@ def test_stateye_31_aggressors(benchmark, victim_analysis):
 
 @pytest.mark.parametrize("name", XPS)
 def test_all_victims_64_port(benchmark, name, channel):
-    from sigint.analyze import AnalysisOptions, analyze
+    from sigint.analysis.analyze import AnalysisOptions, analyze
 
     be = get_backend(name)
 
@@ -263,7 +263,7 @@ def test_all_victims_64_port(benchmark, name, channel):
 
 
 def _stage_record(be) -> dict:
-    from sigint.analyze import _stages
+    from sigint.analysis.analyze import _stages
 
     return _stages(be, False)
 
@@ -273,7 +273,7 @@ def _stage_record(be) -> dict:
 def bus_panels():
     from sigint.extract.bem import mesh_panels
     from sigint.xsection.geometry import resolve
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     xs = _bus_xs()
     geo = resolve(load_cross_section(xs) if isinstance(xs, Path) else xs)

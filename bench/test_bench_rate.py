@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from channels import bus_channel
-from sigint.analyze import AnalysisOptions, prepare
+from sigint.analysis.analyze import AnalysisOptions, prepare
+from sigint.analysis.lanes import evaluate_lanes
+from sigint.analysis.rate import search_rates
 from sigint.io.touchstone import read_touchstone
-from sigint.lanes import evaluate_lanes
-from sigint.rate import search_rates
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTS = AnalysisOptions(rate=16e9, spec="ucie", package="standard", ber=1e-15, bits=0)
@@ -72,7 +72,7 @@ def test_max_rate_search_64_ports_all_rates(benchmark, bus64_net):
 def _yaml_search(rates=RATES_TO_32):
     from sigint.api import link_settings, prepare_built
     from sigint.channel.build import build_file
-    from sigint.model import validate
+    from sigint.schema import validate
 
     built = build_file(ROOT / "channels" / "ucie_advanced_2mm.yaml")
     opts, tx, rx = link_settings(built, options={"bits": 0})
@@ -105,10 +105,10 @@ def test_max_rate_search_cached_yaml_all_rates(benchmark):
 def test_one_lane_eq_search(benchmark, rate):
     """One lane of the cached UCIe advanced example: the 42-candidate search, the pulses,
     cursors and eye of the winner reused (``evaluate``'s ``eq`` timing)."""
-    from sigint.analyze import evaluate
+    from sigint.analysis.analyze import evaluate
     from sigint.api import link_settings, prepare_built
     from sigint.channel.build import build_file
-    from sigint.model import validate
+    from sigint.schema import validate
 
     built = build_file(ROOT / "channels" / "ucie_advanced_2mm.yaml")
     opts, tx, rx = link_settings(built, options={"bits": 0})

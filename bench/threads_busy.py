@@ -13,8 +13,8 @@ thread). The busy neighbour is one process multiplying 400 x 400 matrices with o
 thread, stopped after the measurement (and bounded in time in any case). Kernels, on a
 32-line bus (64 ports, physical RLGC from ``channels.bus_rlgc``):
 
-* ``cascade``: ten 64-port sections cascaded (:func:`sigint.network.mtl.cascade_s`);
-* ``star``: the same, through the batched :func:`~sigint.network.mtl.star_product`;
+* ``cascade``: ten 64-port sections cascaded (:func:`sigint.channel.lines.cascade_s`);
+* ``star``: the same, through the batched :func:`~sigint.channel.lines.star_product`;
 * ``vtf``: the terminated-network solves of all 32 victims
   (:func:`sigint.link.vtf.terminated_transfers`) on one 64-port line, at 5 x the frequencies.
 
@@ -49,10 +49,10 @@ def _worker(kind: str, n_freq: int) -> None:
 
     sys.path.insert(0, str(HERE))
     from channels import bus_rlgc
-    from sigint.link.models import Rx, Tx
+    from sigint.channel.lines import cascade_s, mtl_s, star_product
+    from sigint.link.ports import LinkNetwork
+    from sigint.link.txrx import Rx, Tx
     from sigint.link.vtf import terminated_transfers
-    from sigint.network.mtl import cascade_s, mtl_s, star_product
-    from sigint.network.ports import LinkNetwork
 
     if kind == "vtf":
         n_freq *= 5               # one 64-port network: more frequencies for a longer run

@@ -58,7 +58,7 @@ def link_settings(built: Any, *, options: dict | None = None, tx: dict | None = 
 
 def prepare_built(built: Any, *, backend: Any = None, progress: Any = None) -> Any:
     """The rate-independent stage (:func:`sigint.analyze.prepare`) of a built channel."""
-    from .analyze import prepare
+    from .analysis.analyze import prepare
 
     link = prepare(built.network(), backend=backend, source=str(built.source),
                    progress=progress)
@@ -80,12 +80,12 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
     The channel file's link gives the rate, spec, package, BER and Tx/Rx; *rate*, entries
     of *options* (``AnalysisOptions`` fields) and of *tx*/*rx* (model fields) override
     them. The victim is the middle lane unless *options* names one; with *all_lanes*
-    every lane is the victim in turn and a :class:`sigint.lanes.LanesResult` comes back.
+    every lane is the victim in turn and a :class:`sigint.analysis.lanes.LanesResult` comes back.
     The result carries the bandwidth density of the lanes at the rate in
     ``extra["bandwidth_density"]``.
     """
-    from .analyze import AnalysisOptions, _check_rate, evaluate
-    from .model import validate
+    from .analysis.analyze import AnalysisOptions, _check_rate, evaluate
+    from .schema import validate
 
     opts, tx_over, rx_over = link_settings(built, options=options, tx=tx, rx=rx)
     rate = built.channel.link.rate if rate is None else rate
@@ -98,7 +98,7 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
     _check_rate(built.f, rate, str(built.source))
     link = prepare_built(built, backend=backend, progress=progress)
     if all_lanes:
-        from .lanes import evaluate_lanes
+        from .analysis.lanes import evaluate_lanes
 
         res = evaluate_lanes(link, aopts, tx_overrides=tx_over, rx_overrides=rx_over,
                              progress=progress)
@@ -133,7 +133,7 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
     **options
         Fields of :class:`sigint.analyze.AnalysisOptions` (``spec``, ``package``, ``ber``,
         ``victim``: a 1-based lane or ``"all"`` for every lane as victim, returning a
-        :class:`sigint.lanes.LanesResult`; ``eq``, ``ctle``, ``bits``...) and, for
+        :class:`sigint.analysis.lanes.LanesResult`; ``eq``, ``ctle``, ``bits``...) and, for
         Touchstone files and networks, the port mapping of
         :func:`sigint.analyze.analyze_files` (``thru``, ``preset``, ``differential``,
         ``reverse``, ``fext``, ``next_``).
@@ -186,9 +186,9 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
         built = build_channel(source, backend=be, use_cache=use_cache)
         return analyze_built(built, rate=None if rate is None else _rate(rate), options=options,
                              tx=tx, rx=rx, backend=be, all_lanes=all_lanes)
-    from .analyze import AnalysisOptions, analyze_files
-    from .analyze import analyze as run
-    from .model import validate
+    from .analysis.analyze import AnalysisOptions, analyze_files
+    from .analysis.analyze import analyze as run
+    from .schema import validate
 
     if rate is None:
         raise InputError(f"sigint.analyze({source!r}): give the rate, e.g. rate='16GT/s'")
@@ -199,9 +199,9 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
                              "YAML file")
         return analyze_files(source, opts, tx_overrides=tx, rx_overrides=rx, backend=be,
                              all_lanes=all_lanes, **mapping)
-    from .analyze import Aggressor
+    from .analysis.analyze import Aggressor
     from .io.touchstone import read_touchstone
-    from .network.ports import build_port_map
+    from .link.ports import build_port_map
 
     if not hasattr(source, "s") or not hasattr(source, "f"):
         raise InputError(f"sigint.analyze: {type(source).__name__} is not a channel; give a "
@@ -213,8 +213,8 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
     aggs = [Aggressor(str(p), kind, read_touchstone(p))
             for kind, key in (("FEXT", "fext"), ("NEXT", "next_")) for p in mapping.get(key, ())]
     if all_lanes:
-        from .analyze import _check_rate, prepare
-        from .lanes import evaluate_lanes
+        from .analysis.analyze import _check_rate, prepare
+        from .analysis.lanes import evaluate_lanes
 
         _check_rate(np.asarray(source.f, dtype=float), opts.rate, name)
         link = prepare(source, port_map=pmap, aggressors=aggs, backend=be, source=name)

@@ -406,9 +406,9 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
       sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
     """
     _require_files(channel, *fext, *next_)
-    from .analyze import AnalysisOptions, analyze_files
+    from .analysis.analyze import AnalysisOptions, analyze_files
     from .backend import get_backend
-    from .link.models import Ctle
+    from .link.txrx import Ctle
 
     be = get_backend(backend)
     is_yaml = channel.suffix.lower() in (".yaml", ".yml")
@@ -468,7 +468,7 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         except SigintError:
             raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset in "
                                      "(-1, 1) UI like 0.25UI", param_hint="--xt-phase") from None
-    from .model import validate
+    from .schema import validate
 
     all_lanes = is_yaml and victim is None
     if victim is not None:
@@ -542,7 +542,7 @@ def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | 
     """The highest rate a search of *channel* will try (its own spec unless given)."""
     if channel.suffix.lower() not in (".yaml", ".yml"):
         return None
-    from .channel.model import load_channel
+    from .channel.schema import load_channel
     from .specs.library import load_spec
 
     if "spec" not in explicit:
@@ -570,7 +570,7 @@ def _channel_for_search(channel: Path, top_rate: float | None, be):
     grid is used.
     """
     from .channel.build import build_channel, grid_for_rate
-    from .channel.model import load_channel, plausibility_warnings
+    from .channel.schema import load_channel, plausibility_warnings
 
     ch, base = load_channel(channel)
     for w in plausibility_warnings(ch):
@@ -589,8 +589,8 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
     With *top_rate* (symbols/s), a channel file is built on a grid reaching its Nyquist
     frequency (:func:`_channel_for_search`).
     """
-    from .analyze import AnalysisOptions, prepare
-    from .model import validate
+    from .analysis.analyze import AnalysisOptions, prepare
+    from .schema import validate
 
     if channel.suffix.lower() in (".yaml", ".yml"):
         if thru or preset or differential:
@@ -614,7 +614,7 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
             link.notes.append(note)
         return link, opts, {"tx_overrides": tx_over, "rx_overrides": rx_over}, built
     from .io.touchstone import read_touchstone
-    from .network.ports import build_port_map
+    from .link.ports import build_port_map
 
     net = read_touchstone(channel)
     pmap = build_port_map(net.nports, thru=list(thru) or None, preset=preset,
@@ -724,12 +724,12 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
       sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
     """
     _require_files(channel)
+    from .analysis.rate import UCIE_DENSITY_GBYTES_PER_MM, search_rates, spec_rates
     from .backend import get_backend
-    from .rate import UCIE_DENSITY_GBYTES_PER_MM, search_rates, spec_rates
 
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
-    from .rate import search_continuous
+    from .analysis.rate import search_continuous
 
     explicit = {n for n in ("spec", "package", "ber")
                 if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
@@ -858,11 +858,11 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 
             raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
                              "--rate (e.g. 16GT/s) or --max-rate")
+    from .analysis.lanes import evaluate_lanes
+    from .analysis.rate import search_continuous, search_rates
+    from .analysis.validate import SpecOutcome, junit_xml, summary
     from .backend import get_backend
     from .errors import InputError
-    from .lanes import evaluate_lanes
-    from .rate import search_continuous, search_rates
-    from .validate import SpecOutcome, junit_xml, summary
 
     be = get_backend(backend)
     outcomes = []
@@ -915,7 +915,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                     else:
                         r_at = rate if rate is not None else opts.rate
                         how = "--rate" if rate is not None else "the channel file's rate"
-                        from .analyze import _check_rate
+                        from .analysis.analyze import _check_rate
 
                         _check_rate(link.f, r_at, str(ch))
                         lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),

@@ -5,9 +5,9 @@ import pytest
 import xarray as xr
 from helpers import coupled_pair
 
-from sigint.analyze import AnalysisOptions, analyze, analyze_files
+from sigint.analysis.analyze import AnalysisOptions, analyze, analyze_files
 from sigint.errors import InputError, PortMapError
-from sigint.network.ports import build_port_map
+from sigint.link.ports import build_port_map
 
 REQUIRED = {"backend", "rate_gbps", "vtf_loss_db_at_nyquist", "vtf_xt_db_at_nyquist",
             "eye_height_v", "eye_width_ui", "ber", "checks", "passed"}
@@ -94,7 +94,7 @@ def test_aggressor_file_on_another_grid_is_resampled():
     straight-line interpolation of a phasor turning d = 0.0176 rad a step, d^2 / 8 = 3.9e-5."""
     import skrf
 
-    from sigint.analyze import Aggressor
+    from sigint.analysis.analyze import Aggressor
 
     victim = _ucie_channel(2e-3, 20.0)
     fa = np.arange(0, 60e9 + 70e6, 70e6)

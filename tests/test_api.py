@@ -46,7 +46,7 @@ def test_results_print_short_and_render_in_notebooks():
 
 
 def test_module_and_entry_point_are_one_name():
-    import sigint.analyze as module
+    import sigint.analysis.analyze as module
 
     assert module.AnalysisOptions is sigint.analyze.AnalysisOptions and callable(sigint.analyze)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sigint.extract import bem
 from sigint.xsection.geometry import resolve
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 BUS = Path(__file__).resolve().parents[1] / "channels" / "xsections" / "si_interposer_bus.yaml"
 

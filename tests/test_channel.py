@@ -10,11 +10,11 @@ import skrf
 from helpers import line_s
 
 from sigint.channel.build import build_file
+from sigint.channel.lines import cascade_s, mtl_s, star_product
 from sigint.channel.vertical import end_correction, loop_inductance, partial_mutual_2d, partial_mutual_3d
 from sigint.cli import main
 from sigint.extract.rlgc import extract
-from sigint.network.mtl import cascade_s, mtl_s, star_product
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 MU0 = 1.25663706212e-6
 EPS0 = 8.8541878128e-12
@@ -276,7 +276,7 @@ def test_cli_build_writes_touchstone_and_analyze_takes_yaml(tmp_path, capsys):
 
 def test_shipped_channel_files_validate():
     """Every shipped channel loads, its cross-sections resolve and carry the lane count."""
-    from sigint.channel.model import TraceSegment, load_channel
+    from sigint.channel.schema import TraceSegment, load_channel
     from sigint.xsection.geometry import resolve
 
     root = Path(__file__).resolve().parents[1] / "channels"
@@ -288,3 +288,27 @@ def test_shipped_channel_files_validate():
             if isinstance(seg, TraceSegment):
                 g = resolve(load_cross_section(base / seg.xsection))
                 assert len(g.signals) == ch.lanes.n_lanes, p
+
+
+def test_build_channel_takes_the_file_as_sigint_build_channel_does(tmp_path):
+    """channel.build.build_channel(path) is sigint.build_channel(path): same network."""
+    import sigint
+    from sigint.channel.build import build_channel
+
+    ch = tmp_path / "ch.yaml"
+    (tmp_path / "bus.yaml").write_text(
+        "ground_plane: {y: 0 um}\n"
+        "stack: [{material: sio2, thickness: 6 um}, {material: air}]\n"
+        "buses: [{name: s, pattern: GSGSG, pitch: 4 um, width: 2 um, height: 1 um, y: 2 um}]\n")
+    ch.write_text(
+        "name: two lanes\n"
+        "link: {rate: 16 GT/s, spec: ucie, package: advanced}\n"
+        "lanes: {pitch: 45 um, map: [SGS]}\n"
+        "frequencies: 0:40GHz:81\n"
+        "segments:\n"
+        "  - {type: bump, diameter: 25 um, height: 20 um}\n"
+        "  - {type: trace, xsection: bus.yaml, length: 1 mm}\n")
+    a = build_channel(ch, use_cache=False)
+    b = sigint.build_channel(ch, use_cache=False)
+    assert a.n_lanes == b.n_lanes == 2
+    np.testing.assert_array_equal(a.network().s, b.network().s)

@@ -11,8 +11,8 @@ bound is checked against its own exact score.
 import numpy as np
 import pytest
 
-from sigint.analyze import AnalysisOptions, eq_candidates
-from sigint.link.models import Ctle, Rx, Tx
+from sigint.analysis.analyze import AnalysisOptions, eq_candidates
+from sigint.link.txrx import Ctle, Rx, Tx
 from sigint.specs import ucie
 from sigint.timedomain.eq import _FastBound, _group_size, _timing, optimize_eq
 from sigint.timedomain.pulse import pulse_responses

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from helpers import coupled_pair  # noqa: E402
 
-from sigint.analyze import AnalysisOptions, analyze, xt_timing  # noqa: E402
+from sigint.analysis.analyze import AnalysisOptions, analyze, xt_timing  # noqa: E402
 from sigint.cli import main  # noqa: E402
 from sigint.timedomain.pulse import PulseResponses  # noqa: E402
 from sigint.timedomain.stateye import extract_cursors, statistical_eye  # noqa: E402
@@ -135,8 +135,8 @@ def test_cli_refuses_a_ber_that_is_not_a_probability(ber, tmp_path, capsys):
 def test_validation_error_names_the_other_problems():
     from pydantic import ValidationError
 
-    from sigint.link.models import Tx
-    from sigint.model import describe_validation_error
+    from sigint.link.txrx import Tx
+    from sigint.schema import describe_validation_error
 
     try:
         Tx(r=-1.0, c_pad=-1.0, swing=-1.0)

@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import pytest
 
-from sigint.link.models import Ctle, Rx, Tx
+from sigint.link.txrx import Ctle, Rx, Tx
 from sigint.timedomain.eq import EqCandidate, de_emphasis_taps, ffe_grid, optimize_eq
 from sigint.timedomain.pulse import pulse_responses, with_ffe
 from sigint.timedomain.stateye import contour_mask_fit, extract_cursors, statistical_eye

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sigint.extract.bem import BemSolver
 from sigint.xsection.geometry import resolve
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 UM = 1e-6
 W, T, H = 100.0, 10.0, 100.0        # strip width, thickness; slab on the ground plane, um

@@ -10,7 +10,7 @@ import xsections as X
 from sigint.extract.bem import BemSolver
 from sigint.extract.rlgc import extract, parse_frequencies
 from sigint.xsection.geometry import resolve
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 F = np.array([0.0, 1e8, 1e9, 1e10, 5e10, 1e11])
 

@@ -14,7 +14,7 @@ from sigint.extract.bem import BemSolver
 from sigint.extract.peec import PeecSolver
 from sigint.extract.rlgc import extract
 from sigint.xsection.geometry import resolve
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 EPS0 = 8.8541878128e-12
 MU0 = 1.25663706212e-6

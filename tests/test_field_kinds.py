@@ -17,10 +17,10 @@ import skrf
 from helpers import coupled_pair, line_s, lossy_line
 from touchstone_variants import Variant, write
 
-from sigint.analyze import Aggressor, AnalysisOptions, analyze
+from sigint.analysis.analyze import Aggressor, AnalysisOptions, analyze
 from sigint.errors import InputError, PortMapError, TouchstoneError
 from sigint.io.touchstone import read_touchstone
-from sigint.network.ports import build_port_map
+from sigint.link.ports import build_port_map
 from sigint.network.quality import QualityReport, add_causality
 
 C0 = 299792458.0
@@ -321,7 +321,7 @@ def _channel(tmp_path, pitch="45 um", xs="bus.yaml", key="length") -> Path:
 
 
 def test_misspelt_key_is_named_with_a_suggestion(tmp_path):
-    from sigint.channel.model import load_channel
+    from sigint.channel.schema import load_channel
 
     with pytest.raises(InputError) as e:
         load_channel(_channel(tmp_path, key="lenght"))
@@ -330,7 +330,7 @@ def test_misspelt_key_is_named_with_a_suggestion(tmp_path):
 
 
 def test_implausible_size_warns_with_the_value(tmp_path):
-    from sigint.channel.model import load_channel, plausibility_warnings
+    from sigint.channel.schema import load_channel, plausibility_warnings
 
     ch, _ = load_channel(_channel(tmp_path, pitch="4 mm"))
     warns = plausibility_warnings(ch)
@@ -341,7 +341,7 @@ def test_implausible_size_warns_with_the_value(tmp_path):
 
 def test_missing_cross_section_names_the_path_and_near_misses(tmp_path):
     from sigint.channel.build import _xsection_of
-    from sigint.channel.model import load_channel
+    from sigint.channel.schema import load_channel
 
     (tmp_path / "bus16.yaml").write_text("x: 1\n")
     ch, base = load_channel(_channel(tmp_path, xs="bus61.yaml"))

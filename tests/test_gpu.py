@@ -18,9 +18,9 @@ def test_terminated_transfers_parity():
     import cupy
     from helpers import coupled_pair
 
-    from sigint.link.models import Rx, Tx
+    from sigint.link.ports import build_port_map, link_network
+    from sigint.link.txrx import Rx, Tx
     from sigint.link.vtf import terminated_transfers
-    from sigint.network.ports import build_port_map, link_network
 
     f = np.linspace(0, 60e9, 301)
     ln = link_network(coupled_pair(f, 5e-3, 46.0, 42.0, 4.1, 3.9, 200.0), build_port_map(4))
@@ -36,7 +36,7 @@ def test_bem_and_peec_parity():
     from sigint.extract.bem import BemSolver
     from sigint.extract.peec import PeecSolver
     from sigint.xsection.geometry import resolve
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     geo = resolve(load_cross_section(X.bernal_5_lines()))
     np.testing.assert_allclose(BemSolver(geo, xp=cupy).solve(1e9), BemSolver(geo).solve(1e9),
@@ -57,7 +57,7 @@ def test_bem_influence_kernel_matches_twin():
     from sigint.extract.bem import BemSolver
     from sigint.gpu.ops import bem_influence, bem_influence_numpy
     from sigint.xsection.geometry import resolve
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     geo = resolve(load_cross_section(X.bernal_5_lines()))
     pn = BemSolver(geo).panels
@@ -119,7 +119,7 @@ def test_analyze_parity():
     """The whole analysis on cupy (its xp stages on the device) equals numpy's."""
     from helpers import coupled_pair
 
-    from sigint.analyze import AnalysisOptions, analyze
+    from sigint.analysis.analyze import AnalysisOptions, analyze
 
     f = np.arange(0, 60e9 + 1, 100e6)
     net = coupled_pair(f, 2e-3, 46.0, 43.0, 4.1, 3.9, alpha_db_per_m_sqrt_ghz=20.0)
@@ -134,7 +134,7 @@ def test_extract_parity():
     import xsections as X
 
     from sigint.extract.rlgc import extract
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     xs = load_cross_section(X.bernal_5_lines())
     a = extract(xs, np.array([1e8, 1e9, 1e10]), backend=get_backend("numpy"))
@@ -149,8 +149,8 @@ def test_cascade_on_device_matches_host():
     import cupy
     from helpers import coupled_pair
 
+    from sigint.channel.lines import cascade_s
     from sigint.gpu.ops import cascade
-    from sigint.network.mtl import cascade_s
 
     f = np.linspace(0, 40e9, 401)
     secs = [np.asarray(coupled_pair(f, ln, 46.0, 42.0, 4.1, 3.9).s) for ln in (1e-3, 2e-3, 0.5e-3)]

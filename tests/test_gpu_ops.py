@@ -75,8 +75,8 @@ def test_batched_cascade_matches_the_host_cascade():
     """The xp-generic batched star product (the device path) on numpy equals mtl.cascade_s."""
     from helpers import coupled_pair
 
+    from sigint.channel.lines import cascade_s
     from sigint.gpu.ops import cascade
-    from sigint.network.mtl import cascade_s
 
     f = np.linspace(0, 40e9, 41)
     secs = [np.asarray(coupled_pair(f, ln, 46.0, 42.0, 4.1, 3.9).s) for ln in (1e-3, 2e-3, 0.5e-3)]

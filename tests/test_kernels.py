@@ -129,7 +129,7 @@ def test_bem_assembly_matches_the_solver(host_lib):
     from sigint.extract.bem import BemSolver
     from sigint.gpu.ops import bem_influence_numpy
     from sigint.xsection.geometry import resolve
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     geo = resolve(load_cross_section(X.bernal_5_lines()))
     sol = BemSolver(geo)
@@ -194,7 +194,7 @@ def test_peec_sector_pairs_match_numpy(host_lib):
 
 def _peec_geometry():
     from sigint.xsection.geometry import resolve
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     # a trace beside a round wire over a ground plane: rectangle, sector (one and two
     # circles), rectangle-sector (quadrature) pairs and their images

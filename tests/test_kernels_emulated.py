@@ -46,7 +46,7 @@ def _bem_case():
 
     from sigint.extract.bem import mesh_panels
     from sigint.xsection.geometry import resolve
-    from sigint.xsection.model import load_cross_section
+    from sigint.xsection.schema import load_cross_section
 
     geo = resolve(load_cross_section(X.bernal_5_lines()))
     pn = mesh_panels(geo)

@@ -7,11 +7,11 @@ import pytest
 import skrf
 import xarray as xr
 
-from sigint.analyze import AnalysisOptions, analyze, prepare
-from sigint.lanes import evaluate_lanes, relative_margin
+from sigint.analysis.analyze import AnalysisOptions, analyze, prepare
+from sigint.analysis.lanes import evaluate_lanes, relative_margin
+from sigint.channel.lines import mtl_s
+from sigint.link.ports import build_port_map, link_network
 from sigint.link.vtf import terminated_transfers
-from sigint.network.mtl import mtl_s
-from sigint.network.ports import build_port_map, link_network
 
 MU0, EPS0 = 4e-7 * np.pi, 8.8541878128e-12
 
@@ -93,7 +93,7 @@ def test_lanes_dataset_and_cli(net4, tmp_path):
 
 def test_api_victim_all(net4):
     import sigint
-    from sigint.lanes import LanesResult
+    from sigint.analysis.lanes import LanesResult
 
     res = sigint.analyze(net4, "16GT/s", victim="all", bits=0)
     assert isinstance(res, LanesResult) and [r.victim for r in res.lanes] == \

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import skrf
 
-from sigint.analyze import AnalysisOptions, analyze
+from sigint.analysis.analyze import AnalysisOptions, analyze
 from sigint.report.summary import analysis_summary
 
 F = np.arange(0, 50e9 + 1, 50e6)

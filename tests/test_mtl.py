@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skrf.media import DistributedCircuit
 
-from sigint.network.mtl import cascade_s, mtl_s, series_impedance_s, star_product
+from sigint.channel.lines import cascade_s, mtl_s, series_impedance_s, star_product
 
 F = np.linspace(0, 100e9, 201)
 
@@ -170,7 +170,7 @@ def test_ill_conditioned_modes_fall_back_to_matrix_functions(monkeypatch):
     eigenvector path alone is off by 0.2 to 2.2 on the Jordan block)."""
     import scipy.linalg
 
-    import sigint.network.mtl as mtl
+    import sigint.channel.lines as mtl
 
     calls = []
     sqrtm = scipy.linalg.sqrtm

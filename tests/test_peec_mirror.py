@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from sigint.extract import peec
 from sigint.xsection.geometry import resolve
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 
 def _mirror_invariant(n_pairs: int, n_fixed: int, seed: int):

@@ -4,7 +4,7 @@ import skrf
 
 from sigint.errors import PortMapError
 from sigint.io.touchstone import read_touchstone
-from sigint.network.ports import build_port_map, check_mapping, link_network, parse_thru
+from sigint.link.ports import build_port_map, check_mapping, link_network, parse_thru
 
 
 def test_default_is_skrf_convention():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sigint.link.models import Ctle, Rx, Tx
+from sigint.link.txrx import Ctle, Rx, Tx
 from sigint.network.quality import bulk_delay
 from sigint.timedomain.pulse import pulse_responses
 

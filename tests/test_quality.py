@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import skrf
 
-from sigint.link.models import Rx, Tx
+from sigint.link.txrx import Rx, Tx
 from sigint.network.quality import bulk_delay, check_network, uniform_grid
 from sigint.timedomain.pulse import pulse_responses
 

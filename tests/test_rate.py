@@ -9,11 +9,11 @@ import pytest
 import skrf
 from test_lanes import bus
 
-from sigint.analyze import AnalysisOptions, analyze, prepare
+from sigint.analysis.analyze import AnalysisOptions, analyze, prepare
+from sigint.analysis.rate import search_rates
 from sigint.channel.build import BuildResult
-from sigint.channel.model import load_channel
+from sigint.channel.schema import load_channel
 from sigint.cli import main
-from sigint.rate import search_rates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,7 +120,7 @@ def test_early_stop_gives_the_exhaustive_verdicts(net3, search):
 
 
 def test_ucie_table_1_4_is_128_lanes_over_the_x64_module():
-    from sigint.rate import UCIE_DENSITY_GBYTES_PER_MM
+    from sigint.analysis.rate import UCIE_DENSITY_GBYTES_PER_MM
 
     # UCIe 3.0 Table 1-4 (advanced, 45 um): 64 Tx + 64 Rx lanes over a 388.8 um module
     for gt, gbytes in UCIE_DENSITY_GBYTES_PER_MM.items():
@@ -128,7 +128,7 @@ def test_ucie_table_1_4_is_128_lanes_over_the_x64_module():
 
 
 def test_continuous_search_without_spec(net3):
-    from sigint.rate import search_continuous
+    from sigint.analysis.rate import search_continuous
 
     opts = AnalysisOptions(rate=16e9, spec="none", ber=1e-12)
     s = search_continuous(prepare(net3), opts, eye_height=0.1, eye_width=0.5)

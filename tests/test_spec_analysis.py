@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_lanes import bus
 
-from sigint.analyze import AnalysisOptions, analyze, eq_candidates
+from sigint.analysis.analyze import AnalysisOptions, analyze, eq_candidates
 from sigint.cli import main
 from sigint.specs import ucie
 from sigint.timedomain.stateye import extract_cursors

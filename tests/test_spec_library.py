@@ -294,8 +294,8 @@ def _delay_lines(delays, fmax=40e9, nf=801):
 @pytest.mark.parametrize("delays,passes", [((20e-12, 22e-12, 24e-12), True),
                                             ((20e-12, 40e-12, 60e-12), False)])
 def test_lanes_of_different_length_are_checked_for_skew(delays, passes):
-    from sigint.analyze import AnalysisOptions, prepare
-    from sigint.lanes import evaluate_lanes
+    from sigint.analysis.analyze import AnalysisOptions, prepare
+    from sigint.analysis.lanes import evaluate_lanes
 
     # standard package at 8 GT/s (UI 125 ps): the Rx is terminated in the lines' 50 ohm, so
     # the lanes differ by their line delays only; the farthest lane from the centre of the
@@ -390,7 +390,7 @@ def test_unknown_spec_names(tmp_path, capsys, spec, msg):
 
 
 def test_every_shipped_channel_declares_its_spec():
-    from sigint.channel.model import load_channel
+    from sigint.channel.schema import load_channel
 
     seen = set()
     for p in sorted((ROOT / "channels").glob("*.yaml")):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from helpers import coupled_pair
 
-from sigint.analyze import AnalysisOptions, _stages, analyze
+from sigint.analysis.analyze import AnalysisOptions, _stages, analyze
 from sigint.backend import Backend
 from sigint.cli import main
 from sigint.extract.rlgc import extract_stages

@@ -6,8 +6,8 @@ import scipy.linalg  # noqa: F401  (its own BLAS copy, loaded before the control
 from threadpoolctl import ThreadpoolController
 
 from sigint import threads
+from sigint.channel import lines as mtl
 from sigint.errors import InputError
-from sigint.network import mtl
 
 
 def _blas_counts() -> list[int]:

@@ -109,7 +109,7 @@ def test_raw_ber_per_package():
 
 
 def test_analysis_uses_the_package_ber():
-    from sigint.analyze import AnalysisOptions
+    from sigint.analysis.analyze import AnalysisOptions
 
     assert AnalysisOptions(rate=12e9, package="standard").ber_for(12e9) == 1e-15
     assert AnalysisOptions(rate=12e9, package="advanced").ber_for(12e9) == 1e-27

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from test_lanes import bus
 
-from sigint.analyze import AnalysisOptions, analyze
+from sigint.analysis.analyze import AnalysisOptions, analyze
 from sigint.cli import main
 
 

@@ -5,9 +5,9 @@ import pytest
 import skrf
 from helpers import coupled_pair, lossy_line
 
-from sigint.link.models import Rx, Tx
+from sigint.link.ports import LinkNetwork, build_port_map, link_network
+from sigint.link.txrx import Rx, Tx
 from sigint.link.vtf import power_sum_db, terminated_transfers
-from sigint.network.ports import LinkNetwork, build_port_map, link_network
 
 F = np.linspace(0, 60e9, 121)
 

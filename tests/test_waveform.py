@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sigint.link.models import Rx, Tx
+from sigint.link.txrx import Rx, Tx
 from sigint.timedomain.pulse import pulse_responses
 from sigint.timedomain.stateye import extract_cursors, statistical_eye
 from sigint.timedomain.waveform import prbs, simulate_waveform

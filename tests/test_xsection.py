@@ -4,7 +4,7 @@ import pytest
 
 from sigint.errors import InputError
 from sigint.xsection.geometry import resolve
-from sigint.xsection.model import load_cross_section
+from sigint.xsection.schema import load_cross_section
 
 
 def base(**over):

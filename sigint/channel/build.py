@@ -2,9 +2,9 @@
 
 Every segment becomes a 2N-port on the same reference impedance (N lanes, scikit-rf port
 order: 0..N-1 at the Tx side, N..2N-1 at the Rx side): traces and vertical arrays through
-:func:`sigint.network.mtl.mtl_s` from extracted RLGC, Touchstone segments as read. The
+:func:`sigint.channel.lines.mtl_s` from extracted RLGC, Touchstone segments as read. The
 segments are joined by the batched block star product
-(:func:`sigint.network.mtl.cascade_s`), which agrees with scikit-rf's ``**`` (tested) and
+(:func:`sigint.channel.lines.cascade_s`), which agrees with scikit-rf's ``**`` (tested) and
 is much faster for many ports.
 """
 
@@ -21,12 +21,12 @@ from .. import progress as tasks
 from ..backend import Backend, get_backend
 from ..errors import InputError
 from ..extract.rlgc import extract, parse_frequencies
-from ..network.mtl import cascade_s, mtl_s
 from ..network.quality import bulk_delay, regrid
 from ..xsection.geometry import resolve
-from ..xsection.model import CrossSection, load_cross_section
+from ..xsection.schema import CrossSection, load_cross_section
 from . import cache
-from .model import VERTICAL_DEFAULTS, Channel, TouchstoneSegment, TraceSegment, VerticalSegment, load_channel
+from .lines import cascade_s, mtl_s
+from .schema import VERTICAL_DEFAULTS, Channel, TouchstoneSegment, TraceSegment, VerticalSegment, load_channel
 from .vertical import end_correction, map_positions
 
 __all__ = ["BuiltSegment", "BuildResult", "build_channel", "build_file"]
@@ -219,7 +219,7 @@ class BuildResult:
 # ----------------------------------------------------------------------------- segments
 def _xsection_of(seg: TraceSegment, base: Path, where: str) -> tuple[CrossSection, str]:
     if isinstance(seg.xsection, dict):
-        from ..model import validate
+        from ..schema import validate
 
         return validate(CrossSection, seg.xsection, source=where + ".xsection"), where
     p = (base / seg.xsection) if not Path(seg.xsection).is_absolute() else Path(seg.xsection)
@@ -313,7 +313,7 @@ def _build_trace(i: int, seg: TraceSegment, ch: Channel, base: Path, f: np.ndarr
 def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, backend: Backend,
                     use_cache: bool, say: Progress, src: str) -> BuiltSegment:
     data = _vertical_xsection(seg, ch)
-    from ..model import validate
+    from ..schema import validate
 
     if "G" not in "".join(ch.lanes.map):
         raise InputError(f"{src}: segments[{i}] ({seg.type}): the bump map has no ground (G), so "
@@ -338,7 +338,7 @@ def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, ba
 def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f: np.ndarray,
                       src: str) -> BuiltSegment:
     from ..io.touchstone import read_touchstone
-    from ..network.ports import build_port_map
+    from ..link.ports import build_port_map
 
     p = (base / seg.file) if not Path(seg.file).is_absolute() else Path(seg.file)
     where = f"{src}: segments[{i}].file = {seg.file!r}"
@@ -373,16 +373,20 @@ def _build_touchstone(i: int, seg: TouchstoneSegment, ch: Channel, base: Path, f
                         cached=False, seconds=time.perf_counter() - t0)
 
 
-def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: Backend | None = None,
-                  use_cache: bool = True, progress: Progress | None = None) -> BuildResult:
+def build_channel(ch: Channel | str | Path, base: Path | None = None, *, source: str = "channel",
+                  backend: Backend | None = None, use_cache: bool = True,
+                  progress: Progress | None = None) -> BuildResult:
     """Build every segment of *ch* and cascade them.
 
     Parameters
     ----------
-    ch : Channel
-        The channel.
+    ch : Channel, str or Path
+        The channel, or its file (read, with its plausibility warnings, as by
+        :func:`build_file`; *base* is then the file's folder) -- the same call as
+        :func:`sigint.build_channel`.
     base : Path
-        Directory that relative file names in the channel are taken from.
+        Directory that relative file names in the channel are taken from (needed with a
+        :class:`Channel`).
     source : str
         Name of the channel file, for messages.
     backend : Backend, optional
@@ -392,6 +396,11 @@ def build_channel(ch: Channel, base: Path, *, source: str = "channel", backend: 
     progress : callable, optional
         Called with stage names.
     """
+    if isinstance(ch, (str, Path)):
+        return build_file(ch, backend=backend, use_cache=use_cache, progress=progress)
+    if base is None:
+        raise TypeError("build_channel(Channel, base): give the folder its relative paths "
+                        "start from, or give the channel file's path instead")
     say = progress or (lambda _s: None)
     backend = backend or get_backend()
     t0 = time.perf_counter()
@@ -430,12 +439,12 @@ def build_file(path: str | Path, *, warn=None, **kwargs) -> BuildResult:
     """Read a channel file and :func:`build_channel` it.
 
     *warn* (callable taking one sentence; default :func:`warnings.warn`) receives the
-    plausibility warnings of :func:`~sigint.channel.model.plausibility_warnings` before the
+    plausibility warnings of :func:`~sigint.channel.schema.plausibility_warnings` before the
     first extraction starts.
     """
     import warnings
 
-    from .model import plausibility_warnings
+    from .schema import plausibility_warnings
 
     ch, base = load_channel(path)
     for w in plausibility_warnings(ch):
@@ -445,7 +454,6 @@ def build_file(path: str | Path, *, warn=None, **kwargs) -> BuildResult:
         else:
             warn(msg)
     return build_channel(ch, base, source=str(path), **kwargs)
-
 
 
 def grid_for_rate(ch: Channel, top_rate: float, name: str = "channel") -> tuple[Channel, str | None]:

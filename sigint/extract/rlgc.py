@@ -32,7 +32,7 @@ from ..errors import InputError
 from ..units import parse_quantity
 from ..xsection.geometry import Geometry, resolve
 from ..xsection.materials import EPS0, MU0, roughness_factor
-from ..xsection.model import CrossSection, load_cross_section
+from ..xsection.schema import CrossSection, load_cross_section
 from .bem import BemSolver
 from .peec import PeecSolver
 

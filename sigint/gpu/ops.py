@@ -360,7 +360,7 @@ def kernel_cost(name: str, **size) -> KernelCost:
 def cascade(sections, *, xp=np):
     """Cascade 2N-port S-matrices (F, 2N, 2N) in order, batched over frequency on *xp*.
 
-    The Redheffer star product of ``sigint.network.mtl.star_product`` (its numpy twin,
+    The Redheffer star product of ``sigint.channel.lines.star_product`` (its numpy twin,
     with ``mtl.cascade_s`` the host path), written in ``xp`` calls only, so that on CuPy
     every frequency of every junction is one batched solve on the device. With
     :math:`X = (I - B_{11}A_{22})^{-1}`: :math:`S_{11} = A_{11} + A_{12}XB_{11}A_{21}`,

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..backend import array_namespace, to_numpy
-from ..network.ports import LinkNetwork
 from ..threads import small_matrix_blas
-from .models import Rx, Tx
+from .ports import LinkNetwork
+from .txrx import Rx, Tx
 
 __all__ = ["Transfers", "terminated_transfers", "power_sum_db", "N_AGGRESSORS_UCIE"]
 

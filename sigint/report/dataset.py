@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analyze import AnalysisResult
+    from ..analysis.analyze import AnalysisResult
 
 __all__ = ["result_dataset", "save_dataset"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analyze import AnalysisResult
+    from ..analysis.analyze import AnalysisResult
     from ..channel.build import BuildResult
     from ..extract.rlgc import ExtractResult
     from ..specs.checks import Check

@@ -10,7 +10,7 @@ import numpy as np
 from .figures import figure_dir, pyplot, save_figure
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analyze import AnalysisResult
+    from ..analysis.analyze import AnalysisResult
 
 __all__ = ["plot_analysis"]
 

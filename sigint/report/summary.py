@@ -12,7 +12,7 @@ from ..specs.checks import Check
 from ..units import format_quantity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analyze import AnalysisResult
+    from ..analysis.analyze import AnalysisResult
 
 __all__ = ["analysis_summary", "check_row_numbers", "verdict_lines", "SIGN_CONVENTION"]
 

@@ -37,10 +37,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import SpecError
-from ..link.models import Rx, Tx, bow_reference_ctle, reference_ctle  # noqa: F401 (re-exported)
-from ..model import SigintModel, validate
+from ..link.txrx import Rx, Tx, bow_reference_ctle, reference_ctle  # noqa: F401 (re-exported)
+from ..schema import SigintModel, validate
 from ..units import parse_quantity
-from ..xsection.model import unit_validator as _q
+from ..xsection.schema import unit_validator as _q
 from . import BUILTIN_SPECS
 
 __all__ = ["SpecFile", "SpecRow", "load_spec", "load_spec_file", "resolve_spec",

@@ -78,13 +78,13 @@ def evaluate_point(task: dict) -> dict:
 
 
 def _evaluate(task: dict, out: dict) -> None:
-    from ..analyze import AnalysisOptions
+    from ..analysis.analyze import AnalysisOptions
+    from ..analysis.lanes import evaluate_lanes
+    from ..analysis.rate import search_continuous, search_rates, spec_rates
     from ..api import link_settings, prepare_built
     from ..channel.build import build_channel, grid_for_rate
-    from ..channel.model import Channel
-    from ..lanes import evaluate_lanes
-    from ..model import validate
-    from ..rate import search_continuous, search_rates, spec_rates
+    from ..channel.schema import Channel
+    from ..schema import validate
 
     st = task["settings"]
     src = f"{task['source']} (point {task['index']})"

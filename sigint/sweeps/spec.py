@@ -57,7 +57,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..errors import InputError
-from ..model import SigintModel, validate
+from ..schema import SigintModel, validate
 from .expr import BOOL, Expression, dim_of, dim_text
 
 __all__ = ["SweepFile", "Sweep", "load_sweep", "OUTPUTS", "parse_path", "Point"]
@@ -905,7 +905,7 @@ def _settings(sf: SweepFile, base: dict, src: str, sweep_path: Path, base_path: 
                                            field="analysis.eye_height")
         out["eye_width"] = a.eye_width
     elif out["up_to"] is not None:
-        from ..rate import spec_rates
+        from ..analysis.rate import spec_rates
 
         rates = spec_rates(out["spec"], out["package"])
         if rates and not any(r <= out["up_to"] * (1 + 1e-9) for r in rates):
@@ -920,8 +920,8 @@ def _check_channels(sw: Sweep) -> None:
     at one point (exit 2, with how many points have one); a geometry that only some points
     make (lines that overlap) fails those points with its sentence, and is the file's when
     every point makes it."""
-    from ..channel.model import Channel, _segment_type_error
-    from ..xsection.model import CrossSection
+    from ..channel.schema import Channel, _segment_type_error
+    from ..xsection.schema import CrossSection
 
     first_msg = None
     first_pt = None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..link.models import Ctle, Rx, Tx
+from ..link.txrx import Ctle, Rx, Tx
 from .pulse import pulse_responses, with_ffe
 from .stateye import (
     XtTiming,
@@ -71,7 +71,7 @@ class EqCandidate:
     label : str
         Name in reports (``P3``, ``de-emphasis -2.2 dB``, ``FFE [-0.05, 0.85, -0.1]``).
     ctle_form : {'com', 'ucie-reference'}
-        The CTLE whose DC gain ``ctle_db`` is (see :class:`~sigint.link.models.Ctle`).
+        The CTLE whose DC gain ``ctle_db`` is (see :class:`~sigint.link.txrx.Ctle`).
     """
 
     ffe: tuple[float, ...] = (1.0,)

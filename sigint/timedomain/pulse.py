@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.fft
 
-from ..link.models import Rx, Tx
+from ..link.txrx import Rx, Tx
 from ..network.quality import regrid_transfers, uniform_grid
 from ..units import format_quantity
 

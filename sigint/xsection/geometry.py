@@ -1,4 +1,4 @@
-"""Resolve a :class:`~sigint.xsection.model.CrossSection` into shapes, and validate it.
+"""Resolve a :class:`~sigint.xsection.schema.CrossSection` into shapes, and validate it.
 
 The result, :class:`Geometry`, lists every conductor as a primitive (rectangle, trapezoid,
 circle) with its conductivity, says which conductors are signals and which are the
@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 from .materials import Material
-from .model import Block, Bus, Circle, CrossSection, Rectangle, Ring, Shell, Trapezoid, TsvArray
+from .schema import Block, Bus, Circle, CrossSection, Rectangle, Ring, Shell, Trapezoid, TsvArray
 
 __all__ = ["Conductor", "Geometry", "resolve", "touch_point"]
 
@@ -155,7 +155,7 @@ class Geometry:
     materials : dict of str to Material
         Every material used, by name.
     mesh : object
-        The file's mesh settings (:class:`~sigint.xsection.model.MeshSettings`).
+        The file's mesh settings (:class:`~sigint.xsection.schema.MeshSettings`).
     notes : list of str
         Remarks for the report.
     top_y : float or None

@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..constants import EPS0, MU0
-from ..model import SigintModel
+from ..schema import SigintModel
 
 # EPS0 and MU0 are re-exported for the modules that import them from here
 __all__ = ["Material", "BUILTIN_MATERIALS", "EPS0", "MU0", "skin_depth", "roughness_factor"]

@@ -1,0 +1,514 @@
+"""Maximum data rate: every lane at every spec rate, the highest rate that passes.
+
+For a spec with discrete rates (UCIe: 4 ... 64 GT/s; BoW-32 ... BoW-512; AIB) every rate
+the data reach is tried with every lane as victim (:func:`sigint.analysis.lanes.evaluate_lanes`,
+the transfers of a Tx/Rx circuit solved once for all rates) and the spec's equalization
+search at each rate (``AnalysisOptions.eq``). The maximum rate is the highest rate at
+which every check passes for the worst lane and every lower rate tried passes too (a link
+trains up through the lower rates and falls back to them); a higher rate that passes
+above a failing one is reported in the notes (UCIe judges 48/64 GT/s by the eye alone, so
+a channel can fail a VTF mask at 32 GT/s and still open the 64 GT/s eye).
+No rate above the first failing one can change the maximum, so there (unless
+``exhaustive`` is set) each rate is probed with one lane only, the worst of the last rate
+evaluated in full: a failure settles the rate's verdict (fail); a pass leaves it
+unsettled and the row says so (the other lanes, each with the spec's equalization search,
+are not evaluated).
+A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
+result says so.
+
+Without a spec (``--spec none``) the user gives the eye criteria (height and width at the
+BER) and :func:`search_continuous` finds the highest rate meeting them for every lane to
+0.1 GT/s: rates doubling from 1 GT/s up to the data's reach, then bisection between the
+last rate that passes and the first that fails (this assumes the eye closes steadily with
+rate between those two; rates below the last pass of the scan are not re-checked).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .analyze import AnalysisOptions, Link
+from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
+
+__all__ = ["RateRow", "RateSearch", "search_rates", "search_continuous", "spec_rates",
+           "UCIE_DENSITY_GBYTES_PER_MM"]
+
+#: UCIe 3.0 Table 1-4, advanced package at 45 um bump pitch: die-edge bandwidth density,
+#: GB/s per mm, by data rate in GT/s (PRODUCT.md, "Spec facts"). The table counts a x64
+#: module's 64 Tx and 64 Rx data lanes over its 388.8 um width: 128 x rate / 0.3888 mm / 8
+#: reproduces every entry to rounding.
+UCIE_DENSITY_GBYTES_PER_MM = {4: 165, 8: 329, 12: 494, 16: 658, 24: 988, 32: 1317, 48: 1975,
+                              64: 2634}
+
+
+def spec_rates(spec: str, package: str) -> tuple[float, ...]:
+    """The discrete rates (symbols/s) of *spec* for *package* (empty for a spec with a
+    continuous range of rates).
+
+    >>> [r / 1e9 for r in spec_rates("ucie", "standard-unterminated")]
+    [4.0, 8.0, 12.0, 16.0]
+    >>> [r / 1e9 for r in spec_rates("bow", "advanced")]
+    [2.0, 4.0, 8.0, 16.0, 24.0, 32.0]
+    """
+    if spec == "none":
+        raise InputError(f"--spec {spec}: a search over discrete rates needs a spec with "
+                         "them (ucie, bow, ...); without a spec give the eye criteria "
+                         "(--eye-height and --eye-width) for a continuous search")
+    from ..specs.library import load_spec
+
+    sf = load_spec(spec)
+    return sf.rates(package if package in sf.packages else None)
+
+
+@dataclass
+class RateRow:
+    """One rate tried: the worst lane's figures and its limiting check."""
+
+    rate: float
+    lanes: LanesResult
+
+    @property
+    def passed(self) -> bool | None:
+        """The rate's verdict: None when not settled (lanes left out, those evaluated pass)."""
+        p = self.lanes.passed
+        return None if p and not self.lanes.complete else p
+
+    def as_dict(self) -> dict:
+        r = self.lanes.lanes[self.lanes.worst]
+        by = {c.name: c for c in r.checks}
+        lim = self.lanes.limiting
+
+        def m(name):
+            return _f(by[name].margin) if name in by else None
+
+        return {
+            "rate_gbps": self.rate / 1e9, "passed": self.passed,
+            "worst_lane": r.victim,
+            "eye_height_v": _f(r.eye.eye_height), "eye_width_ui": _f(r.eye.eye_width),
+            "mask_height_v": _f(r.mask_height), "eye_mask_margin_v": m("eye_mask"),
+            "vtf_loss_db_at_nyquist": _f(r.loss_db_at_nyquist),
+            "vtf_loss_margin_db": m("vtf_loss") if "vtf_loss" in by else m("loss_mask"),
+            "vtf_loss_fn_margin_db": m("vtf_loss_fn"),
+            "vtf_xt_margin_db": (m("vtf_crosstalk") if "vtf_crosstalk" in by
+                                 else m("crosstalk_mask")),
+            "equalization": None if r.eq is None else r.eq.as_dict()["chosen"],
+            "ber": r.ber,
+            "limiting_check": None if lim is None else lim.name,
+            "limiting_margin": None if lim is None else _f(lim.margin),
+            "limiting_unit": None if lim is None else lim.unit,
+            "failing_checks": sorted({c.name for x in self.lanes.lanes for c in x.checks
+                                      if not c.passed}),
+            "lanes_evaluated": len(self.lanes.lanes), "complete": self.lanes.complete,
+            "seconds": round(self.lanes.timings.get("lanes", 0.0), 3),
+        }
+
+
+@dataclass
+class RateSearch:
+    """The result of :func:`search_rates`.
+
+    Attributes
+    ----------
+    source : str
+        Name of the input.
+    spec, package : str
+        What was checked.
+    rows : list of RateRow
+        Every rate tried, ascending.
+    not_tried : list of float
+        Spec rates above the data's reach, symbols/s.
+    max_rate : float or None
+        Highest rate at which every lane passes every check, symbols/s (None: none).
+    notes : list of str
+        What limited the search.
+    density : dict, optional
+        Bandwidth density at the maximum rate (set by the caller that knows the geometry).
+    """
+
+    source: str
+    spec: str
+    package: str
+    rows: list[RateRow]
+    not_tried: list[float]
+    max_rate: float | None
+    notes: list[str] = field(default_factory=list)
+    density: dict | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        mx = "none" if self.max_rate is None else f"{self.max_rate / 1e9:g} GT/s"
+        return (f"<RateSearch {self.source}, {self.spec}: {len(self.rows)} rates tried, "
+                f"maximum {mx}>")
+
+    @property
+    def limiting(self) -> dict | None:
+        """At the first rate tried above the maximum: the check that fails there."""
+        above = [r for r in self.rows if self.max_rate is None or r.rate > self.max_rate]
+        if not above:
+            return None
+        nxt = above[0]
+        lim = nxt.lanes.limiting
+        return {"rate_gbps": nxt.rate / 1e9, "check": None if lim is None else lim.name,
+                "lane": nxt.lanes.lanes[nxt.lanes.worst].victim,
+                "margin": None if lim is None else _f(lim.margin),
+                "unit": None if lim is None else lim.unit}
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source, "spec": self.spec, "package": self.package,
+            "max_rate_gbps": None if self.max_rate is None else self.max_rate / 1e9,
+            "limited_by": self.limiting,
+            "rates": [r.as_dict() for r in self.rows],
+            "not_tried_gbps": [r / 1e9 for r in self.not_tried],
+            "bandwidth_density": self.density, "notes": self.notes,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    def summary(self) -> str:
+        what = (f"UCIe {self.package} package, every lane, spec equalization at each rate"
+                if self.spec == "ucie" else f"{self.spec}, every lane, spec equalization at "
+                                            "each rate")
+        lines = [f"sigint rate {self.source}: {what}", "",
+                 f"  {'GT/s':>5} {'lane':>8} {'height mV':>9} {'width UI':>8} {'mask mV':>8} "
+                 f"{'loss dB':>8} {'XT dB':>7}  limiting check (margin)  verdict"]
+        for row in self.rows:
+            d = row.as_dict()
+
+            def g(v, scale=1.0, fmt=".1f"):
+                return "-" if v is None else format(v * scale, fmt)
+
+            lim = ("-" if d["limiting_check"] is None else
+                   f"{d['limiting_check']} ({d['limiting_margin']:+.3g} {d['limiting_unit']})")
+            lines.append(
+                f"  {d['rate_gbps']:>5g} {d['worst_lane'].replace('lane ', ''):>8} "
+                f"{g(d['eye_height_v'], 1e3):>9} {g(d['eye_width_ui'], 1, '.3f'):>8} "
+                f"{g(d['eye_mask_margin_v'], 1e3, '+.1f'):>8} "
+                f"{g(d['vtf_loss_margin_db'], 1, '+.2f'):>8} {g(d['vtf_xt_margin_db'], 1, '+.1f'):>7}"
+                f"  {lim:<24} "
+                + ({True: "pass", False: "FAIL", None: "not settled"}[d["passed"]])
+                + ("" if d["complete"] else
+                   f" ({d['lanes_evaluated']} lane evaluated above the first failing rate)"))
+        lines.append("  (mask, loss and XT columns are margins: positive passes)")
+        for r in self.not_tried:
+            lines.append(f"  {r / 1e9:>5g}  not tried: beyond the data (see notes)")
+        lines.append("")
+        if self.max_rate is None:
+            lines.append("maximum data rate: none of the rates tried passes")
+        else:
+            lines.append(f"maximum data rate: {self.max_rate / 1e9:g} GT/s")
+        lim = self.limiting
+        if lim is not None:
+            lines.append(f"limited by: {lim['check']} on {lim['lane']} at {lim['rate_gbps']:g} "
+                         f"GT/s (margin {lim['margin']:+.3g} {lim['unit']})")
+        if self.density:
+            d = self.density
+            lines.append(f"bandwidth density at the maximum rate: {d['gbps_per_mm']:.0f} Gb/s/mm "
+                         f"of die edge ({d['gbps_per_mm'] / 8:.0f} GB/s/mm), "
+                         + (f"{d['gbps_per_mm2']:.0f} Gb/s/mm^2" if d.get("gbps_per_mm2") is not None
+                            else "per mm^2: give --module-depth")
+                         + (f"; counted at {d['segment']}" if d.get("segment") else ""))
+            if d.get("ucie_table_1_4_gbytes_per_mm") is not None:
+                lines.append(f"  UCIe Table 1-4 (advanced, 45 um pitch) at the same rate: "
+                             f"{d['ucie_table_1_4_gbytes_per_mm']} GB/s/mm (it counts a x64 "
+                             "module's 64 Tx + 64 Rx lanes over 388.8 um)")
+        for n in self.notes:
+            lines.append(f"note: {n}")
+        return "\n".join(lines)
+
+    def plot(self, folder: str | Path) -> list[Path]:
+        """``rate_margin.png``: the worst lane's relative margin of each check vs rate."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .lanes import relative_margin
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        names: list[str] = []
+        for row in self.rows:
+            for c in row.lanes.lanes[row.lanes.worst].checks:
+                if c.name not in names:
+                    names.append(c.name)
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        x = np.array([r.rate / 1e9 for r in self.rows])
+        for name in names:
+            y = []
+            for row in self.rows:
+                # worst over lanes of this check's relative margin
+                ms = [relative_margin(c) for r in row.lanes.lanes for c in r.checks
+                      if c.name == name]
+                y.append(min(ms) if ms else np.nan)
+            ax.plot(x, 100 * np.array(y), "o-", label=name)
+        ax.axhline(0, color="k", lw=0.8)
+        if self.max_rate is not None:
+            ax.axvline(self.max_rate / 1e9, color="g", ls="--", lw=1,
+                       label=f"maximum {self.max_rate / 1e9:g} GT/s")
+        ax.set_xlabel("data rate (GT/s)")
+        ax.set_ylabel("worst-lane margin / |limit| (%)")
+        ax.set_title(f"{Path(self.source).name}: margin vs rate")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        p = folder / "rate_margin.png"
+        fig.savefig(p, dpi=120)
+        plt.close(fig)
+        return [p]
+
+
+def _f(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def search_rates(
+    link: Link,
+    options: AnalysisOptions,
+    *,
+    rates: tuple[float, ...] | None = None,
+    progress: Callable[[str], None] | None = None,
+    exhaustive: bool = False,
+    **models: Any,
+) -> RateSearch:
+    """Every lane at every spec rate the data reach; the highest rate that passes.
+
+    Parameters
+    ----------
+    link : Link
+        From :func:`sigint.analyze.prepare` (or :func:`sigint.api.prepare_built`).
+    options : AnalysisOptions
+        Spec, package and settings; ``rate`` is replaced by each rate tried and ``bits``
+        by 0 (no bit-by-bit run in a search).
+    rates : tuple of float, optional
+        Rates to try, symbols/s (default: the spec's, :func:`spec_rates`).
+    progress : callable, optional
+        Called with a short stage name.
+    exhaustive : bool
+        Evaluate every lane at every rate. By default, once a rate has failed, each higher
+        rate is probed with one lane, the worst at the last rate evaluated in full
+        (``complete`` false): a failure there settles the rate (fail), a pass leaves it
+        unsettled (:attr:`RateRow.passed` None). Every lane is always evaluated at every
+        rate up to the first failing one.
+    **models
+        ``tx_overrides``, ``rx_overrides`` (and ``tx``, ``rx``) as for
+        :func:`sigint.analyze.evaluate`.
+
+    Returns
+    -------
+    RateSearch
+
+    Raises
+    ------
+    InputError
+        Without a spec, or when the data reach none of the rates.
+    """
+    import time
+
+    say = progress or (lambda _s: None)
+    t0 = time.perf_counter()
+    rates = tuple(sorted(rates or spec_rates(options.spec, options.package)))
+    f = link.f
+    fmax = float(f[-1])
+    tried = [r for r in rates if r / 2 <= fmax * (1 + 1e-9) and f[0] < r / 2]
+    not_tried = [r for r in rates if r not in tried]
+    notes: list[str] = []
+    if not tried:
+        raise InputError(f"{link.source}: the data stop at {fmax / 1e9:g} GHz, below the "
+                         f"Nyquist frequency of every rate to try (lowest "
+                         f"{rates[0] / 1e9:g} GT/s needs {rates[0] / 2e9:g} GHz); give data "
+                         "that reach it")
+    if not_tried:
+        notes.append(f"the data stop at {fmax / 1e9:g} GHz: the search is limited to "
+                     f"{tried[-1] / 1e9:g} GT/s; "
+                     + ", ".join(f"{r / 1e9:g}" for r in not_tried)
+                     + " GT/s not tried (their Nyquist frequency lies above the data)")
+    rows = []
+    order = list(range(link.n_lanes))
+    failed_below = False
+    for r in tried:
+        say(f"{r / 1e9:g} GT/s")
+        opts = options.model_copy(update={"rate": r, "bits": 0})
+        probe = failed_below and not exhaustive and len(order) > 1
+        res = evaluate_lanes(link, opts, victims=order[:1] if probe else order,
+                             progress=progress, **models)
+        if probe:
+            res.complete = False
+        rows.append(RateRow(r, res))
+        if res.complete:
+            # next rate: the lanes worst first, so a failing rate shows it at once
+            by_lane = {j: relative_margin(limiting_check(x.checks))
+                       if x.checks else x.eye.eye_height
+                       for j, x in zip(sorted(order), res.lanes)}
+            order = sorted(order, key=lambda j: by_lane[j])
+        if res.passed is False:
+            failed_below = True
+    max_rate = None
+    for row in rows:                 # every rate up to the maximum passes (see the module)
+        if not row.lanes.passed:
+            break
+        max_rate = row.rate
+    if max_rate is not None and max_rate == tried[-1] and not not_tried:
+        notes.append(f"every rate tried passes: the channel may carry more than "
+                     f"{max_rate / 1e9:g} GT/s")
+    first_fail = next((row.rate for row in rows if not row.lanes.passed), None)
+    above = [row.rate for row in rows if first_fail is not None and row.rate > first_fail
+             and row.passed]
+    probed = [row for row in rows if first_fail is not None and row.rate > first_fail
+              and row.passed is None]
+    if probed:
+        notes.append(", ".join(f"{r.rate / 1e9:g}" for r in probed) + " GT/s not settled: "
+                     "above the first failing rate each rate is probed with one lane (the "
+                     "worst at the last rate evaluated in full), and it passes there; the "
+                     "other lanes were not evaluated (no rate above the first failing one "
+                     "changes the maximum; --exhaustive evaluates them)")
+    if above:
+        notes.append(", ".join(f"{r / 1e9:g}" for r in above) + " GT/s pass although "
+                     f"{first_fail / 1e9:g} GT/s fails (their checks, mask or equalization "
+                     "differ; UCIe has no VTF mask at 48/64 GT/s): the maximum is the highest "
+                     "rate below the first failing one, since a link trains up through the "
+                     "lower rates and falls back to them")
+    return RateSearch(link.source, options.spec, options.package, rows, not_tried, max_rate,
+                      notes, timings={"search": time.perf_counter() - t0})
+
+
+def _user_checks(r, eye_height: float, eye_width: float) -> list:
+    from ..specs.checks import Check
+
+    e = r.eye
+    at = f"BER {r.ber:.0e}"
+    return [
+        Check(name="eye_height", passed=bool(e.eye_height >= eye_height), value=e.eye_height,
+              limit=eye_height, margin=e.eye_height - eye_height, unit="V",
+              where=f"best phase, {at}", detail="user criterion"),
+        Check(name="eye_width", passed=bool(e.eye_width >= eye_width), value=e.eye_width,
+              limit=eye_width, margin=e.eye_width - eye_width, unit="UI",
+              where=f"at 0 V, {at}", detail="user criterion"),
+    ]
+
+
+def search_continuous(
+    link: Link,
+    options: AnalysisOptions,
+    *,
+    eye_height: float | None = None,
+    eye_width: float | None = None,
+    resolution: float = 0.1e9,
+    start: float = 1e9,
+    stop: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    **models: Any,
+) -> RateSearch:
+    """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI),
+    or, without them, every check of a spec with a continuous range of rates (a user spec
+    file, ``rate_range: {min, max}``; the search starts at its minimum and stops at its maximum).
+
+    Rates double from *start* while every lane passes and the data reach
+    the rate's Nyquist frequency, then bisection between the last pass and the first fail
+    down to *resolution* (symbols/s), each rate snapped to a multiple of it.
+
+    Parameters
+    ----------
+    link : Link
+        From :func:`sigint.analyze.prepare`.
+    options : AnalysisOptions
+        Settings (``spec`` must be ``none``; ``eq``/``ctle`` choose the equalization
+        searched at each rate; ``ber`` the BER of the criteria).
+    eye_height, eye_width : float
+        Criteria, V and UI.
+    resolution, start : float
+        Symbols/s.
+    stop : float, optional
+        Highest rate to try, symbols/s (default: the data's reach, or the spec's top).
+
+    Returns
+    -------
+    RateSearch
+        ``spec`` is ``user eye criteria``; each row's lanes carry the two criteria as
+        checks.
+
+    Raises
+    ------
+    InputError
+        When the data reach no rate at or above *start*.
+    """
+    import time
+
+    say = progress or (lambda _s: None)
+    t0 = time.perf_counter()
+    f = link.f
+    top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
+    criteria = eye_height is not None and eye_width is not None
+    spec_top = None
+    if not criteria:
+        sf = options.spec_file()
+        if sf is None or not sf.continuous:
+            raise InputError("a continuous rate search needs eye criteria (--eye-height, "
+                             "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
+        start = max(start, min(r.rate_range.min for r in sf.rows))
+        spec_top = max(r.rate_range.max for r in sf.rows)
+        top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
+    if stop is not None:
+        spec_top = stop if spec_top is None else min(spec_top, stop)
+        top = min(top, math.floor(stop * (1 + 1e-9) / resolution) * resolution)
+    if top < start:
+        raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
+                         f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
+    rows: dict[float, RateRow] = {}
+
+    def run(rate: float) -> bool:
+        rate = round(rate / resolution) * resolution
+        if rate not in rows:
+            say(f"{rate / 1e9:g} GT/s")
+            opts = options.model_copy(update={"rate": rate, "bits": 0})
+            res = evaluate_lanes(link, opts, progress=progress, **models)
+            if criteria:
+                for r in res.lanes:
+                    r.checks = _user_checks(r, eye_height, eye_width)
+            from .lanes import worst_index
+
+            res.worst = worst_index(res.lanes)
+            res.worst_result = res.lanes[res.worst]
+            rows[rate] = RateRow(rate, res)
+        return bool(rows[rate].lanes.passed)
+
+    notes = []
+    lo, hi = None, None
+    r = start
+    while True:
+        if run(r):
+            lo = r
+            if r >= top:
+                if spec_top is not None and top >= spec_top * (1 - 1e-9):
+                    notes.append(f"every lane passes up to the highest rate to try, "
+                                 f"{top / 1e9:g} GT/s")
+                else:
+                    notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "
+                                 f"to {top / 1e9:g} GT/s, where the criteria still hold")
+                break
+            r = min(2 * r, top)
+        else:
+            hi = r
+            break
+    if lo is not None and hi is not None:
+        while hi - lo > resolution * (1 + 1e-9):
+            mid = round((lo + hi) / 2 / resolution) * resolution
+            if mid in (lo, hi):
+                break
+            if run(mid):
+                lo = mid
+            else:
+                hi = mid
+    ordered = [rows[k] for k in sorted(rows)]
+    name = "user eye criteria" if criteria else options.spec_file().spec
+    return RateSearch(link.source, name, options.package, ordered, [], lo,
+                      notes, timings={"search": time.perf_counter() - t0})
