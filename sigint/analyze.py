@@ -11,7 +11,13 @@ import sys
 import types
 from typing import Any
 
+from .analysis import analyze as _pipeline
 from .analysis.analyze import *  # noqa: F401,F403
+
+
+def __getattr__(name: str) -> Any:
+    """Every name of :mod:`sigint.analysis.analyze`, private ones included (PEP 562)."""
+    return getattr(_pipeline, name)
 
 
 class _CallableModule(types.ModuleType):

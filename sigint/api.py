@@ -84,7 +84,7 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
     The result carries the bandwidth density of the lanes at the rate in
     ``extra["bandwidth_density"]``.
     """
-    from .analysis.analyze import AnalysisOptions, _check_rate, evaluate
+    from .analysis.analyze import AnalysisOptions, check_rate, evaluate
     from .schema import validate
 
     opts, tx_over, rx_over = link_settings(built, options=options, tx=tx, rx=rx)
@@ -95,7 +95,7 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
 
         raise InputError(f"--victim {aopts.victim}: no such lane; {built.source} has "
                          f"{built.n_lanes} lane(s)")
-    _check_rate(built.f, rate, str(built.source))
+    check_rate(built.f, rate, str(built.source))
     link = prepare_built(built, backend=backend, progress=progress)
     if all_lanes:
         from .analysis.lanes import evaluate_lanes
@@ -213,10 +213,10 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
     aggs = [Aggressor(str(p), kind, read_touchstone(p))
             for kind, key in (("FEXT", "fext"), ("NEXT", "next_")) for p in mapping.get(key, ())]
     if all_lanes:
-        from .analysis.analyze import _check_rate, prepare
+        from .analysis.analyze import check_rate, prepare
         from .analysis.lanes import evaluate_lanes
 
-        _check_rate(np.asarray(source.f, dtype=float), opts.rate, name)
+        check_rate(np.asarray(source.f, dtype=float), opts.rate, name)
         link = prepare(source, port_map=pmap, aggressors=aggs, backend=be, source=name)
         return evaluate_lanes(link, opts, tx_overrides=tx, rx_overrides=rx)
     return run(source, opts, port_map=pmap, aggressors=aggs, tx_overrides=tx, rx_overrides=rx,

@@ -915,9 +915,9 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                     else:
                         r_at = rate if rate is not None else opts.rate
                         how = "--rate" if rate is not None else "the channel file's rate"
-                        from .analysis.analyze import _check_rate
+                        from .analysis.analyze import check_rate
 
-                        _check_rate(link.f, r_at, str(ch))
+                        check_rate(link.f, r_at, str(ch))
                         lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
                                                progress=_say, **models)
                     outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))

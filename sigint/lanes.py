@@ -1,7 +1,16 @@
 """Moved to :mod:`sigint.analysis.lanes`; this name is kept for one release."""
+import importlib as _importlib
 import warnings as _warnings
 
 from .analysis.lanes import *  # noqa: F401,F403
+
+_new = _importlib.import_module("sigint.analysis.lanes")
+
+
+def __getattr__(name: str):
+    """Every name of the new module, not only its public ones (PEP 562)."""
+    return getattr(_new, name)
+
 
 _warnings.warn("sigint.lanes moved to sigint.analysis.lanes; import it from there",
                DeprecationWarning, stacklevel=2)

@@ -21,7 +21,7 @@ def test_one_kind_of_varying_interface_uses_the_modal_update_and_matches_the_den
     geo = resolve(load_cross_section(BUS), BUS)
     f = np.geomspace(1e6, 1e11, 41)
     b = bem.BemSolver(geo)
-    b._factor(float(np.sqrt(f[0] * f[-1])))
+    b.factor(float(np.sqrt(f[0] * f[-1])))
     assert b._modal is not None                 # silicon / oxide only
     fast = np.array([b.solve(x) for x in f])
     b._modal = None
@@ -41,7 +41,7 @@ def test_the_dense_solve_is_kept(name, why):
     path = BUS.parent / name
     geo = resolve(load_cross_section(path), path)
     b = bem.BemSolver(geo, 0.5)
-    b._factor(1e9)
+    b.factor(1e9)
     assert b._modal is None, why
 
 
@@ -71,7 +71,7 @@ def test_distance_to_shapes_with_pruning_is_the_nearest_edge(seed, n_rect, sprea
         boxes.append(_Box(x, x + w, y, y + h))
     line = rng.uniform(-2 * spread, 2 * spread, (2, 2))
     pts = line[0] + np.linspace(0, 1, 57)[:, None] * (line[1] - line[0])
-    got = bem._dist_to_shapes(pts, boxes)
+    got = bem.dist_to_shapes(pts, boxes)
     ref = np.full(pts.shape[0], np.inf)
     for c in boxes:
         corners = c.polygon()
@@ -95,7 +95,7 @@ def test_block_elimination_equals_the_complex_factorisation(name):
     for blk in (True, False):
         b = bem.BemSolver(geo, 0.5)
         b.block_elimination = blk
-        b._factor(1e8)
+        b.factor(1e8)
         got.append(np.array([b.solve(x) for x in f]))
     fast, full = got
     # reached: C 1.6e-12, G 1.0e-9 of the largest entry (si_interposer_bus: its G is small)

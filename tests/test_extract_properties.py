@@ -95,10 +95,10 @@ def test_homogeneous_dielectric_g_equals_omega_tand_c():
 def test_low_rank_frequency_update_equals_a_fresh_solve():
     geo = resolve(load_cross_section(bus()))
     s = BemSolver(geo)
-    s._factor(1e9)
+    s.factor(1e9)
     for f in (1e6, 3e8, 4e10):
         fresh = BemSolver(geo)
-        fresh._factor(f)
+        fresh.factor(f)
         a, b = s.solve(f), fresh.solve(f)
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.abs(b).max())
     assert s.varying.size > 0

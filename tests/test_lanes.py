@@ -54,7 +54,7 @@ def test_all_victims_equal_single_victim_runs(net4):
                                    [c.margin for c in one.checks],
                                    rtol=1e-9, atol=1e-12)
     # symmetric bus: the edge lanes see fewer aggressors than the inner ones
-    xt = [r._worst_crosstalk()["vtf_xt_db_worst"] for r in lanes.lanes]
+    xt = [r.worst_crosstalk()["vtf_xt_db_worst"] for r in lanes.lanes]
     assert xt[0] < xt[1] and xt[3] < xt[2]
 
 

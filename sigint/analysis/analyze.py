@@ -245,7 +245,7 @@ class AnalysisResult:
             "vtf_loss_db_at_nyquist": _f(self.loss_db_at_nyquist),
             "vtf_loss_db_at_dc": _f(float(self.vtf.loss_db[0])),
             "vtf_xt_db_at_nyquist": _f(self.xt_db_at_nyquist),
-            **self._worst_crosstalk(),
+            **self.worst_crosstalk(),
             "eye_height_v": _f(e.eye_height),
             "eye_width_ui": _f(e.eye_width),
             "ber": self.ber,
@@ -274,7 +274,7 @@ class AnalysisResult:
         out.update(self.extra)
         return out
 
-    def _worst_crosstalk(self) -> dict:
+    def worst_crosstalk(self) -> dict:
         """The largest power-sum crosstalk from DC to fN (the value the spec checks)."""
         if not self.vtf.aggressors.shape[0]:
             return {"vtf_xt_db_worst": None, "vtf_xt_worst_hz": None}
@@ -603,7 +603,7 @@ def analyze(
     if options.victim > len(pmap.lanes):
         raise InputError(f"--victim {options.victim}: no such lane; {source} has "
                          f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
-    _check_rate(np.asarray(network.f, dtype=float), options.rate, source)
+    check_rate(np.asarray(network.f, dtype=float), options.rate, source)
     link = prepare(network, port_map=pmap, aggressors=aggressors, backend=backend,
                    source=source, progress=progress)
     res = evaluate(link, options, tx=tx, rx=rx, tx_overrides=tx_overrides,
@@ -612,7 +612,7 @@ def analyze(
     return res
 
 
-def _check_rate(f: np.ndarray, rate: float, source: str) -> None:
+def check_rate(f: np.ndarray, rate: float, source: str) -> None:
     """Refuse a rate whose Nyquist frequency the data do not reach or start above."""
     fmax = float(f[-1])
     if rate / 2 > fmax * (1 + 1e-9):
@@ -677,7 +677,7 @@ def evaluate(
         raise InputError(f"--victim {victim + 1}: no such lane; {source} has "
                          f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
     f = link.f
-    _check_rate(f, rate, source)
+    check_rate(f, rate, source)
     row = options.spec_row(rate)
     if row is not None:
         listed = row.data.rates
@@ -894,7 +894,7 @@ def analyze_files(
     if all_lanes:
         from .lanes import evaluate_lanes
 
-        _check_rate(np.asarray(net.f, dtype=float), options.rate, str(path))
+        check_rate(np.asarray(net.f, dtype=float), options.rate, str(path))
         link = prepare(net, port_map=pmap, aggressors=aggs, source=str(path),
                        backend=kwargs.pop("backend", None), progress=progress)
         lres = evaluate_lanes(link, options, progress=progress, **kwargs)

@@ -114,7 +114,7 @@ class LanesResult:
         out = []
         for r in self.lanes:
             lim = limiting_check(r.checks)
-            xt = r._worst_crosstalk()["vtf_xt_db_worst"]
+            xt = r.worst_crosstalk()["vtf_xt_db_worst"]
             by = {c.name: c for c in r.checks}
             out.append({
                 "lane": r.victim,

@@ -93,6 +93,7 @@ def _local(x: np.ndarray, a: np.ndarray, b: np.ndarray, xp=np):
 
 
 def _xlogy(x, y, xp=np):
+    # scipy.special.xlogy on numpy only: this one serves the CuPy arrays of the twin kernel too
     out = x * xp.log(xp.where(y > 0, y, 1.0))
     return xp.where(x == 0, 0.0, out)
 
@@ -220,7 +221,7 @@ def _segments_of(c: Conductor, n_circle: int) -> list[tuple[np.ndarray, np.ndarr
     return [(p[i], p[(i + 1) % 4]) for i in range(4)]
 
 
-def _dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
+def dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
     """Distance from points to the nearest boundary of *shapes* (0 on a boundary).
 
     Straight edges are pruned first, exactly: an edge whose distance to the points'
@@ -368,7 +369,7 @@ class _Mesher:
                 d_end = np.minimum(d_end, length - s)
             h = np.minimum(h_cap, kc * (d_end + self.h_min))
             if others:
-                h = np.minimum(h, kg * np.maximum(_dist_to_shapes(pts, others), self.h_min))
+                h = np.minimum(h, kg * np.maximum(dist_to_shapes(pts, others), self.h_min))
             return np.maximum(h, self.h_min * 0.5)
         return fn
 
@@ -509,7 +510,7 @@ class _Mesher:
         ring = np.stack([c.cx + c.r * np.cos(th), c.cy + c.r * np.sin(th)], axis=1)
         others = [o for o in self.geo.conductors if o is not c]
         if others:
-            gap = min(gap, max(float(_dist_to_shapes(ring, others).min()), 1e-3 * c.r))
+            gap = min(gap, max(float(dist_to_shapes(ring, others).min()), 1e-3 * c.r))
         return gap
 
     def _interface_run(self, a: float, b: float, lv: float, near, xl: float, xr: float,
@@ -743,7 +744,7 @@ class BemSolver:
         n = p.n
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
-        # real: only the frequency's diagonal is complex (see _factor); released once factored
+        # real: only the frequency's diagonal is complex (see factor); released once factored
         a0 = np.zeros((m, m))
         for lo in range(0, cr.size, block):
             hi = min(cr.size, lo + block)
@@ -842,7 +843,9 @@ class BemSolver:
                 red[mi, k, s2] = p.length[s2]
         return mats, red
 
-    def _factor(self, f: float) -> None:
+    def factor(self, f: float) -> None:
+        """Factor the system at the reference frequency *f* (Hz) once; each frequency's
+        :meth:`solve` is then a low-rank update of it. The matrix is released afterwards."""
         import scipy.linalg
 
         if self.a0 is None:
@@ -957,7 +960,7 @@ class BemSolver:
     def solve(self, f: float) -> np.ndarray:
         """Complex capacitance matrix :math:`C - jG/\\omega` of the signals at *f* (Hz), F/m."""
         if self._factored_at is None:
-            self._factor(f)
+            self.factor(f)
         eps = self._eps(f)
         wts = np.array([eps[m] for m in self._mats])
         q = np.einsum("m,mks->ks", wts, self._rx)

@@ -129,11 +129,11 @@ def _graded_1d(a: float, b: float, first, growth: float, h_of=None, grade=(True,
 
 
 def _dist_to_others(pts: np.ndarray, others: list[Conductor]) -> np.ndarray:
-    from .bem import _dist_to_shapes
+    from .bem import dist_to_shapes
 
     if not others:
         return np.full(pts.shape[0], np.inf)
-    return _dist_to_shapes(pts, others)
+    return dist_to_shapes(pts, others)
 
 
 FACE_MAX = 8.0   # a surface far from every other conductor is graded at most this coarser
@@ -331,8 +331,11 @@ def _rect_pair(gi: np.ndarray, gj: np.ndarray) -> np.ndarray:
 
 
 def _plogp(x, p):
-    """x**p * ln(x) with 0 at x = 0."""
-    return np.where(x > 0, np.where(x > 0, x, 1.0) ** p * np.log(np.where(x > 0, x, 1.0)), 0.0)
+    """x**p * ln(x) with 0 at x = 0 (:func:`scipy.special.xlogy`)."""
+    from scipy.special import xlogy
+
+    x = np.asarray(x, dtype=float)
+    return xlogy(x ** p, x)
 
 
 def _sector_pair(gi: np.ndarray, gj: np.ndarray) -> np.ndarray:

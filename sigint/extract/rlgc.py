@@ -262,7 +262,7 @@ def extract(
         # a rank-k update per frequency: C and G exact at every requested frequency
         pos = freqs > 0
         fref = float(np.sqrt(freqs[pos].min() * freqs[pos].max()))
-        bem._factor(fref)
+        bem.factor(fref)
         cc = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)
         for k, fk in enumerate(tasks.track(freqs, f"{bem.unknowns} unknowns, frequencies")):
             cc[k] = bem.solve(max(fk, freqs[pos].min()))
@@ -345,7 +345,7 @@ def extract(
 
 def extract_stages(backend: Backend) -> dict[str, str]:
     """Where each stage of :func:`extract` runs on *backend*: only the dense BEM solve
-    (``BemSolver._factor``) and the PEEC eigendecomposition (``peec._eigh``) take ``xp``;
+    (``BemSolver.factor``) and the PEEC eigendecomposition (``peec._eigh``) take ``xp``;
     the assembly of both (O(N^2) closed forms), the vacuum solve, the per-frequency BEM
     updates and the PEEC frequency sweep run on the host."""
     dev = "cupy" if backend.name == "cupy" else "numpy"
