@@ -728,8 +728,11 @@ def test_all_points_skipped_notes_why_and_resume_of_nothing_says_it_starts(tmp_p
     assert "holds a different sweep (the sweep file changed" in _one_sentence(capsys)
 
 
-def test_a_script_without_the_main_guard_gets_one_sentence(monkeypatch):
+def test_a_worker_reimporting_the_script_leaves_quietly(monkeypatch):
+    """A spawned worker that re-imports a script without the main guard exits at once
+    (code 2) instead of starting workers of its own; the test process itself is fine."""
     import multiprocessing
+    import os
     import types
 
     from sigint.sweeps.run import _check_main_module
@@ -739,8 +742,38 @@ def test_a_script_without_the_main_guard_gets_one_sentence(monkeypatch):
     fake.__file__ = "my_sweep.py"
     monkeypatch.setitem(sys.modules, "__main__", fake)
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
-    with pytest.raises(InputError, match=r"my_sweep.py: .*if __name__ == '__main__':"):
+
+    def exit_(code):
+        raise SystemExit(code)
+
+    monkeypatch.setattr(os, "_exit", exit_)
+    with pytest.raises(SystemExit) as e:
         _check_main_module()
+    assert e.value.code == 2
+
+
+@pytest.mark.slow
+def test_a_script_without_the_main_guard_gets_one_sentence(tmp_path):
+    """The real thing: a script calling sigint.sweep with two workers at import time ends
+    with one sentence naming the script and the guard (the workers leave quietly)."""
+    import subprocess
+
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import sigint\n"
+        f"sigint.sweep({{'base': {str(ROOT / 'channels' / 'ucie_advanced_2mm.yaml')!r},\n"
+        "              'parameters': {'length': {'path': 'segments[1].length',\n"
+        "                                        'values': ['1 mm', '2 mm']}}},\n"
+        f"             out={str(tmp_path / 'pw.zarr')!r}, workers=2)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       env=env, timeout=300, cwd=tmp_path)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert "plain.py: a script that calls sigint.sweep with worker processes must do it " \
+           "under if __name__ == '__main__':" in last, r.stderr[-2000:]
+    assert r.stderr.count("Traceback") == 1, r.stderr[-3000:]
+    assert not (tmp_path / "pw.zarr").exists()
 
 
 def test_help_describes_the_file_keys_exit_codes_and_scheduler(capsys):

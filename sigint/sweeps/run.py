@@ -599,15 +599,17 @@ def _check_main_module() -> None:
     spawned: a script calling :func:`sigint.sweep` with workers, without the
     ``if __name__ == "__main__":`` guard, is imported again by every spawned process."""
     import multiprocessing
+    import os
     import sys
 
     main = sys.modules.get("__main__")
-    if (multiprocessing.parent_process() is not None
-            and getattr(main, "__name__", "") == "__mp_main__"):
-        raise InputError(f"{getattr(main, '__file__', 'your script')}: sigint.sweep with "
-                         "worker processes was called at import time, so each worker started "
-                         "it again; put the call under if __name__ == '__main__': or give "
-                         "workers=0")
+    bootstrapping = bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+    if bootstrapping or (multiprocessing.parent_process() is not None
+                         and getattr(main, "__name__", "") == "__mp_main__"):
+        # a worker process re-importing the script: leave at once and quietly (a traceback
+        # here would be one per worker); the parent says why in one sentence
+        sys.stderr.flush()
+        os._exit(2)
 
 
 def _connect(*, workers: int | None, scheduler: str | None, n_tasks: int):
@@ -632,10 +634,23 @@ def _connect(*, workers: int | None, scheduler: str | None, n_tasks: int):
     # death_timeout: workers left behind by a killed client close themselves
     # the scheduler's HTTP server (metrics) on a free port, no dashboard: the default
     # port 8787 may be another cluster's (then distributed warns and moves)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR,
-                           death_timeout=60,
-                           scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                               death_timeout=60,
+                               scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
+    except Exception as exc:        # noqa: BLE001 - workers that could not start
+        import sys
+
+        main = sys.modules.get("__main__")
+        script = getattr(main, "__file__", None)
+        hint = (f"{script}: a script that calls sigint.sweep with worker processes must do it "
+                "under if __name__ == '__main__': (each worker imports the script again), or "
+                "give workers=0" if script and not str(script).endswith(("sigint/__main__.py",
+                                                                         "cli.py"))
+                else "check that new processes can start here, or give --workers 0")
+        raise InputError(f"the Dask worker processes did not start ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:120]}); {hint}") from None
     return Client(cluster), cluster, f"local Dask cluster, {n} worker process(es) x 1 thread"
 
 
