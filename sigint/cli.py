@@ -879,6 +879,12 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                     [_top_rate(ch, "ucie", package or "advanced",
                                {"package"} if package else set())]
                 top = max((t for t in tops if t is not None), default=None)
+            elif ch.suffix.lower() in (".yaml", ".yml"):
+                # the grid reaches twice the Nyquist frequency of the rate checked, as the
+                # rate search builds it (same verdict at the same rate)
+                from .channel.schema import load_channel
+
+                top = rate if rate is not None else load_channel(ch)[0].link.rate
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
