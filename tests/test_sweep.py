@@ -150,7 +150,7 @@ def _sweep_with(tmp_path, old: str, new: str) -> Path:
     ("    path: segments[0].length\n    range: {start: 1 mm, stop: 3 mm, step: 2 mm}",
      "    {path: segments[0].length, range: {start: 1 mm, stop: 3 mm, step: 2 mm}}",
      "a path with [i] inside {...} must be quoted"),
-    ("pareto:", "name: again\npareto:", "key 'name' is given twice (first on line 1)"),
+    ("pareto:", "name: again\npareto:", "key 'name' is given twice (first on line 1;"),
     ("  space:", "  w2: {path: \"xsection.buses[0].width\", values: [1 um]}\n  space:",
      "parameters.width already sets segments[0].xsection.buses[0].width"),
     ("path: \"xsection.buses[0].pitch\"", "path: \"xsection.buses[0].width\"",

@@ -485,45 +485,11 @@ def _display(raw: Any, kind: str) -> tuple[str, float]:
 
 
 def _load_yaml(path: Path) -> dict:
-    """The sweep file's top-level mapping; a key given twice at any level is refused (the
-    second would silently win), and an unquoted ``[i]`` path in a flow mapping is named."""
-    import yaml
+    """The sweep file's top-level mapping (:func:`sigint.io.yamlfile.load_mapping`: a key
+    given twice is refused, an unquoted ``[i]`` path in a flow mapping is named)."""
+    from ..io.yamlfile import load_mapping
 
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise InputError(f"{path}, line {key_node.start_mark.line + 1}: key {key!r} is "
-                                 f"given twice (first on line {seen[key] + 1}); keep one")
-            seen[key] = key_node.start_mark.line
-        return loader.construct_mapping(node, deep=deep)
-
-    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path")
-    text = path.read_text()
-    try:
-        data = yaml.load(text, Loader=_Loader)        # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        at = f", line {line}" if line else ""
-        problem = str(getattr(exc, "problem", exc))
-        src_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
-        if "got '['" in problem and "{" in src_line:
-            raise InputError(f"{path}{at}: {src_line.strip()!r}: a path with [i] inside "
-                             "{...} must be quoted; write path: \"segments[1].length\" or put "
-                             "one key per line (block style)") from None
-        raise InputError(f"{path}{at}: not valid YAML ({problem}); check indentation and "
-                         "colons") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of keys (base, parameters, design) at the "
-                         "top level")
-    return data
+    return load_mapping(path, "base, parameters, design")
 
 
 def _precheck(raw: dict, src: str, max_points: int | None) -> None:
