@@ -534,12 +534,10 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     return EXIT_OK
 
 
-def _capped(rate: float | None, cap: float | None) -> float | None:
-    return rate if cap is None or rate is None else min(rate, cap)
-
-
-def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | None:
-    """The highest rate a search of *channel* will try (its own spec unless given)."""
+def _top_rate(channel: Path, spec: str, package: str, explicit: set,
+              up_to: float | None = None) -> float | None:
+    """The highest rate a search of *channel* will try (its own spec unless given), at or
+    below *up_to* (:meth:`~sigint.specs.library.SpecFile.top_rate`)."""
     if channel.suffix.lower() not in (".yaml", ".yml"):
         return None
     from .channel.schema import load_channel
@@ -555,14 +553,12 @@ def _top_rate(channel: Path, spec: str, package: str, explicit: set) -> float | 
     if spec == "none":
         spec = "ucie"
     sf = load_spec(spec)
-    if sf.continuous:
-        return max(r.rate_range.max for r in sf.rows)
-    rates = sf.rates(package if package in sf.packages else None)
-    return max(rates) if rates else None
+    return sf.top_rate(package if package in sf.packages else None, up_to)
 
 
 def _channel_for_search(channel: Path, top_rate: float | None, be):
-    """Build a channel file on a grid that reaches twice the Nyquist frequency of *top_rate*.
+    """Build a channel file on a grid that reaches twice the Nyquist frequency of *top_rate*
+    (default: the file's own rate).
 
     A file whose ``frequencies`` stop below *top_rate* (Hz, twice its Nyquist frequency) is
     built once on the same number of points per GHz from 0 to *top_rate* (with a note), so
@@ -575,9 +571,7 @@ def _channel_for_search(channel: Path, top_rate: float | None, be):
     ch, base = load_channel(channel)
     for w in plausibility_warnings(ch):
         _warn(f"{channel}: {w}")
-    note = None
-    if top_rate is not None:
-        ch, note = grid_for_rate(ch, top_rate, channel.name)
+    ch, note = grid_for_rate(ch, ch.link.rate if top_rate is None else top_rate, channel.name)
     built = build_channel(ch, base, source=str(channel), backend=be)
     return built, note
 
@@ -586,8 +580,8 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
                      differential, reverse, common: dict, top_rate: float | None = None):
     """(link, options, models, built) of a channel file for the rate and validate commands.
 
-    With *top_rate* (symbols/s), a channel file is built on a grid reaching its Nyquist
-    frequency (:func:`_channel_for_search`).
+    A channel file is built on a grid reaching twice the Nyquist frequency of *top_rate*
+    (symbols/s; default the file's own rate) (:func:`_channel_for_search`).
     """
     from .analysis.analyze import AnalysisOptions, prepare
     from .schema import validate
@@ -597,13 +591,8 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
             raise click.UsageError("--thru/--ports/--diff apply to Touchstone files; a YAML "
                                    "channel defines its lanes itself")
         from .api import link_settings, prepare_built
-        from .channel.build import build_file
 
-        note = None
-        if top_rate is None:
-            built = build_file(channel, backend=be, warn=_warn)
-        else:
-            built, note = _channel_for_search(channel, top_rate, be)
+        built, note = _channel_for_search(channel, top_rate, be)
         given = {"spec": spec, "package": package, "ber": ber}
         opts, tx_over, rx_over = link_settings(
             built, options=dict(common, **{k: v for k, v in given.items() if k in explicit}))
@@ -746,7 +735,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
         link, opts, models, built = _prepare_channel(
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
             preset=preset, differential=differential, reverse=reverse, common={"bits": 0},
-            top_rate=_capped(_top_rate(channel, spec, package, explicit), up_to))
+            top_rate=_top_rate(channel, spec, package, explicit, up_to))
         if spec == "none" and "spec" in explicit:
             opts = opts.model_copy(update={"spec": "none"})
             res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
@@ -868,7 +857,6 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     outcomes = []
     try:
         for ch in channels:
-            top = None
             if max_rate:
                 tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
                                   sp.removeprefix("ucie-") if sp in _UCIE_PKGS
@@ -879,12 +867,10 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
                     [_top_rate(ch, "ucie", package or "advanced",
                                {"package"} if package else set())]
                 top = max((t for t in tops if t is not None), default=None)
-            elif ch.suffix.lower() in (".yaml", ".yml"):
+            else:
                 # the grid reaches twice the Nyquist frequency of the rate checked, as the
-                # rate search builds it (same verdict at the same rate)
-                from .channel.schema import load_channel
-
-                top = rate if rate is not None else load_channel(ch)[0].link.rate
+                # rate search builds it (same verdict at the same rate); None: the file's rate
+                top = rate
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,

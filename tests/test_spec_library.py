@@ -414,3 +414,16 @@ def test_two_rows_covering_one_rate_are_refused(tmp_path, capsys):
     rc = main(["analyze", str(tmp_path / "x.s4p"), "--spec", str(p), "--rate", "8GT/s", "-q"])
     err = capsys.readouterr().err
     assert rc == 2 and "both cover 10 GT/s" in err, err
+
+
+def test_top_rate_of_a_search():
+    """The highest rate a search tries: UCIe advanced 64 GT/s (Table 1-4's top), 24 GT/s
+    below a 30 GT/s cap (the rates are discrete), the standard package without Rx
+    termination 16 GT/s; a continuous range is capped at the cap itself."""
+    u = load_spec("ucie")
+    assert u.top_rate("advanced") == 64 * G
+    assert u.top_rate("advanced", up_to=30 * G) == 24 * G
+    assert u.top_rate("standard-unterminated") == 16 * G
+    assert u.top_rate("advanced", up_to=2 * G) is None
+    h = load_spec_file(ROOT / "channels" / "specs" / "hbm3_user.yaml")
+    assert h.continuous and h.top_rate(up_to=5 * G) == 5 * G

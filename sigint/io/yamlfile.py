@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ..errors import InputError
@@ -61,19 +62,11 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
+@functools.cache
 def _loader():
     """A SafeLoader that refuses a key given twice in one mapping (YAML 1.2 forbids it;
     PyYAML keeps the last). Merge keys (``<<: *anchor``) are not counted."""
     import yaml
-
-    return _make_loader(yaml) if _LOADER is None else _LOADER
-
-
-_LOADER = None
-
-
-def _make_loader(yaml):
-    global _LOADER
 
     class UniqueKeyLoader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):
@@ -92,5 +85,4 @@ def _make_loader(yaml):
                     seen[key] = key_node.start_mark.line + 1
             return super().construct_mapping(node, deep=deep)
 
-    _LOADER = UniqueKeyLoader
-    return _LOADER
+    return UniqueKeyLoader

@@ -410,6 +410,17 @@ class SpecFile(_Model):
             return ()
         return tuple(sorted({x for r in rows for x in r.rates}))
 
+    def top_rate(self, package: str | None = None, up_to: float | None = None) -> float | None:
+        """The highest rate (symbols/s) a search of *package* tries: the top discrete rate
+        at or below *up_to*, or the top of the continuous range capped at *up_to*; None
+        when no rate is left."""
+        if self.continuous:
+            top = max(r.rate_range.max for r in self._rows(package))
+            return top if up_to is None else min(top, up_to)
+        rates = [r for r in self.rates(package)
+                 if up_to is None or r <= up_to * (1 + 1e-9)]
+        return max(rates) if rates else None
+
     def _rows(self, package: str | None) -> list[Row]:
         pkgs = self.packages
         if len(pkgs) == 1:

@@ -683,13 +683,4 @@ def _top_rate(st: dict) -> float | None:
     from ..specs.library import load_spec
 
     sf = load_spec(st["spec"])
-    if sf.continuous:
-        top = max(r.rate_range.max for r in sf.rows)
-    else:
-        rates = sf.rates(st["package"] if st["package"] in sf.packages else None)
-        if st.get("up_to") is not None:
-            rates = tuple(r for r in rates if r <= st["up_to"] * (1 + 1e-9))
-        top = max(rates) if rates else None
-    if top is not None and sf.continuous and st.get("up_to") is not None:
-        top = min(top, st["up_to"])
-    return top
+    return sf.top_rate(st["package"] if st["package"] in sf.packages else None, st.get("up_to"))
