@@ -939,6 +939,11 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 @click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
               help="Mesh refinement (2 halves every panel and filament); compare two values "
                    "to see convergence.")
+@click.option("--filaments", type=click.Choice(["auto", "full", "reduced"]), default="auto",
+              show_default=True,
+              help="R and L: solve every filament (full), or a reduced basis per cluster of "
+                   "filaments (reduced: the same R and L to ~1e-5, far faster on dense "
+                   "buses); auto reduces meshes of 4000 filaments or more under at most one plane.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save R, L, G, C as netCDF (.nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -948,8 +953,9 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @_backend_option
 @_with_progress("extract", "xsection")
-def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_json: bool,
-                plot: Path | None, report: Path | None, quiet: bool, backend: str | None) -> int:
+def extract_cmd(xsection: Path, freq: str, refine: float, filaments: str, out: Path | None,
+                as_json: bool, plot: Path | None, report: Path | None, quiet: bool,
+                backend: str | None) -> int:
     """Extract R(f), L(f), G(f), C(f) of a 2D cross-section.
 
     \b
@@ -982,7 +988,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
     freqs = parse_frequencies(freq)
     say, done = _say, _done
     try:
-        res = extract(xsection, freqs, refine=refine, backend=be)
+        res = extract(xsection, freqs, refine=refine, backend=be, filaments=filaments)
     finally:
         done()
     text = extract_summary(res)

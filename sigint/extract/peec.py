@@ -49,6 +49,7 @@ from ..xsection.materials import MU0, skin_depth
 __all__ = ["Filaments", "mesh_filaments", "mean_log_distance", "PeecSolver", "phi4"]
 
 RECT, SECTOR = 0, 1
+REDUCED_MIN_FILAMENTS = 4000   # meshes at least this large use the reduced basis (auto)
 NEAR = 4.0          # pairs closer than NEAR x (size_i + size_j) get exact/quadrature means
 M_TERMS = 96        # terms of the polar series
 
@@ -647,8 +648,12 @@ class PeecSolver:
         Refinement factor on top of the file's ``mesh.refine``.
     """
 
-    def __init__(self, geo: Geometry, f_max: float, refine: float = 1.0, *, xp=np):
+    def __init__(self, geo: Geometry, f_max: float, refine: float = 1.0, *, xp=np,
+                 method: str = "auto"):
+        if method not in ("auto", "full", "reduced"):
+            raise ValueError(f"method must be 'auto', 'full' or 'reduced', not {method!r}")
         self.geo = geo
+        self.reduced: dict | None = None
         self.xp = xp
         self.fil = mesh_filaments(geo, f_max, refine)
         fil = self.fil
@@ -669,6 +674,14 @@ class PeecSolver:
         perfect = [k for k, c in enumerate(geo.conductors) if is_perfect(c)]
         sq = 1.0 / np.sqrt(self.r)
         self.mirrors = 0
+        if not perfect and (method == "reduced" or (
+                method == "auto" and fil.n >= REDUCED_MIN_FILAMENTS and geo.top_y is None)):
+            from .reduced import reduced_modes
+
+            self.mirror = False
+            self.lam, self.w_all, self.reduced = reduced_modes(
+                fil, self.ground, geo.top_y, sq, sq[:, None] * b_all, 2 * math.pi * f_max)
+            return
         if not perfect:
             # a mesh symmetric under one or two mirror lines: only the rows of one half are
             # assembled, and the eigendecomposition splits into two or four blocks

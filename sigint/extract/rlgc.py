@@ -209,6 +209,7 @@ def extract(
     backend: Backend | None = None,
     measure_interpolation: bool = True,
     progress: Callable[[str], None] | None = None,
+    filaments: str = "auto",
 ) -> ExtractResult:
     """Extract R, L, G, C of every signal conductor against the reference.
 
@@ -227,10 +228,21 @@ def extract(
         Whether to spend extra BEM solves measuring the C/G interpolation error.
     progress : callable, optional
         Called with stage names.
+    filaments : {"auto", "full", "reduced"}
+        How the filament system is solved: every filament an unknown (``full``), or a
+        reduced basis per cluster of filaments (``reduced``, :mod:`sigint.extract.reduced`:
+        the same R and L to about 1e-5, much faster on dense buses); ``auto`` reduces
+        meshes of at least :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments
+        under at most one plane.
 
     Returns
     -------
     ExtractResult
+
+    Raises
+    ------
+    InputError
+        For a cross-section that cannot be read or frequencies that are not a list.
     """
     say = progress or (lambda _s: None)
     backend = backend or get_backend()
@@ -317,7 +329,12 @@ def extract(
     t2 = time.perf_counter()
     fmax = float(freqs.max())
     with tasks.task("filaments (R, L)"):
-        peec = PeecSolver(geo, fmax, refine, xp=xp)
+        peec = PeecSolver(geo, fmax, refine, xp=xp, method=filaments)
+    if peec.reduced is not None:
+        r = peec.reduced
+        notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "
+                     f"filaments in {r['clusters']} clusters (relative tolerance {r['tol']:g}; "
+                     "--filaments full solves every filament)")
     timings["peec_setup"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     z = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)
