@@ -749,9 +749,7 @@ def _common_channel_options(f):
                      callback=lambda _c, _p, v: _check_spec(v),
                      help="Spec: ucie, ucie-3d, bow, aib, a spec file (YAML), or none "
                           "[a channel file's own spec unless given]."),
-        click.option("--package", type=click.Choice(["advanced", "standard",
-                                                     "standard-unterminated"]),
-                     default="advanced", show_default=True, help="UCIe package (table row)."),
+        _package_option,
         click.option("--ber", type=float, default=None,
                      callback=lambda _c, _p, v: _check_ber(v),
                      help="Target BER [default: the spec's raw BER at each rate]."),
@@ -761,10 +759,9 @@ def _common_channel_options(f):
                      default=None, help="Port convention of a Touchstone file."),
         click.option("--diff/--single-ended", "differential", default=False,
                      help="Pair consecutive through paths as differential lanes."),
-        click.option("--reverse", type=int, multiple=True, metavar="LANE",
-                     help="Lane whose Tx sits at the far end (repeatable)."),
+        _reverse_option,
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress messages."),
+        _quiet_option,
         _backend_option,
     ]):
         f = deco(f)
@@ -825,16 +822,14 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
       sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
     """
     _require_files(channel)
-    from .analysis.rate import UCIE_DENSITY_GBYTES_PER_MM, search_rates, spec_rates
-    from .backend import get_backend
-
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
-    from .analysis.rate import search_continuous
+    from .analysis.rate import spec_rates
+    from .backend import get_backend
 
-    explicit = {n for n in ("spec", "package", "ber")
-                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
-    if spec == "none" and "spec" in explicit:
+    explicit = _explicit(ctx, ("spec", "package", "ber"))
+    user_spec = spec == "none" and "spec" in explicit     # the eye criteria are the spec
+    if user_spec:
         if eye_height is None or eye_width is None:
             from .errors import InputError
 
@@ -848,57 +843,72 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
             preset=preset, differential=differential, reverse=reverse, common={"bits": 0},
             top_rate=_top_rate(channel, spec, package, explicit, up_to))
-        if spec == "none" and "spec" in explicit:
+        if user_spec:
             opts = opts.model_copy(update={"spec": "none"})
-            res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
-                                    progress=_say, stop=up_to, **models)
-        else:
-            if opts.spec == "none":
-                if eye_height is not None and eye_width is not None:
-                    res = search_continuous(link, opts, eye_height=eye_height,
-                                            eye_width=eye_width, progress=_say, stop=up_to,
-                                            **models)
-                    opts = None
-                else:
-                    opts = opts.model_copy(update={"spec": "ucie"})
-                    _warn(f"{channel}: its link declares spec none; searched against UCIe "
-                          f"{opts.package}")
-            if opts is not None and opts.spec_file().continuous:
-                res = search_continuous(link, opts, progress=_say, stop=up_to, **models)
-            elif opts is not None:
-                rates = None
-                if up_to is not None:
-                    rates = tuple(r for r in spec_rates(opts.spec, opts.package)
-                                  if r <= up_to * (1 + 1e-9))
-                    if not rates:
-                        from .errors import InputError
-
-                        raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
-                                         "lowest rate; give a higher rate")
-                res = search_rates(link, opts, progress=_say, exhaustive=exhaustive,
-                                   rates=rates, **models)
-                if up_to is not None:
-                    res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
+        res = _search(channel, link, opts, models, user_spec=user_spec, eye_height=eye_height,
+                      eye_width=eye_width, exhaustive=exhaustive, up_to=up_to)
     finally:
         _done()
     res.notes[:0] = [n for n in link.notes if "built once on" in n]
     if res.max_rate is not None:
-        if built is not None:
-            res.density = built.density(res.max_rate)
-            res.density.pop("per_segment", None)
-        else:
-            res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
-                                              module_width, module_depth)
-        if res.density is not None and res.spec == "ucie" and res.package == "advanced":
-            res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
-                round(res.max_rate / 1e9))
-            res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8
+        res.density = _rate_density(res, built, link.n_lanes, lane_pitch, module_width,
+                                    module_depth)
     _emit(as_json, res.to_json(), res.summary())
     if plot is not None:
         paths = res.plot(plot)
         if not as_json:
             click.echo("plots: " + ", ".join(str(p) for p in paths))
     return EXIT_OK if res.max_rate is not None else EXIT_FAIL
+
+
+def _search(channel: Path, link, opts, models: dict, *, user_spec: bool, eye_height, eye_width,
+            exhaustive: bool, up_to: float | None):
+    """The rate search of ``sigint rate``: continuous against the eye criteria (``--spec
+    none`` or a link declaring no spec) or a spec's continuous range, else over the spec's
+    discrete rates at or below *up_to*."""
+    from .analysis.rate import search_continuous, search_rates, spec_rates
+
+    if user_spec:
+        return search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
+                                 progress=_say, stop=up_to, **models)
+    if opts.spec == "none":
+        if eye_height is not None and eye_width is not None:
+            return search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
+                                     progress=_say, stop=up_to, **models)
+        opts = opts.model_copy(update={"spec": "ucie"})
+        _warn(f"{channel}: its link declares spec none; searched against UCIe {opts.package}")
+    if opts.spec_file().continuous:
+        return search_continuous(link, opts, progress=_say, stop=up_to, **models)
+    rates = None
+    if up_to is not None:
+        rates = tuple(r for r in spec_rates(opts.spec, opts.package) if r <= up_to * (1 + 1e-9))
+        if not rates:
+            from .errors import InputError
+
+            raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
+                             "lowest rate; give a higher rate")
+    res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, rates=rates, **models)
+    if up_to is not None:
+        res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
+    return res
+
+
+def _rate_density(res, built, n_lanes: int, lane_pitch, module_width, module_depth):
+    """Bandwidth density at the maximum rate: from the channel file's geometry, else from
+    the command line's; beside UCIe Table 1-4 for the UCIe advanced package."""
+    from .analysis.rate import UCIE_DENSITY_GBYTES_PER_MM
+
+    if built is not None:
+        density = built.density(res.max_rate)
+        density.pop("per_segment", None)
+    else:
+        density = _touchstone_density(n_lanes, res.max_rate, lane_pitch, module_width,
+                                      module_depth)
+    if density is not None and res.spec == "ucie" and res.package == "advanced":
+        density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
+            round(res.max_rate / 1e9))
+        density["gbytes_per_mm"] = density["gbps_per_mm"] / 8
+    return density
 
 
 @cli.command("validate", context_settings={"max_content_width": 100})
@@ -927,7 +937,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write JUnit XML: a test case per check (CI systems show it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_quiet_option
 @_backend_option
 @_with_progress("validate", "channels")
 def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: str | None,
@@ -959,9 +969,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 
             raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
                              "--rate (e.g. 16GT/s) or --max-rate")
-    from .analysis.lanes import evaluate_lanes
-    from .analysis.rate import search_continuous, search_rates
-    from .analysis.validate import SpecOutcome, junit_xml, summary
+    from .analysis.validate import junit_xml, summary
     from .backend import get_backend
     from .errors import InputError
 
@@ -969,20 +977,10 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     outcomes = []
     try:
         for ch in channels:
-            if max_rate:
-                tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
-                                  sp.removeprefix("ucie-") if sp in _UCIE_PKGS
-                                  else (package or "advanced"),
-                                  {"spec"} | ({"package"} if package or sp in _UCIE_PKGS
-                                              else set()))
-                        for sp in specs if sp != "none"] if specs else \
-                    [_top_rate(ch, "ucie", package or "advanced",
-                               {"package"} if package else set())]
-                top = max((t for t in tops if t is not None), default=None)
-            else:
-                # the grid reaches twice the Nyquist frequency of the rate checked, as the
-                # rate search builds it (same verdict at the same rate); None: the file's rate
-                top = rate
+            # with --rate the grid reaches twice the Nyquist frequency of the rate checked,
+            # as the rate search builds it (same verdict at the same rate); None: the
+            # file's rate
+            top = _validate_top_rate(ch, specs, package) if max_rate else rate
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
@@ -990,41 +988,9 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
             own = opts.spec if built is not None else "ucie"
             for sp in specs or (own,):
                 try:
-                    if sp == "none":
-                        outcomes.append(SpecOutcome(str(ch), "none", None, None))
-                        continue
-                    if sp in _UCIE_PKGS:
-                        name, pkg = "ucie", sp.removeprefix("ucie-")
-                    else:
-                        name = sp
-                        pkg = package or (built.channel.link.package if built is not None
-                                          else "advanced")
-                    o = opts.model_copy(update={"spec": name, "package": pkg})
-                    sf = o.spec_file()
-                    label = f"ucie {pkg}" if name == "ucie" else sf.spec
-                    notes: list[str] = []
-                    if sf.user_written:
-                        notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
-                    if max_rate:
-                        res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
-                               else search_rates(link, o, progress=_say, **models))
-                        notes += res.notes
-                        if res.max_rate is not None:
-                            row = next(r for r in res.rows if r.rate == res.max_rate)
-                            how = "maximum rate"
-                        else:
-                            row = res.rows[0]
-                            how = "lowest rate tried; no rate passes"
-                        lanes, r_at = row.lanes, row.rate
-                    else:
-                        r_at = rate if rate is not None else opts.rate
-                        how = "--rate" if rate is not None else "the channel file's rate"
-                        from .analysis.analyze import check_rate
-
-                        check_rate(link.f, r_at, str(ch))
-                        lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
-                                               progress=_say, **models)
-                    outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))
+                    outcomes.append(_spec_outcome(ch, sp, link, opts, models, built,
+                                                  package=package, rate=rate,
+                                                  max_rate=max_rate))
                 except InputError as exc:     # name the pair; the other channels' results are kept
                     if junit is not None and outcomes:
                         junit.write_text(junit_xml(outcomes), encoding="utf-8")
@@ -1043,6 +1009,60 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     return EXIT_FAIL if any(o.passed is False for o in outcomes) else EXIT_OK
 
 
+def _validate_top_rate(ch: Path, specs: tuple[str, ...], package: str | None) -> float | None:
+    """The highest rate ``sigint validate --max-rate`` tries on *ch* over every spec."""
+    if specs:
+        tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
+                          sp.removeprefix("ucie-") if sp in _UCIE_PKGS
+                          else (package or "advanced"),
+                          {"spec"} | ({"package"} if package or sp in _UCIE_PKGS else set()))
+                for sp in specs if sp != "none"]
+    else:
+        tops = [_top_rate(ch, "ucie", package or "advanced", {"package"} if package else set())]
+    return max((t for t in tops if t is not None), default=None)
+
+
+def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package: str | None,
+                  rate: float | None, max_rate: bool):
+    """One channel against one spec for ``sigint validate``: every lane at *rate* (else the
+    file's), or at the maximum rate with *max_rate*."""
+    from .analysis.lanes import evaluate_lanes
+    from .analysis.rate import search_continuous, search_rates
+    from .analysis.validate import SpecOutcome
+
+    if sp == "none":
+        return SpecOutcome(str(ch), "none", None, None)
+    if sp in _UCIE_PKGS:
+        name, pkg = "ucie", sp.removeprefix("ucie-")
+    else:
+        name = sp
+        pkg = package or (built.channel.link.package if built is not None else "advanced")
+    o = opts.model_copy(update={"spec": name, "package": pkg})
+    sf = o.spec_file()
+    label = f"ucie {pkg}" if name == "ucie" else sf.spec
+    notes: list[str] = []
+    if sf.user_written:
+        notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
+    if max_rate:
+        res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
+               else search_rates(link, o, progress=_say, **models))
+        notes += res.notes
+        if res.max_rate is not None:
+            row = next(r for r in res.rows if r.rate == res.max_rate)
+            how = "maximum rate"
+        else:
+            row = res.rows[0]
+            how = "lowest rate tried; no rate passes"
+        return SpecOutcome(str(ch), label, row.rate, row.lanes, how, notes)
+    r_at = rate if rate is not None else opts.rate
+    how = "--rate" if rate is not None else "the channel file's rate"
+    from .analysis.analyze import check_rate
+
+    check_rate(link.f, r_at, str(ch))
+    lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}), progress=_say, **models)
+    return SpecOutcome(str(ch), label, r_at, lanes, how, notes)
+
+
 @cli.command("extract", context_settings={"max_content_width": 100})
 @click.argument("xsection", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--freq", default="1MHz:100GHz:201", show_default=True, metavar="START:STOP:N[:log]",
@@ -1057,7 +1077,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for xsection.png (geometry and mesh) and rlgc.png.")
 @_report_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_quiet_option
 @_backend_option
 @_with_progress("extract", "xsection")
 def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_json: bool,
@@ -1114,7 +1134,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, out: Path | None, as_j
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for sparams.png (IL, RL, FEXT, NEXT per lane).")
 @_report_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_quiet_option
 @_backend_option
 @_with_progress("build", "channel")
 def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,
