@@ -1031,7 +1031,7 @@ def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package
     from .analysis.validate import SpecOutcome
 
     if sp == "none":
-        return SpecOutcome(str(ch), "none", None, None)
+        return SpecOutcome(channel=str(ch), spec="none", rate=None, lanes=None)
     if sp in _UCIE_PKGS:
         name, pkg = "ucie", sp.removeprefix("ucie-")
     else:
@@ -1053,14 +1053,16 @@ def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package
         else:
             row = res.rows[0]
             how = "lowest rate tried; no rate passes"
-        return SpecOutcome(str(ch), label, row.rate, row.lanes, how, notes)
+        return SpecOutcome(channel=str(ch), spec=label, rate=row.rate, lanes=row.lanes,
+                           how=how, notes=notes)
     r_at = rate if rate is not None else opts.rate
     how = "--rate" if rate is not None else "the channel file's rate"
     from .analysis.analyze import check_rate
 
     check_rate(link.f, r_at, str(ch))
     lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}), progress=_say, **models)
-    return SpecOutcome(str(ch), label, r_at, lanes, how, notes)
+    return SpecOutcome(channel=str(ch), spec=label, rate=r_at, lanes=lanes, how=how,
+                       notes=notes)
 
 
 @cli.command("extract", context_settings={"max_content_width": 100})

@@ -159,7 +159,17 @@ class AnalysisOptions(SigintModel):
 
 @dataclass
 class Aggressor:
-    """A separate crosstalk file: its network and whether it is FEXT or NEXT."""
+    """A separate crosstalk file: its network and whether it is FEXT or NEXT.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    kind : {"FEXT", "NEXT"}
+        Far-end or near-end crosstalk into the victim's receiver.
+    network : skrf.Network, optional
+        Its S-parameters, once read.
+    """
 
     path: str
     kind: Literal["FEXT", "NEXT"]
@@ -168,7 +178,78 @@ class Aggressor:
 
 @dataclass
 class AnalysisResult:
-    """Everything ``sigint analyze`` computes (see :meth:`to_json`, :meth:`to_dataset`)."""
+    r"""Everything ``sigint analyze`` computes (see :meth:`to_json`, :meth:`to_dataset`).
+
+    Built by :func:`evaluate` for one victim lane at one rate. F is the number of
+    frequencies, A of aggressors, P of sampling phases in the unit interval.
+
+    Attributes
+    ----------
+    source : str
+        Name of the input, for reports.
+    backend : Backend
+        The compute backend the transfers were solved on.
+    options : AnalysisOptions
+        The options of the run (rate, spec, BER, victim, numerical settings).
+    port_map : PortMap
+        The lanes of the network.
+    victim : str
+        Name of the victim lane.
+    rate : float
+        Data rate, symbols/s (GT/s x 1e9).
+    ber : float
+        Target bit error ratio the eye is read at.
+    row : UcieRow or None
+        The spec row at the rate (None: ``spec none``, no verdict).
+    tx, rx : Tx, Rx
+        The Tx and Rx of the eye, with the equalization chosen.
+    quality : list of QualityReport
+        Data checks of the channel (first) and of each aggressor file.
+    vtf : Transfers
+        Victim and aggressor transfers with the spec's VTF reference circuit, shape (F,)
+        and (A, F), V/V.
+    eye_transfers : Transfers
+        The same with the eye's Tx/Rx (the same object when the circuits agree).
+    loss_db_at_nyquist : float
+        VTF loss :math:`-20\log_{10}|V_r/V_s|` at the Nyquist frequency, dB.
+    xt_db_at_nyquist : float
+        Power-sum VTF crosstalk at the Nyquist frequency, dB (-inf without aggressors).
+    pulses : PulseResponses
+        Victim and aggressor pulse responses, V per V of source amplitude.
+    cursors : CursorSet
+        Cursors at each of the P sampling phases.
+    eye : StatEye
+        The statistical eye at *ber* (heights V, widths UI).
+    pd_top : ndarray, shape (P,)
+        Upper edge of the worst-case (peak-distortion) eye at each phase, V.
+    pd_height : float
+        Worst-case eye height, V.
+    pd_width : float
+        Worst-case eye width, UI.
+    mask_height : float or None
+        Height of the tallest spec mask that fits the eye, V (None without a spec).
+    mask_centre_ui : float or None
+        Phase of that mask's centre, UI (None without a spec).
+    wave : WaveformEye or None
+        The bit-by-bit PRBS run (None with ``bits=0``).
+    agreement : dict or None
+        Statistical against bit-by-bit eye edges: ``bits`` and per reachable BER ``levels``
+        (``stat_v``, ``bit_by_bit_v``, ``diff_v`` in V, ``diff_bins`` in voltage bins).
+    eq : EqResult or None
+        The equalization search (None with a single candidate).
+    checks : list of Check
+        Every spec check (empty without a spec).
+    notes : list of str
+        What was done on the way, for the reader.
+    timings : dict of str to float
+        Wall time of each stage, s.
+    extra : dict
+        Further entries of :meth:`to_json` (e.g. ``bandwidth_density`` of a channel file).
+    stages : dict of str to str
+        Where each stage ran (``numpy`` or ``cupy``): only the terminated transfers take
+        the backend's ``xp``; equalization, pulses, the statistical eye and the
+        bit-by-bit simulation run on the host.
+    """
 
     source: str
     backend: Backend
@@ -201,9 +282,6 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
-    """Where each stage ran (``numpy`` or ``cupy``): only the terminated transfers take
-    the backend's ``xp``; equalization, pulses, the statistical eye and the bit-by-bit
-    simulation run on the host."""
 
     @property
     def passed(self) -> bool | None:
@@ -408,12 +486,22 @@ class Link:
         Its lanes.
     source : str
         Name of the input, for reports.
+    backend : Backend
+        The compute backend of the terminated transfers.
     aggressors : list of (Aggressor, LinkNetwork)
         Separate FEXT/NEXT files with their reduced networks.
     quality : list of QualityReport
         Rate-independent quality figures of the channel and of each aggressor file.
     notes : list of str
         Remarks from the mapping check.
+    ln : LinkNetwork
+        The channel reduced to its lanes (:func:`~sigint.link.ports.link_network`).
+    timings : dict of str to float
+        Wall time of the rate-independent stage, s (``quality``).
+    f : ndarray, shape (F,)
+        The channel's frequencies, Hz.
+    bump_pitch : float or None
+        Bump pitch of a channel file, m (for the spec's pitch-group check).
     """
 
     def __init__(self, network, port_map: PortMap, source: str, backend: Backend,
@@ -554,8 +642,9 @@ def prepare(
     notes = check_mapping(np.asarray(network.s), f, _se_map(pmap), source)
     add_mode_conversion(quality[0], ln.mode_conversion_db)
     agg_lns = [(a, link_network(a.network, pmap)) for a in aggressors]
-    return Link(network, pmap, source, backend, agg_lns, quality, notes, ln,
-                {"quality": time.perf_counter() - t0})
+    return Link(network=network, port_map=pmap, source=source, backend=backend,
+                aggressors=agg_lns, quality=quality, notes=notes, ln=ln,
+                timings={"quality": time.perf_counter() - t0})
 
 
 def analyze(

@@ -69,7 +69,15 @@ def spec_rates(spec: str, package: str) -> tuple[float, ...]:
 
 @dataclass
 class RateRow:
-    """One rate tried: the worst lane's figures and its limiting check."""
+    """One rate tried: the worst lane's figures and its limiting check.
+
+    Attributes
+    ----------
+    rate : float
+        The rate, symbols/s.
+    lanes : LanesResult
+        Every lane evaluated at it (all of them, or one in a probe).
+    """
 
     rate: float
     lanes: LanesResult
@@ -377,8 +385,9 @@ def search_rates(
                      "differ; UCIe has no VTF mask at 48/64 GT/s): the maximum is the highest "
                      "rate below the first failing one, since a link trains up through the "
                      "lower rates and falls back to them")
-    return RateSearch(link.source, options.spec, options.package, rows, not_tried, max_rate,
-                      notes, timings={"search": time.perf_counter() - t0})
+    return RateSearch(source=link.source, spec=options.spec, package=options.package, rows=rows,
+                      not_tried=not_tried, max_rate=max_rate, notes=notes,
+                      timings={"search": time.perf_counter() - t0})
 
 
 def _user_checks(r, eye_height: float, eye_width: float) -> list:
@@ -510,5 +519,6 @@ def search_continuous(
                 hi = mid
     ordered = [rows[k] for k in sorted(rows)]
     name = "user eye criteria" if criteria else options.spec_file().spec
-    return RateSearch(link.source, name, options.package, ordered, [], lo,
-                      notes, timings={"search": time.perf_counter() - t0})
+    return RateSearch(source=link.source, spec=name, package=options.package, rows=ordered,
+                      not_tried=[], max_rate=lo, notes=notes,
+                      timings={"search": time.perf_counter() - t0})

@@ -99,7 +99,50 @@ def parse_frequencies(text: str) -> np.ndarray:
 
 @dataclass
 class ExtractResult:
-    """RLGC matrices and what it took to get them."""
+    """RLGC matrices and what it took to get them.
+
+    Built by :func:`extract`. F is the number of frequencies, n of signal conductors
+    (ordered as ``geometry.signals``); every matrix is per unit length, symmetric, against
+    the reference conductors (or the ground plane).
+
+    Attributes
+    ----------
+    geometry : Geometry
+        The resolved cross-section.
+    f : ndarray, shape (F,)
+        Frequencies, Hz.
+    r : ndarray, shape (F, n, n)
+        Resistance, ohm/m (with the conductors' roughness).
+    l : ndarray, shape (F, n, n)
+        Inductance, H/m.
+    g : ndarray, shape (F, n, n)
+        Conductance, S/m.
+    c : ndarray, shape (F, n, n)
+        Capacitance, F/m.
+    c0 : ndarray, shape (n, n)
+        Capacitance with every dielectric replaced by vacuum, F/m.
+    backend : Backend
+        The compute backend of the dense solves.
+    bem_unknowns : int
+        Unknowns of the boundary-element system (panel charges).
+    peec_unknowns : int
+        Current filaments and surface-current segments.
+    bem_frequencies : ndarray, shape (B,)
+        Frequencies the BEM solved at, Hz (interpolated between them when B < F).
+    interpolation_error : float or None
+        Measured relative error of the C and G/omega interpolation (0 when nothing is
+        interpolated, None when not measured).
+    timings : dict of str to float
+        Wall time of each stage, s.
+    notes : list of str
+        What was done on the way, for the reader.
+    bem : BemSolver or None
+        The boundary-element solver (for further solves).
+    peec : PeecSolver or None
+        The filament solver.
+    stages : dict of str to str
+        Where each stage ran (``numpy`` or ``cupy``), see :func:`extract_stages`.
+    """
 
     geometry: Geometry
     f: np.ndarray
@@ -118,10 +161,10 @@ class ExtractResult:
     bem: BemSolver | None = None
     peec: PeecSolver | None = None
     stages: dict[str, str] = field(default_factory=dict)
-    """Where each stage ran (``numpy`` or ``cupy``), see :func:`extract_stages`."""
 
     @property
     def names(self) -> list[str]:
+        """Names of the signal conductors, in the order of the matrices' rows."""
         return list(self.geometry.signals)
 
     def summary(self) -> str:
