@@ -728,18 +728,14 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
 
 def _touchstone_density(n_lanes: int, rate: float, lane_pitch, module_width, module_depth):
     """Density of a Touchstone channel from the geometry given on the command line."""
-    if module_width is None and lane_pitch is None:
-        return None
-    width = module_width if module_width is not None else n_lanes * lane_pitch
-    total = n_lanes * rate / 1e9
-    out = {"lanes": n_lanes, "aggregate_gbps": total, "die_edge_mm": width * 1e3,
-           "gbps_per_mm": total / (width * 1e3),
-           "segment": ("--module-width" if module_width is not None
-                       else f"--lane-pitch {lane_pitch * 1e6:g} um x {n_lanes} lanes")}
-    out["depth_mm"] = None if module_depth is None else module_depth * 1e3
-    out["gbps_per_mm2"] = (None if module_depth is None
-                           else total / (width * 1e3 * module_depth * 1e3))
-    return out
+    from .channel.build import lane_density
+
+    if module_width is not None:
+        return lane_density(n_lanes, rate, module_width, module_depth, "--module-width")
+    if lane_pitch is not None:
+        return lane_density(n_lanes, rate, n_lanes * lane_pitch, module_depth,
+                            f"--lane-pitch {lane_pitch * 1e6:g} um x {n_lanes} lanes")
+    return None
 
 
 def _common_channel_options(f):
