@@ -232,12 +232,10 @@ class RateSearch:
 
     def plot(self, folder: str | Path) -> list[Path]:
         """``rate_margin.png``: the worst lane's relative margin of each check vs rate."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        from ..report.figures import pyplot, save_figure
         from .lanes import relative_margin
+
+        plt = pyplot()
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -266,10 +264,7 @@ class RateSearch:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        p = folder / "rate_margin.png"
-        fig.savefig(p, dpi=120)
-        plt.close(fig)
-        return [p]
+        return [save_figure(fig, folder / "rate_margin.png", dpi=120)]
 
 
 def _f(x) -> float | None:
