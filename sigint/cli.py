@@ -301,6 +301,121 @@ def _backend_option(f):
     )(f)
 
 
+def _quiet_option(f):
+    return click.option("-q", "--quiet", is_flag=True, help="No progress messages.")(f)
+
+
+def _package_option(f):
+    return click.option(
+        "--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
+        default="advanced", show_default=True, help="UCIe package (table row).")(f)
+
+
+def _reverse_option(f):
+    return click.option("--reverse", type=int, multiple=True, metavar="LANE",
+                        help="Lane whose Tx sits at the far end (repeatable).")(f)
+
+
+def _option_group(group: str, *options):
+    """Add *options* (``click.option`` decorators, in the order ``--help`` lists them) to a
+    command and hand their values to it as one dict, keyword *group*, keyed by parameter
+    name: a command reads its options by stage instead of as one long parameter list."""
+    def deco(f):
+        names: list[str] = []
+
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            kwargs[group] = {n: kwargs.pop(n) for n in names}
+            return f(*args, **kwargs)
+
+        before = len(getattr(wrapper, "__click_params__", ()))
+        for opt in reversed(options):
+            opt(wrapper)                    # click appends to wrapper.__click_params__
+        names.extend(p.name for p in wrapper.__click_params__[before:])
+        return wrapper
+    return deco
+
+
+def _explicit(ctx: click.Context, names: tuple[str, ...]) -> set[str]:
+    """Those of *names* given on the command line (or by the environment), not defaulted."""
+    return {n for n in names
+            if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
+
+
+_ANALYZE_LANE_OPTIONS = _option_group(
+    "lanes",
+    click.option("--thru", multiple=True, metavar="P:Q",
+                 help="Through path, 1-based, Tx port first (repeat for every path)."),
+    click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]), default=None,
+                 help="Port convention: skrf (i -> N+i, the default) or sequential (1->2, 3->4)."),
+    click.option("--diff/--single-ended", "differential", default=False, show_default=True,
+                 help="Pair consecutive through paths as differential lanes (+ first)."),
+    _reverse_option,
+    click.option("--victim", default=None, metavar="LANE|all",
+                 help="Victim lane, 1-based, or 'all': every lane as victim (one batched solve), "
+                      "a per-lane table and the worst lane [Touchstone: 1; channel YAML: all]."),
+    click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
+                 help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable)."),
+    click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path),
+                 multiple=True,
+                 help="Separate near-end crosstalk file, mapped like CHANNEL (repeatable)."),
+)
+
+_ANALYZE_CIRCUIT_OPTIONS = _option_group(
+    "circuit",
+    click.option("--tx-r", type=Quantity("resistance", positive=True), default=None,
+                 help="Tx resistance [spec]."),
+    click.option("--tx-c", type=Quantity("capacitance"), default=None, help="Tx pad C [spec]."),
+    click.option("--rx-r", type=Quantity("resistance", allow=("open",), positive=True),
+                 default=None, help="Rx termination or 'open' [spec]."),
+    click.option("--rx-c", type=Quantity("capacitance"), default=None, help="Rx pad C [spec]."),
+    click.option("--swing", type=Quantity("voltage", positive=True), default=None,
+                 help="Tx source swing, peak-to-peak [0.4V]."),
+    click.option("--rise-time", type=Quantity("time", allow=()), default=None,
+                 help="Tx 20-80% edge time [0.1 UI]."),
+    click.option("--rj", type=Quantity("time"), default=None, help="Tx random jitter, rms [0]."),
+    click.option("--dj", type=Quantity("time"), default=None,
+                 help="Tx deterministic jitter, dual-Dirac p-p [0]."),
+    click.option("--noise", type=Quantity("voltage"), default=None, help="Rx noise, rms [0]."),
+)
+
+_ANALYZE_EYE_OPTIONS = _option_group(
+    "eye",
+    click.option("--eq", default="spec", show_default=True, metavar="spec|off|auto|TAPS",
+                 help="Tx FFE: as the spec says, off, searched, or taps like -0.1,0.8,-0.1."),
+    click.option("--ctle", default="off", show_default=True, metavar="off|auto|GAIN",
+                 help="Rx CTLE: off, searched DC gain, or a DC gain like -6dB."),
+    click.option("--dfe", type=click.IntRange(0, 64), default=0, show_default=True,
+                 help="Ideal DFE taps."),
+    click.option("--xt-phase", default="auto", show_default=True, metavar="auto|worst|UI",
+                 help="Crosstalk timing. auto: with a forwarded-clock spec (UCIe), lanes of the "
+                      "file running the victim's way (FEXT) share its clock (synchronous, same "
+                      "launch instant); lanes running the other way (NEXT), --fext/--next files "
+                      "and links without such a spec are asynchronous at their worst phase; "
+                      "worst: every aggressor at its worst phase; a number like 0.25UI: every "
+                      "aggressor synchronous at that clock offset."),
+    click.option("--samples-per-ui", type=click.IntRange(8, 256), default=32, show_default=True),
+    click.option("--vbins", type=click.IntRange(128, 65536), default=2048, show_default=True,
+                 help="Voltage bins of the statistical eye."),
+    click.option("--bits", type=click.IntRange(0, 1 << 24), default=1 << 14, show_default=True,
+                 help="Bits per lane of the bit-by-bit run (0 skips it)."),
+)
+
+_ANALYZE_OUTPUT_OPTIONS = _option_group(
+    "outputs",
+    click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."),
+    click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Directory for eye.png, vtf.png, bathtub.png, pulse.png."),
+    click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Save VTFs, pulse responses and the eye as netCDF (.nc)."),
+    _report_option,
+)
+
+#: Options of ``sigint analyze`` that override the channel file's link when given.
+_ANALYZE_OVERRIDES = ("rate", "spec", "package", "ber", "tx_r", "tx_c", "rx_r", "rx_c", "swing",
+                      "rise_time", "rj", "dj", "noise", "dfe")
+
+
 @cli.command("analyze", context_settings={"max_content_width": 100})
 @click.argument("channel", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--rate", type=Quantity("rate", positive=True), default="16GT/s", show_default=True,
@@ -309,75 +424,21 @@ def _backend_option(f):
               callback=lambda _c, _p, v: _check_spec(v),
               help="Spec to check: ucie, ucie-3d, bow, aib, a spec file (YAML, units "
                    "required), or 'none' (analysis without a verdict).")
-@click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
-              default="advanced", show_default=True, help="UCIe package (table row).")
+@_package_option
 @click.option("--ber", type=float, default=None, callback=lambda _c, _p, v: _check_ber(v),
               help="Target BER, between 1e-300 and 0.5 [default: the spec's raw BER at the rate, "
                    "else 1e-15].")
-@click.option("--thru", multiple=True, metavar="P:Q",
-              help="Through path, 1-based, Tx port first (repeat for every path).")
-@click.option("--ports", "preset", type=click.Choice(["skrf", "sequential"]), default=None,
-              help="Port convention: skrf (i -> N+i, the default) or sequential (1->2, 3->4).")
-@click.option("--diff/--single-ended", "differential", default=False, show_default=True,
-              help="Pair consecutive through paths as differential lanes (+ first).")
-@click.option("--reverse", type=int, multiple=True, metavar="LANE",
-              help="Lane whose Tx sits at the far end (repeatable).")
-@click.option("--victim", default=None, metavar="LANE|all",
-              help="Victim lane, 1-based, or 'all': every lane as victim (one batched solve), "
-                   "a per-lane table and the worst lane [Touchstone: 1; channel YAML: all].")
-@click.option("--fext", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
-              help="Separate far-end crosstalk file, mapped like CHANNEL (repeatable).")
-@click.option("--next", "next_", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
-              help="Separate near-end crosstalk file, mapped like CHANNEL (repeatable).")
-@click.option("--tx-r", type=Quantity("resistance", positive=True), default=None,
-              help="Tx resistance [spec].")
-@click.option("--tx-c", type=Quantity("capacitance"), default=None, help="Tx pad C [spec].")
-@click.option("--rx-r", type=Quantity("resistance", allow=("open",), positive=True), default=None,
-              help="Rx termination or 'open' [spec].")
-@click.option("--rx-c", type=Quantity("capacitance"), default=None, help="Rx pad C [spec].")
-@click.option("--swing", type=Quantity("voltage", positive=True), default=None,
-              help="Tx source swing, peak-to-peak [0.4V].")
-@click.option("--rise-time", type=Quantity("time", allow=()), default=None,
-              help="Tx 20-80% edge time [0.1 UI].")
-@click.option("--rj", type=Quantity("time"), default=None, help="Tx random jitter, rms [0].")
-@click.option("--dj", type=Quantity("time"), default=None,
-              help="Tx deterministic jitter, dual-Dirac p-p [0].")
-@click.option("--noise", type=Quantity("voltage"), default=None, help="Rx noise, rms [0].")
-@click.option("--eq", default="spec", show_default=True, metavar="spec|off|auto|TAPS",
-              help="Tx FFE: as the spec says, off, searched, or taps like -0.1,0.8,-0.1.")
-@click.option("--ctle", default="off", show_default=True, metavar="off|auto|GAIN",
-              help="Rx CTLE: off, searched DC gain, or a DC gain like -6dB.")
-@click.option("--dfe", type=click.IntRange(0, 64), default=0, show_default=True,
-              help="Ideal DFE taps.")
-@click.option("--xt-phase", default="auto", show_default=True, metavar="auto|worst|UI",
-              help="Crosstalk timing. auto: with a forwarded-clock spec (UCIe), lanes of the "
-                   "file running the victim's way (FEXT) share its clock (synchronous, same "
-                   "launch instant); lanes running the other way (NEXT), --fext/--next files and "
-                   "links without such a spec are asynchronous at their worst phase; worst: "
-                   "every aggressor at its worst phase; a number like 0.25UI: every aggressor "
-                   "synchronous at that clock offset.")
-@click.option("--samples-per-ui", type=click.IntRange(8, 256), default=32, show_default=True)
-@click.option("--vbins", type=click.IntRange(128, 65536), default=2048, show_default=True,
-              help="Voltage bins of the statistical eye.")
-@click.option("--bits", type=click.IntRange(0, 1 << 24), default=1 << 14, show_default=True,
-              help="Bits per lane of the bit-by-bit run (0 skips it).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-@click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for eye.png, vtf.png, bathtub.png, pulse.png.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Save VTFs, pulse responses and the eye as netCDF (.nc).")
-@_report_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_ANALYZE_LANE_OPTIONS
+@_ANALYZE_CIRCUIT_OPTIONS
+@_ANALYZE_EYE_OPTIONS
+@_ANALYZE_OUTPUT_OPTIONS
+@_quiet_option
 @_backend_option
 @click.pass_context
 @_with_progress("analyze", "channel")
-def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str, ber: float | None,
-                thru: tuple[str, ...], preset: str | None, differential: bool,
-                reverse: tuple[int, ...], victim: str | None, fext: tuple[Path, ...],
-                next_: tuple[Path, ...], tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj,
-                noise, eq: str, ctle: str, dfe: int, xt_phase: str, samples_per_ui: int,
-                vbins: int, bits: int, as_json: bool, plot: Path | None, out: Path | None,
-                report: Path | None, quiet: bool, backend: str | None) -> int:
+def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, package: str,
+                ber: float | None, lanes: dict, circuit: dict, eye: dict, outputs: dict,
+                quiet: bool, backend: str | None) -> int:
     """Analyse a channel (YAML or Touchstone): VTF, pulse responses, eye, UCIe verdict.
 
     \b
@@ -405,19 +466,33 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
           --rate 10Gb/s --fext fext.s4p --next next.s4p --eq auto --ctle auto
       sigint analyze ch.s8p --rate 32GT/s --json --plot figs/ --out result.nc
     """
-    _require_files(channel, *fext, *next_)
-    from .analysis.analyze import AnalysisOptions, analyze_files
+    _require_files(channel, *lanes["fext"], *lanes["next_"])
     from .backend import get_backend
-    from .link.txrx import Ctle
 
     be = get_backend(backend)
     is_yaml = channel.suffix.lower() in (".yaml", ".yml")
-    explicit = {name for name in ("rate", "spec", "package", "ber", "tx_r", "tx_c", "rx_r",
-                                  "rx_c", "swing", "rise_time", "rj", "dj", "noise", "dfe")
-                if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)}
-    _check_out(out, (".nc", ".nc4"), "the dataset is netCDF")
-    _check_report(report)
-    _check_plot_dir(plot)
+    explicit = _explicit(ctx, _ANALYZE_OVERRIDES)
+    _check_out(outputs["out"], (".nc", ".nc4"), "the dataset is netCDF")
+    _check_report(outputs["report"])
+    _check_plot_dir(outputs["plot"])
+    tx_over, rx_over = _circuit_overrides(**circuit, dfe=eye["dfe"])
+    common = _eye_settings(eye, tx_over, rx_over)
+    victim, all_lanes = _parse_victim(lanes["victim"], is_yaml)
+    try:
+        res, built = _run_analysis(
+            channel, be, is_yaml=is_yaml, given={"rate": rate, "spec": spec,
+                                                 "package": package, "ber": ber},
+            explicit=explicit, lanes=lanes, victim=victim, all_lanes=all_lanes, common=common,
+            tx_over=tx_over, rx_over=rx_over)
+    finally:
+        _done()
+    return _present_analysis(res, channel, built, all_lanes=all_lanes,
+                             extra_inputs=list(lanes["fext"]) + list(lanes["next_"]), **outputs)
+
+
+def _circuit_overrides(*, tx_r, tx_c, rx_r, rx_c, swing, rise_time, rj, dj, noise,
+                       dfe: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Tx and Rx fields that ``sigint analyze`` options set (those given only)."""
     tx_over: dict[str, Any] = {}
     rx_over: dict[str, Any] = {}
     for key, val in (("r", tx_r), ("c_pad", tx_c), ("swing", swing), ("rise_time", rise_time),
@@ -432,106 +507,143 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
         rx_over["noise"] = noise
     if dfe:
         rx_over["dfe_taps"] = dfe
+    return tx_over, rx_over
+
+
+def _eye_settings(eye: dict, tx_over: dict, rx_over: dict) -> dict[str, Any]:
+    """The ``AnalysisOptions`` fields of the eye options; fixed FFE taps and a fixed CTLE
+    gain go into *tx_over* / *rx_over* (and their search mode becomes ``off``)."""
+    eq_mode, ffe = _parse_ffe(eye["eq"])
+    if ffe is not None:
+        tx_over["ffe"] = ffe
+        tx_over["ffe_main"] = int(np.argmax(np.abs(ffe)))
+    ctle_mode, ctle_db = _parse_ctle(eye["ctle"])
+    if ctle_db is not None:
+        from .link.txrx import Ctle
+
+        rx_over["ctle"] = Ctle(dc_gain_db=ctle_db)
+    return dict(xt_phase=_parse_xt_phase(eye["xt_phase"]), samples_per_ui=eye["samples_per_ui"],
+                nbins=eye["vbins"], eq=eq_mode, ctle=ctle_mode, bits=eye["bits"])
+
+
+def _parse_ffe(eq: str) -> tuple[str, tuple[float, ...] | None]:
+    """``--eq``: (mode, None) for spec/off/auto, ("off", taps) for fixed FFE taps."""
     eq_mode = eq.strip().lower()
-    if eq_mode not in ("spec", "off", "auto"):
-        try:
-            taps = tuple(float(t) for t in eq_mode.replace(";", ",").split(","))
-        except ValueError:
-            raise click.BadParameter(f"{eq!r}: give spec, off, auto or taps like -0.1,0.8,-0.1",
-                                     param_hint="--eq") from None
-        if not any(taps) or sum(abs(t) for t in taps) > 1.0 + 1e-9:
-            raise click.BadParameter(
-                f"{eq!r}: FFE taps need sum |c| <= 1 (the Tx swing is shared by the taps) and a "
-                "nonzero main tap, like -0.1,0.8,-0.1", param_hint="--eq")
-        tx_over["ffe"] = taps
-        tx_over["ffe_main"] = int(np.argmax(np.abs(taps)))
-        eq_mode = "off"
+    if eq_mode in ("spec", "off", "auto"):
+        return eq_mode, None
+    try:
+        taps = tuple(float(t) for t in eq_mode.replace(";", ",").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{eq!r}: give spec, off, auto or taps like -0.1,0.8,-0.1",
+                                 param_hint="--eq") from None
+    if not any(taps) or sum(abs(t) for t in taps) > 1.0 + 1e-9:
+        raise click.BadParameter(
+            f"{eq!r}: FFE taps need sum |c| <= 1 (the Tx swing is shared by the taps) and a "
+            "nonzero main tap, like -0.1,0.8,-0.1", param_hint="--eq")
+    return "off", taps
+
+
+def _parse_ctle(ctle: str) -> tuple[str, float | None]:
+    """``--ctle``: (mode, None) for off/auto, ("off", DC gain in dB) for a fixed CTLE."""
     ctle_mode = ctle.strip().lower()
-    if ctle_mode not in ("off", "auto"):
-        try:
-            g = parse_quantity(ctle_mode.replace("db", "dB"), "ratio_db", allow_bare=True)
-        except SigintError:
-            raise click.BadParameter(f"{ctle!r}: give off, auto or a DC gain like -6dB",
-                                     param_hint="--ctle") from None
-        if not -30.0 <= g <= 0.0:
-            raise click.BadParameter(f"{ctle!r}: the CTLE DC gain is between -30 dB and 0 dB "
-                                     "(its peaking is the negative of it); give e.g. -6dB",
-                                     param_hint="--ctle")
-        rx_over["ctle"] = Ctle(dc_gain_db=g)
-        ctle_mode = "off"
+    if ctle_mode in ("off", "auto"):
+        return ctle_mode, None
+    try:
+        g = parse_quantity(ctle_mode.replace("db", "dB"), "ratio_db", allow_bare=True)
+    except SigintError:
+        raise click.BadParameter(f"{ctle!r}: give off, auto or a DC gain like -6dB",
+                                 param_hint="--ctle") from None
+    if not -30.0 <= g <= 0.0:
+        raise click.BadParameter(f"{ctle!r}: the CTLE DC gain is between -30 dB and 0 dB "
+                                 "(its peaking is the negative of it); give e.g. -6dB",
+                                 param_hint="--ctle")
+    return "off", g
+
+
+def _parse_xt_phase(xt_phase: str) -> str | float:
+    """``--xt-phase``: ``auto``, ``worst`` or a clock offset in (-1, 1) UI."""
     xtp: str | float = xt_phase.strip().lower()
-    if xtp not in ("worst", "auto"):
-        try:
-            xtp = float(parse_quantity(str(xtp), "ui", allow_bare=True))
-            if not -1.0 < xtp < 1.0:
-                raise SigintError("outside (-1, 1) UI")
-        except SigintError:
-            raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset in "
-                                     "(-1, 1) UI like 0.25UI", param_hint="--xt-phase") from None
+    if xtp in ("worst", "auto"):
+        return xtp
+    try:
+        xtp = float(parse_quantity(str(xtp), "ui", allow_bare=True))
+        if not -1.0 < xtp < 1.0:
+            raise SigintError("outside (-1, 1) UI")
+    except SigintError:
+        raise click.BadParameter(f"{xt_phase!r}: give auto, worst or a clock offset in "
+                                 "(-1, 1) UI like 0.25UI", param_hint="--xt-phase") from None
+    return xtp
+
+
+def _parse_victim(victim: str | None, is_yaml: bool) -> tuple[int | None, bool]:
+    """``--victim``: (1-based lane or None, every lane?); a channel file defaults to all."""
+    if victim is None:
+        return None, is_yaml
+    if victim.strip().lower() == "all":
+        return None, True
+    try:
+        lane = int(victim)
+    except ValueError:
+        raise click.BadParameter(f"{victim!r}: give a 1-based lane number or 'all'",
+                                 param_hint="--victim") from None
+    if lane < 1:
+        raise click.BadParameter(f"{lane}: lanes are numbered from 1", param_hint="--victim")
+    return lane, False
+
+
+def _run_analysis(channel: Path, be, *, is_yaml: bool, given: dict, explicit: set, lanes: dict,
+                  victim: int | None, all_lanes: bool, common: dict, tx_over: dict,
+                  rx_over: dict):
+    """(result, built) of ``sigint analyze``: a channel file built then analysed with its own
+    link settings under the options given, or a Touchstone file with its lanes mapped."""
+    if is_yaml:
+        if any(lanes[k] for k in ("thru", "preset", "differential", "fext", "next_", "reverse")):
+            raise click.UsageError("--thru/--ports/--diff/--reverse/--fext/--next apply to "
+                                   "Touchstone files; a YAML channel defines its lanes "
+                                   "itself")
+        from .api import analyze_built
+        from .channel.build import build_file
+
+        built = build_file(channel, backend=be, warn=_warn)
+        opts = {k: v for k, v in given.items() if k in explicit and k != "rate"}
+        res = analyze_built(built, rate=given["rate"] if "rate" in explicit else None,
+                            options=dict(common, victim=victim, **opts), tx=tx_over,
+                            rx=rx_over, backend=be, progress=_say, all_lanes=all_lanes)
+        return res, built
+    from .analysis.analyze import AnalysisOptions, analyze_files
     from .schema import validate
 
-    all_lanes = is_yaml and victim is None
-    if victim is not None:
-        if victim.strip().lower() == "all":
-            all_lanes, victim = True, None
-        else:
-            try:
-                victim = int(victim)
-            except ValueError:
-                raise click.BadParameter(f"{victim!r}: give a 1-based lane number or 'all'",
-                                         param_hint="--victim") from None
-            if victim < 1:
-                raise click.BadParameter(f"{victim}: lanes are numbered from 1",
-                                         param_hint="--victim")
-    say, done = _say, _done
-    common = dict(xt_phase=xtp, samples_per_ui=samples_per_ui, nbins=vbins, eq=eq_mode,
-                  ctle=ctle_mode, bits=bits)
-    built = None
-    try:
-        if is_yaml:
-            if thru or preset or differential or fext or next_ or reverse:
-                raise click.UsageError("--thru/--ports/--diff/--reverse/--fext/--next apply to "
-                                       "Touchstone files; a YAML channel defines its lanes "
-                                       "itself")
-            from .api import analyze_built
-            from .channel.build import build_file
+    opts = validate(AnalysisOptions, dict(given, victim=victim or 1, **common),
+                    source="sigint analyze")
+    res = analyze_files(channel, opts, thru=list(lanes["thru"]) or None, preset=lanes["preset"],
+                        differential=lanes["differential"], reverse=list(lanes["reverse"]),
+                        fext=[str(p) for p in lanes["fext"]],
+                        next_=[str(p) for p in lanes["next_"]], tx_overrides=tx_over,
+                        rx_overrides=rx_over, backend=be, progress=_say, all_lanes=all_lanes)
+    return res, None
 
-            built = build_file(channel, backend=be, warn=_warn)
-            given = {"spec": spec, "package": package, "ber": ber}
-            opts = {k: v for k, v in given.items() if k in explicit}
-            res = analyze_built(built, rate=rate if "rate" in explicit else None,
-                                options=dict(common, victim=victim, **opts), tx=tx_over,
-                                rx=rx_over, backend=be, progress=say, all_lanes=all_lanes)
-        else:
-            opts = validate(AnalysisOptions, dict(
-                rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, **common),
-                source="sigint analyze")
-            res = analyze_files(channel, opts, thru=list(thru) or None, preset=preset,
-                                differential=differential, reverse=list(reverse),
-                                fext=[str(p) for p in fext], next_=[str(p) for p in next_],
-                                tx_overrides=tx_over, rx_overrides=rx_over, backend=be,
-                                progress=say, all_lanes=all_lanes)
-    finally:
-        done()
+
+def _present_analysis(res, channel: Path, built, *, all_lanes: bool, extra_inputs: list[Path],
+                      as_json: bool, plot: Path | None, out: Path | None,
+                      report: Path | None) -> int:
+    """Print, save, plot and report an analysis; the exit code of its verdict."""
     from .report.plots import plot_analysis
     from .report.summary import analysis_summary
 
     text = res.summary() if all_lanes else analysis_summary(res)
     _emit(as_json, res.to_json(), text)
     if all_lanes:
-        _save_results(res, out, None, plot_analysis, as_json, say, done)
-        _save_results(res.worst_result, None, plot, plot_analysis, as_json, say, done)
+        _save_results(res, out, None, plot_analysis, as_json, _say, _done)
+        _save_results(res.worst_result, None, plot, plot_analysis, as_json, _say, _done)
         rep_res = res.worst_result
     else:
-        _save_results(res, out, plot, plot_analysis, as_json, say, done)
+        _save_results(res, out, plot, plot_analysis, as_json, _say, _done)
         rep_res = res
     _write_report(report, f"sigint analyze {channel.name}", text, rep_res, plot_analysis,
-                  _channel_inputs(channel, built) + list(fext) + list(next_),
+                  _channel_inputs(channel, built) + extra_inputs,
                   rep_res.backend.describe(), checks=res.checks, passed=res.passed,
                   notes=rep_res.notes + [c.note for c in res.checks if c.note], as_json=as_json)
-    if res.passed is False:
-        return EXIT_FAIL
-    return EXIT_OK
+    return EXIT_FAIL if res.passed is False else EXIT_OK
 
 
 def _top_rate(channel: Path, spec: str, package: str, explicit: set,
@@ -616,18 +728,14 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
 
 def _touchstone_density(n_lanes: int, rate: float, lane_pitch, module_width, module_depth):
     """Density of a Touchstone channel from the geometry given on the command line."""
-    if module_width is None and lane_pitch is None:
-        return None
-    width = module_width if module_width is not None else n_lanes * lane_pitch
-    total = n_lanes * rate / 1e9
-    out = {"lanes": n_lanes, "aggregate_gbps": total, "die_edge_mm": width * 1e3,
-           "gbps_per_mm": total / (width * 1e3),
-           "segment": ("--module-width" if module_width is not None
-                       else f"--lane-pitch {lane_pitch * 1e6:g} um x {n_lanes} lanes")}
-    out["depth_mm"] = None if module_depth is None else module_depth * 1e3
-    out["gbps_per_mm2"] = (None if module_depth is None
-                           else total / (width * 1e3 * module_depth * 1e3))
-    return out
+    from .channel.build import lane_density
+
+    if module_width is not None:
+        return lane_density(n_lanes, rate, module_width, module_depth, "--module-width")
+    if lane_pitch is not None:
+        return lane_density(n_lanes, rate, n_lanes * lane_pitch, module_depth,
+                            f"--lane-pitch {lane_pitch * 1e6:g} um x {n_lanes} lanes")
+    return None
 
 
 def _common_channel_options(f):
@@ -637,9 +745,7 @@ def _common_channel_options(f):
                      callback=lambda _c, _p, v: _check_spec(v),
                      help="Spec: ucie, ucie-3d, bow, aib, a spec file (YAML), or none "
                           "[a channel file's own spec unless given]."),
-        click.option("--package", type=click.Choice(["advanced", "standard",
-                                                     "standard-unterminated"]),
-                     default="advanced", show_default=True, help="UCIe package (table row)."),
+        _package_option,
         click.option("--ber", type=float, default=None,
                      callback=lambda _c, _p, v: _check_ber(v),
                      help="Target BER [default: the spec's raw BER at each rate]."),
@@ -649,10 +755,9 @@ def _common_channel_options(f):
                      default=None, help="Port convention of a Touchstone file."),
         click.option("--diff/--single-ended", "differential", default=False,
                      help="Pair consecutive through paths as differential lanes."),
-        click.option("--reverse", type=int, multiple=True, metavar="LANE",
-                     help="Lane whose Tx sits at the far end (repeatable)."),
+        _reverse_option,
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress messages."),
+        _quiet_option,
         _backend_option,
     ]):
         f = deco(f)
@@ -713,16 +818,14 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
       sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
     """
     _require_files(channel)
-    from .analysis.rate import UCIE_DENSITY_GBYTES_PER_MM, search_rates, spec_rates
-    from .backend import get_backend
-
     if plot is not None and plot.exists() and not plot.is_dir():
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
-    from .analysis.rate import search_continuous
+    from .analysis.rate import spec_rates
+    from .backend import get_backend
 
-    explicit = {n for n in ("spec", "package", "ber")
-                if ctx.get_parameter_source(n) not in (click.core.ParameterSource.DEFAULT, None)}
-    if spec == "none" and "spec" in explicit:
+    explicit = _explicit(ctx, ("spec", "package", "ber"))
+    user_spec = spec == "none" and "spec" in explicit     # the eye criteria are the spec
+    if user_spec:
         if eye_height is None or eye_width is None:
             from .errors import InputError
 
@@ -736,57 +839,72 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
             channel, be, spec=spec, package=package, ber=ber, explicit=explicit, thru=thru,
             preset=preset, differential=differential, reverse=reverse, common={"bits": 0},
             top_rate=_top_rate(channel, spec, package, explicit, up_to))
-        if spec == "none" and "spec" in explicit:
+        if user_spec:
             opts = opts.model_copy(update={"spec": "none"})
-            res = search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
-                                    progress=_say, stop=up_to, **models)
-        else:
-            if opts.spec == "none":
-                if eye_height is not None and eye_width is not None:
-                    res = search_continuous(link, opts, eye_height=eye_height,
-                                            eye_width=eye_width, progress=_say, stop=up_to,
-                                            **models)
-                    opts = None
-                else:
-                    opts = opts.model_copy(update={"spec": "ucie"})
-                    _warn(f"{channel}: its link declares spec none; searched against UCIe "
-                          f"{opts.package}")
-            if opts is not None and opts.spec_file().continuous:
-                res = search_continuous(link, opts, progress=_say, stop=up_to, **models)
-            elif opts is not None:
-                rates = None
-                if up_to is not None:
-                    rates = tuple(r for r in spec_rates(opts.spec, opts.package)
-                                  if r <= up_to * (1 + 1e-9))
-                    if not rates:
-                        from .errors import InputError
-
-                        raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
-                                         "lowest rate; give a higher rate")
-                res = search_rates(link, opts, progress=_say, exhaustive=exhaustive,
-                                   rates=rates, **models)
-                if up_to is not None:
-                    res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
+        res = _search(channel, link, opts, models, user_spec=user_spec, eye_height=eye_height,
+                      eye_width=eye_width, exhaustive=exhaustive, up_to=up_to)
     finally:
         _done()
     res.notes[:0] = [n for n in link.notes if "built once on" in n]
     if res.max_rate is not None:
-        if built is not None:
-            res.density = built.density(res.max_rate)
-            res.density.pop("per_segment", None)
-        else:
-            res.density = _touchstone_density(link.n_lanes, res.max_rate, lane_pitch,
-                                              module_width, module_depth)
-        if res.density is not None and res.spec == "ucie" and res.package == "advanced":
-            res.density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
-                round(res.max_rate / 1e9))
-            res.density["gbytes_per_mm"] = res.density["gbps_per_mm"] / 8
+        res.density = _rate_density(res, built, link.n_lanes, lane_pitch, module_width,
+                                    module_depth)
     _emit(as_json, res.to_json(), res.summary())
     if plot is not None:
         paths = res.plot(plot)
         if not as_json:
             click.echo("plots: " + ", ".join(str(p) for p in paths))
     return EXIT_OK if res.max_rate is not None else EXIT_FAIL
+
+
+def _search(channel: Path, link, opts, models: dict, *, user_spec: bool, eye_height, eye_width,
+            exhaustive: bool, up_to: float | None):
+    """The rate search of ``sigint rate``: continuous against the eye criteria (``--spec
+    none`` or a link declaring no spec) or a spec's continuous range, else over the spec's
+    discrete rates at or below *up_to*."""
+    from .analysis.rate import search_continuous, search_rates, spec_rates
+
+    if user_spec:
+        return search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
+                                 progress=_say, stop=up_to, **models)
+    if opts.spec == "none":
+        if eye_height is not None and eye_width is not None:
+            return search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
+                                     progress=_say, stop=up_to, **models)
+        opts = opts.model_copy(update={"spec": "ucie"})
+        _warn(f"{channel}: its link declares spec none; searched against UCIe {opts.package}")
+    if opts.spec_file().continuous:
+        return search_continuous(link, opts, progress=_say, stop=up_to, **models)
+    rates = None
+    if up_to is not None:
+        rates = tuple(r for r in spec_rates(opts.spec, opts.package) if r <= up_to * (1 + 1e-9))
+        if not rates:
+            from .errors import InputError
+
+            raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
+                             "lowest rate; give a higher rate")
+    res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, rates=rates, **models)
+    if up_to is not None:
+        res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
+    return res
+
+
+def _rate_density(res, built, n_lanes: int, lane_pitch, module_width, module_depth):
+    """Bandwidth density at the maximum rate: from the channel file's geometry, else from
+    the command line's; beside UCIe Table 1-4 for the UCIe advanced package."""
+    from .analysis.rate import UCIE_DENSITY_GBYTES_PER_MM
+
+    if built is not None:
+        density = built.density(res.max_rate)
+        density.pop("per_segment", None)
+    else:
+        density = _touchstone_density(n_lanes, res.max_rate, lane_pitch, module_width,
+                                      module_depth)
+    if density is not None and res.spec == "ucie" and res.package == "advanced":
+        density["ucie_table_1_4_gbytes_per_mm"] = UCIE_DENSITY_GBYTES_PER_MM.get(
+            round(res.max_rate / 1e9))
+        density["gbytes_per_mm"] = density["gbps_per_mm"] / 8
+    return density
 
 
 @cli.command("validate", context_settings={"max_content_width": 100})
@@ -815,7 +933,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write JUnit XML: a test case per check (CI systems show it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_quiet_option
 @_backend_option
 @_with_progress("validate", "channels")
 def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: str | None,
@@ -847,9 +965,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 
             raise InputError(f"{ch}: a Touchstone file has no rate of its own; give "
                              "--rate (e.g. 16GT/s) or --max-rate")
-    from .analysis.lanes import evaluate_lanes
-    from .analysis.rate import search_continuous, search_rates
-    from .analysis.validate import SpecOutcome, junit_xml, summary
+    from .analysis.validate import junit_xml, summary
     from .backend import get_backend
     from .errors import InputError
 
@@ -857,20 +973,10 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     outcomes = []
     try:
         for ch in channels:
-            if max_rate:
-                tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
-                                  sp.removeprefix("ucie-") if sp in _UCIE_PKGS
-                                  else (package or "advanced"),
-                                  {"spec"} | ({"package"} if package or sp in _UCIE_PKGS
-                                              else set()))
-                        for sp in specs if sp != "none"] if specs else \
-                    [_top_rate(ch, "ucie", package or "advanced",
-                               {"package"} if package else set())]
-                top = max((t for t in tops if t is not None), default=None)
-            else:
-                # the grid reaches twice the Nyquist frequency of the rate checked, as the
-                # rate search builds it (same verdict at the same rate); None: the file's rate
-                top = rate
+            # with --rate the grid reaches twice the Nyquist frequency of the rate checked,
+            # as the rate search builds it (same verdict at the same rate); None: the
+            # file's rate
+            top = _validate_top_rate(ch, specs, package) if max_rate else rate
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
@@ -878,41 +984,9 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
             own = opts.spec if built is not None else "ucie"
             for sp in specs or (own,):
                 try:
-                    if sp == "none":
-                        outcomes.append(SpecOutcome(str(ch), "none", None, None))
-                        continue
-                    if sp in _UCIE_PKGS:
-                        name, pkg = "ucie", sp.removeprefix("ucie-")
-                    else:
-                        name = sp
-                        pkg = package or (built.channel.link.package if built is not None
-                                          else "advanced")
-                    o = opts.model_copy(update={"spec": name, "package": pkg})
-                    sf = o.spec_file()
-                    label = f"ucie {pkg}" if name == "ucie" else sf.spec
-                    notes: list[str] = []
-                    if sf.user_written:
-                        notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
-                    if max_rate:
-                        res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
-                               else search_rates(link, o, progress=_say, **models))
-                        notes += res.notes
-                        if res.max_rate is not None:
-                            row = next(r for r in res.rows if r.rate == res.max_rate)
-                            how = "maximum rate"
-                        else:
-                            row = res.rows[0]
-                            how = "lowest rate tried; no rate passes"
-                        lanes, r_at = row.lanes, row.rate
-                    else:
-                        r_at = rate if rate is not None else opts.rate
-                        how = "--rate" if rate is not None else "the channel file's rate"
-                        from .analysis.analyze import check_rate
-
-                        check_rate(link.f, r_at, str(ch))
-                        lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}),
-                                               progress=_say, **models)
-                    outcomes.append(SpecOutcome(str(ch), label, r_at, lanes, how, notes))
+                    outcomes.append(_spec_outcome(ch, sp, link, opts, models, built,
+                                                  package=package, rate=rate,
+                                                  max_rate=max_rate))
                 except InputError as exc:     # name the pair; the other channels' results are kept
                     if junit is not None and outcomes:
                         junit.write_text(junit_xml(outcomes), encoding="utf-8")
@@ -929,6 +1003,62 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     if junit is not None and not as_json:
         click.echo(f"junit: {junit}")
     return EXIT_FAIL if any(o.passed is False for o in outcomes) else EXIT_OK
+
+
+def _validate_top_rate(ch: Path, specs: tuple[str, ...], package: str | None) -> float | None:
+    """The highest rate ``sigint validate --max-rate`` tries on *ch* over every spec."""
+    if specs:
+        tops = [_top_rate(ch, "ucie" if sp in _UCIE_PKGS else sp,
+                          sp.removeprefix("ucie-") if sp in _UCIE_PKGS
+                          else (package or "advanced"),
+                          {"spec"} | ({"package"} if package or sp in _UCIE_PKGS else set()))
+                for sp in specs if sp != "none"]
+    else:
+        tops = [_top_rate(ch, "ucie", package or "advanced", {"package"} if package else set())]
+    return max((t for t in tops if t is not None), default=None)
+
+
+def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package: str | None,
+                  rate: float | None, max_rate: bool):
+    """One channel against one spec for ``sigint validate``: every lane at *rate* (else the
+    file's), or at the maximum rate with *max_rate*."""
+    from .analysis.lanes import evaluate_lanes
+    from .analysis.rate import search_continuous, search_rates
+    from .analysis.validate import SpecOutcome
+
+    if sp == "none":
+        return SpecOutcome(channel=str(ch), spec="none", rate=None, lanes=None)
+    if sp in _UCIE_PKGS:
+        name, pkg = "ucie", sp.removeprefix("ucie-")
+    else:
+        name = sp
+        pkg = package or (built.channel.link.package if built is not None else "advanced")
+    o = opts.model_copy(update={"spec": name, "package": pkg})
+    sf = o.spec_file()
+    label = f"ucie {pkg}" if name == "ucie" else sf.spec
+    notes: list[str] = []
+    if sf.user_written:
+        notes.append(f"{sf.spec}: a user-written spec ({sf.title})")
+    if max_rate:
+        res = (search_continuous(link, o, progress=_say, **models) if sf.continuous
+               else search_rates(link, o, progress=_say, **models))
+        notes += res.notes
+        if res.max_rate is not None:
+            row = next(r for r in res.rows if r.rate == res.max_rate)
+            how = "maximum rate"
+        else:
+            row = res.rows[0]
+            how = "lowest rate tried; no rate passes"
+        return SpecOutcome(channel=str(ch), spec=label, rate=row.rate, lanes=row.lanes,
+                           how=how, notes=notes)
+    r_at = rate if rate is not None else opts.rate
+    how = "--rate" if rate is not None else "the channel file's rate"
+    from .analysis.analyze import check_rate
+
+    check_rate(link.f, r_at, str(ch))
+    lanes = evaluate_lanes(link, o.model_copy(update={"rate": r_at}), progress=_say, **models)
+    return SpecOutcome(channel=str(ch), spec=label, rate=r_at, lanes=lanes, how=how,
+                       notes=notes)
 
 
 @cli.command("extract", context_settings={"max_content_width": 100})
@@ -950,7 +1080,7 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for xsection.png (geometry and mesh) and rlgc.png.")
 @_report_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_quiet_option
 @_backend_option
 @_with_progress("extract", "xsection")
 def extract_cmd(xsection: Path, freq: str, refine: float, filaments: str, out: Path | None,
@@ -1008,7 +1138,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, filaments: str, out: P
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for sparams.png (IL, RL, FEXT, NEXT per lane).")
 @_report_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@_quiet_option
 @_backend_option
 @_with_progress("build", "channel")
 def build_cmd(channel: Path, out: Path | None, as_json: bool, no_cache: bool,

@@ -160,3 +160,22 @@ def test_touchstone_density_per_mm_without_module_depth(tmp_path, capsys):
     assert rc == 0, out
     assert "maximum data rate: 8 GT/s" in out
     assert f"{8 / 0.045:.0f} Gb/s/mm" in out and "per mm^2: give --module-depth" in out
+
+
+def test_lane_density_is_the_aggregate_rate_over_edge_and_area():
+    """One formula for a channel file's segments and a Touchstone file's command-line
+    geometry: 16 lanes x 16 GT/s = 256 Gb/s over 0.36 mm x 0.18 mm is 256 / 0.36 =
+    711.1 Gb/s/mm and 256 / 0.0648 = 3950.6 Gb/s/mm^2 (by hand); without a depth the
+    areal density is unknown, not zero."""
+    from sigint.channel.build import lane_density
+
+    d = lane_density(16, 16e9, 0.36e-3, 0.18e-3, "bumps")
+    assert d["aggregate_gbps"] == pytest.approx(256.0, rel=1e-15)
+    assert d["die_edge_mm"] == pytest.approx(0.36, rel=1e-15)
+    assert d["depth_mm"] == pytest.approx(0.18, rel=1e-15)
+    assert d["gbps_per_mm"] == pytest.approx(711.1111111111111, rel=1e-14)
+    assert d["gbps_per_mm2"] == pytest.approx(3950.617283950617, rel=1e-14)
+    assert d["segment"] == "bumps" and d["lanes"] == 16
+    flat = lane_density(1, 8e9, 45e-6, None, "--lane-pitch 45 um x 1 lanes")
+    assert flat["gbps_per_mm"] == pytest.approx(8 / 0.045, rel=1e-14)
+    assert flat["depth_mm"] is None and flat["gbps_per_mm2"] is None

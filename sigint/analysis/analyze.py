@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -158,7 +159,17 @@ class AnalysisOptions(SigintModel):
 
 @dataclass
 class Aggressor:
-    """A separate crosstalk file: its network and whether it is FEXT or NEXT."""
+    """A separate crosstalk file: its network and whether it is FEXT or NEXT.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    kind : {"FEXT", "NEXT"}
+        Far-end or near-end crosstalk into the victim's receiver.
+    network : skrf.Network, optional
+        Its S-parameters, once read.
+    """
 
     path: str
     kind: Literal["FEXT", "NEXT"]
@@ -167,7 +178,78 @@ class Aggressor:
 
 @dataclass
 class AnalysisResult:
-    """Everything ``sigint analyze`` computes (see :meth:`to_json`, :meth:`to_dataset`)."""
+    r"""Everything ``sigint analyze`` computes (see :meth:`to_json`, :meth:`to_dataset`).
+
+    Built by :func:`evaluate` for one victim lane at one rate. F is the number of
+    frequencies, A of aggressors, P of sampling phases in the unit interval.
+
+    Attributes
+    ----------
+    source : str
+        Name of the input, for reports.
+    backend : Backend
+        The compute backend the transfers were solved on.
+    options : AnalysisOptions
+        The options of the run (rate, spec, BER, victim, numerical settings).
+    port_map : PortMap
+        The lanes of the network.
+    victim : str
+        Name of the victim lane.
+    rate : float
+        Data rate, symbols/s (GT/s x 1e9).
+    ber : float
+        Target bit error ratio the eye is read at.
+    row : UcieRow or None
+        The spec row at the rate (None: ``spec none``, no verdict).
+    tx, rx : Tx, Rx
+        The Tx and Rx of the eye, with the equalization chosen.
+    quality : list of QualityReport
+        Data checks of the channel (first) and of each aggressor file.
+    vtf : Transfers
+        Victim and aggressor transfers with the spec's VTF reference circuit, shape (F,)
+        and (A, F), V/V.
+    eye_transfers : Transfers
+        The same with the eye's Tx/Rx (the same object when the circuits agree).
+    loss_db_at_nyquist : float
+        VTF loss :math:`-20\log_{10}|V_r/V_s|` at the Nyquist frequency, dB.
+    xt_db_at_nyquist : float
+        Power-sum VTF crosstalk at the Nyquist frequency, dB (-inf without aggressors).
+    pulses : PulseResponses
+        Victim and aggressor pulse responses, V per V of source amplitude.
+    cursors : CursorSet
+        Cursors at each of the P sampling phases.
+    eye : StatEye
+        The statistical eye at *ber* (heights V, widths UI).
+    pd_top : ndarray, shape (P,)
+        Upper edge of the worst-case (peak-distortion) eye at each phase, V.
+    pd_height : float
+        Worst-case eye height, V.
+    pd_width : float
+        Worst-case eye width, UI.
+    mask_height : float or None
+        Height of the tallest spec mask that fits the eye, V (None without a spec).
+    mask_centre_ui : float or None
+        Phase of that mask's centre, UI (None without a spec).
+    wave : WaveformEye or None
+        The bit-by-bit PRBS run (None with ``bits=0``).
+    agreement : dict or None
+        Statistical against bit-by-bit eye edges: ``bits`` and per reachable BER ``levels``
+        (``stat_v``, ``bit_by_bit_v``, ``diff_v`` in V, ``diff_bins`` in voltage bins).
+    eq : EqResult or None
+        The equalization search (None with a single candidate).
+    checks : list of Check
+        Every spec check (empty without a spec).
+    notes : list of str
+        What was done on the way, for the reader.
+    timings : dict of str to float
+        Wall time of each stage, s.
+    extra : dict
+        Further entries of :meth:`to_json` (e.g. ``bandwidth_density`` of a channel file).
+    stages : dict of str to str
+        Where each stage ran (``numpy`` or ``cupy``): only the terminated transfers take
+        the backend's ``xp``; equalization, pulses, the statistical eye and the
+        bit-by-bit simulation run on the host.
+    """
 
     source: str
     backend: Backend
@@ -200,9 +282,6 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
-    """Where each stage ran (``numpy`` or ``cupy``): only the terminated transfers take
-    the backend's ``xp``; equalization, pulses, the statistical eye and the bit-by-bit
-    simulation run on the host."""
 
     @property
     def passed(self) -> bool | None:
@@ -407,12 +486,22 @@ class Link:
         Its lanes.
     source : str
         Name of the input, for reports.
+    backend : Backend
+        The compute backend of the terminated transfers.
     aggressors : list of (Aggressor, LinkNetwork)
         Separate FEXT/NEXT files with their reduced networks.
     quality : list of QualityReport
         Rate-independent quality figures of the channel and of each aggressor file.
     notes : list of str
         Remarks from the mapping check.
+    ln : LinkNetwork
+        The channel reduced to its lanes (:func:`~sigint.link.ports.link_network`).
+    timings : dict of str to float
+        Wall time of the rate-independent stage, s (``quality``).
+    f : ndarray, shape (F,)
+        The channel's frequencies, Hz.
+    bump_pitch : float or None
+        Bump pitch of a channel file, m (for the spec's pitch-group check).
     """
 
     def __init__(self, network, port_map: PortMap, source: str, backend: Backend,
@@ -553,8 +642,9 @@ def prepare(
     notes = check_mapping(np.asarray(network.s), f, _se_map(pmap), source)
     add_mode_conversion(quality[0], ln.mode_conversion_db)
     agg_lns = [(a, link_network(a.network, pmap)) for a in aggressors]
-    return Link(network, pmap, source, backend, agg_lns, quality, notes, ln,
-                {"quality": time.perf_counter() - t0})
+    return Link(network=network, port_map=pmap, source=source, backend=backend,
+                aggressors=agg_lns, quality=quality, notes=notes, ln=ln,
+                timings={"quality": time.perf_counter() - t0})
 
 
 def analyze(
@@ -665,92 +755,184 @@ def evaluate(
         For a rate outside the spec's table.
     """
     say = progress or (lambda _s: None)
-    backend = link.backend
     timings: dict[str, float] = {"quality": link.timings.get("quality", 0.0)}
-    notes: list[str] = list(link.notes)
     t0 = time.perf_counter()
-    rate = options.rate
-    pmap = link.port_map
-    source = link.source
+    rate, pmap, f = options.rate, link.port_map, link.f
     victim = options.victim - 1 if victim is None else victim
     if not 0 <= victim < len(pmap.lanes):
-        raise InputError(f"--victim {victim + 1}: no such lane; {source} has "
+        raise InputError(f"--victim {victim + 1}: no such lane; {link.source} has "
                          f"{len(pmap.lanes)} lane(s) under the mapping {pmap.describe()}")
-    f = link.f
-    check_rate(f, rate, source)
+    check_rate(f, rate, link.source)
     row = options.spec_row(rate)
-    if row is not None:
-        listed = row.data.rates
-        if (not (row.lo - 1e-9 <= rate / 1e9 <= row.hi + 1e-9)
-                or (listed is not None and not any(abs(rate - x) <= 1e-9 * x for x in listed))):
-            notes.append(f"{rate / 1e9:g} GT/s is not a rate of the spec's own; checked against "
-                         f"the {row.title} row")
-        if pmap.differential and options.spec == "ucie":
-            notes.append("UCIe data lanes are single-ended; the UCIe masks are applied to the "
-                         "differential lane as they are")
+    notes = list(link.notes) + _rate_notes(options, row, pmap.differential)
     ber = options.ber_for(rate)
-    quality = [QualityReport(q.source, list(q.items)) for q in link.quality]
-    add_bandwidth(quality[0], f, rate)
-    for q, (agg, _aln) in zip(quality[1:], link.aggressors):
-        add_bandwidth(q, np.asarray(agg.network.f, dtype=float), rate)
+    quality = _rate_quality(link, rate)
     say("terminating the network")
-    t1 = time.perf_counter()
-    vtx, vrx, etx, erx = _models(options, row, tx, rx, tx_overrides or {}, rx_overrides or {})
-    vtf = link.transfers(vtx, vrx, victim, notes)
-    if _same_circuit(vtx, etx, vrx, erx):
-        eye_tr = vtf
-    else:
-        eye_tr = link.transfers(etx, erx, victim)
-        if row is not None:
-            notes.append("the VTF checks use the spec's reference circuit; the eye uses the "
-                         "Tx/Rx models given on the command line")
-    timings["vtf"] = time.perf_counter() - t1
-    check_phase(quality[0], f, vtf.victim, rate, source)
-    loss = vtf.loss_db
+    with _timed(timings, "vtf"):
+        vtf, eye_tr, etx, erx = _terminate(link, options, row, victim, notes, tx=tx, rx=rx,
+                                           tx_overrides=tx_overrides, rx_overrides=rx_overrides)
+    check_phase(quality[0], f, vtf.victim, rate, link.source)
     xt = vtf.xt_db(options.n_aggressors)
-    fn = rate / 2
-    loss_fn = float(np.interp(fn, f, loss))
-    xt_fn = float(np.interp(fn, f, xt)) if vtf.aggressors.shape[0] else float("-inf")
-    # equalization: every candidate judged by the eye the verdict uses
-    t2 = time.perf_counter()
     n_files = len(link.aggressors)
     in_file = [True] * (len(eye_tr.aggressor_kinds) - n_files) + [False] * n_files
     timing = xt_timing(options.xt_phase, eye_tr.aggressor_kinds, in_file,
                        row is not None and row.forwarded_clock)
-    mask = None
-    if row is not None:
-        mask = ((tuple(row.mask.points), "polygon") if row.mask_shape == "polygon"
-                else (row.eye_width, row.mask_shape))
-    amp = etx.swing / 2
-    eq = None
-    cands = eq_candidates(options, row)
-    if len(cands) > 1:
-        say(f"choosing equalization ({len(cands)} candidates)")
-        eq = optimize_eq(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx, cands,
-                         amplitude=amp, ber=ber, xt_phase=timing, mask=mask,
-                         samples_per_ui=options.samples_per_ui, nbins=options.nbins)
-        etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
-        if eq.ctle_db is not None:
-            erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db,
-                                                      form=eq.chosen.ctle_form)})
-    timings["eq"] = time.perf_counter() - t2
+    mask = _eye_mask(row)
+    with _timed(timings, "eq"):
+        eq, etx, erx = _equalize(eye_tr, options, row, etx, erx, ber=ber, timing=timing,
+                                 mask=mask, say=say)
     say("pulse responses")
-    t3 = time.perf_counter()
+    with _timed(timings, "pulses"):
+        pr = _pulses(eye_tr, options, eq, etx, erx, quality[0])
+        notes += pr.notes
+    say("statistical eye")
+    with _timed(timings, "stateye"):
+        cs, eye, (pd_top, pd_h, pd_w), (mask_h, mask_c) = _eyes(
+            pr, options, eq, etx, erx, ber=ber, timing=timing, mask=mask)
+    wave = agreement = None
+    if options.bits:
+        say("bit-by-bit simulation")
+        with _timed(timings, "bit_by_bit"):
+            wave = simulate_waveform(pr, etx.swing / 2, n_bits=options.bits,
+                                     phase_ui=eye.phase_ui, xt_shift=cs.xt_shift(eye.best),
+                                     noise=erx.noise, rj=etx.rj, dj=etx.dj, dfe=cs.dfe_values)
+            agreement = _agreement(eye, wave)
+    checks: list[Check] = []
+    if row is not None:
+        checks = _spec_checks(row, f, vtf.loss_db, xt, rate, eye, mask_h, ber, cs)
+        checks += _pitch_checks(row, rate, link.bump_pitch)
+    timings["total"] = time.perf_counter() - t0
+    fn = rate / 2
+    return AnalysisResult(
+        source=link.source, backend=link.backend, options=options, port_map=pmap,
+        victim=vtf.victim_name, rate=rate, ber=ber, row=row, tx=etx, rx=erx, quality=quality,
+        vtf=vtf, eye_transfers=eye_tr, loss_db_at_nyquist=float(np.interp(fn, f, vtf.loss_db)),
+        xt_db_at_nyquist=(float(np.interp(fn, f, xt)) if vtf.aggressors.shape[0]
+                          else float("-inf")),
+        pulses=pr, cursors=cs, eye=eye, pd_top=pd_top, pd_height=pd_h, pd_width=pd_w,
+        mask_height=mask_h, mask_centre_ui=mask_c, wave=wave, agreement=agreement, eq=eq,
+        checks=checks, notes=notes, timings=timings,
+        stages=_stages(link.backend, bool(options.bits)),
+    )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str):
+    """Record the wall time of the ``with`` body in ``timings[key]``, s."""
+    t = time.perf_counter()
+    yield
+    timings[key] = time.perf_counter() - t
+
+
+def _terminate(link: Link, options: AnalysisOptions, row: ucie.UcieRow | None, victim: int,
+               notes: list[str], *, tx: Tx | None, rx: Rx | None, tx_overrides: dict | None,
+               rx_overrides: dict | None) -> tuple[Transfers, Transfers, Tx, Rx]:
+    """The victim's transfers with the spec's VTF circuit and with the eye's Tx/Rx (the same
+    object when the circuits agree), and the eye's Tx and Rx."""
+    vtx, vrx, etx, erx = _models(options, row, tx, rx, tx_overrides or {}, rx_overrides or {})
+    vtf = link.transfers(vtx, vrx, victim, notes)
+    if _same_circuit(vtx, etx, vrx, erx):
+        return vtf, vtf, etx, erx
+    eye_tr = link.transfers(etx, erx, victim)
+    if row is not None:
+        notes.append("the VTF checks use the spec's reference circuit; the eye uses the "
+                      "Tx/Rx models given on the command line")
+    return vtf, eye_tr, etx, erx
+
+
+def _rate_notes(options: AnalysisOptions, row: ucie.UcieRow | None,
+                differential: bool) -> list[str]:
+    """Remarks on the rate and lanes against the spec row: a rate the spec does not list,
+    UCIe masks applied to a differential lane."""
+    notes: list[str] = []
+    if row is None:
+        return notes
+    rate = options.rate
+    listed = row.data.rates
+    if (not (row.lo - 1e-9 <= rate / 1e9 <= row.hi + 1e-9)
+            or (listed is not None and not any(abs(rate - x) <= 1e-9 * x for x in listed))):
+        notes.append(f"{rate / 1e9:g} GT/s is not a rate of the spec's own; checked against "
+                     f"the {row.title} row")
+    if differential and options.spec == "ucie":
+        notes.append("UCIe data lanes are single-ended; the UCIe masks are applied to the "
+                     "differential lane as they are")
+    return notes
+
+
+def _rate_quality(link: Link, rate: float) -> list[QualityReport]:
+    """Copies of the link's quality reports with the bandwidth each file has at *rate*."""
+    quality = [QualityReport(q.source, list(q.items)) for q in link.quality]
+    add_bandwidth(quality[0], link.f, rate)
+    for q, (agg, _aln) in zip(quality[1:], link.aggressors):
+        add_bandwidth(q, np.asarray(agg.network.f, dtype=float), rate)
+    return quality
+
+
+def _eye_mask(row: ucie.UcieRow | None) -> tuple | None:
+    """The eye mask of a spec row as the eye search and the mask fit take it.
+
+    Parameters
+    ----------
+    row : UcieRow or None
+        The spec row at the rate (None: no spec, no mask).
+
+    Returns
+    -------
+    tuple or None
+        ``(points, "polygon")`` for a polygon mask (``points``: (phase UI, voltage V)
+        vertices), ``(width, shape)`` otherwise (``width`` in UI, ``shape`` the row's
+        ``mask_shape``), None without a row.
+    """
+    if row is None:
+        return None
+    if row.mask_shape == "polygon":
+        return tuple(row.mask.points), "polygon"
+    return row.eye_width, row.mask_shape
+
+
+def _equalize(eye_tr: Transfers, options: AnalysisOptions, row: ucie.UcieRow | None, etx: Tx,
+              erx: Rx, *, ber: float, timing, mask, say: Progress
+              ) -> tuple[EqResult | None, Tx, Rx]:
+    """Choose FFE/CTLE among the candidates, each judged by the eye the verdict uses: the
+    search's result (None with one candidate) and the Tx/Rx with the winner applied."""
+    cands = eq_candidates(options, row)
+    if len(cands) <= 1:
+        return None, etx, erx
+    say(f"choosing equalization ({len(cands)} candidates)")
+    eq = optimize_eq(eye_tr.f, eye_tr.victim, eye_tr.aggressors, options.rate, etx, erx, cands,
+                     amplitude=etx.swing / 2, ber=ber, xt_phase=timing, mask=mask,
+                     samples_per_ui=options.samples_per_ui, nbins=options.nbins)
+    etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
+    if eq.ctle_db is not None:
+        erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db,
+                                                  form=eq.chosen.ctle_form)})
+    return eq, etx, erx
+
+
+def _pulses(eye_tr: Transfers, options: AnalysisOptions, eq: EqResult | None, etx: Tx, erx: Rx,
+            quality: QualityReport) -> PulseResponses:
+    """The pulse responses of the eye (the equalization search's winner's when it made
+    them), with their causality and DC extrapolation added to *quality*."""
+    f, rate = eye_tr.f, options.rate
     if eq is not None and eq.winner is not None:
         pr = eq.winner[0]        # the search already made the winner's pulses, cursors, eye
     else:
         pr = pulse_responses(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx,
                              samples_per_ui=options.samples_per_ui)
-    add_causality(quality[0], pr.causality)
+    add_causality(quality, pr.causality)
     if f[0] > 0:
         filt0 = complex(etx.edge_filter(np.zeros(1), rate)[0])
         if erx.ctle is not None:
             filt0 *= complex(erx.ctle.response(np.zeros(1), rate)[0])
-        add_dc_extrapolation(quality[0], pr.dc_gain / filt0.real, float(f[0]))
-    notes += pr.notes
-    timings["pulses"] = time.perf_counter() - t3
-    say("statistical eye")
-    t4 = time.perf_counter()
+        add_dc_extrapolation(quality, pr.dc_gain / filt0.real, float(f[0]))
+    return pr
+
+
+def _eyes(pr: PulseResponses, options: AnalysisOptions, eq: EqResult | None, etx: Tx, erx: Rx,
+          *, ber: float, timing, mask):
+    """Cursors, the statistical eye, the worst-case (peak-distortion) eye (top, height,
+    width) and the mask fit (height, centre; None without a mask)."""
+    amp = etx.swing / 2
     if eq is not None and eq.winner is not None:
         cs, eye = eq.winner[1], eq.winner[2]
     else:
@@ -758,43 +940,26 @@ def evaluate(
                              dfe_limit=erx.dfe_limit)
         eye = statistical_eye(cs, amp, ber=ber, noise=erx.noise, rj=etx.rj, dj=etx.dj,
                               nbins=options.nbins)
-    pd_top, pd_h, pd_w = peak_distortion_eye(cs, amp, dj=etx.dj)
-    mask_h = mask_c = None
-    if row is not None and mask[1] == "polygon":
+    pd = peak_distortion_eye(cs, amp, dj=etx.dj)
+    fit = (None, None)
+    if mask is not None and mask[1] == "polygon":
         from ..specs.masks import polygon_mask_fit
 
-        mask_h, mask_c = polygon_mask_fit(eye.phase_ui, eye.contour(), mask[0])
-    elif row is not None:
-        mask_h, mask_c = eye.mask_fit(mask[0], shape=mask[1])
-    timings["stateye"] = time.perf_counter() - t4
-    wave = agreement = None
-    if options.bits:
-        say("bit-by-bit simulation")
-        t5 = time.perf_counter()
-        wave = simulate_waveform(pr, amp, n_bits=options.bits, phase_ui=eye.phase_ui,
-                                 xt_shift=cs.xt_shift(eye.best), noise=erx.noise, rj=etx.rj,
-                                 dj=etx.dj, dfe=cs.dfe_values)
-        agreement = _agreement(eye, wave)
-        timings["bit_by_bit"] = time.perf_counter() - t5
-    checks: list[Check] = []
-    if row is not None:
-        checks += _spec_checks(row, f, loss, xt, rate, eye, mask_h, ber, cs)
-        groups = row.pitch_groups()
-        if groups is not None and link.bump_pitch is not None:
-            from ..specs.masks import pitch_group_check
+        fit = polygon_mask_fit(eye.phase_ui, eye.contour(), mask[0])
+    elif mask is not None:
+        fit = eye.mask_fit(mask[0], shape=mask[1])
+    return cs, eye, pd, fit
 
-            chk = pitch_group_check(groups[0], rate, link.bump_pitch, groups[1])
-            if chk is not None:
-                checks.append(chk)
-    timings["total"] = time.perf_counter() - t0
-    return AnalysisResult(
-        source=source, backend=backend, options=options, port_map=pmap,
-        victim=vtf.victim_name, rate=rate, ber=ber, row=row, tx=etx, rx=erx, quality=quality,
-        vtf=vtf, eye_transfers=eye_tr, loss_db_at_nyquist=loss_fn, xt_db_at_nyquist=xt_fn,
-        pulses=pr, cursors=cs, eye=eye, pd_top=pd_top, pd_height=pd_h, pd_width=pd_w,
-        mask_height=mask_h, mask_centre_ui=mask_c, wave=wave, agreement=agreement, eq=eq,
-        checks=checks, notes=notes, timings=timings, stages=_stages(backend, bool(options.bits)),
-    )
+
+def _pitch_checks(row: ucie.UcieRow, rate: float, bump_pitch: float | None) -> list[Check]:
+    """The spec row's bump-pitch group check (UCIe: the rate a pitch allows), if any."""
+    groups = row.pitch_groups()
+    if groups is None or bump_pitch is None:
+        return []
+    from ..specs.masks import pitch_group_check
+
+    chk = pitch_group_check(groups[0], rate, bump_pitch, groups[1])
+    return [] if chk is None else [chk]
 
 
 def _spec_checks(row, f, loss, xt, rate, eye, mask_h, ber, cs) -> list[Check]:

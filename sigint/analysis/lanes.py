@@ -324,6 +324,7 @@ def evaluate_lanes(
         skew = [c for c in results[w].checks if c.name == "lane_skew"]
         if skew and not any(c.name == "lane_skew" for c in full.checks):
             full.checks.extend(skew)
-    return LanesResult(link.source, options.rate, results, w, full,
-                       {"lanes": t1 - t0, "worst": time.perf_counter() - t1},
+    return LanesResult(source=link.source, rate=options.rate, lanes=results, worst=w,
+                       worst_result=full,
+                       timings={"lanes": t1 - t0, "worst": time.perf_counter() - t1},
                        complete=complete)

@@ -69,7 +69,15 @@ def spec_rates(spec: str, package: str) -> tuple[float, ...]:
 
 @dataclass
 class RateRow:
-    """One rate tried: the worst lane's figures and its limiting check."""
+    """One rate tried: the worst lane's figures and its limiting check.
+
+    Attributes
+    ----------
+    rate : float
+        The rate, symbols/s.
+    lanes : LanesResult
+        Every lane evaluated at it (all of them, or one in a probe).
+    """
 
     rate: float
     lanes: LanesResult
@@ -224,12 +232,10 @@ class RateSearch:
 
     def plot(self, folder: str | Path) -> list[Path]:
         """``rate_margin.png``: the worst lane's relative margin of each check vs rate."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        from ..report.figures import pyplot, save_figure
         from .lanes import relative_margin
+
+        plt = pyplot()
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -258,10 +264,7 @@ class RateSearch:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        p = folder / "rate_margin.png"
-        fig.savefig(p, dpi=120)
-        plt.close(fig)
-        return [p]
+        return [save_figure(fig, folder / "rate_margin.png", dpi=120)]
 
 
 def _f(x) -> float | None:
@@ -317,21 +320,7 @@ def search_rates(
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     rates = tuple(sorted(rates or spec_rates(options.spec, options.package)))
-    f = link.f
-    fmax = float(f[-1])
-    tried = [r for r in rates if r / 2 <= fmax * (1 + 1e-9) and f[0] < r / 2]
-    not_tried = [r for r in rates if r not in tried]
-    notes: list[str] = []
-    if not tried:
-        raise InputError(f"{link.source}: the data stop at {fmax / 1e9:g} GHz, below the "
-                         f"Nyquist frequency of every rate to try (lowest "
-                         f"{rates[0] / 1e9:g} GT/s needs {rates[0] / 2e9:g} GHz); give data "
-                         "that reach it")
-    if not_tried:
-        notes.append(f"the data stop at {fmax / 1e9:g} GHz: the search is limited to "
-                     f"{tried[-1] / 1e9:g} GT/s; "
-                     + ", ".join(f"{r / 1e9:g}" for r in not_tried)
-                     + " GT/s not tried (their Nyquist frequency lies above the data)")
+    tried, not_tried, notes = _rates_in_reach(link, rates)
     rows = []
     order = list(range(link.n_lanes))
     failed_below = False
@@ -360,6 +349,38 @@ def search_rates(
     if max_rate is not None and max_rate == tried[-1] and not not_tried:
         notes.append(f"every rate tried passes: the channel may carry more than "
                      f"{max_rate / 1e9:g} GT/s")
+    notes += _above_first_failure(rows)
+    return RateSearch(source=link.source, spec=options.spec, package=options.package, rows=rows,
+                      not_tried=not_tried, max_rate=max_rate, notes=notes,
+                      timings={"search": time.perf_counter() - t0})
+
+
+def _rates_in_reach(link: Link, rates: tuple[float, ...]
+                    ) -> tuple[list[float], list[float], list[str]]:
+    """(rates whose Nyquist frequency the data reach and start below, the others, a note
+    on those left out); an :class:`InputError` when the data reach none."""
+    f = link.f
+    fmax = float(f[-1])
+    tried = [r for r in rates if r / 2 <= fmax * (1 + 1e-9) and f[0] < r / 2]
+    not_tried = [r for r in rates if r not in tried]
+    notes: list[str] = []
+    if not tried:
+        raise InputError(f"{link.source}: the data stop at {fmax / 1e9:g} GHz, below the "
+                         f"Nyquist frequency of every rate to try (lowest "
+                         f"{rates[0] / 1e9:g} GT/s needs {rates[0] / 2e9:g} GHz); give data "
+                         "that reach it")
+    if not_tried:
+        notes.append(f"the data stop at {fmax / 1e9:g} GHz: the search is limited to "
+                     f"{tried[-1] / 1e9:g} GT/s; "
+                     + ", ".join(f"{r / 1e9:g}" for r in not_tried)
+                     + " GT/s not tried (their Nyquist frequency lies above the data)")
+    return tried, not_tried, notes
+
+
+def _above_first_failure(rows: list[RateRow]) -> list[str]:
+    """Notes on the rates above the first failing one: probed and not settled, or passing
+    although a lower rate fails."""
+    notes: list[str] = []
     first_fail = next((row.rate for row in rows if not row.lanes.passed), None)
     above = [row.rate for row in rows if first_fail is not None and row.rate > first_fail
              and row.passed]
@@ -377,8 +398,61 @@ def search_rates(
                      "differ; UCIe has no VTF mask at 48/64 GT/s): the maximum is the highest "
                      "rate below the first failing one, since a link trains up through the "
                      "lower rates and falls back to them")
-    return RateSearch(link.source, options.spec, options.package, rows, not_tried, max_rate,
-                      notes, timings={"search": time.perf_counter() - t0})
+    return notes
+
+
+def _continuous_range(link: Link, options: AnalysisOptions, criteria: bool, *, start: float,
+                      stop: float | None, resolution: float
+                      ) -> tuple[float, float, float | None]:
+    """(first rate, highest rate to try on the *resolution* grid, the spec's or *stop*'s top
+    or None) of a continuous search: the data's reach, capped by the spec's range (without
+    eye criteria) and by *stop*, all symbols/s."""
+    f = link.f
+    top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
+    spec_top = None
+    if not criteria:
+        sf = options.spec_file()
+        if sf is None or not sf.continuous:
+            raise InputError("a continuous rate search needs eye criteria (--eye-height, "
+                             "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
+        start = max(start, min(r.rate_range.min for r in sf.rows))
+        spec_top = max(r.rate_range.max for r in sf.rows)
+        top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
+    if stop is not None:
+        spec_top = stop if spec_top is None else min(spec_top, stop)
+        top = min(top, math.floor(stop * (1 + 1e-9) / resolution) * resolution)
+    if top < start:
+        raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
+                         f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
+    return start, top, spec_top
+
+
+def _highest_passing(run: Callable[[float], bool], start: float, top: float,
+                     resolution: float) -> tuple[float | None, bool]:
+    """Rates doubling from *start* (capped at *top*) while *run* passes, then bisection
+    between the last pass and the first fail down to *resolution* (symbols/s): the highest
+    passing rate (None when *start* fails) and whether *top* itself passed."""
+    lo = hi = None
+    r = start
+    while True:
+        if run(r):
+            lo = r
+            if r >= top:
+                return lo, True
+            r = min(2 * r, top)
+        else:
+            hi = r
+            break
+    if lo is not None:
+        while hi - lo > resolution * (1 + 1e-9):
+            mid = round((lo + hi) / 2 / resolution) * resolution
+            if mid in (lo, hi):
+                break
+            if run(mid):
+                lo = mid
+            else:
+                hi = mid
+    return lo, False
 
 
 def _user_checks(r, eye_height: float, eye_width: float) -> list:
@@ -446,23 +520,9 @@ def search_continuous(
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     f = link.f
-    top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
     criteria = eye_height is not None and eye_width is not None
-    spec_top = None
-    if not criteria:
-        sf = options.spec_file()
-        if sf is None or not sf.continuous:
-            raise InputError("a continuous rate search needs eye criteria (--eye-height, "
-                             "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
-        start = max(start, min(r.rate_range.min for r in sf.rows))
-        spec_top = max(r.rate_range.max for r in sf.rows)
-        top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
-    if stop is not None:
-        spec_top = stop if spec_top is None else min(spec_top, stop)
-        top = min(top, math.floor(stop * (1 + 1e-9) / resolution) * resolution)
-    if top < start:
-        raise InputError(f"{link.source}: the data stop at {f[-1] / 1e9:g} GHz, below the "
-                         f"Nyquist frequency of {start / 1e9:g} GT/s; give data that reach it")
+    start, top, spec_top = _continuous_range(link, options, criteria, start=start, stop=stop,
+                                             resolution=resolution)
     rows: dict[float, RateRow] = {}
 
     def run(rate: float) -> bool:
@@ -482,33 +542,14 @@ def search_continuous(
         return bool(rows[rate].lanes.passed)
 
     notes = []
-    lo, hi = None, None
-    r = start
-    while True:
-        if run(r):
-            lo = r
-            if r >= top:
-                if spec_top is not None and top >= spec_top * (1 - 1e-9):
-                    notes.append(f"every lane passes up to the highest rate to try, "
-                                 f"{top / 1e9:g} GT/s")
-                else:
-                    notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "
-                                 f"to {top / 1e9:g} GT/s, where the criteria still hold")
-                break
-            r = min(2 * r, top)
-        else:
-            hi = r
-            break
-    if lo is not None and hi is not None:
-        while hi - lo > resolution * (1 + 1e-9):
-            mid = round((lo + hi) / 2 / resolution) * resolution
-            if mid in (lo, hi):
-                break
-            if run(mid):
-                lo = mid
-            else:
-                hi = mid
+    lo, at_top = _highest_passing(run, start, top, resolution)
+    if at_top and spec_top is not None and top >= spec_top * (1 - 1e-9):
+        notes.append(f"every lane passes up to the highest rate to try, {top / 1e9:g} GT/s")
+    elif at_top:
+        notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "
+                     f"to {top / 1e9:g} GT/s, where the criteria still hold")
     ordered = [rows[k] for k in sorted(rows)]
     name = "user eye criteria" if criteria else options.spec_file().spec
-    return RateSearch(link.source, name, options.package, ordered, [], lo,
-                      notes, timings={"search": time.perf_counter() - t0})
+    return RateSearch(source=link.source, spec=name, package=options.package, rows=ordered,
+                      not_tried=[], max_rate=lo, notes=notes,
+                      timings={"search": time.perf_counter() - t0})

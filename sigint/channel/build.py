@@ -29,9 +29,44 @@ from .lines import cascade_s, mtl_s
 from .schema import VERTICAL_DEFAULTS, Channel, TouchstoneSegment, TraceSegment, VerticalSegment, load_channel
 from .vertical import end_correction, map_positions
 
-__all__ = ["BuiltSegment", "BuildResult", "build_channel", "build_file"]
+__all__ = ["BuiltSegment", "BuildResult", "build_channel", "build_file", "lane_density"]
 
 Progress = Callable[[str], None]
+
+
+def lane_density(n_lanes: int, rate: float, die_edge: float, depth: float | None,
+                 segment: str) -> dict:
+    """Bandwidth density of *n_lanes* lanes at *rate* laid out over *die_edge* x *depth*.
+
+    The aggregate rate divided by the die-edge length (shoreline density) and by the
+    footprint area (areal density), as UCIe 3.0 Table 1-4 counts them.
+
+    Parameters
+    ----------
+    n_lanes : int
+        Data lanes.
+    rate : float
+        Rate per lane, symbols/s (one bit per symbol).
+    die_edge : float
+        Length of die edge the lanes occupy, m.
+    depth : float or None
+        Depth of the footprint inwards from the edge, m (None: unknown, no areal density).
+    segment : str
+        What the footprint is counted at (reported as it is).
+
+    Returns
+    -------
+    dict
+        ``lanes``, ``aggregate_gbps`` (Gb/s), ``die_edge_mm``, ``depth_mm`` (None without a
+        depth), ``gbps_per_mm`` (Gb/s/mm), ``gbps_per_mm2`` (Gb/s/mm^2; None without a
+        depth), ``segment``.
+    """
+    total = n_lanes * rate / 1e9          # Gb/s
+    return {"lanes": n_lanes, "aggregate_gbps": total, "die_edge_mm": die_edge * 1e3,
+            "depth_mm": None if depth is None else depth * 1e3,
+            "gbps_per_mm": total / (die_edge * 1e3),
+            "gbps_per_mm2": None if depth is None else total / (die_edge * 1e3 * depth * 1e3),
+            "segment": segment}
 
 
 @dataclass
@@ -209,11 +244,8 @@ class BuildResult:
                for n, p, w, d in rows]
         k = max(range(len(rows)), key=lambda j: (rows[j][2] * rows[j][3], -j))
         name, p, w, d = rows[k]
-        return {"lanes": self.n_lanes, "aggregate_gbps": total,
-                "die_edge_mm": w * 1e3, "depth_mm": d * 1e3,
-                "gbps_per_mm": total / (w * 1e3),
-                "gbps_per_mm2": total / (w * 1e3 * d * 1e3),
-                "segment": f"{name}, {p * 1e6:g} um pitch", "per_segment": per}
+        return dict(lane_density(self.n_lanes, rate, w, d, f"{name}, {p * 1e6:g} um pitch"),
+                    per_segment=per)
 
 
 # ----------------------------------------------------------------------------- segments

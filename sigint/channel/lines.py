@@ -188,7 +188,7 @@ def _mtl_s(f, r, l, g, c, length: float, z_ref) -> np.ndarray:
 
 
 @small_matrix_blas()
-def star_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def star_product(a: np.ndarray, b: np.ndarray, *, xp=np) -> np.ndarray:
     """Cascade two 2N-port S-matrices, A's far end to B's near end (Redheffer star product).
 
     Both use scikit-rf's port order and share the reference impedance at the junction.
@@ -199,15 +199,29 @@ def star_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
               S_{21} = B_{21}(A_{21} + A_{22}XB_{11}A_{21}),\\quad
               S_{22} = B_{22} + B_{21}A_{22}XB_{12}
 
-    (batched over frequency).
+    (Redheffer, J. Math. Phys. 41, 1962), batched over frequency in ``xp`` calls only:
+    with *xp* CuPy and device arrays every frequency is one batched solve on the device
+    (:func:`sigint.gpu.ops.cascade`).
+
+    Parameters
+    ----------
+    a, b : array, shape (F, 2N, 2N)
+        S-matrices on *xp*'s device.
+    xp : module
+        ``numpy`` or ``cupy``.
+
+    Returns
+    -------
+    array, shape (F, 2N, 2N), on *xp*
     """
     n = a.shape[-1] // 2
     a11, a12, a21, a22 = a[:, :n, :n], a[:, :n, n:], a[:, n:, :n], a[:, n:, n:]
     b11, b12, b21, b22 = b[:, :n, :n], b[:, :n, n:], b[:, n:, :n], b[:, n:, n:]
-    eye = np.eye(n)
-    k = np.linalg.solve(eye - b11 @ a22, np.concatenate([b11 @ a21, b12], axis=2))  # X[B11A21, B12]
-    out = np.empty(a.shape, dtype=np.result_type(a, b))
-    out[:, :n, :] = np.concatenate([a11, np.zeros_like(a12)], axis=2) + a12 @ k
+    eye = xp.eye(n)
+    k = xp.linalg.solve(eye - b11 @ a22, xp.concatenate([b11 @ a21, b12], axis=2))  # X[B11A21, B12]
+    out = xp.empty(a.shape, dtype=xp.result_type(a, b))
+    out[:, :n, :] = a12 @ k
+    out[:, :n, :n] += a11
     a22k = a22 @ k
     a22k[:, :, :n] += a21
     out[:, n:, :] = b21 @ a22k

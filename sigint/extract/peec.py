@@ -435,6 +435,22 @@ def _quad_pair(fil: Filaments, i: np.ndarray, j: np.ndarray, n: int = 6,
     return out
 
 
+def _far_mean_log(dx: np.ndarray, dy: np.ndarray, r2: np.ndarray, si: tuple, sj: tuple
+                  ) -> np.ndarray:
+    """Mean of :math:`\\ln r` between two far filaments from their centroid offset and moments.
+
+    A second-order expansion about the centroid offset :math:`d = (dx, dy)`,
+    :math:`r^2 = |d|^2`: :math:`\\ln|d| + \\tfrac12\\operatorname{tr}((\\Sigma_i + \\Sigma_j) H)`
+    with :math:`H = \\begin{bmatrix}dy^2-dx^2 & -2dx\\,dy\\\\ -2dx\\,dy & dx^2-dy^2\\end{bmatrix}/r^4`
+    the Hessian of :math:`\\ln r` (first moments vanish about the centroids). *si* and *sj*
+    are the filaments' second central moments per area ``(xx, yy, xy)``, m^2, broadcasting
+    against *dx*.
+    """
+    a_xx, a_yy, a_xy = si[0] + sj[0], si[1] + sj[1], si[2] + sj[2]
+    corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2 * r2)
+    return 0.5 * np.log(r2) + corr
+
+
 def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512,
                       top_y: float | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """Matrix of mean ln distances between filaments (n, n); with an image plane at
@@ -466,12 +482,8 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
         r2 = dx * dx + dy * dy
         far_ok = r2 > 0
         r2s = np.where(far_ok, r2, 1.0)
-        # 1/2 tr((S_i + S_j) H), H the Hessian of ln r
-        a_xx = sxx[r, None] + sxx[None, :]
-        a_yy = syy[r, None] + syy[None, :]
-        a_xy = sxy[r, None] + sxy[None, :]
-        corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2s * r2s)
-        out[b0:b1] = 0.5 * np.log(r2s) + corr
+        out[b0:b1] = _far_mean_log(dx, dy, r2s, (sxx[r, None], syy[r, None], sxy[r, None]),
+                                   (sxx[None, :], syy[None, :], sxy[None, :]))
         lim = NEAR * (fil.size[r, None] + fil.size[None, :])
         # pairs on different conductors are kept apart by a gap: the far formula's
         # second-moment error is then small already at half the distance
@@ -557,11 +569,9 @@ def _image_matrix(fil: Filaments, y0: float, block: int = 512,
         dx = c[r, 0, None] - c[None, :, 0]
         dy = c[r, 1, None] - ci_y[None, :]
         r2 = dx * dx + dy * dy
-        a_xx = fil.cov[r, 0, 0, None] + sxx[None, :]
-        a_yy = fil.cov[r, 1, 1, None] + syy[None, :]
-        a_xy = fil.cov[r, 0, 1, None] + sxy[None, :]
-        corr = 0.5 * ((a_xx - a_yy) * (dy * dy - dx * dx) - 4 * a_xy * dx * dy) / (r2 * r2)
-        out[b0:b1] = 0.5 * np.log(r2) + corr
+        out[b0:b1] = _far_mean_log(dx, dy, r2, (fil.cov[r, 0, 0, None], fil.cov[r, 1, 1, None],
+                                                fil.cov[r, 0, 1, None]),
+                                   (sxx[None, :], syy[None, :], sxy[None, :]))
         lim = NEAR * (fil.size[r, None] + fil.size[None, :])
         a, b = np.nonzero(r2 < lim * lim)
         near_a.append(a + b0)

@@ -99,7 +99,50 @@ def parse_frequencies(text: str) -> np.ndarray:
 
 @dataclass
 class ExtractResult:
-    """RLGC matrices and what it took to get them."""
+    """RLGC matrices and what it took to get them.
+
+    Built by :func:`extract`. F is the number of frequencies, n of signal conductors
+    (ordered as ``geometry.signals``); every matrix is per unit length, symmetric, against
+    the reference conductors (or the ground plane).
+
+    Attributes
+    ----------
+    geometry : Geometry
+        The resolved cross-section.
+    f : ndarray, shape (F,)
+        Frequencies, Hz.
+    r : ndarray, shape (F, n, n)
+        Resistance, ohm/m (with the conductors' roughness).
+    l : ndarray, shape (F, n, n)
+        Inductance, H/m.
+    g : ndarray, shape (F, n, n)
+        Conductance, S/m.
+    c : ndarray, shape (F, n, n)
+        Capacitance, F/m.
+    c0 : ndarray, shape (n, n)
+        Capacitance with every dielectric replaced by vacuum, F/m.
+    backend : Backend
+        The compute backend of the dense solves.
+    bem_unknowns : int
+        Unknowns of the boundary-element system (panel charges).
+    peec_unknowns : int
+        Current filaments and surface-current segments.
+    bem_frequencies : ndarray, shape (B,)
+        Frequencies the BEM solved at, Hz (interpolated between them when B < F).
+    interpolation_error : float or None
+        Measured relative error of the C and G/omega interpolation (0 when nothing is
+        interpolated, None when not measured).
+    timings : dict of str to float
+        Wall time of each stage, s.
+    notes : list of str
+        What was done on the way, for the reader.
+    bem : BemSolver or None
+        The boundary-element solver (for further solves).
+    peec : PeecSolver or None
+        The filament solver.
+    stages : dict of str to str
+        Where each stage ran (``numpy`` or ``cupy``), see :func:`extract_stages`.
+    """
 
     geometry: Geometry
     f: np.ndarray
@@ -118,10 +161,10 @@ class ExtractResult:
     bem: BemSolver | None = None
     peec: PeecSolver | None = None
     stages: dict[str, str] = field(default_factory=dict)
-    """Where each stage ran (``numpy`` or ``cupy``), see :func:`extract_stages`."""
 
     @property
     def names(self) -> list[str]:
+        """Names of the signal conductors, in the order of the matrices' rows."""
         return list(self.geometry.signals)
 
     def summary(self) -> str:
@@ -247,73 +290,135 @@ def extract(
     say = progress or (lambda _s: None)
     backend = backend or get_backend()
     t0 = time.perf_counter()
-    if isinstance(source, (str, Path)):
-        geo = resolve(load_cross_section(source), source)
-    elif isinstance(source, CrossSection):
-        geo = resolve(source)
-    else:
-        geo = source
+    geo = _geometry(source)
     freqs = parse_frequencies(f) if isinstance(f, str) else np.asarray(f, dtype=float)
     if freqs.ndim != 1 or freqs.size == 0:
         raise InputError("frequencies must be a non-empty list")
     timings: dict[str, float] = {"resolve": time.perf_counter() - t0}
     notes: list[str] = []
-    xp = backend.xp
-    # --- C and G
     say("boundary elements (C, G)")
     t1 = time.perf_counter()
     bem_task = tasks.begin("boundary elements (C, G)")
     tasks.stage("assembling")
-    bem = BemSolver(geo, refine, xp=xp)
+    bem = BemSolver(geo, refine, xp=backend.xp)
     c0 = bem.solve_vacuum()
+    cre, gow, fs, err = _capacitance_conductance(bem, geo, freqs, measure_interpolation, notes)
+    cmat, gmat = _symmetric_cg(cre, gow, freqs, notes)
+    timings["bem"] = time.perf_counter() - t1
+    tasks.end(bem_task)
+    say("filaments (R, L)")
+    t2 = time.perf_counter()
+    with tasks.task("filaments (R, L)"):
+        peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp, method=filaments)
+    if peec.reduced is not None:
+        r = peec.reduced
+        notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "
+                     f"filaments in {r['clusters']} clusters (relative tolerance {r['tol']:g}; "
+                     "--filaments full solves every filament)")
+    timings["peec_setup"] = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    rmat, lmat = _resistance_inductance(peec, geo, freqs, notes)
+    timings["peec_solve"] = time.perf_counter() - t3
+    timings["total"] = time.perf_counter() - t0
+    return ExtractResult(
+        geometry=geo, f=freqs, r=rmat, l=lmat, g=gmat, c=cmat, c0=c0, backend=backend,
+        bem_unknowns=bem.unknowns, peec_unknowns=peec.unknowns, bem_frequencies=fs,
+        interpolation_error=err, timings=timings, notes=notes, bem=bem, peec=peec,
+        stages=extract_stages(backend))
+
+
+def _geometry(source: CrossSection | Geometry | str | Path) -> Geometry:
+    """The resolved geometry of a cross-section file, a :class:`CrossSection` or a
+    :class:`Geometry` (returned as it is)."""
+    if isinstance(source, (str, Path)):
+        return resolve(load_cross_section(source), source)
+    if isinstance(source, CrossSection):
+        return resolve(source)
+    return source
+
+
+def _capacitance_conductance(bem: BemSolver, geo: Geometry, freqs: np.ndarray,
+                             measure_interpolation: bool, notes: list[str]):
+    """C and G/omega at every frequency, by the cheapest of three ways.
+
+    Exact low-rank updates when few interface panels touch a frequency-dependent material
+    (and that costs less than sampling), PCHIP interpolation in log f between BEM solves at
+    :data:`BEM_PER_DECADE` frequencies per decade otherwise, one solve when no dielectric
+    depends on frequency. Appends what was done to *notes*.
+
+    Returns
+    -------
+    c, g_over_omega : ndarray, shape (F, n, n)
+        F/m and S/(m rad/s) (unsymmetrised).
+    fs : ndarray
+        The frequencies the BEM solved at, Hz.
+    err : float or None
+        Measured relative interpolation error (0 where nothing is interpolated, None where
+        not measured).
+    """
     k = bem.varying.size
     n_pos = int((freqs > 0).sum())
     exact_cost = n_pos * (k ** 3 / 3 + k * k * len(geo.signals)) + bem.unknowns ** 3
     sampled_cost = (1.5 * _bem_samples(freqs).size + 1) * bem.unknowns ** 3 / 3
     if geo.frequency_dependent_dielectrics and k <= EXACT_RANK and exact_cost <= sampled_cost:
-        # a rank-k update per frequency: C and G exact at every requested frequency
-        pos = freqs > 0
-        fref = float(np.sqrt(freqs[pos].min() * freqs[pos].max()))
-        bem.factor(fref)
-        cc = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)
-        for k, fk in enumerate(tasks.track(freqs, f"{bem.unknowns} unknowns, frequencies")):
-            cc[k] = bem.solve(max(fk, freqs[pos].min()))
-        cre, gow = cc.real, -cc.imag
-        fs, err = freqs[pos], 0.0
-        notes.append(f"C and G solved at every frequency ({bem.varying.size} interface panels "
-                     "touch a frequency-dependent material: one factorisation and a low-rank "
-                     "update per frequency)")
-        if np.any(~pos):
-            notes.append("at 0 Hz C and G/omega are those of the lowest frequency")
-    elif geo.frequency_dependent_dielectrics:
-        fs = _bem_samples(freqs)
-        cc = np.array([bem.solve(fk) for fk in tasks.track(fs, f"{bem.unknowns} unknowns, frequencies")])
-        cre = _pchip_log(fs, cc.real, freqs)
-        gow = _pchip_log(fs, -cc.imag, freqs)           # G / omega
-        err = None
-        if measure_interpolation and fs.size > 2:
-            mids = np.sqrt(fs[:-1] * fs[1:])
-            pick = mids[:: max(1, mids.size // 4)]
-            ref = np.array([bem.solve(fk) for fk in tasks.track(pick, "interpolation check")])
-            est_c = _pchip_log(fs, cc.real, pick)
-            est_g = _pchip_log(fs, -cc.imag, pick)
-            scale_c = np.abs(ref.real).max(axis=(1, 2), keepdims=True)
-            scale_g = np.maximum(np.abs(ref.imag).max(axis=(1, 2), keepdims=True), 1e-300)
-            err = float(max(np.abs(est_c - ref.real).max() / scale_c.min(),
-                            np.abs(est_g + ref.imag).max() / scale_g.min()))
-        interp = f"; interpolation error {err:.2g} (relative, measured half-way)" if err is not None else ""
-        notes.append(f"C and G/omega solved at {fs.size} frequencies ({BEM_PER_DECADE} per decade) "
-                     "and interpolated in log f" + interp)
-        below = freqs < fs[0]
-        if np.any(below & (freqs > 0)):
-            notes.append("below the lowest BEM frequency C and G/omega are held constant")
-    else:
-        fs = np.array([1e9])
-        cc1 = bem.solve(1e9)
-        cre = np.broadcast_to(cc1.real, (freqs.size,) + cc1.shape).copy()
-        gow = np.broadcast_to(-cc1.imag, (freqs.size,) + cc1.shape).copy()
-        err = 0.0
-        notes.append("dielectrics are frequency-independent: C and G/omega from one BEM solve")
+        return _cg_updated(bem, geo, freqs, notes)
+    if geo.frequency_dependent_dielectrics:
+        return _cg_interpolated(bem, freqs, measure_interpolation, notes)
+    fs = np.array([1e9])
+    cc1 = bem.solve(1e9)
+    cre = np.broadcast_to(cc1.real, (freqs.size,) + cc1.shape).copy()
+    gow = np.broadcast_to(-cc1.imag, (freqs.size,) + cc1.shape).copy()
+    notes.append("dielectrics are frequency-independent: C and G/omega from one BEM solve")
+    return cre, gow, fs, 0.0
+
+
+def _cg_updated(bem: BemSolver, geo: Geometry, freqs: np.ndarray, notes: list[str]):
+    """C and G/omega exact at every frequency: one factorisation, a rank-k update each."""
+    pos = freqs > 0
+    fref = float(np.sqrt(freqs[pos].min() * freqs[pos].max()))
+    bem.factor(fref)
+    cc = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)
+    for k, fk in enumerate(tasks.track(freqs, f"{bem.unknowns} unknowns, frequencies")):
+        cc[k] = bem.solve(max(fk, freqs[pos].min()))
+    notes.append(f"C and G solved at every frequency ({bem.varying.size} interface panels "
+                 "touch a frequency-dependent material: one factorisation and a low-rank "
+                 "update per frequency)")
+    if np.any(~pos):
+        notes.append("at 0 Hz C and G/omega are those of the lowest frequency")
+    return cc.real, -cc.imag, freqs[pos], 0.0
+
+
+def _cg_interpolated(bem: BemSolver, freqs: np.ndarray, measure_interpolation: bool,
+                     notes: list[str]):
+    """C and G/omega solved at a few frequencies per decade and interpolated (PCHIP in
+    log f); the error measured by solves half-way between samples when asked."""
+    fs = _bem_samples(freqs)
+    cc = np.array([bem.solve(fk) for fk in tasks.track(fs, f"{bem.unknowns} unknowns, frequencies")])
+    cre = _pchip_log(fs, cc.real, freqs)
+    gow = _pchip_log(fs, -cc.imag, freqs)           # G / omega
+    err = None
+    if measure_interpolation and fs.size > 2:
+        mids = np.sqrt(fs[:-1] * fs[1:])
+        pick = mids[:: max(1, mids.size // 4)]
+        ref = np.array([bem.solve(fk) for fk in tasks.track(pick, "interpolation check")])
+        est_c = _pchip_log(fs, cc.real, pick)
+        est_g = _pchip_log(fs, -cc.imag, pick)
+        scale_c = np.abs(ref.real).max(axis=(1, 2), keepdims=True)
+        scale_g = np.maximum(np.abs(ref.imag).max(axis=(1, 2), keepdims=True), 1e-300)
+        err = float(max(np.abs(est_c - ref.real).max() / scale_c.min(),
+                        np.abs(est_g + ref.imag).max() / scale_g.min()))
+    interp = f"; interpolation error {err:.2g} (relative, measured half-way)" if err is not None else ""
+    notes.append(f"C and G/omega solved at {fs.size} frequencies ({BEM_PER_DECADE} per decade) "
+                 "and interpolated in log f" + interp)
+    below = freqs < fs[0]
+    if np.any(below & (freqs > 0)):
+        notes.append("below the lowest BEM frequency C and G/omega are held constant")
+    return cre, gow, fs, err
+
+
+def _symmetric_cg(cre: np.ndarray, gow: np.ndarray, freqs: np.ndarray,
+                  notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """C (F/m) and G = omega (G/omega) (S/m), each the symmetric part of the solve's."""
     w = 2 * np.pi * freqs
     # Collocation leaves C and G asymmetric at the level of the discretisation error
     # (~1e-3); reciprocity requires symmetric matrices, so their symmetric part is used.
@@ -322,21 +427,14 @@ def extract(
     gmat = 0.5 * (gow + np.swapaxes(gow, 1, 2)) * w[:, None, None]
     if asym > 0:
         notes.append(f"C and G symmetrised (largest asymmetry {asym:.1e} of the largest entry)")
-    timings["bem"] = time.perf_counter() - t1
-    tasks.end(bem_task)
-    # --- R and L
-    say("filaments (R, L)")
-    t2 = time.perf_counter()
-    fmax = float(freqs.max())
-    with tasks.task("filaments (R, L)"):
-        peec = PeecSolver(geo, fmax, refine, xp=xp, method=filaments)
-    if peec.reduced is not None:
-        r = peec.reduced
-        notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "
-                     f"filaments in {r['clusters']} clusters (relative tolerance {r['tol']:g}; "
-                     "--filaments full solves every filament)")
-    timings["peec_setup"] = time.perf_counter() - t2
-    t3 = time.perf_counter()
+    return cmat, gmat
+
+
+def _resistance_inductance(peec: PeecSolver, geo: Geometry, freqs: np.ndarray,
+                           notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """R (ohm/m, with the conductors' roughness) and L (H/m) at every frequency, shape
+    (F, n, n); DC values at 0 Hz."""
+    w = 2 * np.pi * freqs
     z = np.empty((freqs.size, len(geo.signals), len(geo.signals)), dtype=complex)
     pos = freqs > 0
     if pos.any():
@@ -354,10 +452,7 @@ def extract(
         notes.append(f"{', '.join(names)}: perfect conductor or zero-thickness strip, modelled "
                      "by a surface current with no resistance (give a strip a height and a "
                      "metal for its loss)")
-    timings["peec_solve"] = time.perf_counter() - t3
-    timings["total"] = time.perf_counter() - t0
-    return ExtractResult(geo, freqs, rmat, lmat, gmat, cmat, c0, backend, bem.unknowns,
-                         peec.unknowns, fs, err, timings, notes, bem, peec, extract_stages(backend))
+    return rmat, lmat
 
 
 def extract_stages(backend: Backend) -> dict[str, str]:

@@ -360,33 +360,19 @@ def kernel_cost(name: str, **size) -> KernelCost:
 def cascade(sections, *, xp=np):
     """Cascade 2N-port S-matrices (F, 2N, 2N) in order, batched over frequency on *xp*.
 
-    The Redheffer star product of ``sigint.channel.lines.star_product`` (its numpy twin,
-    with ``mtl.cascade_s`` the host path), written in ``xp`` calls only, so that on CuPy
-    every frequency of every junction is one batched solve on the device. With
-    :math:`X = (I - B_{11}A_{22})^{-1}`: :math:`S_{11} = A_{11} + A_{12}XB_{11}A_{21}`,
-    :math:`S_{12} = A_{12}XB_{12}`, :math:`S_{21} = B_{21}(A_{21} + A_{22}XB_{11}A_{21})`,
-    :math:`S_{22} = B_{22} + B_{21}A_{22}XB_{12}` (Redheffer, J. Math. Phys. 41, 1962).
+    :func:`sigint.channel.lines.star_product` (its formula, written in ``xp`` calls) applied
+    junction by junction to complex128 copies on *xp*'s device: on CuPy every frequency of
+    every junction is one batched solve there (``mtl.cascade_s`` is the host path).
 
     Returns
     -------
     array, shape (F, 2N, 2N), on *xp*
     """
+    from ..channel.lines import star_product
+
     if not sections:
         raise ValueError("nothing to cascade")
     acc = xp.asarray(sections[0], dtype=xp.complex128)
-    n = acc.shape[-1] // 2
-    eye = xp.eye(n, dtype=xp.complex128)
     for sec in sections[1:]:
-        b = xp.asarray(sec, dtype=xp.complex128)
-        a11, a12, a21, a22 = acc[:, :n, :n], acc[:, :n, n:], acc[:, n:, :n], acc[:, n:, n:]
-        b11, b12, b21, b22 = b[:, :n, :n], b[:, :n, n:], b[:, n:, :n], b[:, n:, n:]
-        k = xp.linalg.solve(eye - b11 @ a22, xp.concatenate([b11 @ a21, b12], axis=2))
-        out = xp.empty(acc.shape, dtype=xp.complex128)
-        out[:, :n, :] = a12 @ k
-        out[:, :n, :n] += a11
-        a22k = a22 @ k
-        a22k[:, :, :n] += a21
-        out[:, n:, :] = b21 @ a22k
-        out[:, n:, n:] += b22
-        acc = out
+        acc = star_product(acc, xp.asarray(sec, dtype=xp.complex128), xp=xp)
     return acc

@@ -59,10 +59,9 @@ def _label(ds, name: str) -> tuple[str, float]:
 
 def plot_sweep(ds, folder: str | Path) -> list[Path]:
     """Write the sweep's plots into *folder* (created); returns their paths."""
-    import matplotlib
+    from ..report.figures import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -129,10 +128,7 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
         fig.colorbar(im, ax=axes.ravel().tolist(), label=f"{density} ({ds[density].attrs['units']})")
         fig.suptitle(f"{title}\n{density}; labels: maximum rate, GT/s (x: failed or skipped)"
                      + (f"; {shown_note}" if shown_note else ""), fontsize=9)
-        p = folder / "heatmap.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        out.append(p)
+        out.append(save_figure(fig, folder / "heatmap.png"))
 
     # Pareto scatter
     import xarray as xr
@@ -153,10 +149,7 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    p = folder / "pareto.png"
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    out.append(p)
+    out.append(save_figure(fig, folder / "pareto.png"))
 
     # margin against each parameter
     params = [d for d in dims if d != "point"] or [
@@ -180,10 +173,7 @@ def plot_sweep(ds, folder: str | Path) -> list[Path]:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        p = folder / f"margin_vs_{name}.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        out.append(p)
+        out.append(save_figure(fig, folder / f"margin_vs_{name}.png"))
     return out
 
 

@@ -385,7 +385,32 @@ def open_dataset(path: str | Path):
 # ---------------------------------------------------------------------------- execution
 @dataclass
 class SweepRun:
-    """A finished (or resumed) sweep."""
+    """A finished (or resumed) sweep.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        Every point's parameters and results (the store's contents).
+    store : Path or None
+        The Zarr store (None when the sweep ran in a temporary one).
+    computed : int
+        Points computed in this run (done or failed).
+    failed : int
+        Points whose evaluation failed (in the whole store).
+    skipped : int
+        Points skipped (in the whole store).
+    already : int
+        Points found already done in the store (a resumed sweep).
+    wall : float
+        Wall time of the run, s.
+    timings : list of dict
+        Per point computed: ``index``, ``status`` and seconds per stage (``extract``,
+        ``build``, ``analysis``, ``total``).
+    workers : int
+        Dask workers used (0: this process).
+    scheduler : str
+        Where the points ran.
+    """
 
     dataset: Any
     store: Path | None
@@ -539,9 +564,11 @@ def run_sweep(sw: Sweep, out: str | Path | None = None, *, resume: bool = False,
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
     st = ds["status"].values
-    return SweepRun(ds, None if tmp else path, counts["done"] + counts["failed"],
-                    int((st == FAILED).sum()), int((st == SKIPPED).sum()), already,
-                    time.perf_counter() - t_start, timings, n_workers, where)
+    return SweepRun(dataset=ds, store=None if tmp else path,
+                    computed=counts["done"] + counts["failed"], failed=int((st == FAILED).sum()),
+                    skipped=int((st == SKIPPED).sum()), already=already,
+                    wall=time.perf_counter() - t_start, timings=timings, workers=n_workers,
+                    scheduler=where)
 
 
 def _cores() -> int:

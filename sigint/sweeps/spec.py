@@ -195,34 +195,99 @@ class SweepFile(SigintModel):
 # ----------------------------------------------------------------------------- resolution
 @dataclass
 class Param:
-    """One swept (or coupled) parameter, resolved."""
+    """One swept (or coupled) parameter, resolved.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the sweep file.
+    path : str or None
+        The channel field it sets (the first of its paths once resolved; None: used only
+        in expressions).
+    kind : str
+        A units dimension (``length``, ``rate``...), ``number`` or ``text``.
+    unit : str
+        SI unit symbol of its values ("" for numbers and text).
+    values : list
+        Grid values, SI floats or text (empty for a coupled parameter).
+    expr : Expression or None
+        A coupled parameter's expression of the others.
+    range : tuple or None
+        ``(start, stop, scale)`` in SI units, for the random design.
+    display : tuple of (str, float)
+        The unit the user wrote and its SI scale, for plots and tables.
+    """
 
     name: str
     path: str | None
-    kind: str                       # a units dimension, "number" or "text"
-    unit: str                       # SI unit symbol ("" for numbers and text)
-    values: list                    # grid values (SI floats or text); empty for coupled
+    kind: str
+    unit: str
+    values: list
     expr: Expression | None = None
-    range: tuple | None = None      # (start, stop, scale) in SI, for the random design
-    display: tuple[str, float] = ("", 1.0)     # unit the user wrote and its SI scale
+    range: tuple | None = None
+    display: tuple[str, float] = ("", 1.0)
 
 
 @dataclass
 class Point:
-    index: int                      # flat index (row-major over the grid / the sample)
-    values: dict[str, Any]          # every parameter and coupled value, SI
-    skipped: str = ""               # the constraint it breaks
-    failed: str = ""                # why its coupled values or constraints cannot be computed
+    """One point of a sweep.
+
+    Attributes
+    ----------
+    index : int
+        Flat index (row-major over the grid, or the sample's number).
+    values : dict of str to Any
+        Every parameter's and coupled parameter's value, SI units.
+    skipped : str
+        The constraint it breaks ("" when none).
+    failed : str
+        Why its coupled values or constraints cannot be computed ("" when they can).
+    """
+
+    index: int
+    values: dict[str, Any]
+    skipped: str = ""
+    failed: str = ""
 
 
 @dataclass
 class Sweep:
-    """A checked sweep: its parameters, points and the base channel (as data)."""
+    """A checked sweep: its parameters, points and the base channel (as data).
+
+    Attributes
+    ----------
+    file : SweepFile
+        The sweep file as validated.
+    source : str
+        Its name, for messages.
+    base_path : Path
+        The base channel file.
+    base : dict
+        The base channel with ``set`` applied and its cross-sections inlined.
+    params : list of Param
+        The swept parameters (one dimension each on a grid).
+    coupled : list of Param
+        The coupled parameters, expressions of the swept ones.
+    constraints : list of Expression
+        Comparisons every computed point must meet.
+    points : list of Point
+        Every point, in flat order.
+    dims : tuple of str
+        The Dataset's dimensions (the parameters' names on a grid, ``point`` otherwise).
+    shape : tuple of int
+        Their sizes.
+    settings : dict
+        The analysis settings of every point (spec, package, BER, eye rate, backend...).
+    sweep_path : Path or None
+        The sweep file (None: given as a mapping).
+    xsection_files : list of Path
+        The cross-section files the base channel reads (for the provenance).
+    """
 
     file: SweepFile
     source: str
     base_path: Path
-    base: dict                      # the base channel with ``set`` applied, cross-sections inlined
+    base: dict
     params: list[Param]
     coupled: list[Param]
     constraints: list[Expression]
@@ -230,7 +295,7 @@ class Sweep:
     dims: tuple[str, ...]
     shape: tuple[int, ...]
     settings: dict = field(default_factory=dict)
-    sweep_path: Path | None = None              # the sweep file (None: given as a mapping)
+    sweep_path: Path | None = None
     xsection_files: list[Path] = field(default_factory=list)
 
     @property
@@ -602,7 +667,8 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None,
             rng = (start, stop, r.scale)
             vals = _range_values(r, start, stop, kind, hint, name, f"{where}.range",
                                  need_count=sf.design == "grid", cap=max_points)
-        params.append(Param(pname, ps.path, kind, unit, vals, None, rng, disp))
+        params.append(Param(name=pname, path=ps.path, kind=kind, unit=unit, values=vals,
+                            range=rng, display=disp))
         params[-1]._paths = paths          # type: ignore[attr-defined]
         known.add(pname)
     coupled: list[Param] = []
@@ -639,7 +705,8 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None,
             kind = next((k for k in _dimension_names() if dim_of(k) == got), "number")
             unit = "" if not got else _si_unit(kind) if kind != "number" else _unit_text(got)
             disp = ("", 1.0)
-        coupled.append(Param(cname, cs.path, kind, unit, [], ex, None, disp))
+        coupled.append(Param(name=cname, path=cs.path, kind=kind, unit=unit, values=[], expr=ex,
+                             display=disp))
         coupled[-1]._paths = paths         # type: ignore[attr-defined]
         dims_of[cname] = got
         known.add(cname)
@@ -682,14 +749,18 @@ def load_sweep(source: str | Path | dict, *, base_dir: str | Path | None = None,
         except ValueError as exc:
             for c in coupled:
                 vals.setdefault(c.name, math.nan)
-            points.append(Point(i, vals, failed=f"{name}: {exc}; change the expression or the "
-                                                 "parameter ranges"))
+            points.append(Point(index=i, values=vals,
+                                failed=f"{name}: {exc}; change the expression or the "
+                                       "parameter ranges"))
             continue
-        points.append(Point(i, vals, f"breaks the constraint {broken!r}" if broken else ""))
+        points.append(Point(index=i, values=vals,
+                            skipped=f"breaks the constraint {broken!r}" if broken else ""))
     if points and all(pt.failed for pt in points):
         raise InputError(points[0].failed.replace("at this point", "at every point"))
-    sw = Sweep(sf, name, base_path, base, params, coupled, constraints, points, dims, shape,
-               settings, None if isinstance(source, dict) else src, xs_files)
+    sw = Sweep(file=sf, source=name, base_path=base_path, base=base, params=params,
+               coupled=coupled, constraints=constraints, points=points, dims=dims, shape=shape,
+               settings=settings, sweep_path=None if isinstance(source, dict) else src,
+               xsection_files=xs_files)
     for p in (*params, *coupled):
         p.written_path = p.path        # type: ignore[attr-defined]
         sw_paths = getattr(p, "_paths", [])
