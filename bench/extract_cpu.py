@@ -5,6 +5,12 @@ A script, not a suite (each run is a fresh process with a fresh extraction cache
     PYTHONPATH=. python bench/extract_cpu.py [--signals 16,32] [--files a.yaml,b.yaml]
         [--freq 1MHz:100GHz:201] [--threads 1] [--out bench/results/extract-cpu-cpu2.json]
 
+``--compare F.yaml[@FMAX],...`` solves the filament system of each file in-process with
+every filament an unknown and with the reduced basis (:mod:`sigint.extract.reduced`) and
+records the largest relative deviation of R and L over 201 frequencies and at DC, with
+both setup times; ``--basis full|reduced`` forces the unknowns of both solvers for the
+timed runs (``sigint extract --basis``).
+
 ``--accuracy F.yaml`` instead extracts F at refine 1 and at refine 2 (in-process) and
 records the largest relative deviation of R and L (diagonal and whole matrix) at every
 frequency: the mesh error of the default extraction against the finer reference.
@@ -49,7 +55,8 @@ def bus_variant(n_signals: int, directory: Path) -> Path:
     return path
 
 
-def run_extract(path: Path, freq: str, threads: int, refine: float = 1.0) -> dict:
+def run_extract(path: Path, freq: str, threads: int, refine: float = 1.0,
+                filaments: str = "auto") -> dict:
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                SIGINT_QUIET="1")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -61,15 +68,18 @@ def run_extract(path: Path, freq: str, threads: int, refine: float = 1.0) -> dic
         t0 = time.perf_counter()
         # GNU time's %M: the peak resident set of this child alone, kB; %U %S its CPU time
         # (user, system), less sensitive than the wall time to other work on the machine
-        subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss), sys.executable, "-m",
+        proc = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss), sys.executable, "-m",
                         "sigint.cli", "extract", str(path), "--freq", freq, "--out", str(out),
-                        "--refine", f"{refine:g}"],
+                        "--refine", f"{refine:g}", "--basis", filaments, "--json"],
                        env=env, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        stages = json.loads(proc.stdout).get("timings_s", {})
         user_s, sys_s, peak_kb = (float(v) for v in rss.read_text().split()[-3:])
-    row = {"file": path.name, "freq": freq, "refine": refine, "blas_threads": threads,
+    row = {"file": path.name, "freq": freq, "refine": refine, "filaments": filaments,
+           "blas_threads": threads,
            "wall_s": round(wall, 2), "cpu_s": round(user_s + sys_s, 2),
            "peak_rss_mb": round(peak_kb / 1024, 1),
+           "stages_s": {k: round(float(v), 2) for k, v in stages.items()},
            "load_before": load0, "load_after": os.getloadavg()}
     print(json.dumps(row), flush=True)
     return row
@@ -101,6 +111,43 @@ def accuracy(path: Path, freq: str) -> dict:
     return out
 
 
+def compare(path: Path, f_max: float, n_freq: int = 201) -> dict:
+    """R and L of the reduced-basis filament solver against the full filament solution
+    (same mesh, every filament an unknown): largest deviation relative to the largest
+    entry at each of *n_freq* log-spaced frequencies, DC included, and the setup times."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from sigint.extract.peec import PeecSolver
+    from sigint.xsection.geometry import resolve
+    from sigint.xsection.schema import load_cross_section
+
+    geo = resolve(load_cross_section(path))
+    f = np.geomspace(1e6, f_max, n_freq)
+    out = {"file": path.name, "f_max_hz": f_max, "frequencies": n_freq}
+    z = {}
+    for method in ("full", "reduced"):
+        t0 = time.perf_counter()
+        s = PeecSolver(geo, f_max, method=method)
+        out[f"{method}_setup_s"] = round(time.perf_counter() - t0, 2)
+        z[method] = (s.solve(f), s.dc())
+        out[f"{method}_unknowns"] = int(s.lam.size)
+        if s.reduced:
+            out["clusters"] = s.reduced["clusters"]
+            out["mirror"] = s.reduced["mirror"]
+    (zf, (rf, lf)), (zr, (rr, lr)) = z["full"], z["reduced"]
+
+    def rel(a, b):
+        return float((np.abs(a - b).max(axis=(1, 2)) / np.abs(b).max(axis=(1, 2))).max())
+
+    out["max_rel_R"] = rel(zr.real, zf.real)
+    out["max_rel_L"] = rel(zr.imag, zf.imag)      # omega L: the same ratio at each f
+    out["dc_rel_R"] = float(np.abs(rr - rf).max() / np.abs(rf).max())
+    out["dc_rel_L"] = float(np.abs(lr - lf).max() / np.abs(lf).max())
+    print(json.dumps(out), flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--signals", default="")
@@ -109,6 +156,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--refine", type=float, default=1.0)
     ap.add_argument("--accuracy", type=Path)
+    ap.add_argument("--basis", dest="filaments", default="auto", choices=["auto", "full", "reduced"])
+    ap.add_argument("--compare", default="",
+                    help="FILE[@FMAX_HZ],...: reduced vs full filament solution in-process")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     if a.accuracy:
@@ -117,13 +167,23 @@ def main() -> None:
         if a.out:
             a.out.write_text(json.dumps(doc, indent=1) + "\n")
         return
+    if a.compare:
+        os.environ.setdefault("SIGINT_QUIET", "1")
+        rows = []
+        for item in a.compare.split(","):
+            name, _, fm = item.partition("@")
+            rows.append(compare(Path(name), float(fm or 100e9)))
+        doc = {"rows": rows, "note": "shared machine: other work ran at the same time"}
+        if a.out:
+            a.out.write_text(json.dumps(doc, indent=1) + "\n")
+        return
     rows = []
     for f in filter(None, a.files.split(",")):
-        rows.append(run_extract(Path(f), a.freq, a.threads, a.refine))
+        rows.append(run_extract(Path(f), a.freq, a.threads, a.refine, a.filaments))
     sizes = [int(s) for s in a.signals.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            r = run_extract(bus_variant(n, Path(tmp)), a.freq, a.threads, a.refine)
+            r = run_extract(bus_variant(n, Path(tmp)), a.freq, a.threads, a.refine, a.filaments)
             r["signals"] = n
             rows.append(r)
     doc = {"rows": rows, "cpu_count": os.cpu_count(),

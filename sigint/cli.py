@@ -1069,11 +1069,12 @@ def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package
 @click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
               help="Mesh refinement (2 halves every panel and filament); compare two values "
                    "to see convergence.")
-@click.option("--filaments", type=click.Choice(["auto", "full", "reduced"]), default="auto",
+@click.option("--basis", type=click.Choice(["auto", "full", "reduced"]), default="auto",
               show_default=True,
-              help="R and L: solve every filament (full), or a reduced basis per cluster of "
-                   "filaments (reduced: the same R and L to ~1e-5, far faster on dense "
-                   "buses); auto reduces meshes of 4000 filaments or more under at most one plane.")
+              help="Unknowns of the field solvers: every boundary panel and filament (full), "
+                   "or a reduced basis per cluster of them (reduced: the same C and G to "
+                   "~1e-9, R and L to ~1e-5, far faster on dense buses); auto reduces "
+                   "3000+ conductor panels and 4000+ filaments under at most one plane.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save R, L, G, C as netCDF (.nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -1083,7 +1084,7 @@ def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package
 @_quiet_option
 @_backend_option
 @_with_progress("extract", "xsection")
-def extract_cmd(xsection: Path, freq: str, refine: float, filaments: str, out: Path | None,
+def extract_cmd(xsection: Path, freq: str, refine: float, basis: str, out: Path | None,
                 as_json: bool, plot: Path | None, report: Path | None, quiet: bool,
                 backend: str | None) -> int:
     """Extract R(f), L(f), G(f), C(f) of a 2D cross-section.
@@ -1118,7 +1119,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, filaments: str, out: P
     freqs = parse_frequencies(freq)
     say, done = _say, _done
     try:
-        res = extract(xsection, freqs, refine=refine, backend=be, filaments=filaments)
+        res = extract(xsection, freqs, refine=refine, backend=be, basis=basis)
     finally:
         done()
     text = extract_summary(res)

@@ -41,6 +41,9 @@ __all__ = ["Panels", "mesh_panels", "potential_kernel", "field_kernel", "plates_
            "BemSolver"]
 
 
+REDUCED_MIN_PANELS = 3000   # conductor panels from which "auto" solves on a reduced basis
+
+
 @dataclass
 class Panels:
     """Straight boundary panels.
@@ -718,9 +721,13 @@ class BemSolver:
     block_elimination = True
     """Factor by :meth:`_block_solver` where the interface panels are the smaller part."""
 
-    def __init__(self, geo: Geometry, refine: float = 1.0, *, xp=np):
+    def __init__(self, geo: Geometry, refine: float = 1.0, *, xp=np, method: str = "auto"):
+        if method not in ("auto", "full", "reduced"):
+            raise ValueError(f"method must be 'auto', 'full' or 'reduced', not {method!r}")
         self.geo = geo
         self.xp = xp
+        self.method = method
+        self.reduced_unknowns: int | None = None
         self.panels = mesh_panels(geo, refine)
         p = self.panels
         self.n_signal = len(geo.signals)
@@ -913,9 +920,9 @@ class BemSolver:
 
         a0 = self.a0
         d = self.diel_rows
-        lu, r = self._rr_factor()
+        solve_rr, r = self._rr_factor()
         a_dr = a0[np.ix_(d, r)]
-        g = scipy.linalg.lu_solve(lu, a0[np.ix_(r, d)], check_finite=False)   # A_RR^-1 A_RD
+        g = solve_rr(a0[np.ix_(r, d)])                                 # A_RR^-1 A_RD
         s = a0[np.ix_(d, d)] - a_dr @ g
         s = s.astype(complex)
         s[np.arange(d.size), np.arange(d.size)] += c_d
@@ -926,7 +933,7 @@ class BemSolver:
             k = rhs.shape[1]
             b_r = rhs[r]
             if b_r.any():
-                yy = scipy.linalg.lu_solve(lu, np.hstack([b_r.real, b_r.imag]), check_finite=False)
+                yy = solve_rr(np.hstack([b_r.real, b_r.imag]))
                 y = yy[:, :k] + 1j * yy[:, k:]
                 x_d = scipy.linalg.lu_solve(lu_s, rhs[d] - a_dr @ y, check_finite=False)
             else:
@@ -985,13 +992,13 @@ class BemSolver:
         p = self.panels
         cr = self.cond_rows
         ns = self.n_signal
-        lu, r = self._rr_factor()
+        solve_rr, r = self._rr_factor()
         # R is the conductor panels (in order) and the potential at infinity: the vacuum
         # system is exactly the block A_RR
         rhs = np.zeros((r.size, ns))
         for k in range(ns):
             rhs[np.flatnonzero(p.owner[cr] == k), k] = 1.0
-        x = scipy.linalg.lu_solve(lu, rhs, check_finite=False)[:cr.size]
+        x = solve_rr(rhs)[:cr.size]
         cmat = np.zeros((ns, ns))
         for k in range(ns):
             sel = p.owner[cr] == k
@@ -1000,15 +1007,50 @@ class BemSolver:
         return cmat.copy()
 
     def _rr_factor(self):
-        """LU of the real block :math:`A_{RR}` (conductor panels and the potential at
-        infinity), shared by the vacuum solve and :meth:`_block_solver`; and R."""
+        """Solver of the real block :math:`A_{RR}` (conductor panels and the potential at
+        infinity), shared by the vacuum solve and :meth:`_block_solver`; and R.
+
+        By LU, or on the reduced basis of :func:`sigint.extract.reduced.reduced_block_solver`
+        (``method="reduced"``, or ``"auto"`` with a ground plane and at least
+        :data:`REDUCED_MIN_PANELS` conductor panels): the block is only ever solved for
+        uniform conductor potentials and the potential of the other charges."""
         import scipy.linalg
 
         if self._lu_rr is None:
             keep = np.ones(self._size, dtype=bool)
             keep[self.diel_rows] = False
             r = np.flatnonzero(keep)
-            lu = scipy.linalg.lu_factor(self.a0[np.ix_(r, r)], overwrite_a=True,
-                                        check_finite=False)
-            self._lu_rr = (lu, r)
+            use = self.method == "reduced" or (
+                self.method == "auto" and self.xp is np
+                and self.cond_rows.size >= REDUCED_MIN_PANELS)
+            if use:
+                from .reduced import reduced_block_solver
+
+                solve, self.reduced_unknowns = reduced_block_solver(
+                    self.a0, r, self._panel_clusters(r))
+            else:
+                lu = scipy.linalg.lu_factor(self.a0[np.ix_(r, r)], overwrite_a=True,
+                                            check_finite=False)
+
+                def solve(rhs):
+                    return scipy.linalg.lu_solve(lu, rhs, check_finite=False)
+            self._lu_rr = (solve, r)
         return self._lu_rr
+
+    def _panel_clusters(self, r: np.ndarray) -> list[np.ndarray]:
+        """Positions in *r* (conductor panels) grouped by conductor, each conductor halved
+        at the median of its longer side until no group exceeds 200 panels (and the
+        potential at infinity of a neutral system on its own)."""
+        from .reduced import _split_median
+
+        p = self.panels
+        cr = r[r < p.n]                 # the last unknown of a neutral system is no panel
+        lo = np.minimum(p.a[cr], p.b[cr])
+        hi = np.maximum(p.a[cr], p.b[cr])
+        out: list[np.ndarray] = []
+        owner = p.owner[cr]
+        for k in np.unique(owner):
+            out += _split_median(np.flatnonzero(owner == k), lo, hi, 200)
+        if cr.size < r.size:
+            out.append(np.arange(cr.size, r.size))
+        return out

@@ -58,10 +58,12 @@ import math
 import numpy as np
 
 from .. import progress
+from ..threads import small_matrix_blas
 from ..xsection.materials import MU0
 from .peec import RECT, Filaments, mean_log_distance
 
 __all__ = ["cluster_filaments", "area_moments", "log_translation", "reduced_modes",
+           "reduced_block_solver",
            "MAX_CLUSTER", "ETA", "ORDER", "BASIS_TOL"]
 
 MAX_CLUSTER = 300    # filaments per cluster at most
@@ -69,6 +71,7 @@ ETA = 0.6            # far pairs: rho_c + rho_d <= ETA * |D|
 ORDER = 22           # multipole order p: ETA**(p+1)/(p+1) = 3e-7
 BASIS_TOL = 1e-5     # relative singular value kept in the range and in the basis
 N_RANDOM = 48        # Gaussian test currents of the range finder (plus coherent ones)
+BEM_BASIS_TOL = 1e-7  # the same for the conductor charges of the boundary elements
 
 
 def _sub(fil: Filaments, ids: np.ndarray) -> Filaments:
@@ -293,161 +296,16 @@ def reduced_modes(fil: Filaments, ground_y: float | None, top_y: float | None,
     info : dict
         ``clusters``, ``unknowns`` (K), ``near_pairs``, ``far_pairs``.
     """
-    scale = -MU0 / (2 * math.pi)
     perm = _vertical_mirror(fil, ground_y) if mirror else None
-    clusters, partner = cluster_filaments(fil, max_count, perm)
-    nk = len(clusters)
-    lo, hi = _extent(fil, np.arange(fil.n))
-    ctr = np.empty(nk, dtype=complex)
-    rad = np.empty(nk)
-    for c, ids in enumerate(clusters):
-        low, high = lo[ids].min(axis=0), hi[ids].max(axis=0)
-        m = 0.5 * (low + high)
-        ctr[c] = m[0] + 1j * m[1]
-        rad[c] = 0.5 * float(np.hypot(*(high - low)))
-    d = ctr[:, None] - ctr[None, :]
-    rsum = rad[:, None] + rad[None, :]
-    near = rsum > eta * np.abs(d)
-    d_img = None
-    if ground_y is not None:
-        img = ctr.real + 1j * (2 * ground_y - ctr.imag)          # mirrored centres
-        d_img = ctr[:, None] - img[None, :]
-        near |= rsum > eta * np.abs(d_img)
-    if top_y is not None:
-        near[:] = True
-    np.fill_diagonal(near, True)
-    mom = [area_moments(fil, ids, ctr[c], order) for c, ids in enumerate(clusters)]
-
-    # near blocks, filament by filament: A[c, e] for e >= c (A[e, c] = A[c, e]^T)
-    blocks = _near_blocks(fil, clusters, near, ground_y, top_y)
-    for (c, e), a in blocks.items():
-        a *= scale * sq[clusters[c], None]
-        a *= sq[None, clusters[e]]
-
-    def block(c: int, e: int) -> np.ndarray:
-        return blocks[(c, e)] if e >= c else blocks[(e, c)].T
-
-    far_lists = [np.nonzero(~near[c])[0] for c in range(nk)]
-
-    def translations(c: int, fl: np.ndarray) -> np.ndarray:
-        """Stacked coefficients (f, p+1, p+1) of the far clusters *fl* of *c*, and of
-        their images (second half, to be used with conjugated moments and minus sign)."""
-        t = log_translation(d[c, fl], order)
-        if d_img is not None:
-            t = np.concatenate([t, log_translation(d_img[c, fl], order)])
-        return t
-
-    def far_sum(c: int, s_by: np.ndarray) -> np.ndarray | None:
-        """:math:`\\sum_e T_{ce} S_e` over the far clusters e of c (images: minus
-        :math:`\\tilde T_{ce}\\bar S_e`); *s_by* (nk, p+1, r). Shape (p+1, r)."""
-        fl = far_lists[c]
-        if fl.size == 0:
-            return None
-        t = translations(c, fl)
-        s_f = s_by[fl]
-        if d_img is not None:
-            s_f = np.concatenate([s_f, -s_f.conj()])
-        q = order + 1
-        return t.transpose(1, 0, 2).reshape(q, -1) @ s_f.reshape(-1, s_f.shape[-1])
-
-    # --- the range of each cluster's coupling to the rest (randomized range finder)
-    rng = np.random.default_rng(seed)
-    n_c = b.shape[1]
-    omega = rng.standard_normal((fil.n, N_RANDOM))
-    # coherent test currents: uniform over each cluster with a random weight
-    lab = np.empty(fil.n, dtype=int)
-    for c, ids in enumerate(clusters):
-        lab[ids] = c
-    omega = np.hstack([omega, rng.standard_normal((nk, N_RANDOM // 2))[lab]])
-    s_by = np.stack([mom[e].T @ (sq[clusters[e], None] * omega[clusters[e]])
-                     for e in range(nk)])
-    bases: list[np.ndarray] = []
-    n_even = np.zeros(nk, dtype=int)       # clusters on the mirror line: even columns first
-    local_eig: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-    for c in progress.track(range(nk), f"reduced basis of {nk} clusters"):
-        ids = clusters[c]
-        if partner[c] < c:                 # the mirror image of a basis already built
-            bases.append(bases[partner[c]])
-            continue
-        y = np.zeros((ids.size, omega.shape[1]))
-        for e in np.nonzero(near[c])[0]:
-            if e != c:
-                y += block(c, e) @ omega[clusters[e]]
-        g = far_sum(c, s_by)
-        if g is not None:
-            y += scale * sq[ids, None] * (mom[c] @ g).real
-        u, s, _ = np.linalg.svd(y, full_matrices=False)
-        u = u[:, s > tol * s[0]] if s.size and s[0] > 0 else u[:, :0]
-        drive = sq[ids] / np.linalg.norm(sq[ids])
-        exc = np.column_stack([drive, u])
-        acc = block(c, c)
-        key = acc.tobytes()
-        if key not in local_eig:          # identical clusters (a bus's lines) share it
-            local_eig[key] = np.linalg.eigh(acc)
-        lam_c, q_c = local_eig[key]
-        qe = q_c.T @ exc
-        cols = [exc]
-        for w in _local_frequencies(float(lam_c.max()), w_top):
-            x = q_c @ (qe / (1.0 + 1j * w * lam_c)[:, None])
-            cols += [x.real, x.imag]
-        x = np.column_stack(cols)
-        if perm is not None and partner[c] == c:
-            # a cluster that is its own mirror: even and odd parts of the span
-            pos = np.empty(fil.n, dtype=int)
-            pos[ids] = np.arange(ids.size)
-            loc = pos[perm[ids]]
-            u_e, s_e, _ = np.linalg.svd(x + x[loc], full_matrices=False)
-            u_o, s_o, _ = np.linalg.svd(x - x[loc], full_matrices=False)
-            top = max(s_e[0] if s_e.size else 0.0, s_o[0] if s_o.size else 0.0)
-            v_e, v_o = u_e[:, s_e > tol * top], u_o[:, s_o > tol * top]
-            n_even[c] = v_e.shape[1]
-            bases.append(np.hstack([v_e, v_o]))
-            continue
-        u2, s2, _ = np.linalg.svd(x, full_matrices=False)
-        bases.append(u2[:, s2 > tol * s2[0]])
-        n_even[c] = bases[-1].shape[1]
-    del local_eig, s_by, omega
-    sizes = np.array([v.shape[1] for v in bases])
-    off = np.concatenate([[0], np.cumsum(sizes)])
-    kk = int(off[-1])
-
-    # --- the reduced operator V^T A V and port matrix V^T R^-1/2 B
-    progress.stage(f"reduced operator: {kk} unknowns for {fil.n} filaments")
-    ar = np.zeros((kk, kk))
-    k_max = int(sizes.max()) if nk else 0
-    # V_c^T R_c^-1/2 M_c, zero-padded to k_max rows: (nk, k_max, p+1)
-    q_mom = np.zeros((nk, k_max, order + 1), dtype=complex)
-    for c in range(nk):
-        q_mom[c, :sizes[c]] = bases[c].T @ (sq[clusters[c], None] * mom[c])
-    for c in range(nk):
-        rc = slice(off[c], off[c + 1])
-        for e in np.nonzero(near[c])[0]:
-            if e >= c:
-                ar[rc, off[e]:off[e + 1]] = bases[c].T @ block(c, e) @ bases[e]
-        fl = far_lists[c]
-        fl = fl[fl > c]
-        if fl.size == 0:
-            continue
-        t = translations(c, fl)
-        qe = q_mom[fl]
-        if d_img is not None:
-            qe = np.concatenate([qe, -qe.conj()])
-        left = q_mom[c, :sizes[c]]                                   # (K_c, p+1)
-        # (K_c, f, k_max): left T_ce Q_e^T for every far e, images folded in
-        blk = np.matmul(left[None], t) @ qe.transpose(0, 2, 1)
-        blk = scale * blk.real
-        if d_img is not None:
-            blk = blk[:fl.size] + blk[fl.size:]
-        for n_f, e in enumerate(fl.tolist()):
-            ar[rc, off[e]:off[e + 1]] = blk[n_f, :, :sizes[e]]
-    wr = (np.vstack([bases[c].T @ b[clusters[c]] for c in range(nk)]) if nk
-          else np.zeros((0, n_c)))
-    # only the upper blocks were filled: A_r = U + U^T - diag blocks
-    diag = [ar[off[c]:off[c + 1], off[c]:off[c + 1]].copy() for c in range(nk)]
-    ar += ar.T
-    for c in range(nk):
-        ar[off[c]:off[c + 1], off[c]:off[c + 1]] = 0.5 * (diag[c] + diag[c].T)
-    split = _mirror_split(ar, off, partner, n_even) if perm is not None else None
+    cl = _ClusterSystem(fil, ground_y, top_y, sq, perm, order, eta, max_count)
+    with small_matrix_blas():     # loops over cluster-sized matrices: one BLAS thread each
+        bases, n_even = cl.bases(w_top, tol, seed)
+        ar, off = cl.operator(bases)
+        wr = (np.vstack([v.T @ b[ids] for v, ids in zip(bases, cl.clusters)]) if bases
+              else np.zeros((0, b.shape[1])))
+    # the eigendecomposition of the reduced system is one large LAPACK call: default threads
+    kk = ar.shape[0]
+    split = _mirror_split(ar, off, cl.partner, n_even) if perm is not None else None
     if split is not None:
         progress.stage(f"eigendecomposition of the reduced system ({kk} of {fil.n} unknowns, "
                        "mirror symmetric: two halves)")
@@ -457,11 +315,189 @@ def reduced_modes(fil: Filaments, ground_y: float | None, top_y: float | None,
         lam, q = np.linalg.eigh(ar)
         w = q.T @ wr
     del ar
-    n_near = int((np.triu(near, 1)).sum())
+    nk = len(cl.clusters)
+    n_near = int((np.triu(cl.near, 1)).sum())
     info = {"clusters": nk, "unknowns": kk, "near_pairs": n_near,
             "far_pairs": nk * (nk - 1) // 2 - n_near, "tol": tol,
             "mirror": split is not None}
     return lam, w, info
+
+
+class _ClusterSystem:
+    """Clusters of a filament mesh with their near blocks (scaled, :math:`A_{ce}`), area
+    moments and far-field translations: what :func:`reduced_modes` builds the basis and the
+    reduced operator from."""
+
+    def __init__(self, fil: Filaments, ground_y, top_y, sq: np.ndarray, perm, order: int,
+                 eta: float, max_count: int):
+        self.fil, self.sq, self.perm, self.order = fil, sq, perm, order
+        self.scale = -MU0 / (2 * math.pi)
+        self.clusters, self.partner = cluster_filaments(fil, max_count, perm)
+        nk = len(self.clusters)
+        lo, hi = _extent(fil, np.arange(fil.n))
+        ctr = np.empty(nk, dtype=complex)
+        rad = np.empty(nk)
+        for c, ids in enumerate(self.clusters):
+            low, high = lo[ids].min(axis=0), hi[ids].max(axis=0)
+            m = 0.5 * (low + high)
+            ctr[c] = m[0] + 1j * m[1]
+            rad[c] = 0.5 * float(np.hypot(*(high - low)))
+        self.d = ctr[:, None] - ctr[None, :]
+        rsum = rad[:, None] + rad[None, :]
+        near = rsum > eta * np.abs(self.d)
+        self.d_img = None
+        if ground_y is not None:
+            img = ctr.real + 1j * (2 * ground_y - ctr.imag)          # mirrored centres
+            self.d_img = ctr[:, None] - img[None, :]
+            near |= rsum > eta * np.abs(self.d_img)
+        if top_y is not None:
+            near[:] = True
+        np.fill_diagonal(near, True)
+        self.near = near
+        self.far = [np.nonzero(~near[c])[0] for c in range(nk)]
+        self.mom = [area_moments(fil, ids, ctr[c], order) for c, ids in enumerate(self.clusters)]
+        # near blocks, filament by filament: A[c, e] for e >= c (A[e, c] = A[c, e]^T)
+        self.blocks = _near_blocks(fil, self.clusters, near, ground_y, top_y)
+        for (c, e), a in self.blocks.items():
+            a *= self.scale * sq[self.clusters[c], None]
+            a *= sq[None, self.clusters[e]]
+
+    def block(self, c: int, e: int) -> np.ndarray:
+        """:math:`A_{ce}` of a near pair, shape (n_c, n_e)."""
+        return self.blocks[(c, e)] if e >= c else self.blocks[(e, c)].T
+
+    def translations(self, c: int, fl: np.ndarray) -> np.ndarray:
+        """Stacked coefficients (f, p+1, p+1) of the far clusters *fl* of *c*, then of
+        their images (used with conjugated moments and the opposite sign)."""
+        t = log_translation(self.d[c, fl], self.order)
+        if self.d_img is not None:
+            t = np.concatenate([t, log_translation(self.d_img[c, fl], self.order)])
+        return t
+
+    def far_sum(self, c: int, s_by: np.ndarray) -> np.ndarray | None:
+        """:math:`\\sum_e T_{ce} S_e` over the far clusters e of c (images: minus
+        :math:`\\tilde T_{ce}\\bar S_e`); *s_by* (nk, p+1, r). Shape (p+1, r)."""
+        fl = self.far[c]
+        if fl.size == 0:
+            return None
+        t = self.translations(c, fl)
+        s_f = s_by[fl]
+        if self.d_img is not None:
+            s_f = np.concatenate([s_f, -s_f.conj()])
+        q = self.order + 1
+        return t.transpose(1, 0, 2).reshape(q, -1) @ s_f.reshape(-1, s_f.shape[-1])
+
+    def coupling_range(self, c: int, omega: np.ndarray, s_by: np.ndarray, tol: float
+                       ) -> np.ndarray:
+        """Orthonormal basis of the range of :math:`A_{c,\\bar c}` sampled by the test
+        currents *omega* (near clusters directly, far ones by the series)."""
+        ids = self.clusters[c]
+        y = np.zeros((ids.size, omega.shape[1]))
+        for e in np.nonzero(self.near[c])[0]:
+            if e != c:
+                y += self.block(c, e) @ omega[self.clusters[e]]
+        g = self.far_sum(c, s_by)
+        if g is not None:
+            y += self.scale * self.sq[ids, None] * (self.mom[c] @ g).real
+        u, s, _ = np.linalg.svd(y, full_matrices=False)
+        return u[:, s > tol * s[0]] if s.size and s[0] > 0 else u[:, :0]
+
+    def bases(self, w_top: float, tol: float, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """Basis :math:`V_c` of every cluster (mirror images share theirs) and the number
+        of even columns of each (clusters on the mirror line hold even, then odd ones)."""
+        fil, sq, clusters = self.fil, self.sq, self.clusters
+        nk = len(clusters)
+        rng = np.random.default_rng(seed)
+        omega = rng.standard_normal((fil.n, N_RANDOM))
+        # coherent test currents: uniform over each cluster with a random weight
+        lab = np.empty(fil.n, dtype=int)
+        for c, ids in enumerate(clusters):
+            lab[ids] = c
+        omega = np.hstack([omega, rng.standard_normal((nk, N_RANDOM // 2))[lab]])
+        s_by = np.stack([self.mom[e].T @ (sq[clusters[e], None] * omega[clusters[e]])
+                         for e in range(nk)])
+        bases: list[np.ndarray] = []
+        n_even = np.zeros(nk, dtype=int)
+        local_eig: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        for c in progress.track(range(nk), f"reduced basis of {nk} clusters"):
+            if self.partner[c] < c:            # the mirror image of a basis already built
+                bases.append(bases[self.partner[c]])
+                n_even[c] = n_even[self.partner[c]]
+                continue
+            ids = clusters[c]
+            drive = sq[ids] / np.linalg.norm(sq[ids])
+            exc = np.column_stack([drive, self.coupling_range(c, omega, s_by, tol)])
+            acc = self.block(c, c)
+            key = acc.tobytes()
+            if key not in local_eig:          # identical clusters (a bus's lines) share it
+                local_eig[key] = np.linalg.eigh(acc)
+            lam_c, q_c = local_eig[key]
+            qe = q_c.T @ exc
+            cols = [exc]
+            for w in _local_frequencies(float(lam_c.max()), w_top):
+                x = q_c @ (qe / (1.0 + 1j * w * lam_c)[:, None])
+                cols += [x.real, x.imag]
+            v, n_even[c] = self._compress(c, np.column_stack(cols), tol)
+            bases.append(v)
+        return bases, n_even
+
+    def _compress(self, c: int, x: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
+        """Orthonormal basis of the columns of *x* to *tol*; for a cluster that is its own
+        mirror, of their even and odd parts (even columns first). Returns it and the
+        number of even columns."""
+        if self.perm is None or self.partner[c] != c:
+            u, s, _ = np.linalg.svd(x, full_matrices=False)
+            v = u[:, s > tol * s[0]]
+            return v, v.shape[1]
+        ids = self.clusters[c]
+        pos = np.empty(self.fil.n, dtype=int)
+        pos[ids] = np.arange(ids.size)
+        loc = pos[self.perm[ids]]
+        u_e, s_e, _ = np.linalg.svd(x + x[loc], full_matrices=False)
+        u_o, s_o, _ = np.linalg.svd(x - x[loc], full_matrices=False)
+        top = max(s_e[0] if s_e.size else 0.0, s_o[0] if s_o.size else 0.0)
+        v_e, v_o = u_e[:, s_e > tol * top], u_o[:, s_o > tol * top]
+        return np.hstack([v_e, v_o]), v_e.shape[1]
+
+    def operator(self, bases: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The reduced operator :math:`V^TAV` (K, K) and the offsets of the clusters'
+        columns in it (nk + 1,)."""
+        nk, order = len(self.clusters), self.order
+        sizes = np.array([v.shape[1] for v in bases], dtype=int)
+        off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        kk = int(off[-1])
+        progress.stage(f"reduced operator: {kk} unknowns for {self.fil.n} filaments")
+        ar = np.zeros((kk, kk))
+        k_max = int(sizes.max()) if nk else 0
+        # V_c^T R_c^-1/2 M_c, zero-padded to k_max rows: (nk, k_max, p+1)
+        q_mom = np.zeros((nk, k_max, order + 1), dtype=complex)
+        for c in range(nk):
+            q_mom[c, :sizes[c]] = bases[c].T @ (self.sq[self.clusters[c], None] * self.mom[c])
+        for c in range(nk):
+            rc = slice(off[c], off[c + 1])
+            for e in np.nonzero(self.near[c])[0]:
+                if e >= c:
+                    ar[rc, off[e]:off[e + 1]] = bases[c].T @ self.block(c, e) @ bases[e]
+            fl = self.far[c]
+            fl = fl[fl > c]
+            if fl.size == 0:
+                continue
+            qe = q_mom[fl]
+            if self.d_img is not None:
+                qe = np.concatenate([qe, -qe.conj()])
+            # (f, K_c, k_max): V_c^T A_ce V_e for every far e, images folded in
+            blk = np.matmul(q_mom[c, :sizes[c]][None], self.translations(c, fl))
+            blk = self.scale * (blk @ qe.transpose(0, 2, 1)).real
+            if self.d_img is not None:
+                blk = blk[:fl.size] + blk[fl.size:]
+            for n_f, e in enumerate(fl.tolist()):
+                ar[rc, off[e]:off[e + 1]] = blk[n_f, :, :sizes[e]]
+        # only the upper blocks were filled: A_r = U + U^T, the diagonal blocks once
+        diag = [ar[off[c]:off[c + 1], off[c]:off[c + 1]].copy() for c in range(nk)]
+        ar += ar.T
+        for c in range(nk):
+            ar[off[c]:off[c + 1], off[c]:off[c + 1]] = 0.5 * (diag[c] + diag[c].T)
+        return ar, off
 
 
 def _near_blocks(fil: Filaments, clusters: list[np.ndarray], near: np.ndarray,
@@ -569,3 +605,99 @@ def _eigh_even_odd(ar: np.ndarray, wr: np.ndarray, split) -> tuple[np.ndarray, n
         out_l.append(lam)
         out_w.append(q.T @ wb)
     return np.concatenate(out_l), np.concatenate(out_w)
+
+
+def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray],
+                         tol: float = BEM_BASIS_TOL, seed: int = 0):
+    """Solver of :math:`A_{RR}x = b` on a reduced basis, for right-hand sides made of the
+    clusters' uniform vectors and of the coupling :math:`A_{R,\\\\cdot}` to the rest.
+
+    The conductor block of the boundary-element system (:class:`sigint.extract.bem.BemSolver`)
+    is solved only for such right-hand sides: conductor potentials (uniform over each
+    conductor) and the potential of interface charges. Per cluster *c* of unknowns the
+    charges then lie in :math:`A_{cc}^{-1}[\\\\mathbf 1,\\\\ \\\\mathrm{range}\\\\,A_{c,\\\\bar c}]`;
+    the range is found by the randomized range finder (Halko et al. 2011) on the rows of *a*
+    and compressed with the basis to *tol*, and the solve is the Galerkin one,
+    :math:`x = V(V^TA_{RR}V)^{-1}V^Tb` (exact when x lies in the span of V).
+
+    Parameters
+    ----------
+    a : ndarray, shape (m, m)
+        The whole system matrix (rows of R against every column are read).
+    r : ndarray of int, shape (n_r,)
+        Indices of the block R in *a*.
+    clusters : list of ndarray of int
+        A partition of ``range(n_r)`` (positions in *r*).
+
+    Returns
+    -------
+    solve : callable
+        ``solve(b)`` for b of shape (n_r, k), real or complex; returns shape (n_r, k).
+    unknowns : int
+        Size of the reduced system.
+    """
+    import scipy.linalg
+
+    m = a.shape[0]
+    rng = np.random.default_rng(seed)
+    omega = rng.standard_normal((m, N_RANDOM))
+    # coherent test charges: uniform over each cluster (and over runs of the other rows)
+    lab = np.full(m, -1)
+    for c, ids in enumerate(clusters):
+        lab[r[ids]] = c
+    rest = np.flatnonzero(lab < 0)
+    lab[rest] = len(clusters) + np.arange(rest.size) // MAX_CLUSTER
+    omega = np.hstack([omega, rng.standard_normal((lab.max() + 1, N_RANDOM // 2))[lab]])
+    bases = []
+    with small_matrix_blas():
+        for ids in progress.track(clusters, f"reduced basis of {len(clusters)} clusters "
+                                  f"({r.size} conductor panels)"):
+            if ids.size <= 4:         # (the potential at infinity of a neutral system)
+                bases.append(np.eye(ids.size))
+                continue
+            g = r[ids]
+            rows = a[g]
+            acc = rows[:, g]
+            y = rows @ omega - acc @ omega[g]
+            # the uniform vector is in the basis anyway: without it in the samples, the
+            # tolerance is judged against the varying part of the coupling (the log kernel's
+            # constant dominates the rest by 1e6 where no plane holds the reference, and
+            # the charges of a neutral system cancel it)
+            y -= y.mean(axis=0)
+            u, s, _ = np.linalg.svd(y, full_matrices=False)
+            u = u[:, s > tol * s[0]] if s.size and s[0] > 0 else u[:, :0]
+            if u.shape[1] > y.shape[1] - 16:
+                # the samples did not exhaust the range with room to spare (Halko et al.
+                # oversample by ~10; pieces of one wide conductor touch): keep every unknown
+
+                bases.append(np.eye(ids.size))
+                continue
+            x = np.linalg.solve(acc, np.column_stack([np.ones(ids.size), u]))
+            u2, s2, _ = np.linalg.svd(x, full_matrices=False)
+            bases.append(u2[:, s2 > tol * s2[0]])
+    sizes = np.array([v.shape[1] for v in bases], dtype=int)
+    off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    kk = int(off[-1])
+    progress.stage(f"reduced conductor block: {kk} unknowns for {r.size} panels")
+    ar = np.empty((kk, kk))
+    for e, ids in enumerate(clusters):
+        av = a[np.ix_(r, r[ids])] @ bases[e]                       # (n_r, K_e)
+        for c, jd in enumerate(clusters):
+            ar[off[c]:off[c + 1], off[e]:off[e + 1]] = bases[c].T @ av[jd]
+    lu = scipy.linalg.lu_factor(ar, overwrite_a=True, check_finite=False)
+
+    def solve(b: np.ndarray) -> np.ndarray:
+        b = np.asarray(b)
+        vb = np.vstack([v.T @ b[ids] for v, ids in zip(bases, clusters)])
+        if np.iscomplexobj(vb):
+            k = vb.shape[1]
+            yy = scipy.linalg.lu_solve(lu, np.hstack([vb.real, vb.imag]), check_finite=False)
+            y = yy[:, :k] + 1j * yy[:, k:]
+        else:
+            y = scipy.linalg.lu_solve(lu, vb, check_finite=False)
+        x = np.empty((r.size, b.shape[1]), dtype=y.dtype)
+        for c, ids in enumerate(clusters):
+            x[ids] = bases[c] @ y[off[c]:off[c + 1]]
+        return x
+
+    return solve, kk

@@ -252,7 +252,7 @@ def extract(
     backend: Backend | None = None,
     measure_interpolation: bool = True,
     progress: Callable[[str], None] | None = None,
-    filaments: str = "auto",
+    basis: str = "auto",
 ) -> ExtractResult:
     """Extract R, L, G, C of every signal conductor against the reference.
 
@@ -271,12 +271,13 @@ def extract(
         Whether to spend extra BEM solves measuring the C/G interpolation error.
     progress : callable, optional
         Called with stage names.
-    filaments : {"auto", "full", "reduced"}
-        How the filament system is solved: every filament an unknown (``full``), or a
-        reduced basis per cluster of filaments (``reduced``, :mod:`sigint.extract.reduced`:
-        the same R and L to about 1e-5, much faster on dense buses); ``auto`` reduces
-        meshes of at least :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments
-        under at most one plane.
+    basis : {"auto", "full", "reduced"}
+        Unknowns of the field solvers: every boundary panel and filament (``full``), or a
+        reduced basis per cluster of them (``reduced``, :mod:`sigint.extract.reduced`: the
+        same C and G to about 1e-9 and R and L to about 1e-5, much faster on dense buses);
+        ``auto`` reduces the conductor block of at least
+        :data:`sigint.extract.bem.REDUCED_MIN_PANELS` panels and meshes of at least
+        :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments under at most one plane.
 
     Returns
     -------
@@ -300,21 +301,25 @@ def extract(
     t1 = time.perf_counter()
     bem_task = tasks.begin("boundary elements (C, G)")
     tasks.stage("assembling")
-    bem = BemSolver(geo, refine, xp=backend.xp)
+    bem = BemSolver(geo, refine, xp=backend.xp, method=basis)
     c0 = bem.solve_vacuum()
     cre, gow, fs, err = _capacitance_conductance(bem, geo, freqs, measure_interpolation, notes)
+    if bem.reduced_unknowns is not None:
+        notes.append(f"C and G: conductor charges on a reduced basis of {bem.reduced_unknowns} "
+                     f"unknowns for {bem.cond_rows.size} panels (--basis full solves every "
+                     "panel)")
     cmat, gmat = _symmetric_cg(cre, gow, freqs, notes)
     timings["bem"] = time.perf_counter() - t1
     tasks.end(bem_task)
     say("filaments (R, L)")
     t2 = time.perf_counter()
     with tasks.task("filaments (R, L)"):
-        peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp, method=filaments)
+        peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp, method=basis)
     if peec.reduced is not None:
         r = peec.reduced
         notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "
                      f"filaments in {r['clusters']} clusters (relative tolerance {r['tol']:g}; "
-                     "--filaments full solves every filament)")
+                     "--basis full solves every filament)")
     timings["peec_setup"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     rmat, lmat = _resistance_inductance(peec, geo, freqs, notes)
