@@ -57,3 +57,21 @@ def test_bad_inputs_are_one_sentence(capsys, tmp_path):
     assert code == 2 and "START:STOP:N" in err
     code, _, err = run(capsys, "extract", tmp_path / "missing.yaml")
     assert code == 2 and "no such file" in err
+
+
+def test_basis_option_gives_the_same_rlgc(capsys, tmp_path):
+    outs = {}
+    for basis in ("full", "reduced"):
+        code, out, err = run(capsys, "extract", XS / "si_interposer_bus.yaml", "--freq",
+                             "10MHz:100GHz:9:log", "--basis", basis, "--json", "-q",
+                             "--out", tmp_path / f"{basis}.nc")
+        assert code == 0, err
+        outs[basis] = (json.loads(out), xr.load_dataset(tmp_path / f"{basis}.nc",
+                                                        engine="h5netcdf"))
+    notes = " ".join(outs["reduced"][0]["notes"])
+    assert "reduced basis" in notes and "reduced basis" not in " ".join(outs["full"][0]["notes"])
+    for v, tol in (("R", 3e-5), ("L", 3e-6), ("C", 1e-8), ("G", 1e-8)):
+        a, b = outs["reduced"][1][v].values, outs["full"][1][v].values
+        assert np.abs(a - b).max() <= tol * np.abs(b).max(), v
+    code, _, err = run(capsys, "extract", XS / "si_interposer_bus.yaml", "--basis", "fast")
+    assert code == 2 and "--basis" in err
