@@ -985,7 +985,6 @@ class BemSolver:
 
     def solve_vacuum(self) -> np.ndarray:
         """Capacitance matrix with every dielectric replaced by vacuum (no bound charge)."""
-        import scipy.linalg
 
         if self._c_vacuum is not None:
             return self._c_vacuum.copy()
