@@ -452,7 +452,8 @@ def _far_mean_log(dx: np.ndarray, dy: np.ndarray, r2: np.ndarray, si: tuple, sj:
 
 
 def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int = 512,
-                      top_y: float | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+                      top_y: float | None = None, rows: np.ndarray | None = None,
+                      cols: np.ndarray | None = None) -> np.ndarray:
     """Matrix of mean ln distances between filaments (n, n); with an image plane at
     ``image_y`` the image term (opposite current) is subtracted. With a second plane at
     ``top_y`` the kernel is the parallel-plate Green's function
@@ -462,32 +463,34 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     Far pairs use the centroid distance and the second-moment correction, computed by row
     blocks; near pairs (closer than ``NEAR`` times their summed sizes) the exact means.
     With *rows* (filament indices, shape (r,)) only those rows are computed, shape (r, n):
-    the same entries as the full matrix (a mirror-symmetric mesh needs only half of them).
+    the same entries as the full matrix (a mirror-symmetric mesh needs only half of them);
+    with *cols* as well only those columns, shape (r, k).
     """
     n = fil.n
     if n == 0:
         return np.zeros((0, 0))
-    full = rows is None
-    rix = np.arange(n) if full else np.asarray(rows, dtype=int)
+    full = rows is None and cols is None
+    rix = np.arange(n) if rows is None else np.asarray(rows, dtype=int)
+    cix = np.arange(n) if cols is None else np.asarray(cols, dtype=int)
     nr = rix.size
     c = fil.centroid
     sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], fil.cov[:, 0, 1]
-    out = np.empty((nr, n))
+    out = np.empty((nr, cix.size))
     near_i, near_j = [], []
     for b0 in progress.track(range(0, nr, block), f"partial inductances of {n} filaments"):
         b1 = min(nr, b0 + block)
         r = rix[b0:b1]
-        dx = c[r, 0, None] - c[None, :, 0]
-        dy = c[r, 1, None] - c[None, :, 1]
+        dx = c[r, 0, None] - c[None, cix, 0]
+        dy = c[r, 1, None] - c[None, cix, 1]
         r2 = dx * dx + dy * dy
         far_ok = r2 > 0
         r2s = np.where(far_ok, r2, 1.0)
         out[b0:b1] = _far_mean_log(dx, dy, r2s, (sxx[r, None], syy[r, None], sxy[r, None]),
-                                   (sxx[None, :], syy[None, :], sxy[None, :]))
-        lim = NEAR * (fil.size[r, None] + fil.size[None, :])
+                                   (sxx[None, cix], syy[None, cix], sxy[None, cix]))
+        lim = NEAR * (fil.size[r, None] + fil.size[None, cix])
         # pairs on different conductors are kept apart by a gap: the far formula's
         # second-moment error is then small already at half the distance
-        lim = np.where(fil.owner[r, None] == fil.owner[None, :], lim, 0.5 * lim)
+        lim = np.where(fil.owner[r, None] == fil.owner[None, cix], lim, 0.5 * lim)
         near = r2 < lim * lim
         if full:        # each near pair once, mirrored below
             near &= r[:, None] <= np.arange(n)[None, :]
@@ -495,7 +498,8 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
         near_i.append(ii + b0)
         near_j.append(jj)
     ii = np.concatenate(near_i)         # local row index
-    jj = np.concatenate(near_j)
+    jl = np.concatenate(near_j)         # local column index
+    jj = cix[jl]
     gi = rix[ii]
     m = np.empty(ii.size)
     ki, kj = fil.kind[gi], fil.kind[jj]
@@ -508,21 +512,22 @@ def mean_log_distance(fil: Filaments, image_y: float | None = None, block: int =
     other = ~rr & ~ss
     if other.any():
         m[other] = _quad_pair(fil, gi[other], jj[other])
-    out[ii, jj] = m
+    out[ii, jl] = m
     if full:
         out[jj, ii] = m
     if image_y is not None:
-        out -= _image_matrix(fil, image_y, rows=rows)
+        out -= _image_matrix(fil, image_y, rows=rows, cols=cols)
     if top_y is not None:
-        out -= _image_matrix(fil, top_y, rows=rows)
-        out += _plates_matrix(fil, image_y, top_y - image_y, rows=rows)
+        out -= _image_matrix(fil, top_y, rows=rows, cols=cols)
+        out += _plates_matrix(fil, image_y, top_y - image_y, rows=rows, cols=cols)
     return out
 
 
 def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256,
-                   rows: np.ndarray | None = None) -> np.ndarray:
+                   rows: np.ndarray | None = None, cols: np.ndarray | None = None
+                   ) -> np.ndarray:
     """Mean over filament pairs of the smooth remainder of the two-plane kernel (rows
-    *rows* of it, all if None)."""
+    *rows* and columns *cols* of it, all if None)."""
     from .bem import plates_remainder
 
     # the centroid on one side, 2 x 2 Gauss points on the other: never coincident (the
@@ -533,7 +538,8 @@ def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256,
     vn = vts / vts.sum(axis=1, keepdims=True)
     n = fil.n
     rix = np.arange(n) if rows is None else np.asarray(rows, dtype=int)
-    out = np.empty((rix.size, n))
+    cix = np.arange(n) if cols is None else np.asarray(cols, dtype=int)
+    out = np.empty((rix.size, cix.size))
 
     def k_mean(t, q, v):            # centroids t (a, 2) against quad points q (b, 4, 2)
         k, _, _ = plates_remainder(t[:, None, None, 0], t[:, None, None, 1],
@@ -544,49 +550,55 @@ def _plates_matrix(fil: Filaments, y0: float, gap: float, block: int = 256,
         b1 = min(rix.size, b0 + block)
         r = rix[b0:b1]
         # symmetrised: (K_ij + K_ji) / 2
-        out[b0:b1] = 0.5 * (k_mean(pts[r], qts, vn) + k_mean(pts, qts[r], vn[r]).T)
+        out[b0:b1] = 0.5 * (k_mean(pts[r], qts[cix], vn[cix])
+                            + k_mean(pts[cix], qts[r], vn[r]).T)
     return out
 
 
 def _image_matrix(fil: Filaments, y0: float, block: int = 512,
-                  rows: np.ndarray | None = None) -> np.ndarray:
+                  rows: np.ndarray | None = None, cols: np.ndarray | None = None
+                  ) -> np.ndarray:
     """Mean ln distance from each filament to the mirror image (in y = y0) of every other.
 
     Computed by row blocks: centroid distance with the second-moment correction, exact for
     rectangle pairs near the plane (the image of a rectangle is a rectangle), quadrature
-    for other near pairs. With *rows*, only those rows, shape (r, n).
+    for other near pairs. With *rows* (and *cols*), only those rows (and columns), shape
+    (r, n) (or (r, k)).
     """
     n = fil.n
     rix = np.arange(n) if rows is None else np.asarray(rows, dtype=int)
+    cix = np.arange(n) if cols is None else np.asarray(cols, dtype=int)
     c = fil.centroid
-    ci_y = 2 * y0 - c[:, 1]
-    sxx, syy, sxy = fil.cov[:, 0, 0], fil.cov[:, 1, 1], -fil.cov[:, 0, 1]   # mirrored xy
-    out = np.empty((rix.size, n))
+    ci_y = 2 * y0 - c[cix, 1]
+    cov = fil.cov[cix]
+    sxx, syy, sxy = cov[:, 0, 0], cov[:, 1, 1], -cov[:, 0, 1]   # mirrored xy
+    out = np.empty((rix.size, cix.size))
     near_a, near_b = [], []
     for b0 in progress.track(range(0, rix.size, block), f"images of {n} filaments"):
         b1 = min(rix.size, b0 + block)
         r = rix[b0:b1]
-        dx = c[r, 0, None] - c[None, :, 0]
+        dx = c[r, 0, None] - c[None, cix, 0]
         dy = c[r, 1, None] - ci_y[None, :]
         r2 = dx * dx + dy * dy
         out[b0:b1] = _far_mean_log(dx, dy, r2, (fil.cov[r, 0, 0, None], fil.cov[r, 1, 1, None],
                                                 fil.cov[r, 0, 1, None]),
                                    (sxx[None, :], syy[None, :], sxy[None, :]))
-        lim = NEAR * (fil.size[r, None] + fil.size[None, :])
+        lim = NEAR * (fil.size[r, None] + fil.size[None, cix])
         a, b = np.nonzero(r2 < lim * lim)
         near_a.append(a + b0)
         near_b.append(b)
     a = np.concatenate(near_a)
-    b = np.concatenate(near_b)
+    bl = np.concatenate(near_b)          # local column index
+    b = cix[bl]
     if a.size:
         ga = rix[a]
         rr = (fil.kind[ga] == RECT) & (fil.kind[b] == RECT)
         if rr.any():
             gj = fil.g[b[rr]].copy()
             gj[:, 2], gj[:, 3] = 2 * y0 - fil.g[b[rr], 3], 2 * y0 - fil.g[b[rr], 2]
-            out[a[rr], b[rr]] = _rect_pair(fil.g[ga[rr]], gj)
+            out[a[rr], bl[rr]] = _rect_pair(fil.g[ga[rr]], gj)
         if (~rr).any():
-            out[a[~rr], b[~rr]] = _quad_pair(fil, ga[~rr], b[~rr], mirror_y=y0)
+            out[a[~rr], bl[~rr]] = _quad_pair(fil, ga[~rr], b[~rr], mirror_y=y0)
     return out
 
 

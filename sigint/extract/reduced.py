@@ -534,8 +534,7 @@ def _near_blocks(fil: Filaments, clusters: list[np.ndarray], near: np.ndarray,
                    + bytes([rows.size % 256, e == c]))
             hit = seen.get(key)
             if hit is None or hit.shape != (rows.size, cols.size):
-                hit = mean_log_distance(_sub(fil, both), ground_y, top_y=top_y,
-                                        rows=np.arange(rows.size))[:, rows.size:]
+                hit = mean_log_distance(fil, ground_y, top_y=top_y, rows=rows, cols=cols)
                 seen[key] = hit
             out[(c, e)] = hit.copy()
     return out
