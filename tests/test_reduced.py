@@ -234,3 +234,30 @@ def test_column_subsets_are_the_same_entries():
     # the full matrix computes each near pair once as (i <= j): the closed form's rounding
     # (~3e-12 relative, cancelling corner terms) differs between (i, j) and (j, i)
     np.testing.assert_allclose(sub, full[np.ix_(rows, cols)], rtol=1e-11, atol=0)
+
+
+@pytest.mark.parametrize("name", ["si_interposer_bus16", "substrate_stripline_x16"])
+def test_translated_conductor_blocks_are_the_direct_potentials(name):
+    # the conductor rows of the BEM matrix, filled by translation of identical lines,
+    # against the kernel evaluated directly on sampled rows (images, plates included)
+    geo = resolve(load_cross_section(XS / f"{name}.yaml"))
+    s = bem.BemSolver(geo, method="full")
+    p = s.panels
+    planes = [y for y in (geo.ground_y, geo.top_y) if y is not None]
+    images = []
+    for yp in planes:
+        ai, bi = p.a.copy(), p.b.copy()
+        ai[:, 1], bi[:, 1] = 2 * yp - p.a[:, 1], 2 * yp - p.b[:, 1]
+        images.append((ai, bi))
+    gap = None if geo.top_y is None else geo.top_y - geo.ground_y
+    rows = np.random.default_rng(5).choice(s.cond_rows, 60, replace=False)
+    direct = np.zeros((rows.size, p.n))
+    for i, r in enumerate(rows):
+        direct[i] = bem.potential_kernel(p.mid[r][None], p.a, p.b)[0]
+        for ai, bi in images:
+            direct[i] -= bem.potential_kernel(p.mid[r][None], ai, bi)[0]
+        if gap is not None:
+            direct[i] += bem._plates_terms(p.mid[r][None], p.a, p.b, p.normal[r][None],
+                                           geo.ground_y, gap)[0][0]
+    np.testing.assert_allclose(s.a0[rows, :p.n], direct, rtol=1e-12,
+                               atol=1e-12 * np.abs(direct).max())

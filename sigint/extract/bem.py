@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import progress
 from ..xsection.geometry import Conductor, Geometry
 from ..xsection.materials import EPS0
 
@@ -737,7 +738,7 @@ class BemSolver:
         # the bem_influence kernel computes them): each kernel is evaluated on its rows.
         cr = self.cond_rows = np.flatnonzero(p.owner >= 0)
         dr = self.diel_rows = np.flatnonzero(p.owner < 0)
-        mc, md, nd = mid[cr], mid[dr], p.normal[dr]
+        md, nd = mid[dr], p.normal[dr]
         planes = [y for y in (self.ground, geo.top_y) if y is not None]
         images = []
         for yp in planes:              # images in the ground (and top) plane
@@ -753,15 +754,7 @@ class BemSolver:
         m = n + (1 if neutral else 0)
         # real: only the frequency's diagonal is complex (see factor); released once factored
         a0 = np.zeros((m, m))
-        for lo in range(0, cr.size, block):
-            hi = min(cr.size, lo + block)
-            blk = potential_kernel(mc[lo:hi], a, b)
-            for ai, bi in images:
-                blk -= potential_kernel(mc[lo:hi], ai, bi)
-            if gap is not None:        # and the rest of the parallel-plate Green's function
-                blk += _plates_terms(mc[lo:hi], a, b, p.normal[cr[lo:hi]], self.ground, gap)[0]
-            a0[cr[lo:hi], :n] = blk
-        del blk
+        self._conductor_rows(a0, images, gap)
         kn = np.empty((dr.size, p.n))                           # (interface rows, P)
         loc = np.arange(dr.size)
         for lo in range(0, dr.size, block):
@@ -820,6 +813,71 @@ class BemSolver:
         dep = {k for k in mats if geo.materials[k].frequency_dependent}
         self.varying = np.array([i for i in dr if p.mat_plus[i] in dep or p.mat_minus[i] in dep],
                                 dtype=int)
+
+    def _potential(self, rows: np.ndarray, cols: np.ndarray, images, gap) -> np.ndarray:
+        """Potential at the midpoints of panels *rows* of unit densities on panels *cols*
+        (images and the two-plane remainder included), shape (len(rows), len(cols))."""
+        p = self.panels
+        mid = p.mid[rows]
+        blk = potential_kernel(mid, p.a[cols], p.b[cols])
+        for ai, bi in images:
+            blk -= potential_kernel(mid, ai[cols], bi[cols])
+        if gap is not None:        # and the rest of the parallel-plate Green's function
+            blk += _plates_terms(mid, p.a[cols], p.b[cols], p.normal[rows], self.ground, gap)[0]
+        return blk
+
+    def _conductor_rows(self, a0: np.ndarray, images, gap) -> None:
+        """Fill the conductor rows of *a0* (potential of every panel's density).
+
+        Conductors whose panels are translates of each other (the lines of a bus) share
+        their blocks: the potential depends on the difference of positions only (and, with
+        planes, on the height, which is part of the key), so a bus of N identical lines
+        needs about 2N distinct line-line blocks instead of N^2. The other columns are
+        computed by row blocks as they come.
+        """
+        p = self.panels
+        n = p.n
+        owners = np.unique(p.owner[p.owner >= 0])
+        scale = float(max(np.ptp(np.concatenate([p.a, p.b]), axis=0).max(), 1e-30))
+        fixed_y = bool(images) or gap is not None
+        ids, origin, shape = {}, {}, {}
+        for k in owners.tolist():
+            pk = np.flatnonzero(p.owner == k)
+            o = np.minimum(p.a[pk], p.b[pk]).min(axis=0)
+            ids[k], origin[k] = pk, o
+            rel = np.concatenate([p.a[pk] - o, p.b[pk] - o], axis=1) / scale
+            shape[k] = np.round(rel, 10).tobytes()
+        # conductors with a shape shared by another: their mutual blocks by translation
+        count: dict[bytes, int] = {}
+        for k in owners.tolist():
+            count[shape[k]] = count.get(shape[k], 0) + 1
+        grouped = [k for k in owners.tolist() if count[shape[k]] > 1]
+        in_group = np.zeros(n, dtype=bool)
+        for k in grouped:
+            in_group[ids[k]] = True
+        seen: dict[tuple, np.ndarray] = {}
+        for k in progress.track(grouped, f"potential of {len(grouped)} translated conductors"):
+            for j in grouped:
+                shift = np.round((origin[j] - origin[k]) / scale, 10)
+                key = (shape[k], shape[j], shift.tobytes(),
+                       round(float(origin[k][1]) / scale, 10) if fixed_y else 0.0)
+                blk = seen.get(key)
+                if blk is None:
+                    blk = seen[key] = self._potential(ids[k], ids[j], images, gap)
+                a0[np.ix_(ids[k], ids[j])] = blk
+        del seen
+        # everything else: rows of grouped conductors against the other columns, and the
+        # rows of the other conductors against every column
+        other_cols = np.flatnonzero(~in_group)
+        rows_g = np.flatnonzero(in_group & (p.owner >= 0))
+        rows_o = np.flatnonzero(~in_group & (p.owner >= 0))
+        for rows, cols in ((rows_g, other_cols), (rows_o, np.arange(n))):
+            if rows.size == 0 or cols.size == 0:
+                continue
+            step = max(64, int(2**21 // max(cols.size, 1)))
+            for lo in range(0, rows.size, step):
+                rr = rows[lo:lo + step]
+                a0[np.ix_(rr, cols)] = self._potential(rr, cols, images, gap)
 
     @property
     def unknowns(self) -> int:
