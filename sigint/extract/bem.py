@@ -29,6 +29,7 @@ formulation; closed-form panel integrals e.g. in Jackson's *Classical Electrodyn
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -225,6 +226,14 @@ def _segments_of(c: Conductor, n_circle: int) -> list[tuple[np.ndarray, np.ndarr
     return [(p[i], p[(i + 1) % 4]) for i in range(4)]
 
 
+@functools.lru_cache(maxsize=65536)
+def _edges(c: Conductor) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end points (k, 2) of the straight edges of a conductor (cached: a mesher
+    asks for the edges of every other conductor near each one)."""
+    segs = _segments_of(c, 0)
+    return np.array([s[0] for s in segs]), np.array([s[1] for s in segs])
+
+
 def dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
     """Distance from points to the nearest boundary of *shapes* (0 on a boundary).
 
@@ -241,10 +250,10 @@ def dist_to_shapes(pts: np.ndarray, shapes: list[Conductor]) -> np.ndarray:
             if c.kind == "ring":
                 d = np.minimum(d, np.abs(rho - c.r_in))
         else:
-            segs += _segments_of(c, 0)
+            segs.append(_edges(c))
     if segs:
-        p0 = np.array([s[0] for s in segs])
-        p1 = np.array([s[1] for s in segs])
+        p0 = np.concatenate([s[0] for s in segs])
+        p1 = np.concatenate([s[1] for s in segs])
         for k0 in range(0, pts.shape[0], 4096):
             q = pts[k0:k0 + 4096]
             lo, hi = q.min(axis=0), q.max(axis=0)
