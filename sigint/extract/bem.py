@@ -865,15 +865,26 @@ class BemSolver:
         for k in grouped:
             in_group[ids[k]] = True
         seen: dict[tuple, np.ndarray] = {}
-        for k in progress.track(grouped, f"potential of {len(grouped)} translated conductors"):
-            for j in grouped:
-                shift = np.round((origin[j] - origin[k]) / scale, 10)
-                key = (shape[k], shape[j], shift.tobytes(),
-                       round(float(origin[k][1]) / scale, 10) if fixed_y else 0.0)
+        # a conductor's panels are consecutive (a slice writes its block without fancy
+        # indexing); the shifts of every pair at once, rounded as the keys
+        where = {k: (slice(int(ids[k][0]), int(ids[k][-1]) + 1)
+                     if np.all(np.diff(ids[k]) == 1) else ids[k]) for k in grouped}
+        org = np.array([origin[k] for k in grouped]).reshape(-1, 2)
+        shifts = np.round((org[None, :, :] - org[:, None, :]) / scale, 10)
+        for i, k in enumerate(progress.track(grouped, f"potential of {len(grouped)} "
+                                             "translated conductors")):
+            rows = where[k]
+            height = round(float(origin[k][1]) / scale, 10) if fixed_y else 0.0
+            for jj, j in enumerate(grouped):
+                key = (shape[k], shape[j], shifts[i, jj].tobytes(), height)
                 blk = seen.get(key)
                 if blk is None:
                     blk = seen[key] = self._potential(ids[k], ids[j], images, gap)
-                a0[np.ix_(ids[k], ids[j])] = blk
+                cols = where[j]
+                if isinstance(rows, slice) and isinstance(cols, slice):
+                    a0[rows, cols] = blk
+                else:
+                    a0[np.ix_(ids[k], ids[j])] = blk
         del seen
         # everything else: rows of grouped conductors against the other columns, and the
         # rows of the other conductors against every column
@@ -947,15 +958,22 @@ class BemSolver:
                 return xp.asnumpy(xp.linalg.solve(ad, xp.asarray(rhs)))
         x = solve(self.rhs)
         self._mats, red = self._reduction()
+        n_mat, ns = red.shape[:2]
+        red2 = red.reshape(n_mat * ns, m)
         # everything other frequencies need, reduced to charges already
-        self._rx = np.einsum("mkn,ns->mks", red, x)            # (materials, ns, ns)
+        self._rx = (red2 @ x).reshape(n_mat, ns, -1)            # (materials, ns, ns)
         v = self.varying
         if v.size:
-            u = np.zeros((m, v.size), dtype=complex)
-            u[v, np.arange(v.size)] = 1.0
-            y = solve(u)
-            self._ry = np.einsum("mkn,nv->mkv", red, y)        # (materials, ns, k)
-            self._m = y[v]
+            if hasattr(solve, "interface_columns"):
+                # unit columns on interface rows: their charges and the solution on v
+                # without forming the solution on the conductor panels
+                ry, self._m = solve.interface_columns(v, red2)
+            else:
+                u = np.zeros((m, v.size), dtype=complex)
+                u[v, np.arange(v.size)] = 1.0
+                y = solve(u)
+                ry, self._m = red2 @ y, y[v]
+            self._ry = ry.reshape(n_mat, ns, -1)                # (materials, ns, k)
             self._xv = x[v]
             self._c_ref = self._c(v, eps)
             self._modal = self._modal_update()
@@ -1011,6 +1029,23 @@ class BemSolver:
             x[r] = y - (g @ x_d.real + 1j * (g @ x_d.imag))
             return x
 
+        def interface_columns(v: np.ndarray, red: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """For the unit right-hand sides on the interface rows *v*: ``red @ x`` and
+            ``x[v]``. With b_R = 0, x_R = -A_RR^-1 A_RD x_D, so ``red @ x`` is
+            ``(red_D - red_R A_RR^-1 A_RD) x_D``: the (rows of red) x D product is formed
+            once instead of the solution on every conductor panel."""
+            pos = np.full(m_all, -1)
+            pos[d] = np.arange(d.size)
+            if np.any(pos[v] < 0):
+                raise ValueError("interface_columns: rows outside the interface block")
+            rhs_d = np.zeros((d.size, v.size), dtype=complex)
+            rhs_d[pos[v], np.arange(v.size)] = 1.0
+            x_d = scipy.linalg.lu_solve(lu_s, rhs_d, check_finite=False)
+            proj = red[:, d] - red[:, r] @ g
+            return proj @ x_d, x_d[pos[v]]
+
+        m_all = a0.shape[0]
+        solve.interface_columns = interface_columns
         return solve
 
     def _modal_update(self):
