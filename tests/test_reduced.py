@@ -261,3 +261,13 @@ def test_translated_conductor_blocks_are_the_direct_potentials(name):
                                            geo.ground_y, gap)[0][0]
     np.testing.assert_allclose(s.a0[rows, :p.n], direct, rtol=1e-12,
                                atol=1e-12 * np.abs(direct).max())
+
+
+@pytest.mark.parametrize("name, expected", [("si_interposer_bus16", True),
+                                            ("substrate_stripline", False),
+                                            ("si_interposer_bus", False)])
+def test_auto_reduces_dense_buses_only(name, expected):
+    # 5431 filaments over 34 conductors (the plane 21 %): reduced; the stripline's two
+    # thick planes hold most of its 7364 filaments, the 4-signal bus is small: full
+    geo = resolve(load_cross_section(XS / f"{name}.yaml"))
+    assert peec._reduce_pays(peec.mesh_filaments(geo, 100e9), geo) is expected
