@@ -267,7 +267,7 @@ def test_translated_conductor_blocks_are_the_direct_potentials(name):
                                             ("substrate_stripline", False),
                                             ("si_interposer_bus", False)])
 def test_auto_reduces_dense_buses_only(name, expected):
-    # 5431 filaments over 34 conductors (the plane 21 %): reduced; the stripline's two
-    # thick planes hold most of its 7364 filaments, the 4-signal bus is small: full
+    # 5431 filaments over 34 conductors: reduced; the stripline's 7364 over 9 thick
+    # conductors, and the 4-signal bus (1259): full
     geo = resolve(load_cross_section(XS / f"{name}.yaml"))
     assert peec._reduce_pays(peec.mesh_filaments(geo, 100e9), geo) is expected

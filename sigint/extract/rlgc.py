@@ -277,9 +277,8 @@ def extract(
         same C and G to about 1e-9 and R and L to about 1e-5, much faster on dense buses);
         ``auto`` reduces the conductor block of at least
         :data:`sigint.extract.bem.REDUCED_MIN_PANELS` panels and meshes of at least
-        :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments spread over conductors none
-        of which holds more than :data:`sigint.extract.peec.REDUCED_MAX_SHARE` of them, under
-        at most one plane.
+        :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments of many small conductors
+        (:func:`sigint.extract.peec._reduce_pays`).
 
     Returns
     -------
