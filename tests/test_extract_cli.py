@@ -70,6 +70,10 @@ def test_basis_option_gives_the_same_rlgc(capsys, tmp_path):
                                                         engine="h5netcdf"))
     notes = " ".join(outs["reduced"][0]["notes"])
     assert "reduced basis" in notes and "reduced basis" not in " ".join(outs["full"][0]["notes"])
+    assert outs["reduced"][1].attrs["rl_basis"].startswith("reduced: ")
+    assert outs["full"][1].attrs["cg_basis"].startswith("full: every one of")
+    assert outs["reduced"][0]["unknowns"]["peec_reduced"] < outs["reduced"][0]["unknowns"][
+        "peec_filaments"]
     for v, tol in (("R", 3e-5), ("L", 3e-6), ("C", 1e-8), ("G", 1e-8)):
         a, b = outs["reduced"][1][v].values, outs["full"][1][v].values
         assert np.abs(a - b).max() <= tol * np.abs(b).max(), v

@@ -265,9 +265,29 @@ def test_translated_conductor_blocks_are_the_direct_potentials(name):
 
 @pytest.mark.parametrize("name, expected", [("si_interposer_bus16", True),
                                             ("substrate_stripline", False),
+                                            ("substrate_stripline_x16", False),
                                             ("si_interposer_bus", False)])
 def test_auto_reduces_dense_buses_only(name, expected):
-    # 5431 filaments over 34 conductors: reduced; the stripline's 7364 over 9 thick
-    # conductors, and the 4-signal bus (1259): full
+    # 5431 filaments of 1 um lines and plane (5 skin depths at 100 GHz): reduced; the
+    # striplines' 15 um traces (70 skin depths), and the 4-signal bus (1259): full
     geo = resolve(load_cross_section(XS / f"{name}.yaml"))
-    assert peec._reduce_pays(peec.mesh_filaments(geo, 100e9), geo) is expected
+    assert peec._reduce_pays(peec.mesh_filaments(geo, 100e9), geo, 100e9) is expected
+
+
+def test_reduced_filaments_never_claim_the_device():
+    from types import SimpleNamespace
+
+    from sigint.extract.rlgc import extract_stages
+
+    gpu = SimpleNamespace(name="cupy")
+    assert extract_stages(gpu)["extract.peec_eigh"] == "cupy"
+    assert extract_stages(gpu, reduced_rl=True)["extract.peec_eigh"] == "numpy"
+
+
+def test_frequencies_without_a_positive_one_are_refused():
+    from sigint.errors import InputError
+    from sigint.extract.rlgc import extract
+
+    for bad in ([0.0], [-1e9, 1e9], [np.nan, 1e9]):
+        with pytest.raises(InputError, match="above 0 Hz"):
+            extract(XS / "si_interposer_bus.yaml", np.array(bad))

@@ -1112,18 +1112,18 @@ class BemSolver:
         infinity), shared by the vacuum solve and :meth:`_block_solver`; and R.
 
         By LU, or on the reduced basis of :func:`sigint.extract.reduced.reduced_block_solver`
-        (``method="reduced"``, or ``"auto"`` with a ground plane and at least
-        :data:`REDUCED_MIN_PANELS` conductor panels): the block is only ever solved for
-        uniform conductor potentials and the potential of the other charges."""
+        on the host (``method="reduced"``, or ``"auto"`` with at least
+        :data:`REDUCED_MIN_PANELS` conductor panels; never with a device backend, whose
+        factorisation takes the whole matrix): the block is only ever solved for uniform
+        conductor potentials and the potential of the other charges."""
         import scipy.linalg
 
         if self._lu_rr is None:
             keep = np.ones(self._size, dtype=bool)
             keep[self.diel_rows] = False
             r = np.flatnonzero(keep)
-            use = self.method == "reduced" or (
-                self.method == "auto" and self.xp is np
-                and self.cond_rows.size >= REDUCED_MIN_PANELS)
+            use = self.xp is np and (self.method == "reduced" or (
+                self.method == "auto" and self.cond_rows.size >= REDUCED_MIN_PANELS))
             if use:
                 from .reduced import reduced_block_solver
 

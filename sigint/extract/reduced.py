@@ -388,9 +388,11 @@ class _ClusterSystem:
         return t.transpose(1, 0, 2).reshape(q, -1) @ s_f.reshape(-1, s_f.shape[-1])
 
     def coupling_range(self, c: int, omega: np.ndarray, s_by: np.ndarray, tol: float
-                       ) -> np.ndarray:
+                       ) -> np.ndarray | None:
         """Orthonormal basis of the range of :math:`A_{c,\\bar c}` sampled by the test
-        currents *omega* (near clusters directly, far ones by the series)."""
+        currents *omega* (near clusters directly, far ones by the series); None when the
+        samples do not exhaust it with room to spare (Halko et al. oversample by ~10: a
+        thick conductor's pieces touch), and the cluster keeps every filament."""
         ids = self.clusters[c]
         y = np.zeros((ids.size, omega.shape[1]))
         for e in np.nonzero(self.near[c])[0]:
@@ -400,7 +402,8 @@ class _ClusterSystem:
         if g is not None:
             y += self.scale * self.sq[ids, None] * (self.mom[c] @ g).real
         u, s, _ = np.linalg.svd(y, full_matrices=False)
-        return u[:, s > tol * s[0]] if s.size and s[0] > 0 else u[:, :0]
+        u = u[:, s > tol * s[0]] if s.size and s[0] > 0 else u[:, :0]
+        return None if u.shape[1] > y.shape[1] - 16 else u
 
     def bases(self, w_top: float, tol: float, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
         """Basis :math:`V_c` of every cluster (mirror images share theirs) and the number
@@ -426,7 +429,12 @@ class _ClusterSystem:
                 continue
             ids = clusters[c]
             drive = sq[ids] / np.linalg.norm(sq[ids])
-            exc = np.column_stack([drive, self.coupling_range(c, omega, s_by, tol)])
+            rng_c = self.coupling_range(c, omega, s_by, tol)
+            if rng_c is None:
+                v, n_even[c] = self._compress(c, np.eye(ids.size), 0.0)
+                bases.append(v)
+                continue
+            exc = np.column_stack([drive, rng_c])
             acc = self.block(c, c)
             key = acc.tobytes()
             if key not in local_eig:          # identical clusters (a bus's lines) share it
@@ -437,7 +445,11 @@ class _ClusterSystem:
             for w in _local_frequencies(float(lam_c.max()), w_top):
                 x = q_c @ (qe / (1.0 + 1j * w * lam_c)[:, None])
                 cols += [x.real, x.imag]
-            v, n_even[c] = self._compress(c, np.column_stack(cols), tol)
+            # each response at unit norm: at high frequency the currents are small (the
+            # inductance limits them) but their shape (the skin layer) matters as much
+            x = np.column_stack(cols)
+            x /= np.maximum(np.linalg.norm(x, axis=0), 1e-300)
+            v, n_even[c] = self._compress(c, x, tol)
             bases.append(v)
         return bases, n_even
 

@@ -218,12 +218,25 @@ class ExtractResult:
                 "reference": ", ".join(self.geometry.references) or "ground plane",
                 "bem_unknowns": self.bem_unknowns,
                 "peec_filaments": self.peec_unknowns,
+                "rl_basis": _basis_text(self.peec.reduced["unknowns"]
+                                        if self.peec is not None and self.peec.reduced
+                                        else None, self.peec_unknowns, "filaments"),
+                "cg_basis": _basis_text(None if self.bem is None
+                                        else self.bem.reduced_unknowns,
+                                        self.bem_unknowns, "panels"),
                 "bem_frequencies_hz": np.asarray(self.bem_frequencies, dtype=float),
                 "cg_interpolation_rel_error": -1.0 if self.interpolation_error is None
                 else float(self.interpolation_error),
             },
         )
         return ds
+
+
+def _basis_text(reduced: int | None, total: int, what: str) -> str:
+    """How a solver's unknowns were taken, for the dataset's attributes."""
+    if reduced is None:
+        return f"full: every one of {total} {what}"
+    return f"reduced: {reduced} unknowns (see sigint.extract.reduced) for {total} {what}"
 
 
 def _bem_samples(f: np.ndarray) -> np.ndarray:
@@ -277,8 +290,8 @@ def extract(
         same C and G to about 1e-9 and R and L to about 1e-5, much faster on dense buses);
         ``auto`` reduces the conductor block of at least
         :data:`sigint.extract.bem.REDUCED_MIN_PANELS` panels and meshes of at least
-        :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments of many small conductors
-        (:func:`sigint.extract.peec._reduce_pays`).
+        :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments of conductors at most a few
+        skin depths thick (:func:`sigint.extract.peec._reduce_pays`).
 
     Returns
     -------
@@ -296,6 +309,9 @@ def extract(
     freqs = parse_frequencies(f) if isinstance(f, str) else np.asarray(f, dtype=float)
     if freqs.ndim != 1 or freqs.size == 0:
         raise InputError("frequencies must be a non-empty list")
+    if not np.any(freqs > 0) or np.any(freqs < 0) or not np.all(np.isfinite(freqs)):
+        raise InputError("frequencies: give finite values of 0 Hz or more, at least one "
+                         "of them above 0 Hz")
     timings: dict[str, float] = {"resolve": time.perf_counter() - t0}
     notes: list[str] = []
     say("boundary elements (C, G)")
@@ -321,6 +337,11 @@ def extract(
         notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "
                      f"filaments in {r['clusters']} clusters (relative tolerance {r['tol']:g}; "
                      "--basis full solves every filament)")
+    elif basis == "reduced":
+        notes.append("R and L: every filament solved (--basis reduced does not apply to "
+                     "perfect conductors and zero-thickness strips)" if peec.sheets is not None
+                     else "R and L: every filament solved (--basis reduced needs the numpy "
+                     "backend)")
     timings["peec_setup"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     rmat, lmat = _resistance_inductance(peec, geo, freqs, notes)
@@ -330,7 +351,7 @@ def extract(
         geometry=geo, f=freqs, r=rmat, l=lmat, g=gmat, c=cmat, c0=c0, backend=backend,
         bem_unknowns=bem.unknowns, peec_unknowns=peec.unknowns, bem_frequencies=fs,
         interpolation_error=err, timings=timings, notes=notes, bem=bem, peec=peec,
-        stages=extract_stages(backend))
+        stages=extract_stages(backend, reduced_rl=peec.reduced is not None))
 
 
 def _geometry(source: CrossSection | Geometry | str | Path) -> Geometry:
@@ -461,15 +482,17 @@ def _resistance_inductance(peec: PeecSolver, geo: Geometry, freqs: np.ndarray,
     return rmat, lmat
 
 
-def extract_stages(backend: Backend) -> dict[str, str]:
+def extract_stages(backend: Backend, reduced_rl: bool = False) -> dict[str, str]:
     """Where each stage of :func:`extract` runs on *backend*: only the dense BEM solve
     (``BemSolver.factor``) and the PEEC eigendecomposition (``peec._eigh``) take ``xp``;
     the assembly of both (O(N^2) closed forms), the vacuum solve, the per-frequency BEM
-    updates and the PEEC frequency sweep run on the host."""
+    updates and the PEEC frequency sweep run on the host, and so does the whole reduced
+    filament system (*reduced_rl*, :mod:`sigint.extract.reduced`)."""
     dev = "cupy" if backend.name == "cupy" else "numpy"
     return {"extract.bem_assembly": "numpy", "extract.bem_vacuum_solve": "numpy",
             "extract.bem_factor": dev, "extract.bem_frequency_updates": "numpy",
-            "extract.peec_assembly": "numpy", "extract.peec_eigh": dev,
+            "extract.peec_assembly": "numpy",
+            "extract.peec_eigh": "numpy" if reduced_rl else dev,
             "extract.peec_frequency_sweep": "numpy"}
 
 

@@ -46,7 +46,10 @@ def extract_json(res: ExtractResult) -> dict:
                         "max_hz": float(res.f.max())},
         "summary": s,
         "matrices": mats,
-        "unknowns": {"bem": res.bem_unknowns, "peec_filaments": res.peec_unknowns},
+        "unknowns": {"bem": res.bem_unknowns, "peec_filaments": res.peec_unknowns,
+                     "bem_reduced": None if res.bem is None else res.bem.reduced_unknowns,
+                     "peec_reduced": (res.peec.reduced["unknowns"]
+                                      if res.peec is not None and res.peec.reduced else None)},
         "cg_interpolation_rel_error": res.interpolation_error,
         "notes": res.notes,
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
