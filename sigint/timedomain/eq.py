@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..link.txrx import Ctle, Rx, Tx
-from .pulse import pulse_responses, with_ffe
+from .pulse import pulse_responses_set, with_ffe
 from .stateye import (
     XtTiming,
     contour_mask_fit,
@@ -357,11 +357,12 @@ def optimize_eq(
     if not candidates:
         raise ValueError("optimize_eq needs at least one candidate")
     tx0 = tx.model_copy(update={"ffe": (1.0,), "ffe_main": 0})
-    bases = {}
-    for g, form in dict.fromkeys((c.ctle_db, c.ctle_form) for c in candidates):
-        rxg = rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g, form=form)})
-        bases[g, form] = pulse_responses(f, victim, aggressors, rate, tx0, rxg,
-                                         samples_per_ui=samples_per_ui)
+    # each CTLE gain needs its own pulses; the transfers go onto the uniform grid once
+    keys = list(dict.fromkeys((c.ctle_db, c.ctle_form) for c in candidates))
+    rxs = [rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g, form=form)})
+           for g, form in keys]
+    bases = dict(zip(keys, pulse_responses_set(f, victim, aggressors, rate, tx0, rxs,
+                                               samples_per_ui=samples_per_ui)))
 
     def pulses(c: EqCandidate):
         base = bases[c.ctle_db, c.ctle_form]
