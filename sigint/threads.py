@@ -26,9 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["small_matrix_blas", "small_matrix_threads", "blas_threads_now", "pinned_blas",
-           "SMALL_MATRIX_THREADS_ENV"]
+           "lane_threads", "SMALL_MATRIX_THREADS_ENV", "LANE_THREADS_ENV"]
 
 SMALL_MATRIX_THREADS_ENV = "SIGINT_SMALL_MATRIX_THREADS"
+LANE_THREADS_ENV = "SIGINT_LANE_THREADS"
 
 _lock = threading.Lock()
 _depth = 0
@@ -56,6 +57,40 @@ def small_matrix_threads() -> int:
         raise input_error("is not a positive integer", source="environment",
                           field=SMALL_MATRIX_THREADS_ENV, value=raw,
                           fix="set it to the number of BLAS threads (e.g. 1) or unset it")
+    return n
+
+
+def lane_threads() -> int:
+    """Python threads for evaluating lanes side by side: ``SIGINT_LANE_THREADS`` or the cores
+    this process may run on.
+
+    Each lane's analysis (pulses, equalization search, statistical eye) is a sequence of
+    numpy operations on arrays of a few thousand to a million elements, most of which
+    release the GIL; lanes are independent, so they run in parallel threads, each with one
+    BLAS thread (:func:`small_matrix_blas`). A sweep, which runs one point per core already,
+    passes ``threads=1``.
+
+    Raises
+    ------
+    InputError
+        If the environment variable is set to anything but a positive integer.
+    """
+    raw = os.environ.get(LANE_THREADS_ENV, "").strip()
+    if not raw:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):
+            return os.cpu_count() or 1
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        from .errors import input_error
+
+        raise input_error("is not a positive integer", source="environment",
+                          field=LANE_THREADS_ENV, value=raw,
+                          fix="set it to the number of lanes analysed at once (e.g. 2) or unset it")
     return n
 
 

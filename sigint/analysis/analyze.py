@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -430,6 +431,7 @@ class Link:
         self.f = np.asarray(network.f, dtype=float)
         self.bump_pitch: float | None = None   # m, from a channel file (pitch-group check)
         self._cache: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._lock = threading.Lock()       # lanes may be evaluated in several threads
 
     @property
     def n_lanes(self) -> int:
@@ -448,6 +450,11 @@ class Link:
             channel's frequencies.
         """
         key = (tx.r, tx.c_pad, rx.r, rx.c_pad)
+        with self._lock:
+            return self._transfer_matrix(key, tx, rx)
+
+    def _transfer_matrix(self, key: tuple, tx: Tx, rx: Rx
+                         ) -> tuple[np.ndarray, list[np.ndarray]]:
         if key not in self._cache:
             t = terminated_transfers(self.ln, tx, rx, None, xp=self.backend.xp)
             files = []

@@ -278,6 +278,7 @@ def search_rates(
     rates: tuple[float, ...] | None = None,
     progress: Callable[[str], None] | None = None,
     exhaustive: bool = False,
+    threads: int | None = None,
     **models: Any,
 ) -> RateSearch:
     """Every lane at every spec rate the data reach; the highest rate that passes.
@@ -299,6 +300,8 @@ def search_rates(
         (``complete`` false): a failure there settles the rate (fail), a pass leaves it
         unsettled (:attr:`RateRow.passed` None). Every lane is always evaluated at every
         rate up to the first failing one.
+    threads : int, optional
+        Lanes evaluated at once (:func:`sigint.analysis.lanes.evaluate_lanes`).
     **models
         ``tx_overrides``, ``rx_overrides`` (and ``tx``, ``rx``) as for
         :func:`sigint.analyze.evaluate`.
@@ -340,7 +343,7 @@ def search_rates(
         opts = options.model_copy(update={"rate": r, "bits": 0})
         probe = failed_below and not exhaustive and len(order) > 1
         res = evaluate_lanes(link, opts, victims=order[:1] if probe else order,
-                             progress=progress, **models)
+                             progress=progress, threads=threads, **models)
         if probe:
             res.complete = False
         rows.append(RateRow(r, res))
@@ -406,6 +409,7 @@ def search_continuous(
     start: float = 1e9,
     stop: float | None = None,
     progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
     **models: Any,
 ) -> RateSearch:
     """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI),
@@ -429,6 +433,8 @@ def search_continuous(
         Symbols/s.
     stop : float, optional
         Highest rate to try, symbols/s (default: the data's reach, or the spec's top).
+    threads : int, optional
+        Lanes evaluated at once (:func:`sigint.analysis.lanes.evaluate_lanes`).
 
     Returns
     -------
@@ -470,7 +476,7 @@ def search_continuous(
         if rate not in rows:
             say(f"{rate / 1e9:g} GT/s")
             opts = options.model_copy(update={"rate": rate, "bits": 0})
-            res = evaluate_lanes(link, opts, progress=progress, **models)
+            res = evaluate_lanes(link, opts, progress=progress, threads=threads, **models)
             if criteria:
                 for r in res.lanes:
                     r.checks = _user_checks(r, eye_height, eye_width)
