@@ -26,7 +26,9 @@ from ..link.txrx import Ctle, Rx, Tx
 from .pulse import pulse_responses_set, with_ffe
 from .stateye import (
     XtTiming,
+    contour_at_rows,
     contour_mask_fit,
+    contour_width,
     edge_upper_bound,
     extract_cursors,
     eye_bin_width,
@@ -295,6 +297,26 @@ def _optimistic_key(score_ub: float, top_ub: np.ndarray, phase: np.ndarray, i: i
     return (-score_ub, -w, i)
 
 
+def _open_rows(ub: tuple | None, cs) -> np.ndarray | None:
+    """Phase indices where the contour can be open (its upper bound *ub* above 0 V) and
+    their neighbours; None when the bound's phases are not the eye's.
+
+    Elsewhere the contour is at or below its bound, at or below 0 V: taking the bound there
+    changes no positive mask fit (every window that reaches such a phase has a point at or
+    below 0 V) and no eye width (the open run around the best phase and the phases that
+    bracket its zero crossings are all computed), and the score of a closed eye is 0 either
+    way.
+    """
+    if ub is None or ub[0].shape != cs.phase_ui.shape or not np.array_equal(ub[0],
+                                                                              cs.phase_ui):
+        return None
+    pos = ub[1] > 0
+    near = pos.copy()
+    near[1:] |= pos[:-1]
+    near[:-1] |= pos[1:]
+    return np.flatnonzero(near)
+
+
 def _timing(xt_phase, n_agg: int) -> list:
     if isinstance(xt_phase, str) or not isinstance(xt_phase, Sequence):
         return [xt_phase] * n_agg
@@ -393,6 +415,7 @@ def optimize_eq(
     exhaustive = exhaustive or len(candidates) <= 2
     bounds = []
     sets: dict = {}
+    ubs: dict = {}                          # candidate -> (phases UI, upper bound on contour)
     g = _group_size(ber)
     fast = None
     if not exhaustive and g >= 12 and all(c.ffe_main < len(c.ffe) for c in candidates):
@@ -407,6 +430,7 @@ def optimize_eq(
                 c.ffe, c.ffe_main, amplitude, noise=rx.noise, rj=tx.rj, dj=tx.dj, nbins=nbins,
                 dfe_taps=rx.dfe_taps, dfe_limit=rx.dfe_limit)
             bounds.append((_optimistic_key(score_of(top_ub, phase), top_ub, phase, i), i))
+            ubs[i] = (phase, top_ub)
             continue
         cs = cursors(pulses(c))
         sets[i] = cs
@@ -415,24 +439,43 @@ def optimize_eq(
         top_ub = edge_upper_bound(cs, amplitude, ber) + slack_c
         bounds.append((_optimistic_key(score_of(top_ub, cs.phase_ui), top_ub, cs.phase_ui, i),
                        i))
+        ubs[i] = (cs.phase_ui, top_ub)
     bounds.sort()
     scored: list[tuple[float, float, int, EqCandidate]] = []
     winner: tuple = ((np.inf,), None)       # (sort key, (pulses, cursors, eye)) of the best
     keys: list[tuple] = []                  # the two best keys so far
+    partial_ok = mask is None or mask[1] in ("rectangle", "diamond")
     for opt, i in bounds:
         if len(keys) == 2 and opt > keys[1]:
             break
         c = candidates[i]
         pr = pulses(c)
         cs = sets.pop(i) if i in sets else cursors(pr)
-        eye = statistical_eye(cs, amplitude, ber=ber, noise=rx.noise, rj=tx.rj, dj=tx.dj,
-                              nbins=nbins)
-        score = score_of(eye.contour(), eye.phase_ui)
-        scored.append((score, eye.eye_width, i, c))
-        key = (-score, -eye.eye_width, i)
+        rows = _open_rows(ubs.get(i), cs) if scored and partial_ok else None
+        if rows is not None:
+            # after the first candidate (the likeliest winner), the others are scored from
+            # their contour where it can be open, and where it closes around that: the same
+            # score and eye width as the whole eye (see _open_rows)
+            top = ubs[i][1].copy()
+            top[rows] = contour_at_rows(cs, amplitude, rows, ber=ber, noise=rx.noise,
+                                        rj=tx.rj, dj=tx.dj, nbins=nbins)
+            score = score_of(top, cs.phase_ui)
+            width = contour_width(cs.phase_ui, top, int(np.argmax(top)))[0]
+            eye = None
+        else:
+            eye = statistical_eye(cs, amplitude, ber=ber, noise=rx.noise, rj=tx.rj, dj=tx.dj,
+                                  nbins=nbins)
+            score = score_of(eye.contour(), eye.phase_ui)
+            width = eye.eye_width
+        scored.append((score, width, i, c))
+        key = (-score, -width, i)
         keys = sorted(keys + [key])[:2]
         if key < winner[0]:
             winner = (key, (pr, cs, eye))
+    if winner[1] is not None and winner[1][2] is None:       # a partial winner: its whole eye
+        pr, cs = winner[1][0], winner[1][1]
+        winner = (winner[0], (pr, cs, statistical_eye(cs, amplitude, ber=ber, noise=rx.noise,
+                                                      rj=tx.rj, dj=tx.dj, nbins=nbins)))
     # the score without equalization is reported too: score it when it was ruled out
     done = {s[2] for s in scored}
     for i, c in enumerate(candidates):

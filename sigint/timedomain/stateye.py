@@ -65,6 +65,7 @@ __all__ = [
     "StatEye",
     "statistical_eye",
     "contour_mask_fit",
+    "contour_at_rows",
     "contour_width",
     "exact_group_quantile",
     "edge_upper_bound",
@@ -723,24 +724,13 @@ def statistical_eye(
     amp = float(amplitude)
     amp_a = amp if aggressor_amplitude is None else float(aggressor_amplitude)
     nbins += nbins % 2
-    main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
-    dv, half, v = _voltage_bins(main, two, three, sig, nbins)
-    pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact, subbins)
-    pmf = _add_gaussian(pmf, sig, dv)
-    np.maximum(pmf, 0.0, out=pmf)
-    pmf /= pmf.sum(axis=1, keepdims=True)
-    cdf = np.cumsum(pmf, axis=1)
     if levels is None:
         lo = int(math.floor(math.log10(ber)))
         levels = np.array(sorted({10.0 ** e for e in range(-3, lo - 1, -1)} | {ber}, reverse=True))
     levels = np.asarray(levels, dtype=float)
-    top = _quantiles_at(pmf, cdf, v, dv, levels)
-    if not np.any(sig > 0):
-        # bounded support: no pattern lies below main - sum|c| (the worst case), so a
-        # read-out that the bin width put below it is raised to it (exact when every pattern
-        # is more probable than the level)
-        floor = main - np.abs(two).sum(axis=1) - np.abs(three).sum(axis=1)
-        top = np.maximum(top, floor[None, :])
+    pmf, cdf, top, v, dv, half, g, n_conv, m_sub = _eye_rows(
+        cs, amp, amp_a, levels, None, rj=rj, dj=dj, noise=noise, nbins=nbins, exact=exact,
+        subbins=subbins)
     qt = int(np.argmin(np.abs(np.log10(levels) - math.log10(ber))))
     best = int(np.argmax(top[qt]))
     width, left, right = contour_width(cs.phase_ui, top[qt], best)
@@ -749,6 +739,54 @@ def statistical_eye(
                    eye_width=width, ber_at_zero=cdf[:, half - 1].copy(), dv=dv, amplitude=amp,
                    eye_left_ui=left, eye_right_ui=right, dropped=cs.dropped, n_exact=g,
                    n_convolved=n_conv, subbins=m_sub)
+
+
+def _eye_rows(cs: CursorSet, amp: float, amp_a: float, levels: np.ndarray,
+              rows: np.ndarray | None, *, rj: float, dj: float, noise: float, nbins: int,
+              exact: int, subbins: int) -> tuple:
+    """The eye's distribution and contour at the phases *rows* (None: every phase), on the
+    voltage grid and fine grid of the whole eye, so each phase comes out exactly as in the
+    whole eye (the phases are independent once those grids are set).
+
+    Returns (pmf, cdf, top (Q, R), v, dv, half, terms enumerated, terms convolved,
+    fine steps per bin).
+    """
+    main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
+    dv, half, v = _voltage_bins(main, two, three, sig, nbins)
+    pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact,
+                                              subbins, rows)
+    if rows is not None:
+        main, two, three, sig = main[rows], two[rows], three[rows], sig[rows]
+    pmf = _add_gaussian(pmf, sig, dv)
+    np.maximum(pmf, 0.0, out=pmf)
+    pmf /= pmf.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(pmf, axis=1)
+    top = _quantiles_at(pmf, cdf, v, dv, levels)
+    if not np.any(sig > 0):
+        # bounded support: no pattern lies below main - sum|c| (the worst case), so a
+        # read-out that the bin width put below it is raised to it (exact when every pattern
+        # is more probable than the level)
+        floor = main - np.abs(two).sum(axis=1) - np.abs(three).sum(axis=1)
+        top = np.maximum(top, floor[None, :])
+    return pmf, cdf, top, v, dv, half, g, n_conv, m_sub
+
+
+def contour_at_rows(cs: CursorSet, amplitude: float, rows: np.ndarray, *, ber: float,
+                    noise: float = 0.0, rj: float = 0.0, dj: float = 0.0, nbins: int = 2048,
+                    exact: int = 12, subbins: int = 8) -> np.ndarray:
+    """The contour of :func:`statistical_eye` at BER *ber* at the phase indices *rows* only,
+    V, shape (R,): equal to ``statistical_eye(cs, ...).contour()[rows]`` (the voltage grid
+    and the fine grid are those of the whole eye), at the cost of those phases.
+
+    The equalization search scores candidates by the contour where it can be open (where
+    an upper bound on it is above 0 V) and at the phases bracketing those regions, which
+    decide the mask fit and the eye width (:func:`sigint.timedomain.eq.optimize_eq`).
+    """
+    amp = float(amplitude)
+    nb = nbins + nbins % 2
+    top = _eye_rows(cs, amp, amp, np.array([float(ber)]), np.asarray(rows, dtype=np.int64),
+                    rj=rj, dj=dj, noise=noise, nbins=nb, exact=exact, subbins=subbins)[2]
+    return top[0]
 
 
 def _eye_terms(cs: CursorSet, amp: float, amp_a: float, *, rj: float, dj: float, noise: float
@@ -778,14 +816,15 @@ def _voltage_bins(main: np.ndarray, two: np.ndarray, three: np.ndarray, sig: np.
 
 
 def _isi_distribution(main: np.ndarray, two: np.ndarray, three: np.ndarray, dv: float,
-                      nbins: int, half: int, exact: int, subbins: int
-                      ) -> tuple[np.ndarray, int, int, int]:
+                      nbins: int, half: int, exact: int, subbins: int,
+                      rows: np.ndarray | None = None) -> tuple[np.ndarray, int, int, int]:
     """Distribution (P, nbins) of main + two-point + three-point terms on the voltage bins.
 
     The largest *exact* two-point terms of each phase are enumerated; the rest are
     convolved on the fine grid (error-diffused offsets, :func:`diffused_offsets`, in
     decreasing order of magnitude, then the three-point terms) and combined per sub-bin.
-    Returns (pmf, terms enumerated, terms convolved, fine steps per bin).
+    Returns (pmf, terms enumerated, terms convolved, fine steps per bin). With *rows*,
+    the distribution of those phases only, the fine grid still chosen from every phase.
 
     Only the terms of at least half a fine step are sorted: every smaller one moves the
     rounded running sum by 0 or 1 step, so however they are ordered among themselves
@@ -805,16 +844,19 @@ def _isi_distribution(main: np.ndarray, two: np.ndarray, three: np.ndarray, dv: 
     else:
         ex = np.sort(a, axis=1)[:, ::-1]
         rest = np.zeros((p, 0))
-    atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
     a3 = np.abs(three)
     n_rest = int(np.count_nonzero(rest, axis=1).max()) if rest.size else 0
     n_conv = n_rest + int(np.any(a3 > 0, axis=0).sum())
+    span_bins = float((rest.sum(axis=1) + a3.sum(axis=1)).max()) / dv if n_conv else 0.0
+    if rows is not None:
+        main, ex, rest, a3 = main[rows], ex[rows], rest[rows], a3[rows]
+        p = main.size
+    atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
     if not n_conv:
         idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)
         flat = (idx + nbins * np.arange(p)[:, None]).ravel()
         pmf = np.bincount(flat, minlength=p * nbins).reshape(p, nbins) / atoms.shape[1]
         return pmf, g, 0, 1
-    span_bins = float((rest.sum(axis=1) + a3.sum(axis=1)).max()) / dv
     m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
     h = dv / m_sub
     kinds, counts = _offset_counts(rest, a3, h)
