@@ -457,8 +457,9 @@ def optimize_eq(
             # their contour where it can be open, and where it closes around that: the same
             # score and eye width as the whole eye (see _open_rows)
             top = ubs[i][1].copy()
-            top[rows] = contour_at_rows(cs, amplitude, rows, ber=ber, noise=rx.noise,
-                                        rj=tx.rj, dj=tx.dj, nbins=nbins)
+            if rows.size:            # else closed everywhere: score 0, width 0 either way
+                top[rows] = contour_at_rows(cs, amplitude, rows, ber=ber, noise=rx.noise,
+                                            rj=tx.rj, dj=tx.dj, nbins=nbins)
             score = score_of(top, cs.phase_ui)
             width = contour_width(cs.phase_ui, top, int(np.argmax(top)))[0]
             eye = None

@@ -782,9 +782,12 @@ def contour_at_rows(cs: CursorSet, amplitude: float, rows: np.ndarray, *, ber: f
     an upper bound on it is above 0 V) and at the phases bracketing those regions, which
     decide the mask fit and the eye width (:func:`sigint.timedomain.eq.optimize_eq`).
     """
+    rows = np.asarray(rows, dtype=np.int64)
+    if not rows.size:
+        return np.zeros(0)
     amp = float(amplitude)
     nb = nbins + nbins % 2
-    top = _eye_rows(cs, amp, amp, np.array([float(ber)]), np.asarray(rows, dtype=np.int64),
+    top = _eye_rows(cs, amp, amp, np.array([float(ber)]), rows,
                     rj=rj, dj=dj, noise=noise, nbins=nb, exact=exact, subbins=subbins)[2]
     return top[0]
 
