@@ -735,7 +735,8 @@ def evaluate(
         say(f"choosing equalization ({len(cands)} candidates)")
         eq = optimize_eq(f, eye_tr.victim, eye_tr.aggressors, rate, etx, erx, cands,
                          amplitude=amp, ber=ber, xt_phase=timing, mask=mask,
-                         samples_per_ui=options.samples_per_ui, nbins=options.nbins)
+                         samples_per_ui=options.samples_per_ui, nbins=options.nbins,
+                         aggressor_impulses=bool(options.bits))
         etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
         if eq.ctle_db is not None:
             erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db,

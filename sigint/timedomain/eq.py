@@ -339,6 +339,7 @@ def optimize_eq(
     samples_per_ui: int = 32,
     nbins: int = 2048,
     exhaustive: bool = False,
+    aggressor_impulses: bool = True,
 ) -> EqResult:
     """Score every candidate with the statistical eye the verdict uses; keep the best.
 
@@ -366,6 +367,9 @@ def optimize_eq(
     exhaustive : bool
         Score every candidate in full (no bound; for tests): the same winner, runner-up
         and scores.
+    aggressor_impulses : bool
+        Keep the aggressors' impulse responses in the pulses (the winner's are reused by
+        the final analysis; only its bit-by-bit simulation needs them).
 
     Returns
     -------
@@ -384,7 +388,8 @@ def optimize_eq(
     rxs = [rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g, form=form)})
            for g, form in keys]
     bases = dict(zip(keys, pulse_responses_set(f, victim, aggressors, rate, tx0, rxs,
-                                               samples_per_ui=samples_per_ui)))
+                                               samples_per_ui=samples_per_ui,
+                                               aggressor_impulses=aggressor_impulses)))
 
     def pulses(c: EqCandidate):
         base = bases[c.ctle_db, c.ctle_form]

@@ -59,7 +59,8 @@ class PulseResponses:
         Victim response to a one-sample rectangle (sums to the DC gain): the kernel of the
         bit-by-bit simulation and, per second, the impulse response for jitter.
     aggressor_impulses : ndarray, shape (A, N)
-        The same for each aggressor.
+        The same for each aggressor (shape (0, N) when not computed: the equalization
+        search's pulses of a run without bit-by-bit simulation, the only user).
     main : int
         Sample index of the victim's peak (the main cursor).
     dc_gain : float
@@ -168,11 +169,14 @@ def pulse_responses_set(
     taper: float = 0.1,
     pre_ui: int = 8,
     window_ui: int | None = None,
+    aggressor_impulses: bool = True,
 ) -> list[PulseResponses]:
     """:func:`pulse_responses` for each receiver of *rxs* (e.g. every CTLE gain of an
     equalization search): the transfers are put on the uniform grid once, then each
     receiver's CTLE is applied to that same grid. Each result equals
-    ``pulse_responses(f, victim, aggressors, rate, tx, rx, ...)``.
+    ``pulse_responses(f, victim, aggressors, rate, tx, rx, ...)``; without
+    *aggressor_impulses* their ``aggressor_impulses`` are left empty (only a bit-by-bit
+    simulation uses them).
     """
     notes: list[str] = []
     f = np.asarray(f, dtype=float)
@@ -182,7 +186,7 @@ def pulse_responses_set(
     if window_ui is None and n_file > WINDOW_START_UI:
         return [_memory_window(f, victim, aggressors, rate, tx, rx, n_file, step,
                                samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui)
-                for rx in rxs]
+                for rx in rxs]           # (long windows: impulses kept, a rare case)
     n_ui = scipy.fft.next_fast_len(window_ui or n_file, real=True)
     dfg = rate / n_ui
     if not uniform:
@@ -206,14 +210,18 @@ def pulse_responses_set(
         if rx.ctle is not None:
             filt = filt * rx.ctle.response(fg, rate)
         hg = hg0 * filt[None, :]
-        out.append(_from_grid(hg, fg, n, rate, samples_per_ui, tx, pre_ui, list(notes)))
+        out.append(_from_grid(hg, fg, n, rate, samples_per_ui, tx, pre_ui, list(notes),
+                              aggressor_impulses))
     return out
 
 
 def _from_grid(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, samples_per_ui: int,
-               tx: Tx, pre_ui: int, notes: list[str]) -> PulseResponses:
-    """The :class:`PulseResponses` of the filtered transfers *hg* on the uniform grid *fg*."""
-    imp, pul = _time_responses(hg, fg, n, rate, samples_per_ui, tx)
+               tx: Tx, pre_ui: int, notes: list[str], agg_impulses: bool = True
+               ) -> PulseResponses:
+    """The :class:`PulseResponses` of the filtered transfers *hg* on the uniform grid *fg*
+    (without *agg_impulses*, the impulse response of the victim only)."""
+    imp, pul = _time_responses(hg, fg, n, rate, samples_per_ui, tx,
+                               impulses=None if agg_impulses else 1)
     roll = min(pre_ui * samples_per_ui, n // 4)
     imp = np.roll(imp, roll, axis=-1)
     pul = np.roll(pul, roll, axis=-1)
@@ -279,9 +287,10 @@ def _taper_above(hg: np.ndarray, fg: np.ndarray, fmax: float, taper: float,
 
 
 def _time_responses(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, spui: int,
-                    tx: Tx) -> tuple[np.ndarray, np.ndarray]:
+                    tx: Tx, impulses: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Responses (A, n) of the transfers *hg* on *fg* to a one-sample and a one-UI
-    rectangle, with the Tx FFE, periodic over the window (before the pre-cursor roll)."""
+    rectangle, with the Tx FFE, periodic over the window (before the pre-cursor roll);
+    the one-sample responses of the first *impulses* transfers only, when given."""
     # the continuous one-UI rectangle, per sample: (T/dt) sinc(fT) e^{-j pi f T}. (A sum of
     # samples_per_ui discrete ones would shift time by half a sample and lift the response
     # near fN by (pi f dt)^2/6.)
@@ -292,7 +301,7 @@ def _time_responses(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, spui: i
     # of such rectangles is the continuous NRZ waveform, so a bit-by-bit run built on it
     # reproduces these pulses exactly, and its cumulative sum is the sampled step response
     box = np.sinc(fg * dt) * np.exp(-1j * np.pi * fg * dt)
-    imp = scipy.fft.irfft(hg * box[None, :], n=n, axis=-1)
+    imp = scipy.fft.irfft(hg[:impulses] * box[None, :], n=n, axis=-1)
     pul = scipy.fft.irfft(hg * rect[None, :], n=n, axis=-1)
     if len(tx.ffe) > 1 or tx.ffe[0] != 1.0:
         imp = apply_ffe(imp, tx.ffe, tx.ffe_main, spui)
