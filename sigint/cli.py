@@ -493,15 +493,18 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
                 raise click.UsageError("--thru/--ports/--diff/--reverse/--fext/--next apply to "
                                        "Touchstone files; a YAML channel defines its lanes "
                                        "itself")
-            from .api import analyze_built
-            from .channel.build import build_file
+            from .api import analyze_built, build_for_rate
 
-            built = build_file(channel, backend=be, warn=_warn)
+            # a grid that stops short of twice the Nyquist frequency is extended, as
+            # `sigint rate` and `validate` do (the note says so)
+            the_rate = rate if "rate" in explicit else None
+            built, note = build_for_rate(channel, the_rate, backend=be, warn=_warn)
             given = {"spec": spec, "package": package, "ber": ber}
             opts = {k: v for k, v in given.items() if k in explicit}
-            res = analyze_built(built, rate=rate if "rate" in explicit else None,
+            res = analyze_built(built, rate=the_rate,
                                 options=dict(common, victim=victim, **opts), tx=tx_over,
-                                rx=rx_over, backend=be, progress=say, all_lanes=all_lanes)
+                                rx=rx_over, backend=be, progress=say, all_lanes=all_lanes,
+                                notes=[note] if note else None)
         else:
             opts = validate(AnalysisOptions, dict(
                 rate=rate, spec=spec, package=package, ber=ber, victim=victim or 1, **common),
