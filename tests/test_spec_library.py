@@ -427,3 +427,12 @@ def test_top_rate_of_a_search():
     assert u.top_rate("advanced", up_to=2 * G) is None
     h = load_spec_file(ROOT / "channels" / "specs" / "hbm3_user.yaml")
     assert h.continuous and h.top_rate(up_to=5 * G) == 5 * G
+
+
+def test_bow_rows_are_titled_by_their_mode():
+    """BoW-N carries N Gb/s over a slice of 16 data wires: BoW-32 ... BoW-512 are 2 ... 32
+    GT/s per wire, and each row's title names its mode (not just "BoW")."""
+    sf = load_spec("bow")
+    titles = [sf.row(r, None).title for r in sf.rates(None)]
+    assert titles == [f"BoW-{16 * g}, {g} GT/s" for g in (2, 4, 8, 16, 24, 32)]
+    assert load_spec("ucie").row(16e9, "advanced").title == "UCIe advanced package, 4-16 GT/s"
