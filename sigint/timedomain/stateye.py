@@ -772,6 +772,12 @@ def _eye_rows(cs: CursorSet, amp: float, amp_a: float, levels: np.ndarray,
     """
     main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
     dv, half, v = _voltage_bins(main, two, three, sig, nbins)
+    if rows is not None and FINE_MAX // max(1, nbins - 7) >= subbins:
+        # every phase's non-enumerated terms sum to at most the reach, (nbins - 8)/2 bins,
+        # so the fine grid has `subbins` steps per bin whatever the other phases hold: the
+        # phases asked for are computed on their own (terms convolved: theirs only)
+        main, two, three, sig = main[rows], two[rows], three[rows], sig[rows]
+        rows = None
     pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact,
                                               subbins, rows)
     if rows is not None:
