@@ -204,8 +204,9 @@ class _FastBound:
         self.worst = [a for a, t in enumerate(timing) if t == "worst"]
         self.off = np.array([int(round(float(timing[a]) * spui)) for a in self.sync], dtype=int)
         n_ui = n // spui
+        self._shifted: dict[int, np.ndarray] = {}     # FFE tap shift -> samples read there
         if self.sync:
-            ga = base.aggressors[self.sync]                               # (S, N)
+            ga = self.ga = base.aggressors[self.sync]                     # (S, N)
             mag = np.abs(ga).reshape(len(self.sync), n_ui, spui).transpose(0, 2, 1).copy()
             gsel = min(g, n_ui)                                           # mag[a, c, k]
             k = (np.argpartition(mag, n_ui - gsel, axis=2)[:, :, n_ui - gsel:]
@@ -218,32 +219,40 @@ class _FastBound:
               rj: float, dj: float, nbins: int, dfe_taps: int, dfe_limit: float | None):
         """(phase UI (P,), upper bound on the edge including two voltage bins (P,), V)."""
         from .pulse import apply_ffe
-        from .stateye import _eye_centre, _subtract_dfe, cursor_matrix
+        from .stateye import _subtract_dfe, cursor_matrix
 
         b, spui, n = self.base, self.spui, self.n
         plain = ffe == (1.0,)
         v = b.victim if plain else apply_ffe(b.victim, ffe, ffe_main, spui)
         pmain = b.main if plain else int(np.argmax(np.abs(v)))
         peak = abs(v[pmain])
-        centre = _eye_centre(v, pmain, spui)
+        # one cursor matrix over the four UI around the peak holds both the scan for the
+        # eye's centre (two UI around the peak, as _eye_centre) and the eye's phases
+        lo = pmain - 2 * spui
+        big = cursor_matrix(v, lo + np.arange(4 * spui), spui)
+        scan = big[spui:3 * spui]
+        fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
+        centre = int(pmain - spui + int(np.argmax(fom)))
         start = centre - spui
         phases = start + np.arange(2 * spui)
-        mat = cursor_matrix(v, phases, spui)
+        mat = big[start - lo:start - lo + 2 * spui]
         phase_ui = (phases - pmain) / spui
         main = mat[:, 0].copy()
         n_ui = n // spui
         ks = np.arange(n_ui)
         ks = np.where(ks <= n_ui // 2, ks, ks - n_ui)
-        isi = mat[:, 1:]
+        isi = mat[:, 1:].copy()
         _subtract_dfe(isi, ks[1:], main, spui, dfe_taps, dfe_limit)
         pool = [np.abs(isi)]
         reach = np.abs(main) + pool[0].sum(axis=1)
         gain = float(np.sum(np.abs(ffe)))
         if self.sync:
             shifts = [(c, (m - ffe_main) * spui) for m, c in enumerate(ffe) if c]
-            ga = b.aggressors[self.sync]
-            rows = np.arange(len(self.sync))[:, None, None]
-            vals = sum(c * ga[rows, (self.idx - d) % n] for c, d in shifts)   # (S, spui, G)
+            for _c, d in shifts:
+                if d not in self._shifted:
+                    rows = np.arange(len(self.sync))[:, None, None]
+                    self._shifted[d] = self.ga[rows, (self.idx - d) % n]
+            vals = sum(c * self._shifted[d] for c, d in shifts)               # (S, spui, G)
             cl = (phases[None, :] + self.off[:, None]) % spui                 # (S, P)
             sel = np.abs(vals)[np.arange(len(self.sync))[:, None], cl]        # (S, P, G)
             pool.append(np.transpose(sel, (1, 0, 2)).reshape(phases.size, -1))
