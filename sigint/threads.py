@@ -19,6 +19,7 @@ nested and concurrent blocks (several Python threads) share one reference-counte
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import threading
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["small_matrix_blas", "small_matrix_threads", "blas_threads_now", "pinned_blas",
-           "lane_threads", "SMALL_MATRIX_THREADS_ENV", "LANE_THREADS_ENV"]
+           "lane_threads", "one_thread", "SMALL_MATRIX_THREADS_ENV", "LANE_THREADS_ENV"]
 
 SMALL_MATRIX_THREADS_ENV = "SIGINT_SMALL_MATRIX_THREADS"
 LANE_THREADS_ENV = "SIGINT_LANE_THREADS"
@@ -60,21 +61,39 @@ def small_matrix_threads() -> int:
     return n
 
 
+_ONE_THREAD: contextvars.ContextVar[bool] = contextvars.ContextVar("sigint_one_thread",
+                                                                  default=False)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Context in which :func:`lane_threads` is 1: work that already runs one task per core
+    (a sweep's points) does not start threads of its own."""
+    token = _ONE_THREAD.set(True)
+    try:
+        yield
+    finally:
+        _ONE_THREAD.reset(token)
+
+
 def lane_threads() -> int:
-    """Python threads for evaluating lanes side by side: ``SIGINT_LANE_THREADS`` or the cores
-    this process may run on.
+    """Python threads for independent pieces of an analysis run side by side (the lanes of
+    a rate search, the frequency blocks of a line's S-parameters): ``SIGINT_LANE_THREADS``
+    or the cores this process may run on; 1 inside :func:`one_thread`.
 
     Each lane's analysis (pulses, equalization search, statistical eye) is a sequence of
     numpy operations on arrays of a few thousand to a million elements, most of which
     release the GIL; lanes are independent, so they run in parallel threads, each with one
     BLAS thread (:func:`small_matrix_blas`). A sweep, which runs one point per core already,
-    passes ``threads=1``.
+    runs its points inside :func:`one_thread`.
 
     Raises
     ------
     InputError
         If the environment variable is set to anything but a positive integer.
     """
+    if _ONE_THREAD.get():
+        return 1
     raw = os.environ.get(LANE_THREADS_ENV, "").strip()
     if not raw:
         try:

@@ -162,3 +162,16 @@ def test_largest_entries_by_threshold_equal_argpartition(seed, m, g):
     x = rng.random((3, 4, m)) * np.exp(-np.abs(np.arange(m) - rng.integers(0, m)) / 15)
     ref = np.sort(np.argpartition(x, m - g, axis=-1)[..., m - g:], axis=-1)
     assert np.array_equal(np.sort(_largest(x, g), axis=-1), ref)
+
+
+def test_line_s_parameters_in_frequency_blocks_equal_one_block():
+    from sigint.channel.lines import mtl_s
+
+    f = np.linspace(0, 50e9, 801)
+    n = 3
+    c = 130e-12 * np.eye(n) - 10e-12 * (np.eye(n, k=1) + np.eye(n, k=-1))
+    el = 1.25663706212e-6 * 8.8541878128e-12 * 3.5 * np.linalg.inv(c)
+    r = (50.0 * np.sqrt(1 + f / 1e8))[:, None, None] * np.eye(n)
+    g = (2 * np.pi * f * 0.01)[:, None, None] * c
+    one = mtl_s(f, r, el, g, c, 2e-3, 50.0, threads=1)
+    assert np.array_equal(mtl_s(f, r, el, g, c, 2e-3, 50.0, threads=3), one)

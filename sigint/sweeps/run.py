@@ -58,14 +58,14 @@ def evaluate_point(task: dict) -> dict:
         :data:`~sigint.sweeps.spec.OUTPUTS` entry, SI or as its unit says), ``text``
         (``limited_by``), ``timings`` (extract, build, analysis seconds; not stored).
     """
-    from ..threads import pinned_blas
+    from ..threads import one_thread, pinned_blas
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"index": task["index"], "status": FAILED, "message": "",
                            "values": {}, "text": {"limited_by": ""},
                            "timings": {"extract": 0.0, "build": 0.0, "analysis": 0.0}}
     try:
-        with pinned_blas(1):
+        with pinned_blas(1), one_thread():
             _evaluate(task, out)
         out["status"] = DONE
     except SigintError as exc:
