@@ -175,3 +175,30 @@ def test_line_s_parameters_in_frequency_blocks_equal_one_block():
     g = (2 * np.pi * f * 0.01)[:, None, None] * c
     one = mtl_s(f, r, el, g, c, 2e-3, 50.0, threads=1)
     assert np.array_equal(mtl_s(f, r, el, g, c, 2e-3, 50.0, threads=3), one)
+
+
+@pytest.mark.parametrize("loss,k", [(0.6, 0.05), (1.6, 0.12), (3.5, 0.2)])
+def test_two_candidates_scored_as_the_exhaustive_search_scores_them(loss, k):
+    """UCIe 24/32 GT/s (de-emphasis 0 or -2.2 dB): the second candidate is scored from its
+    contour where its bound leaves it open; the same scores, widths, winner and eye as
+    scoring both in full, open or closing."""
+    from sigint.analysis.analyze import AnalysisOptions, eq_candidates
+    from sigint.link.txrx import Rx, Tx
+    from sigint.specs import ucie
+    from sigint.timedomain.eq import optimize_eq
+
+    rate = 32e9
+    f = np.linspace(0, 2 * rate, 513)
+    h = np.exp(-loss * np.sqrt(f / (rate / 2)) * (1 + 1j) - 2j * np.pi * f * 0.3e-9)
+    g = np.stack([k * (1j * f / (rate / 2)) / (1 + 1j * f / rate) * h])
+    row = ucie.ucie_row("advanced", rate)
+    cands = eq_candidates(AnalysisOptions(rate=rate), row)
+    assert len(cands) == 2
+    kw = dict(amplitude=0.2, ber=1e-15, xt_phase=[0.0], mask=(row.eye_width, row.mask_shape),
+              samples_per_ui=16, nbins=1024)
+    tx, rx = Tx(r=30.0, c_pad=0.0), Rx(r=1e6, c_pad=0.0)
+    fast = optimize_eq(f, h, g, rate, tx, rx, cands, **kw)
+    full = optimize_eq(f, h, g, rate, tx, rx, cands, exhaustive=True, **kw)
+    assert fast.scores == full.scores and fast.chosen == full.chosen
+    assert fast.runner_up_score == full.runner_up_score
+    assert np.array_equal(fast.winner[2].top, full.winner[2].top)

@@ -453,6 +453,7 @@ def optimize_eq(
     # second-best score (the runner-up is reported too): the winner, the runner-up and
     # their scores are those of the exhaustive search (``exhaustive=True``). With two
     # candidates or fewer both are scored anyway: no bounds.
+    pair = not exhaustive and len(candidates) == 2
     exhaustive = exhaustive or len(candidates) <= 2
     bounds = []
     sets: dict = {}
@@ -465,6 +466,11 @@ def optimize_eq(
     for i, c in enumerate(candidates):
         if exhaustive:
             bounds.append(((-np.inf, -np.inf, i), i))
+            if pair and i == 1:
+                # both are scored; the second only where its bound leaves it open (below)
+                cs = sets[i] = cursors(pulses(c))
+                ubs[i] = (cs.phase_ui, edge_upper_bound(cs, amplitude, ber) + 2.0 * eye_bin_width(
+                    cs, amplitude, noise=rx.noise, rj=tx.rj, dj=tx.dj, nbins=nbins))
             continue
         if fast is not None:
             phase, top_ub = fast[c.ctle_db, c.ctle_form].bound(
