@@ -152,18 +152,6 @@ def test_lanes_in_threads_equal_lanes_one_after_another():
         assert [(c.name, c.margin) for c in a.checks] == [(c.name, c.margin) for c in b.checks]
 
 
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10_000), m=st.integers(2, 600), g=st.integers(1, 60))
-def test_largest_entries_by_threshold_equal_argpartition(seed, m, g):
-    from sigint.timedomain.eq import _largest
-
-    g = min(g, m)
-    rng = np.random.default_rng(seed)
-    x = rng.random((3, 4, m)) * np.exp(-np.abs(np.arange(m) - rng.integers(0, m)) / 15)
-    ref = np.sort(np.argpartition(x, m - g, axis=-1)[..., m - g:], axis=-1)
-    assert np.array_equal(np.sort(_largest(x, g), axis=-1), ref)
-
-
 def test_line_s_parameters_in_frequency_blocks_equal_one_block():
     from sigint.channel.lines import mtl_s
 

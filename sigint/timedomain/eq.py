@@ -178,33 +178,6 @@ def _group_size(q: float) -> int:
     return g
 
 
-def _largest(x: np.ndarray, g: int) -> np.ndarray:
-    """Indices of the *g* largest entries along the last axis of *x* (..., M), in any order
-    (as ``np.argpartition(x, M - g)[..., M - g:]``, ties aside).
-
-    The g-th largest of the 2g entries around each row's peak is a threshold no entry of
-    the row's largest g lies below: only the entries at or above it are ranked.
-    """
-    m = x.shape[-1]
-    flat = x.reshape(-1, m)
-    if 8 * g > m:
-        return np.argpartition(x, m - g, axis=-1)[..., m - g:]
-    peak = np.argmax(flat, axis=1)
-    win = (peak[:, None] + np.arange(-g, g)[None, :]) % m
-    t = np.partition(np.take_along_axis(flat, win, axis=1), g, axis=1)[:, g]
-    keep = flat >= t[:, None]
-    counts = keep.sum(axis=1)                                   # >= g in every row
-    rows, cols = np.nonzero(keep)
-    k = int(counts.max())
-    pos = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    vals = np.full((flat.shape[0], k), -np.inf)
-    at = np.zeros((flat.shape[0], k), dtype=np.int64)
-    vals[rows, pos] = flat[rows, cols]
-    at[rows, pos] = cols
-    sel = np.argpartition(vals, k - g, axis=1)[:, k - g:]
-    return np.take_along_axis(at, sel, axis=1).reshape(x.shape[:-1] + (g,))
-
-
 class _FastBound:
     """Upper bounds on every FFE candidate's eye edge from one set of pulses without FFE.
 
@@ -236,8 +209,8 @@ class _FastBound:
             ga = self.ga = base.aggressors[self.sync]                     # (S, N)
             mag = np.abs(ga).reshape(len(self.sync), n_ui, spui).transpose(0, 2, 1).copy()
             gsel = min(g, n_ui)                                           # mag[a, c, k]
-            k = (_largest(mag, gsel) if gsel < n_ui
-                 else np.broadcast_to(np.arange(n_ui), mag.shape))
+            k = (np.argpartition(mag, n_ui - gsel, axis=2)[:, :, n_ui - gsel:]
+                 if gsel < n_ui else np.broadcast_to(np.arange(n_ui), mag.shape))
             # sample index of each chosen cursor, (S, spui, G)
             self.idx = k * spui + np.arange(spui)[None, :, None]
             self.class_sum = mag.sum(axis=2)                              # (S, spui)
