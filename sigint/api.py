@@ -74,7 +74,8 @@ def density_at(built: Any, rate: float) -> dict:
 
 def analyze_built(built: Any, *, rate: float | None = None, options: dict | None = None,
                   tx: dict | None = None, rx: dict | None = None, backend: Any = None,
-                  progress: Any = None, all_lanes: bool = False) -> Any:
+                  progress: Any = None, all_lanes: bool = False,
+                  notes: list[str] | None = None) -> Any:
     """Analyse a :class:`~sigint.channel.build.BuildResult` with its link's settings.
 
     The channel file's link gives the rate, spec, package, BER and Tx/Rx; *rate*, entries
@@ -82,7 +83,8 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
     them. The victim is the middle lane unless *options* names one; with *all_lanes*
     every lane is the victim in turn and a :class:`sigint.analysis.lanes.LanesResult` comes back.
     The result carries the bandwidth density of the lanes at the rate in
-    ``extra["bandwidth_density"]``.
+    ``extra["bandwidth_density"]``. *notes* (e.g. how the channel was built) go into the
+    result's notes.
     """
     from .analysis.analyze import AnalysisOptions, check_rate, evaluate
     from .schema import validate
@@ -97,6 +99,7 @@ def analyze_built(built: Any, *, rate: float | None = None, options: dict | None
                          f"{built.n_lanes} lane(s)")
     check_rate(built.f, rate, str(built.source))
     link = prepare_built(built, backend=backend, progress=progress)
+    link.notes.extend(notes or [])
     if all_lanes:
         from .analysis.lanes import evaluate_lanes
 
@@ -183,9 +186,10 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
         if mapping:
             raise InputError(f"{source}: {', '.join(mapping)} apply to Touchstone files; a "
                              "channel file defines its lanes itself")
-        built = build_channel(source, backend=be, use_cache=use_cache)
-        return analyze_built(built, rate=None if rate is None else _rate(rate), options=options,
-                             tx=tx, rx=rx, backend=be, all_lanes=all_lanes)
+        r = None if rate is None else _rate(rate)
+        built, note = build_for_rate(source, r, backend=be, use_cache=use_cache)
+        return analyze_built(built, rate=r, options=options, tx=tx, rx=rx, backend=be,
+                             all_lanes=all_lanes, notes=[note] if note else None)
     from .analysis.analyze import AnalysisOptions, analyze_files
     from .analysis.analyze import analyze as run
     from .schema import validate
@@ -221,6 +225,45 @@ def analyze(source: Any, rate: str | float | None = None, *, tx: dict | None = N
         return evaluate_lanes(link, opts, tx_overrides=tx, rx_overrides=rx)
     return run(source, opts, port_map=pmap, aggressors=aggs, tx_overrides=tx, rx_overrides=rx,
                backend=be, source=name)
+
+
+def build_for_rate(path: str | Path, rate: float | None = None, *, backend: Any = None,
+                   use_cache: bool = True, warn: Any = None) -> tuple[Any, str | None]:
+    """Build a channel YAML file on a grid that reaches *rate* (symbols/s; default the
+    file's own rate), twice its Nyquist frequency, as ``sigint rate`` and ``validate`` do.
+
+    A file whose ``frequencies`` stop below that (at or below the Nyquist frequency the
+    eye would be cut or closed) is built on the same number of points per Hz from 0 to
+    *rate* instead (:func:`sigint.channel.build.grid_for_rate`), and the sentence saying
+    so comes back with the result.
+
+    Returns
+    -------
+    (sigint.channel.build.BuildResult, str or None)
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed channel file.
+    """
+    import warnings
+
+    from .backend import Backend, get_backend
+    from .channel.build import build_channel as build
+    from .channel.build import grid_for_rate
+    from .channel.schema import load_channel, plausibility_warnings
+
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such channel file")
+    be = backend if isinstance(backend, Backend) else get_backend(backend)
+    ch, base = load_channel(path)
+    for w in plausibility_warnings(ch):
+        if warn is None:
+            warnings.warn(f"{path}: {w}", UserWarning, stacklevel=2)
+        else:
+            warn(f"{path}: {w}")
+    ch, note = grid_for_rate(ch, ch.link.rate if rate is None else rate, Path(path).name)
+    return build(ch, base, source=str(path), backend=be, use_cache=use_cache), note
 
 
 def build_channel(path: str | Path, *, backend: Any = None, use_cache: bool = True) -> Any:

@@ -601,14 +601,17 @@ def _run_analysis(channel: Path, be, *, is_yaml: bool, given: dict, explicit: se
             raise click.UsageError("--thru/--ports/--diff/--reverse/--fext/--next apply to "
                                    "Touchstone files; a YAML channel defines its lanes "
                                    "itself")
-        from .api import analyze_built
-        from .channel.build import build_file
+        from .api import analyze_built, build_for_rate
 
-        built = build_file(channel, backend=be, warn=_warn)
+        # a grid that stops short of twice the Nyquist frequency is extended, as
+        # `sigint rate` and `validate` do (the note says so)
+        the_rate = given["rate"] if "rate" in explicit else None
+        built, note = build_for_rate(channel, the_rate, backend=be, warn=_warn)
         opts = {k: v for k, v in given.items() if k in explicit and k != "rate"}
-        res = analyze_built(built, rate=given["rate"] if "rate" in explicit else None,
+        res = analyze_built(built, rate=the_rate,
                             options=dict(common, victim=victim, **opts), tx=tx_over,
-                            rx=rx_over, backend=be, progress=_say, all_lanes=all_lanes)
+                            rx=rx_over, backend=be, progress=_say, all_lanes=all_lanes,
+                            notes=[note] if note else None)
         return res, built
     from .analysis.analyze import AnalysisOptions, analyze_files
     from .schema import validate

@@ -19,6 +19,7 @@ nested and concurrent blocks (several Python threads) share one reference-counte
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import threading
@@ -26,9 +27,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["small_matrix_blas", "small_matrix_threads", "blas_threads_now", "pinned_blas",
-           "SMALL_MATRIX_THREADS_ENV"]
+           "lane_threads", "one_thread", "SMALL_MATRIX_THREADS_ENV", "LANE_THREADS_ENV"]
 
 SMALL_MATRIX_THREADS_ENV = "SIGINT_SMALL_MATRIX_THREADS"
+LANE_THREADS_ENV = "SIGINT_LANE_THREADS"
 
 _lock = threading.Lock()
 _depth = 0
@@ -56,6 +58,58 @@ def small_matrix_threads() -> int:
         raise input_error("is not a positive integer", source="environment",
                           field=SMALL_MATRIX_THREADS_ENV, value=raw,
                           fix="set it to the number of BLAS threads (e.g. 1) or unset it")
+    return n
+
+
+_ONE_THREAD: contextvars.ContextVar[bool] = contextvars.ContextVar("sigint_one_thread",
+                                                                  default=False)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Context in which :func:`lane_threads` is 1: work that already runs one task per core
+    (a sweep's points) does not start threads of its own."""
+    token = _ONE_THREAD.set(True)
+    try:
+        yield
+    finally:
+        _ONE_THREAD.reset(token)
+
+
+def lane_threads() -> int:
+    """Python threads for independent pieces of an analysis run side by side (the lanes of
+    a rate search, the frequency blocks of a line's S-parameters): ``SIGINT_LANE_THREADS``
+    or the cores this process may run on; 1 inside :func:`one_thread`.
+
+    Each lane's analysis (pulses, equalization search, statistical eye) is a sequence of
+    numpy operations on arrays of a few thousand to a million elements, most of which
+    release the GIL; lanes are independent, so they run in parallel threads, each with one
+    BLAS thread (:func:`small_matrix_blas`). A sweep, which runs one point per core already,
+    runs its points inside :func:`one_thread`.
+
+    Raises
+    ------
+    InputError
+        If the environment variable is set to anything but a positive integer.
+    """
+    if _ONE_THREAD.get():
+        return 1
+    raw = os.environ.get(LANE_THREADS_ENV, "").strip()
+    if not raw:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):
+            return os.cpu_count() or 1
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        from .errors import input_error
+
+        raise input_error("is not a positive integer", source="environment",
+                          field=LANE_THREADS_ENV, value=raw,
+                          fix="set it to the number of lanes analysed at once (e.g. 2) or unset it")
     return n
 
 

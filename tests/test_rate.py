@@ -179,3 +179,30 @@ def test_lane_density_is_the_aggregate_rate_over_edge_and_area():
     flat = lane_density(1, 8e9, 45e-6, None, "--lane-pitch 45 um x 1 lanes")
     assert flat["gbps_per_mm"] == pytest.approx(8 / 0.045, rel=1e-14)
     assert flat["depth_mm"] is None and flat["gbps_per_mm2"] is None
+
+
+def test_rate_rows_name_limiting_lane_equalization_and_worst_lane_per_check(search):
+    """Each rate row is the limiting lane's; beside it, per check, the smallest margin over
+    every lane evaluated (from each lane's own checks), and the equalization chosen."""
+    from sigint.timedomain.eq import de_emphasis_taps
+
+    for row in search.rows:
+        d = row.as_dict()
+        lim_lane = row.lanes.lanes[row.lanes.worst]
+        assert d["worst_lane"] == lim_lane.victim
+        for name, w in d["worst_margins"].items():
+            ms = {x.victim: c.margin for x in row.lanes.lanes for c in x.checks if c.name == name}
+            assert w["margin"] == min(ms.values()) and ms[w["lane"]] == w["margin"]
+        if "eye_mask" in d["worst_margins"]:
+            assert d["worst_margins"]["eye_mask"]["margin"] <= d["eye_mask_margin_v"]
+        assert d["tx_ffe"] == list(lim_lane.tx.ffe) and d["ctle_dc_gain_db"] is None
+        if row.rate >= 24e9:
+            # UCIe 24/32 GT/s: de-emphasis 0 or -2.2 dB (Table 5-13), the taps of that one
+            assert d["spec_row"] == "UCIe advanced package, 24-32 GT/s"
+            taps = {"de-emphasis 0 dB": [1.0], "de-emphasis -2.2 dB": list(de_emphasis_taps(-2.2))}
+            assert d["tx_ffe"] == pytest.approx(taps[d["tx_setting"]], abs=1e-15)
+        else:
+            assert d["tx_setting"] is None and d["spec_row"] == "UCIe advanced package, 4-16 GT/s"
+    text = search.summary()
+    assert "equalization chosen, limiting lane:" in text and "de-emphasis" in text
+    assert "min mask mV (lane)" in text and "limiting lane's figures" in text

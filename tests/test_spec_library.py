@@ -427,3 +427,39 @@ def test_top_rate_of_a_search():
     assert u.top_rate("advanced", up_to=2 * G) is None
     h = load_spec_file(ROOT / "channels" / "specs" / "hbm3_user.yaml")
     assert h.continuous and h.top_rate(up_to=5 * G) == 5 * G
+
+
+def test_bow_rows_are_titled_by_their_mode():
+    """BoW-N carries N Gb/s over a slice of 16 data wires: BoW-32 ... BoW-512 are 2 ... 32
+    GT/s per wire, and each row's title names its mode (not just "BoW")."""
+    sf = load_spec("bow")
+    titles = [sf.row(r, None).title for r in sf.rates(None)]
+    assert titles == [f"BoW-{16 * g}, {g} GT/s" for g in (2, 4, 8, 16, 24, 32)]
+    assert load_spec("ucie").row(16e9, "advanced").title == "UCIe advanced package, 4-16 GT/s"
+
+
+def test_loss_mask_from_0_db_at_dc_is_judged_where_it_asks_something():
+    """A user loss mask from 0 dB at DC to -6 dB at 6 GHz over a channel lossless at DC
+    with a loss of 2 dB per 6 GHz, linear: the margin is (6 - 2) f/6GHz dB, 0 at DC. The
+    check is reported where its margin relative to the mask is smallest (4/6 of it, at
+    any frequency above DC), not at DC with a 0 dB margin, and an eye check with a
+    relative margin of 0.3 ranks as limiting; a loss that crosses the mask still fails."""
+    from sigint.analysis.lanes import limiting_check, relative_margin
+    from sigint.specs.checks import Check
+    from sigint.specs.masks import curve_checks
+
+    f = np.linspace(0, 8e9, 81)
+    loss = -2.0 * f / 6e9
+    mask = [(0.0, 0.0), (6e9, -6.0)]
+    (chk,) = curve_checks(f, loss, np.full(f.size, -60.0), 6e9, loss_mask=mask)
+    assert chk.passed and chk.frequency_hz > 0
+    assert relative_margin(chk) == pytest.approx(4.0 / 6.0, rel=1e-9)
+    eye = Check("eye_height", True, 0.052, 0.04, 0.012, "V")          # relative 0.3
+    assert limiting_check([chk, eye]) is eye
+    # a channel over the mask near 3 GHz fails, at the frequency of its worst relative margin
+    bad = loss - 2.5 * np.exp(-((f - 3e9) / 0.5e9) ** 2)
+    (chk,) = curve_checks(f, bad, np.full(f.size, -60.0), 6e9, loss_mask=mask)
+    m = bad - np.interp(f, [0.0, 6e9], [0.0, -6.0])
+    sel = (f > 0) & (f <= 6e9)
+    j = np.argmin(m[sel] / (6.0 * f[sel] / 6e9))
+    assert not chk.passed and chk.frequency_hz == f[sel][j] and chk.margin < 0

@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -519,6 +520,7 @@ class Link:
         self.f = np.asarray(network.f, dtype=float)
         self.bump_pitch: float | None = None   # m, from a channel file (pitch-group check)
         self._cache: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._lock = threading.Lock()       # lanes may be evaluated in several threads
 
     @property
     def n_lanes(self) -> int:
@@ -537,6 +539,11 @@ class Link:
             channel's frequencies.
         """
         key = (tx.r, tx.c_pad, rx.r, rx.c_pad)
+        with self._lock:
+            return self._transfer_matrix(key, tx, rx)
+
+    def _transfer_matrix(self, key: tuple, tx: Tx, rx: Rx
+                         ) -> tuple[np.ndarray, list[np.ndarray]]:
         if key not in self._cache:
             t = terminated_transfers(self.ln, tx, rx, None, xp=self.backend.xp)
             files = []
@@ -901,7 +908,8 @@ def _equalize(eye_tr: Transfers, options: AnalysisOptions, row: ucie.UcieRow | N
     say(f"choosing equalization ({len(cands)} candidates)")
     eq = optimize_eq(eye_tr.f, eye_tr.victim, eye_tr.aggressors, options.rate, etx, erx, cands,
                      amplitude=etx.swing / 2, ber=ber, xt_phase=timing, mask=mask,
-                     samples_per_ui=options.samples_per_ui, nbins=options.nbins)
+                     samples_per_ui=options.samples_per_ui, nbins=options.nbins,
+                     aggressor_impulses=bool(options.bits))
     etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
     if eq.ctle_db is not None:
         erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db,

@@ -266,6 +266,7 @@ def evaluate_lanes(
     victims: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
     stop_at_failure: bool = False,
+    threads: int | None = None,
     **models,
 ) -> LanesResult:
     """Every lane (or the 0-based *victims*) as victim at ``options.rate``.
@@ -288,6 +289,10 @@ def evaluate_lanes(
         result is marked ``complete=False``. (A rate search probes each rate above the
         first failing one with a single lane instead; see
         :func:`sigint.analysis.rate.search_rates`.)
+    threads : int, optional
+        Lanes evaluated at once, in Python threads (default:
+        :func:`sigint.threads.lane_threads`, the cores available; 1 with the CuPy backend
+        and with *stop_at_failure*). The results do not depend on it.
     **models
         ``tx``, ``rx``, ``tx_overrides``, ``rx_overrides`` as for
         :func:`sigint.analyze.evaluate`.
@@ -304,12 +309,31 @@ def evaluate_lanes(
     quick = options.model_copy(update={"bits": 0})
     results = []
     complete = True
-    for i, v in enumerate(lanes):
-        say(f"lane {i + 1} of {len(lanes)}")
-        results.append(evaluate(link, quick, victim=v, **models))
-        if stop_at_failure and results[-1].passed is False and i + 1 < len(lanes):
-            complete = False
-            break
+    if threads is None:
+        from ..threads import lane_threads
+
+        threads = lane_threads()
+    threads = min(int(threads), len(lanes))
+    if stop_at_failure or threads <= 1 or link.backend.name != "numpy":
+        for i, v in enumerate(lanes):
+            say(f"lane {i + 1} of {len(lanes)}")
+            results.append(evaluate(link, quick, victim=v, **models))
+            if stop_at_failure and results[-1].passed is False and i + 1 < len(lanes):
+                complete = False
+                break
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..threads import small_matrix_blas
+
+        def one(iv):
+            say(f"lane {iv[0] + 1} of {len(lanes)}")
+            return evaluate(link, quick, victim=iv[1], **models)
+
+        with small_matrix_blas():           # one BLAS thread per lane thread
+            results.append(one((0, lanes[0])))      # fills the link's transfer cache
+            with ThreadPoolExecutor(threads) as pool:
+                results += list(pool.map(one, list(enumerate(lanes))[1:]))
     t1 = time.perf_counter()
     if complete:                      # lane order, whatever order they were evaluated in
         pairs = sorted(zip(lanes, results), key=lambda t: t[0])

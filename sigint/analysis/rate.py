@@ -88,7 +88,22 @@ class RateRow:
         p = self.lanes.passed
         return None if p and not self.lanes.complete else p
 
+    def worst_margins(self) -> dict:
+        """Per check: the smallest margin over the lanes evaluated and its lane (the
+        limiting lane's own figures are the row's other columns)."""
+        out: dict = {}
+        for x in self.lanes.lanes:
+            for c in x.checks:
+                m = _f(c.margin)
+                cur = out.get(c.name)
+                if cur is None or (m is not None and (cur["margin"] is None or m < cur["margin"])):
+                    out[c.name] = {"margin": m, "unit": c.unit, "lane": x.victim}
+        return out
+
     def as_dict(self) -> dict:
+        """The rate's figures: those of the limiting lane (the lane closest to failing,
+        :func:`sigint.analysis.lanes.worst_index`: ``worst_lane``), its equalization, and per
+        check the smallest margin over every lane evaluated (``worst_margins``)."""
         r = self.lanes.lanes[self.lanes.worst]
         by = {c.name: c for c in r.checks}
         lim = self.lanes.limiting
@@ -107,6 +122,9 @@ class RateRow:
             "vtf_xt_margin_db": (m("vtf_crosstalk") if "vtf_crosstalk" in by
                                  else m("crosstalk_mask")),
             "equalization": None if r.eq is None else r.eq.as_dict()["chosen"],
+            **_equalization(r),
+            "spec_row": None if r.row is None else r.row.title,
+            "worst_margins": self.worst_margins(),
             "ber": r.ber,
             "limiting_check": None if lim is None else lim.name,
             "limiting_margin": None if lim is None else _f(lim.margin),
@@ -184,8 +202,10 @@ class RateSearch:
                 if self.spec == "ucie" else f"{self.spec}, every lane, spec equalization at "
                                             "each rate")
         lines = [f"sigint rate {self.source}: {what}", "",
-                 f"  {'GT/s':>5} {'lane':>8} {'height mV':>9} {'width UI':>8} {'mask mV':>8} "
-                 f"{'loss dB':>8} {'XT dB':>7}  limiting check (margin)  verdict"]
+                 f"  {'GT/s':>5} {'lim.lane':>8} {'height mV':>9} {'width UI':>8} "
+                 f"{'mask mV':>8} {'loss dB':>8} {'XT dB':>7} {'min mask mV (lane)':>19}"
+                 "  limiting check (margin)  verdict"]
+        eq_lines = []
         for row in self.rows:
             d = row.as_dict()
 
@@ -194,16 +214,28 @@ class RateSearch:
 
             lim = ("-" if d["limiting_check"] is None else
                    f"{d['limiting_check']} ({d['limiting_margin']:+.3g} {d['limiting_unit']})")
+            wm = d["worst_margins"].get("eye_mask")
+            wm_s = ("-" if wm is None or wm["margin"] is None else
+                    f"{wm['margin'] * 1e3:+.1f} ({wm['lane'].replace('lane ', '')})")
             lines.append(
                 f"  {d['rate_gbps']:>5g} {d['worst_lane'].replace('lane ', ''):>8} "
                 f"{g(d['eye_height_v'], 1e3):>9} {g(d['eye_width_ui'], 1, '.3f'):>8} "
                 f"{g(d['eye_mask_margin_v'], 1e3, '+.1f'):>8} "
                 f"{g(d['vtf_loss_margin_db'], 1, '+.2f'):>8} {g(d['vtf_xt_margin_db'], 1, '+.1f'):>7}"
-                f"  {lim:<24} "
+                f" {wm_s:>19}  {lim:<24} "
                 + ({True: "pass", False: "FAIL", None: "not settled"}[d["passed"]])
                 + ("" if d["complete"] else
                    f" ({d['lanes_evaluated']} lane evaluated above the first failing rate)"))
-        lines.append("  (mask, loss and XT columns are margins: positive passes)")
+            if d["equalization"] is not None or d["dfe_taps_v_per_v"]:
+                spec_row = f" [{d['spec_row']}]" if d["spec_row"] else ""
+                eq_lines.append(f"  {d['rate_gbps']:>5g} GT/s{spec_row}: {_eq_words(d)} "
+                                f"(lane {d['worst_lane'].replace('lane ', '')})")
+        lines.append("  (each row: the limiting lane's figures, the lane closest to failing; "
+                     "mask, loss and XT columns are its margins, positive passes; min mask: "
+                     "the smallest eye-mask margin over the lanes evaluated)")
+        if eq_lines:
+            lines.append("  equalization chosen, limiting lane:")
+            lines += eq_lines
         for r in self.not_tried:
             lines.append(f"  {r / 1e9:>5g}  not tried: beyond the data (see notes)")
         lines.append("")
@@ -274,6 +306,31 @@ def _f(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _equalization(r) -> dict:
+    """The equalization a lane's result used: Tx preset or FFE, CTLE DC gain, DFE taps."""
+    ctle = r.rx.ctle
+    return {
+        "tx_setting": None if r.eq is None else r.eq.chosen.label,
+        "tx_ffe": list(r.tx.ffe),
+        "ctle_dc_gain_db": None if ctle is None else ctle.dc_gain_db,
+        "ctle_form": None if ctle is None else ctle.form,
+        "dfe_taps_v_per_v": [float(v) for v in r.cursors.dfe_values],
+    }
+
+
+def _eq_words(d: dict) -> str:
+    """A rate row's equalization in words (``P2, CTLE -1 dB (ucie-reference), DFE h1
+    0.052 V/V``)."""
+    parts = [d["tx_setting"] or ("FFE " + str(d["tx_ffe"]) if len(d["tx_ffe"]) > 1
+                                 else "no Tx FFE")]
+    if d["ctle_dc_gain_db"] is not None:
+        parts.append(f"CTLE {d['ctle_dc_gain_db']:+g} dB ({d['ctle_form']})")
+    if d["dfe_taps_v_per_v"]:
+        parts.append("DFE " + ", ".join(f"h{k + 1} {v:.3g} V/V"
+                                        for k, v in enumerate(d["dfe_taps_v_per_v"])))
+    return ", ".join(parts)
+
+
 def search_rates(
     link: Link,
     options: AnalysisOptions,
@@ -281,6 +338,7 @@ def search_rates(
     rates: tuple[float, ...] | None = None,
     progress: Callable[[str], None] | None = None,
     exhaustive: bool = False,
+    threads: int | None = None,
     **models: Any,
 ) -> RateSearch:
     """Every lane at every spec rate the data reach; the highest rate that passes.
@@ -302,6 +360,8 @@ def search_rates(
         (``complete`` false): a failure there settles the rate (fail), a pass leaves it
         unsettled (:attr:`RateRow.passed` None). Every lane is always evaluated at every
         rate up to the first failing one.
+    threads : int, optional
+        Lanes evaluated at once (:func:`sigint.analysis.lanes.evaluate_lanes`).
     **models
         ``tx_overrides``, ``rx_overrides`` (and ``tx``, ``rx``) as for
         :func:`sigint.analyze.evaluate`.
@@ -329,7 +389,7 @@ def search_rates(
         opts = options.model_copy(update={"rate": r, "bits": 0})
         probe = failed_below and not exhaustive and len(order) > 1
         res = evaluate_lanes(link, opts, victims=order[:1] if probe else order,
-                             progress=progress, **models)
+                             progress=progress, threads=threads, **models)
         if probe:
             res.complete = False
         rows.append(RateRow(r, res))
@@ -480,6 +540,7 @@ def search_continuous(
     start: float = 1e9,
     stop: float | None = None,
     progress: Callable[[str], None] | None = None,
+    threads: int | None = None,
     **models: Any,
 ) -> RateSearch:
     """Highest rate at which every lane's eye meets *eye_height* (V) and *eye_width* (UI),
@@ -503,6 +564,8 @@ def search_continuous(
         Symbols/s.
     stop : float, optional
         Highest rate to try, symbols/s (default: the data's reach, or the spec's top).
+    threads : int, optional
+        Lanes evaluated at once (:func:`sigint.analysis.lanes.evaluate_lanes`).
 
     Returns
     -------
@@ -530,7 +593,7 @@ def search_continuous(
         if rate not in rows:
             say(f"{rate / 1e9:g} GT/s")
             opts = options.model_copy(update={"rate": rate, "bits": 0})
-            res = evaluate_lanes(link, opts, progress=progress, **models)
+            res = evaluate_lanes(link, opts, progress=progress, threads=threads, **models)
             if criteria:
                 for r in res.lanes:
                     r.checks = _user_checks(r, eye_height, eye_width)

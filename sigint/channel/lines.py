@@ -120,7 +120,7 @@ def _modal(z: np.ndarray, y: np.ndarray, length: float):
     return yc, m
 
 
-def mtl_s(f, r, l, g, c, length: float, z_ref=50.0) -> np.ndarray:
+def mtl_s(f, r, l, g, c, length: float, z_ref=50.0, threads: int | None = None) -> np.ndarray:
     """S-parameters of a uniform multiconductor line, shape (F, 2N, 2N).
 
     Parameters
@@ -134,6 +134,9 @@ def mtl_s(f, r, l, g, c, length: float, z_ref=50.0) -> np.ndarray:
         Line length, m.
     z_ref : float or array_like, shape (2N,)
         Real reference impedance of every port, ohm.
+    threads : int, optional
+        Python threads over blocks of frequencies (each frequency is solved on its own, so
+        the result does not depend on it; default :func:`sigint.threads.lane_threads`).
 
     Returns
     -------
@@ -147,8 +150,28 @@ def mtl_s(f, r, l, g, c, length: float, z_ref=50.0) -> np.ndarray:
     >>> float(abs(s[0, 1, 0]))
     1.0
     """
+    f = np.asarray(f, dtype=float)
+    if threads is None:
+        from ..threads import lane_threads
+
+        threads = lane_threads()
+    blocks = min(int(threads), f.size // 256)
+    if any(np.ndim(x) == 1 for x in (r, l, g, c)):     # per-frequency scalars: one block
+        blocks = 1
     with small_matrix_blas():
-        return _mtl_s(f, r, l, g, c, length, z_ref)
+        if blocks <= 1:
+            return _mtl_s(f, r, l, g, c, length, z_ref)
+        from concurrent.futures import ThreadPoolExecutor
+
+        edges = np.linspace(0, f.size, blocks + 1).astype(int)
+
+        def part(k):
+            sl = slice(edges[k], edges[k + 1])
+            cut = [x[sl] if np.ndim(x) == 3 else x for x in (r, l, g, c)]
+            return _mtl_s(f[sl], *cut, length, z_ref)
+
+        with ThreadPoolExecutor(blocks) as pool:
+            return np.concatenate(list(pool.map(part, range(blocks))), axis=0)
 
 
 def _mtl_s(f, r, l, g, c, length: float, z_ref) -> np.ndarray:

@@ -626,6 +626,11 @@ class SpecRow:
                    "standard-unterminated": " standard package, unterminated"}.get(
                 self.package, pkg)
             name = "UCIe" + pkg
+        elif self.data.name and self.data.name.startswith(self.spec.title):
+            # a row the spec names itself (BoW-128, AIB 2.0 Gen2): that name, the mode
+            name = self.data.name + pkg
+            if "GT/s" in self.data.name:
+                return name
         else:
             name = self.spec.title + pkg
         rng = f"{self.lo:g} GT/s" if self.lo == self.hi else f"{self.lo:g}-{self.hi:g} GT/s"

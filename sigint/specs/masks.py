@@ -98,8 +98,14 @@ def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: fl
                  loss_mask=None, xt_mask=None, clause: str = "") -> list[Check]:
     """Piecewise-linear loss (stay above) and crosstalk (stay below) masks of a user spec.
 
-    Each mask is checked from its first to its last frequency (within the data), at the
-    frequency of the smallest margin; the curve between points is linear in frequency.
+    Each mask is checked at every frequency of the data from its first to its last
+    frequency (the curve between points linear in frequency): it passes when the channel
+    stays on its side everywhere. The check reports the frequency where the margin is
+    smallest *relative to the mask* (margin / |mask value|, the scale on which checks of
+    different units are ranked, :func:`sigint.analysis.lanes.relative_margin`), so that a
+    mask starting at 0 dB at DC, which a channel meets there by a margin of about 0 dB,
+    is judged where it asks something of the channel rather than ranked limiting at DC; a
+    point where the mask is exactly 0 dB counts only if the channel fails there.
     """
     f = np.asarray(f, dtype=float)
     out = []
@@ -117,9 +123,14 @@ def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: fl
         m = sign * (np.asarray(y)[sel] - lim)
         if not np.isfinite(m).any():
             continue
-        j = int(np.nanargmin(m))
+        passed = bool(np.nanmin(m) >= -1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(lim != 0, m / np.abs(lim), np.where(m < -1e-12, -np.inf, np.inf))
+        rel = np.where(np.isfinite(m), rel, np.nan)
+        j = int(np.nanargmin(rel)) if np.isfinite(rel).any() or np.any(rel == -np.inf) \
+            else int(np.nanargmin(m))
         out.append(Check(
-            name=name, passed=bool(m[j] >= -1e-12), value=float(np.asarray(y)[sel][j]),
+            name=name, passed=passed, value=float(np.asarray(y)[sel][j]),
             limit=float(lim[j]), margin=float(m[j]), unit="dB",
             relation=">=" if sign > 0 else "<=", where=f"at {_ghz(fs[j])}",
             frequency_hz=float(fs[j]),

@@ -58,14 +58,14 @@ def evaluate_point(task: dict) -> dict:
         :data:`~sigint.sweeps.spec.OUTPUTS` entry, SI or as its unit says), ``text``
         (``limited_by``), ``timings`` (extract, build, analysis seconds; not stored).
     """
-    from ..threads import pinned_blas
+    from ..threads import one_thread, pinned_blas
 
     t0 = time.perf_counter()
     out: dict[str, Any] = {"index": task["index"], "status": FAILED, "message": "",
                            "values": {}, "text": {"limited_by": ""},
                            "timings": {"extract": 0.0, "build": 0.0, "analysis": 0.0}}
     try:
-        with pinned_blas(1):
+        with pinned_blas(1), one_thread():
             _evaluate(task, out)
         out["status"] = DONE
     except SigintError as exc:
@@ -110,17 +110,18 @@ def _evaluate(task: dict, out: dict) -> None:
     link = prepare_built(built, backend=be)
     models = {"tx_overrides": tx, "rx_overrides": rx}
     up_to = st.get("up_to")
+    # one point per worker process already: the lanes of a point run one after another
     if st["spec"] == "none":
         search = search_continuous(link, opts, eye_height=st["eye_height"],
-                                   eye_width=st["eye_width"], stop=up_to, **models)
+                                   eye_width=st["eye_width"], stop=up_to, threads=1, **models)
     elif opts.spec_file().continuous:
-        search = search_continuous(link, opts, stop=up_to, **models)
+        search = search_continuous(link, opts, stop=up_to, threads=1, **models)
     else:
         rates = None
         if up_to is not None:
             rates = tuple(r for r in spec_rates(opts.spec, opts.package) if r <= up_to * (1 + 1e-9))
         search = search_rates(link, opts, rates=rates, exhaustive=bool(st.get("exhaustive")),
-                              **models)
+                              threads=1, **models)
     max_rate = float(search.max_rate or 0.0)
     lim = search.limiting
     top = max((r.rate for r in search.rows), default=max_rate)
@@ -129,7 +130,7 @@ def _evaluate(task: dict, out: dict) -> None:
         f"check {lim['check']} fails at {lim['rate_gbps']:g} GT/s")
     row = next((r for r in search.rows if r.rate == eye_rate and r.lanes.complete), None)
     lanes = row.lanes if row is not None else evaluate_lanes(
-        link, opts.model_copy(update={"rate": eye_rate, "bits": 0}), **models)
+        link, opts.model_copy(update={"rate": eye_rate, "bits": 0}), threads=1, **models)
     tab = lanes.table()
 
     def worst(key: str, fn) -> float:

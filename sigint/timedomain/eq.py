@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..link.txrx import Ctle, Rx, Tx
-from .pulse import pulse_responses, with_ffe
+from .pulse import pulse_responses_set, with_ffe
 from .stateye import (
     XtTiming,
+    contour_at_rows,
     contour_mask_fit,
+    contour_width,
     edge_upper_bound,
     extract_cursors,
     eye_bin_width,
@@ -202,8 +204,9 @@ class _FastBound:
         self.worst = [a for a, t in enumerate(timing) if t == "worst"]
         self.off = np.array([int(round(float(timing[a]) * spui)) for a in self.sync], dtype=int)
         n_ui = n // spui
+        self._shifted: dict[int, np.ndarray] = {}     # FFE tap shift -> samples read there
         if self.sync:
-            ga = base.aggressors[self.sync]                               # (S, N)
+            ga = self.ga = base.aggressors[self.sync]                     # (S, N)
             mag = np.abs(ga).reshape(len(self.sync), n_ui, spui).transpose(0, 2, 1).copy()
             gsel = min(g, n_ui)                                           # mag[a, c, k]
             k = (np.argpartition(mag, n_ui - gsel, axis=2)[:, :, n_ui - gsel:]
@@ -216,32 +219,40 @@ class _FastBound:
               rj: float, dj: float, nbins: int, dfe_taps: int, dfe_limit: float | None):
         """(phase UI (P,), upper bound on the edge including two voltage bins (P,), V)."""
         from .pulse import apply_ffe
-        from .stateye import _eye_centre, _subtract_dfe, cursor_matrix
+        from .stateye import _subtract_dfe, cursor_matrix
 
         b, spui, n = self.base, self.spui, self.n
         plain = ffe == (1.0,)
         v = b.victim if plain else apply_ffe(b.victim, ffe, ffe_main, spui)
         pmain = b.main if plain else int(np.argmax(np.abs(v)))
         peak = abs(v[pmain])
-        centre = _eye_centre(v, pmain, spui)
+        # one cursor matrix over the four UI around the peak holds both the scan for the
+        # eye's centre (two UI around the peak, as _eye_centre) and the eye's phases
+        lo = pmain - 2 * spui
+        big = cursor_matrix(v, lo + np.arange(4 * spui), spui)
+        scan = big[spui:3 * spui]
+        fom = scan[:, 0] - 3.0 * np.sqrt(np.sum(scan[:, 1:] ** 2, axis=1))
+        centre = int(pmain - spui + int(np.argmax(fom)))
         start = centre - spui
         phases = start + np.arange(2 * spui)
-        mat = cursor_matrix(v, phases, spui)
+        mat = big[start - lo:start - lo + 2 * spui]
         phase_ui = (phases - pmain) / spui
         main = mat[:, 0].copy()
         n_ui = n // spui
         ks = np.arange(n_ui)
         ks = np.where(ks <= n_ui // 2, ks, ks - n_ui)
-        isi = mat[:, 1:]
+        isi = mat[:, 1:].copy()
         _subtract_dfe(isi, ks[1:], main, spui, dfe_taps, dfe_limit)
         pool = [np.abs(isi)]
         reach = np.abs(main) + pool[0].sum(axis=1)
         gain = float(np.sum(np.abs(ffe)))
         if self.sync:
             shifts = [(c, (m - ffe_main) * spui) for m, c in enumerate(ffe) if c]
-            ga = b.aggressors[self.sync]
-            rows = np.arange(len(self.sync))[:, None, None]
-            vals = sum(c * ga[rows, (self.idx - d) % n] for c, d in shifts)   # (S, spui, G)
+            for _c, d in shifts:
+                if d not in self._shifted:
+                    rows = np.arange(len(self.sync))[:, None, None]
+                    self._shifted[d] = self.ga[rows, (self.idx - d) % n]
+            vals = sum(c * self._shifted[d] for c, d in shifts)               # (S, spui, G)
             cl = (phases[None, :] + self.off[:, None]) % spui                 # (S, P)
             sel = np.abs(vals)[np.arange(len(self.sync))[:, None], cl]        # (S, P, G)
             pool.append(np.transpose(sel, (1, 0, 2)).reshape(phases.size, -1))
@@ -295,6 +306,26 @@ def _optimistic_key(score_ub: float, top_ub: np.ndarray, phase: np.ndarray, i: i
     return (-score_ub, -w, i)
 
 
+def _open_rows(ub: tuple | None, cs) -> np.ndarray | None:
+    """Phase indices where the contour can be open (its upper bound *ub* above 0 V) and
+    their neighbours; None when the bound's phases are not the eye's.
+
+    Elsewhere the contour is at or below its bound, at or below 0 V: taking the bound there
+    changes no positive mask fit (every window that reaches such a phase has a point at or
+    below 0 V) and no eye width (the open run around the best phase and the phases that
+    bracket its zero crossings are all computed), and the score of a closed eye is 0 either
+    way.
+    """
+    if ub is None or ub[0].shape != cs.phase_ui.shape or not np.array_equal(ub[0],
+                                                                              cs.phase_ui):
+        return None
+    pos = ub[1] > 0
+    near = pos.copy()
+    near[1:] |= pos[:-1]
+    near[:-1] |= pos[1:]
+    return np.flatnonzero(near)
+
+
 def _timing(xt_phase, n_agg: int) -> list:
     if isinstance(xt_phase, str) or not isinstance(xt_phase, Sequence):
         return [xt_phase] * n_agg
@@ -317,6 +348,7 @@ def optimize_eq(
     samples_per_ui: int = 32,
     nbins: int = 2048,
     exhaustive: bool = False,
+    aggressor_impulses: bool = True,
 ) -> EqResult:
     """Score every candidate with the statistical eye the verdict uses; keep the best.
 
@@ -344,6 +376,9 @@ def optimize_eq(
     exhaustive : bool
         Score every candidate in full (no bound; for tests): the same winner, runner-up
         and scores.
+    aggressor_impulses : bool
+        Keep the aggressors' impulse responses in the pulses (the winner's are reused by
+        the final analysis; only its bit-by-bit simulation needs them).
 
     Returns
     -------
@@ -357,11 +392,13 @@ def optimize_eq(
     if not candidates:
         raise ValueError("optimize_eq needs at least one candidate")
     tx0 = tx.model_copy(update={"ffe": (1.0,), "ffe_main": 0})
-    bases = {}
-    for g, form in dict.fromkeys((c.ctle_db, c.ctle_form) for c in candidates):
-        rxg = rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g, form=form)})
-        bases[g, form] = pulse_responses(f, victim, aggressors, rate, tx0, rxg,
-                                         samples_per_ui=samples_per_ui)
+    # each CTLE gain needs its own pulses; the transfers go onto the uniform grid once
+    keys = list(dict.fromkeys((c.ctle_db, c.ctle_form) for c in candidates))
+    rxs = [rx if g is None else rx.model_copy(update={"ctle": Ctle(dc_gain_db=g, form=form)})
+           for g, form in keys]
+    bases = dict(zip(keys, pulse_responses_set(f, victim, aggressors, rate, tx0, rxs,
+                                               samples_per_ui=samples_per_ui,
+                                               aggressor_impulses=aggressor_impulses)))
 
     def pulses(c: EqCandidate):
         base = bases[c.ctle_db, c.ctle_form]
@@ -389,9 +426,11 @@ def optimize_eq(
     # second-best score (the runner-up is reported too): the winner, the runner-up and
     # their scores are those of the exhaustive search (``exhaustive=True``). With two
     # candidates or fewer both are scored anyway: no bounds.
+    pair = not exhaustive and len(candidates) == 2
     exhaustive = exhaustive or len(candidates) <= 2
     bounds = []
     sets: dict = {}
+    ubs: dict = {}                          # candidate -> (phases UI, upper bound on contour)
     g = _group_size(ber)
     fast = None
     if not exhaustive and g >= 12 and all(c.ffe_main < len(c.ffe) for c in candidates):
@@ -400,12 +439,18 @@ def optimize_eq(
     for i, c in enumerate(candidates):
         if exhaustive:
             bounds.append(((-np.inf, -np.inf, i), i))
+            if pair and i == 1:
+                # both are scored; the second only where its bound leaves it open (below)
+                cs = sets[i] = cursors(pulses(c))
+                ubs[i] = (cs.phase_ui, edge_upper_bound(cs, amplitude, ber) + 2.0 * eye_bin_width(
+                    cs, amplitude, noise=rx.noise, rj=tx.rj, dj=tx.dj, nbins=nbins))
             continue
         if fast is not None:
             phase, top_ub = fast[c.ctle_db, c.ctle_form].bound(
                 c.ffe, c.ffe_main, amplitude, noise=rx.noise, rj=tx.rj, dj=tx.dj, nbins=nbins,
                 dfe_taps=rx.dfe_taps, dfe_limit=rx.dfe_limit)
             bounds.append((_optimistic_key(score_of(top_ub, phase), top_ub, phase, i), i))
+            ubs[i] = (phase, top_ub)
             continue
         cs = cursors(pulses(c))
         sets[i] = cs
@@ -414,24 +459,44 @@ def optimize_eq(
         top_ub = edge_upper_bound(cs, amplitude, ber) + slack_c
         bounds.append((_optimistic_key(score_of(top_ub, cs.phase_ui), top_ub, cs.phase_ui, i),
                        i))
+        ubs[i] = (cs.phase_ui, top_ub)
     bounds.sort()
     scored: list[tuple[float, float, int, EqCandidate]] = []
     winner: tuple = ((np.inf,), None)       # (sort key, (pulses, cursors, eye)) of the best
     keys: list[tuple] = []                  # the two best keys so far
+    partial_ok = mask is None or mask[1] in ("rectangle", "diamond")
     for opt, i in bounds:
         if len(keys) == 2 and opt > keys[1]:
             break
         c = candidates[i]
         pr = pulses(c)
         cs = sets.pop(i) if i in sets else cursors(pr)
-        eye = statistical_eye(cs, amplitude, ber=ber, noise=rx.noise, rj=tx.rj, dj=tx.dj,
-                              nbins=nbins)
-        score = score_of(eye.contour(), eye.phase_ui)
-        scored.append((score, eye.eye_width, i, c))
-        key = (-score, -eye.eye_width, i)
+        rows = _open_rows(ubs.get(i), cs) if scored and partial_ok else None
+        if rows is not None:
+            # after the first candidate (the likeliest winner), the others are scored from
+            # their contour where it can be open, and where it closes around that: the same
+            # score and eye width as the whole eye (see _open_rows)
+            top = ubs[i][1].copy()
+            if rows.size:            # else closed everywhere: score 0, width 0 either way
+                top[rows] = contour_at_rows(cs, amplitude, rows, ber=ber, noise=rx.noise,
+                                            rj=tx.rj, dj=tx.dj, nbins=nbins)
+            score = score_of(top, cs.phase_ui)
+            width = contour_width(cs.phase_ui, top, int(np.argmax(top)))[0]
+            eye = None
+        else:
+            eye = statistical_eye(cs, amplitude, ber=ber, noise=rx.noise, rj=tx.rj, dj=tx.dj,
+                                  nbins=nbins)
+            score = score_of(eye.contour(), eye.phase_ui)
+            width = eye.eye_width
+        scored.append((score, width, i, c))
+        key = (-score, -width, i)
         keys = sorted(keys + [key])[:2]
         if key < winner[0]:
             winner = (key, (pr, cs, eye))
+    if winner[1] is not None and winner[1][2] is None:       # a partial winner: its whole eye
+        pr, cs = winner[1][0], winner[1][1]
+        winner = (winner[0], (pr, cs, statistical_eye(cs, amplitude, ber=ber, noise=rx.noise,
+                                                      rj=tx.rj, dj=tx.dj, nbins=nbins)))
     # the score without equalization is reported too: score it when it was ruled out
     done = {s[2] for s in scored}
     for i, c in enumerate(candidates):

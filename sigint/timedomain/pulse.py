@@ -29,7 +29,8 @@ from ..link.txrx import Rx, Tx
 from ..network.quality import regrid_transfers, uniform_grid
 from ..units import format_quantity
 
-__all__ = ["PulseResponses", "pulse_responses", "apply_ffe", "with_ffe"]
+__all__ = ["PulseResponses", "pulse_responses", "pulse_responses_set", "apply_ffe",
+           "with_ffe"]
 
 #: Longest window (unit intervals) taken without checking that the response needs it.
 WINDOW_START_UI = 4096
@@ -58,7 +59,8 @@ class PulseResponses:
         Victim response to a one-sample rectangle (sums to the DC gain): the kernel of the
         bit-by-bit simulation and, per second, the impulse response for jitter.
     aggressor_impulses : ndarray, shape (A, N)
-        The same for each aggressor.
+        The same for each aggressor (shape (0, N) when not computed: the equalization
+        search's pulses of a run without bit-by-bit simulation, the only user).
     main : int
         Sample index of the victim's peak (the main cursor).
     dc_gain : float
@@ -150,14 +152,41 @@ def pulse_responses(
     -------
     PulseResponses
     """
+    return pulse_responses_set(f, victim, aggressors, rate, tx, [rx],
+                               samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui,
+                               window_ui=window_ui)[0]
+
+
+def pulse_responses_set(
+    f: np.ndarray,
+    victim: np.ndarray,
+    aggressors: np.ndarray,
+    rate: float,
+    tx: Tx,
+    rxs: list[Rx],
+    *,
+    samples_per_ui: int = 32,
+    taper: float = 0.1,
+    pre_ui: int = 8,
+    window_ui: int | None = None,
+    aggressor_impulses: bool = True,
+) -> list[PulseResponses]:
+    """:func:`pulse_responses` for each receiver of *rxs* (e.g. every CTLE gain of an
+    equalization search): the transfers are put on the uniform grid once, then each
+    receiver's CTLE is applied to that same grid. Each result equals
+    ``pulse_responses(f, victim, aggressors, rate, tx, rx, ...)``; without
+    *aggressor_impulses* their ``aggressor_impulses`` are left empty (only a bit-by-bit
+    simulation uses them).
+    """
     notes: list[str] = []
     f = np.asarray(f, dtype=float)
     step, uniform = uniform_grid(f)
     fmax = float(f[-1])
     n_file = max(64, math.ceil(rate / step - 1e-9))
     if window_ui is None and n_file > WINDOW_START_UI:
-        return _memory_window(f, victim, aggressors, rate, tx, rx, n_file, step,
-                              samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui)
+        return [_memory_window(f, victim, aggressors, rate, tx, rx, n_file, step,
+                               samples_per_ui=samples_per_ui, taper=taper, pre_ui=pre_ui)
+                for rx in rxs]           # (long windows: impulses kept, a rare case)
     n_ui = scipy.fft.next_fast_len(window_ui or n_file, real=True)
     dfg = rate / n_ui
     if not uniform:
@@ -167,18 +196,32 @@ def pulse_responses(
     fg = np.arange(n // 2 + 1) * dfg
     fs_half = fg[-1]
     h_all = np.concatenate([victim[None, :], aggressors], axis=0)
-    hg, h0 = _resample(f, h_all, fg, min(fmax, fs_half))
+    hg0, h0 = _resample(f, h_all, fg, min(fmax, fs_half))
     if f[0] > 0:
         notes.append(f"no DC point: H(0) of the victim filled in as {h0:.4g}, interpolated "
                      f"between the data from {format_quantity(f[0], 'Hz')} and their mirror "
                      "image at negative frequencies (H(-f) = H*(f))")
     if fmax < fs_half:
-        _taper_above(hg, fg, fmax, taper, notes)
-    filt = tx.edge_filter(fg, rate)
-    if rx.ctle is not None:
-        filt = filt * rx.ctle.response(fg, rate)
-    hg *= filt[None, :]
-    imp, pul = _time_responses(hg, fg, n, rate, samples_per_ui, tx)
+        _taper_above(hg0, fg, fmax, taper, notes)
+    edge = tx.edge_filter(fg, rate)
+    out = []
+    for rx in rxs:
+        filt = edge
+        if rx.ctle is not None:
+            filt = filt * rx.ctle.response(fg, rate)
+        hg = hg0 * filt[None, :]
+        out.append(_from_grid(hg, fg, n, rate, samples_per_ui, tx, pre_ui, list(notes),
+                              aggressor_impulses))
+    return out
+
+
+def _from_grid(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, samples_per_ui: int,
+               tx: Tx, pre_ui: int, notes: list[str], agg_impulses: bool = True
+               ) -> PulseResponses:
+    """The :class:`PulseResponses` of the filtered transfers *hg* on the uniform grid *fg*
+    (without *agg_impulses*, the impulse response of the victim only)."""
+    imp, pul = _time_responses(hg, fg, n, rate, samples_per_ui, tx,
+                               impulses=None if agg_impulses else 1)
     roll = min(pre_ui * samples_per_ui, n // 4)
     imp = np.roll(imp, roll, axis=-1)
     pul = np.roll(pul, roll, axis=-1)
@@ -244,9 +287,10 @@ def _taper_above(hg: np.ndarray, fg: np.ndarray, fmax: float, taper: float,
 
 
 def _time_responses(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, spui: int,
-                    tx: Tx) -> tuple[np.ndarray, np.ndarray]:
+                    tx: Tx, impulses: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Responses (A, n) of the transfers *hg* on *fg* to a one-sample and a one-UI
-    rectangle, with the Tx FFE, periodic over the window (before the pre-cursor roll)."""
+    rectangle, with the Tx FFE, periodic over the window (before the pre-cursor roll);
+    the one-sample responses of the first *impulses* transfers only, when given."""
     # the continuous one-UI rectangle, per sample: (T/dt) sinc(fT) e^{-j pi f T}. (A sum of
     # samples_per_ui discrete ones would shift time by half a sample and lift the response
     # near fN by (pi f dt)^2/6.)
@@ -257,7 +301,7 @@ def _time_responses(hg: np.ndarray, fg: np.ndarray, n: int, rate: float, spui: i
     # of such rectangles is the continuous NRZ waveform, so a bit-by-bit run built on it
     # reproduces these pulses exactly, and its cumulative sum is the sampled step response
     box = np.sinc(fg * dt) * np.exp(-1j * np.pi * fg * dt)
-    imp = scipy.fft.irfft(hg * box[None, :], n=n, axis=-1)
+    imp = scipy.fft.irfft(hg[:impulses] * box[None, :], n=n, axis=-1)
     pul = scipy.fft.irfft(hg * rect[None, :], n=n, axis=-1)
     if len(tx.ffe) > 1 or tx.ffe[0] != 1.0:
         imp = apply_ffe(imp, tx.ffe, tx.ffe_main, spui)

@@ -65,6 +65,7 @@ __all__ = [
     "StatEye",
     "statistical_eye",
     "contour_mask_fit",
+    "contour_at_rows",
     "contour_width",
     "exact_group_quantile",
     "edge_upper_bound",
@@ -173,7 +174,19 @@ def cursor_matrix(x: np.ndarray, starts: np.ndarray, spui: int) -> np.ndarray:
     ndarray, shape (..., P, N // spui)
     """
     n = x.shape[-1]
-    idx = (np.asarray(starts)[:, None] + spui * np.arange(n // spui)[None, :]) % n
+    starts = np.asarray(starts)
+    n_ui = n // spui
+    if starts.size > 1 and n == n_ui * spui and np.all(np.diff(starts) == 1):
+        # consecutive starts (the eye's phases): row s0 + a*spui + c is column c of the
+        # response cut into unit intervals, a intervals on -- moves of data, no index table
+        y = np.roll(x, -int(starts[0]), axis=-1).reshape(x.shape[:-1] + (n_ui, spui))
+        blocks = []
+        for a in range(-(-starts.size // spui)):
+            c = min(spui, starts.size - a * spui)
+            blk = y[..., :c] if a == 0 else np.roll(y[..., :c], -a, axis=-2)
+            blocks.append(np.swapaxes(blk, -1, -2))
+        return np.concatenate(blocks, axis=-2)
+    idx = (starts[:, None] + spui * np.arange(n_ui)[None, :]) % n
     return x[..., idx]
 
 
@@ -311,6 +324,13 @@ def _aggressor_cursors(aggressors: np.ndarray, timing: list, phases: np.ndarray,
     fixed: list[np.ndarray] = []
     sync: list[np.ndarray] = []
     out: dict = {"dropped": dropped, "phase_ui": [], "modes": [], "offsets": []}
+    # the synchronous aggressors sharing an offset are sampled together
+    offs = {a: int(round(float(t) * spui)) for a, t in enumerate(timing) if t != "worst"}
+    mats: dict[int, np.ndarray] = {}
+    for off in set(offs.values()):
+        grp = [a for a, o in offs.items() if o == off]
+        for a, gm in zip(grp, cursor_matrix(aggressors[grp], phases + off, spui)):
+            mats[a] = gm
     for a in range(aggressors.shape[0]):
         g = aggressors[a]
         if timing[a] == "worst":
@@ -324,8 +344,8 @@ def _aggressor_cursors(aggressors: np.ndarray, timing: list, phases: np.ndarray,
             out["modes"].append("worst")
             out["offsets"].append(o)
         else:
-            off = int(round(float(timing[a]) * spui))
-            gm = cursor_matrix(g, phases + off, spui)             # (P, n_ui)
+            off = offs[a]
+            gm = mats.pop(a)                                      # (P, n_ui)
             mg = np.abs(gm).max(axis=0)
             m = _significant(mg, budget)
             out["dropped"] += float(mg[~m].sum())
@@ -652,6 +672,22 @@ def _quantiles(pmf: np.ndarray, cdf: np.ndarray, v: np.ndarray, dv: float, q: fl
     return v[i] - 0.5 * dv + frac * dv
 
 
+def _quantiles_at(pmf: np.ndarray, cdf: np.ndarray, v: np.ndarray, dv: float,
+                  levels: np.ndarray) -> np.ndarray:
+    """:func:`_quantiles` at every level, shape (Q, P): each row's CDF is non-decreasing
+    (a cumulative sum of non-negative masses), so the first bin where it exceeds a level
+    is a binary search."""
+    p = cdf.shape[0]
+    i = np.stack([np.searchsorted(cdf[j], levels, side="right") for j in range(p)], axis=1)
+    i = np.minimum(i, v.size - 1)                    # never above: the last bin (as before)
+    rows = np.arange(p)[None, :]
+    prev = np.where(i > 0, cdf[rows, np.maximum(i - 1, 0)], 0.0)
+    mass = pmf[rows, i]
+    frac = np.clip(np.divide(levels[:, None] - prev, mass, out=np.full(i.shape, 0.5),
+                             where=mass > 0), 0.0, 1.0)
+    return v[i] - 0.5 * dv + frac * dv
+
+
 def statistical_eye(
     cs: CursorSet,
     amplitude: float,
@@ -707,24 +743,13 @@ def statistical_eye(
     amp = float(amplitude)
     amp_a = amp if aggressor_amplitude is None else float(aggressor_amplitude)
     nbins += nbins % 2
-    main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
-    dv, half, v = _voltage_bins(main, two, three, sig, nbins)
-    pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact, subbins)
-    pmf = _add_gaussian(pmf, sig, dv)
-    np.maximum(pmf, 0.0, out=pmf)
-    pmf /= pmf.sum(axis=1, keepdims=True)
-    cdf = np.cumsum(pmf, axis=1)
     if levels is None:
         lo = int(math.floor(math.log10(ber)))
         levels = np.array(sorted({10.0 ** e for e in range(-3, lo - 1, -1)} | {ber}, reverse=True))
     levels = np.asarray(levels, dtype=float)
-    top = np.stack([_quantiles(pmf, cdf, v, dv, float(qv)) for qv in levels])
-    if not np.any(sig > 0):
-        # bounded support: no pattern lies below main - sum|c| (the worst case), so a
-        # read-out that the bin width put below it is raised to it (exact when every pattern
-        # is more probable than the level)
-        floor = main - np.abs(two).sum(axis=1) - np.abs(three).sum(axis=1)
-        top = np.maximum(top, floor[None, :])
+    pmf, cdf, top, v, dv, half, g, n_conv, m_sub = _eye_rows(
+        cs, amp, amp_a, levels, None, rj=rj, dj=dj, noise=noise, nbins=nbins, exact=exact,
+        subbins=subbins)
     qt = int(np.argmin(np.abs(np.log10(levels) - math.log10(ber))))
     best = int(np.argmax(top[qt]))
     width, left, right = contour_width(cs.phase_ui, top[qt], best)
@@ -733,6 +758,63 @@ def statistical_eye(
                    eye_width=width, ber_at_zero=cdf[:, half - 1].copy(), dv=dv, amplitude=amp,
                    eye_left_ui=left, eye_right_ui=right, dropped=cs.dropped, n_exact=g,
                    n_convolved=n_conv, subbins=m_sub)
+
+
+def _eye_rows(cs: CursorSet, amp: float, amp_a: float, levels: np.ndarray,
+              rows: np.ndarray | None, *, rj: float, dj: float, noise: float, nbins: int,
+              exact: int, subbins: int) -> tuple:
+    """The eye's distribution and contour at the phases *rows* (None: every phase), on the
+    voltage grid and fine grid of the whole eye, so each phase comes out exactly as in the
+    whole eye (the phases are independent once those grids are set).
+
+    Returns (pmf, cdf, top (Q, R), v, dv, half, terms enumerated, terms convolved,
+    fine steps per bin).
+    """
+    main, two, three, sig = _eye_terms(cs, amp, amp_a, rj=rj, dj=dj, noise=noise)
+    dv, half, v = _voltage_bins(main, two, three, sig, nbins)
+    if rows is not None and FINE_MAX // max(1, nbins - 7) >= subbins:
+        # every phase's non-enumerated terms sum to at most the reach, (nbins - 8)/2 bins,
+        # so the fine grid has `subbins` steps per bin whatever the other phases hold: the
+        # phases asked for are computed on their own (terms convolved: theirs only)
+        main, two, three, sig = main[rows], two[rows], three[rows], sig[rows]
+        rows = None
+    pmf, g, n_conv, m_sub = _isi_distribution(main, two, three, dv, nbins, half, exact,
+                                              subbins, rows)
+    if rows is not None:
+        main, two, three, sig = main[rows], two[rows], three[rows], sig[rows]
+    pmf = _add_gaussian(pmf, sig, dv)
+    np.maximum(pmf, 0.0, out=pmf)
+    pmf /= pmf.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(pmf, axis=1)
+    top = _quantiles_at(pmf, cdf, v, dv, levels)
+    if not np.any(sig > 0):
+        # bounded support: no pattern lies below main - sum|c| (the worst case), so a
+        # read-out that the bin width put below it is raised to it (exact when every pattern
+        # is more probable than the level)
+        floor = main - np.abs(two).sum(axis=1) - np.abs(three).sum(axis=1)
+        top = np.maximum(top, floor[None, :])
+    return pmf, cdf, top, v, dv, half, g, n_conv, m_sub
+
+
+def contour_at_rows(cs: CursorSet, amplitude: float, rows: np.ndarray, *, ber: float,
+                    noise: float = 0.0, rj: float = 0.0, dj: float = 0.0, nbins: int = 2048,
+                    exact: int = 12, subbins: int = 8) -> np.ndarray:
+    """The contour of :func:`statistical_eye` at BER *ber* at the phase indices *rows* only,
+    V, shape (R,): equal to ``statistical_eye(cs, ...).contour()[rows]`` (the voltage grid
+    and the fine grid are those of the whole eye), at the cost of those phases.
+
+    The equalization search scores candidates by the contour where it can be open (where
+    an upper bound on it is above 0 V) and at the phases bracketing those regions, which
+    decide the mask fit and the eye width (:func:`sigint.timedomain.eq.optimize_eq`).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if not rows.size:
+        return np.zeros(0)
+    amp = float(amplitude)
+    nb = nbins + nbins % 2
+    top = _eye_rows(cs, amp, amp, np.array([float(ber)]), rows,
+                    rj=rj, dj=dj, noise=noise, nbins=nb, exact=exact, subbins=subbins)[2]
+    return top[0]
 
 
 def _eye_terms(cs: CursorSet, amp: float, amp_a: float, *, rj: float, dj: float, noise: float
@@ -762,34 +844,147 @@ def _voltage_bins(main: np.ndarray, two: np.ndarray, three: np.ndarray, sig: np.
 
 
 def _isi_distribution(main: np.ndarray, two: np.ndarray, three: np.ndarray, dv: float,
-                      nbins: int, half: int, exact: int, subbins: int
-                      ) -> tuple[np.ndarray, int, int, int]:
+                      nbins: int, half: int, exact: int, subbins: int,
+                      rows: np.ndarray | None = None) -> tuple[np.ndarray, int, int, int]:
     """Distribution (P, nbins) of main + two-point + three-point terms on the voltage bins.
 
     The largest *exact* two-point terms of each phase are enumerated; the rest are
-    convolved on the fine grid (error-diffused offsets) and combined per sub-bin. Returns
-    (pmf, terms enumerated, terms convolved, fine steps per bin).
+    convolved on the fine grid (error-diffused offsets, :func:`diffused_offsets`, in
+    decreasing order of magnitude, then the three-point terms) and combined per sub-bin.
+    Returns (pmf, terms enumerated, terms convolved, fine steps per bin). With *rows*,
+    the distribution of those phases only, the fine grid still chosen from every phase.
+
+    Only the terms of at least half a fine step are sorted: every smaller one moves the
+    rounded running sum by 0 or 1 step, so however they are ordered among themselves
+    (they all follow the larger ones), they contribute as many one-step terms as the
+    rounded total gains over them (:func:`_offset_counts`). The enumerated terms enter
+    by magnitude: the sign patterns are all enumerated, so their signs do not change the
+    atoms.
     """
     p = main.size
-    g = min(exact, two.shape[1])
-    order = np.argsort(-np.abs(two), axis=1, kind="stable")
-    ex = np.take_along_axis(two, order[:, :g], axis=1)
-    rest = np.abs(np.take_along_axis(two, order[:, g:], axis=1))
+    a = np.abs(two)
+    t = a.shape[1]
+    g = min(exact, t)
+    if g and t > g:
+        part = np.partition(a, t - g, axis=1)
+        ex = np.sort(part[:, t - g:], axis=1)[:, ::-1]
+        rest = part[:, :t - g]
+    else:
+        ex = np.sort(a, axis=1)[:, ::-1]
+        rest = np.zeros((p, 0))
+    a3 = np.abs(three)
+    n_rest = int(np.count_nonzero(rest, axis=1).max()) if rest.size else 0
+    n_conv = n_rest + int(np.any(a3 > 0, axis=0).sum())
+    span_bins = float((rest.sum(axis=1) + a3.sum(axis=1)).max()) / dv if n_conv else 0.0
+    if rows is not None:
+        main, ex, rest, a3 = main[rows], ex[rows], rest[rows], a3[rows]
+        p = main.size
     atoms = main[:, None] + (ex @ _signs(g).T if g else np.zeros((p, 1)))
-    mag = np.concatenate([rest, np.abs(three)], axis=1)
-    wts = np.concatenate([np.full(rest.shape, 0.5), np.full(three.shape, 0.25)], axis=1)
-    live = np.any(mag > 0, axis=0)
-    mag, wts = mag[:, live], wts[:, live]
-    if not mag.shape[1]:
+    if not n_conv:
         idx = np.clip(np.floor(atoms / dv).astype(np.int64) + half, 0, nbins - 1)
         flat = (idx + nbins * np.arange(p)[:, None]).ravel()
         pmf = np.bincount(flat, minlength=p * nbins).reshape(p, nbins) / atoms.shape[1]
         return pmf, g, 0, 1
-    span_bins = float(mag.sum(axis=1).max()) / dv
     m_sub = int(max(1, min(subbins, FINE_MAX // max(1, int(2 * span_bins + 1)))))
     h = dv / m_sub
-    rest_pmf, c0 = fine_distribution(diffused_offsets(mag, h), wts)
-    return _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half), g, int(mag.shape[1]), m_sub
+    kinds, counts = _offset_counts(rest, a3, h)
+    rest_pmf, c0 = _fine_from_counts(kinds, counts)
+    return _combine(atoms, rest_pmf, c0, h, m_sub, nbins, half), g, n_conv, m_sub
+
+
+def _offset_counts(rest: np.ndarray, three: np.ndarray, step: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The error-diffused offsets of :func:`diffused_offsets` (two-point magnitudes *rest*
+    (P, R) in decreasing order, then the three-point ones *three* (P, K) as given), counted
+    by kind: (kinds (J, 2) of (offset, weight code: 0 for 1/2, 1 for 1/4), counts (P, J)).
+
+    *rest* may come in any order. Its magnitudes of at least half a *step* are sorted and
+    diffused exactly as :func:`diffused_offsets` does; every smaller one changes the rounded
+    running sum by 0 or 1 (an increment below half a step cannot move a rounded value by
+    two), so the smaller ones, all of which come after, give ``rint(S_end/step) -
+    rint(S_head/step)`` offsets of 1 in any order among themselves (S: the running sum
+    before and after them).
+    """
+    p = rest.shape[0]
+    big = rest >= 0.5 * step
+    k_row = big.sum(axis=1)
+    kmax = int(k_row.max()) if p else 0
+    head = np.zeros((p, kmax))
+    if kmax:
+        rows, cols = np.nonzero(big)
+        vals = rest[rows, cols]
+        order = np.lexsort((-vals, rows))
+        pos = np.arange(rows.size) - np.repeat(np.cumsum(k_row) - k_row, k_row)
+        head[rows[order], pos] = vals[order]
+    s_head = np.cumsum(head, axis=1)
+    r_head = np.rint(s_head / step).astype(np.int64)
+    q_head = np.diff(r_head, axis=1, prepend=0)
+    end_head = s_head[:, -1] if kmax else np.zeros(p)
+    s_end = end_head + np.where(big, 0.0, rest).sum(axis=1)
+    r_end = np.rint(s_end / step).astype(np.int64)
+    ones = r_end - (r_head[:, -1] if kmax else 0)
+    q3 = np.zeros((p, 0), dtype=np.int64)
+    if three.shape[1]:
+        s3 = np.cumsum(np.concatenate([s_end[:, None], three], axis=1), axis=1)
+        q3 = np.diff(np.rint(s3 / step).astype(np.int64), axis=1)
+    qmax = int(max(q_head.max(initial=0), q3.max(initial=0), 1))
+    counts = np.zeros((p, qmax + 1, 2), dtype=np.int64)
+    rr = np.broadcast_to(np.arange(p)[:, None], q_head.shape)
+    np.add.at(counts, (rr[q_head > 0], q_head[q_head > 0], 0), 1)
+    counts[:, 1, 0] += ones
+    if q3.size:
+        rr3 = np.broadcast_to(np.arange(p)[:, None], q3.shape)
+        np.add.at(counts, (rr3[q3 > 0], q3[q3 > 0], 1), 1)
+    flat = counts.reshape(p, -1)
+    live = np.flatnonzero(flat.any(axis=0))
+    kinds = np.stack([live // 2, live % 2], axis=1)
+    return kinds, flat[:, live]
+
+
+def _fine_from_counts(kinds: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`fine_distribution` from the offsets counted by kind (:func:`_offset_counts`):
+    the same shift-and-adds in the same order (kinds by offset, then weight), except that
+    the first kind, acting on a point mass, is written down at once: *n* terms
+    :math:`\\pm q` of probability 1/2 each give :math:`\\binom{n}{j}2^{-n}` at
+    :math:`(2j - n)q`, and *n* dual-Dirac terms (1/4, 1/2, 1/4) give
+    :math:`\\binom{2n}{j}4^{-n}` at :math:`(j - n)q`."""
+    from scipy.stats import binom
+
+    p = counts.shape[0]
+    smax = int((counts * kinds[:, 0][None, :]).sum(axis=1).max()) if counts.size else 0
+    width = 2 * smax + 1
+    pmf = np.zeros((p, width))
+    if not counts.size or smax == 0:
+        pmf[:, smax] = 1.0
+        return pmf, smax
+    s = 0
+    for ki, (qk, wcode) in enumerate(kinds):
+        qk = int(qk)
+        wk = 0.25 if wcode else 0.5
+        n_row = counts[:, ki]
+        if ki == 0:
+            trials = n_row * (2 if wcode else 1)
+            j = np.arange(int(trials.max()) + 1)
+            prob = binom.pmf(j[None, :], trials[:, None], 0.5)          # 0 beyond n
+            off = (smax + (j[None, :] - trials[:, None] // 2) * qk if wcode
+                   else smax + (2 * j[None, :] - trials[:, None]) * qk)
+            ok = j[None, :] <= trials[:, None]
+            rr = np.broadcast_to(np.arange(p)[:, None], ok.shape)
+            pmf[rr[ok], off[ok]] = prob[ok]
+            s = min(int(n_row.max()) * qk, smax)
+            continue
+        for i in range(int(n_row.max())):
+            s_new = min(s + qk, smax)
+            lo, hi = smax - s_new, smax + s_new + 1
+            act = n_row > i
+            rows_i = slice(None) if act.all() else np.flatnonzero(act)
+            sub = pmf[rows_i, lo:hi]
+            new = (1.0 - 2.0 * wk) * sub
+            new[:, qk:] += wk * sub[:, :-qk]
+            new[:, :-qk] += wk * sub[:, qk:]
+            pmf[rows_i, lo:hi] = new
+            s = s_new
+    return pmf, smax
 
 
 def _add_gaussian(pmf: np.ndarray, sig: np.ndarray, dv: float) -> np.ndarray:
@@ -809,34 +1004,45 @@ def _combine(atoms: np.ndarray, rest: np.ndarray, c0: int, h: float, m_sub: int,
 
     An atom at fine index :math:`F_a = M i_a + m_a` plus a rest offset *r* falls in voltage
     bin :math:`i_a + \\lfloor (m_a + r)/M \\rfloor`: for each sub-bin phase *m* the rest is
-    binned once and convolved (directly) with the atoms of that sub-bin phase.
+    binned once and convolved (directly) with the atoms of that sub-bin phase, over the
+    span of voltage bins those atoms occupy.
     """
     p, n_atoms = atoms.shape
     fa = np.rint(atoms / h).astype(np.int64)
     ia = np.floor_divide(fa, m_sub)
     ma = fa - ia * m_sub
+    ia_lo = int(ia.min())
+    la = int(ia.max()) - ia_lo + 1
+    ia -= ia_lo
+    key = np.arange(p)[:, None] * m_sub + ma
+    hist = np.bincount((key * la + ia).ravel(), minlength=p * m_sub * la).reshape(
+        p * m_sub, la) / n_atoms
+    # span of the atoms of each (phase, sub-bin), in voltage bins
+    first = np.full(p * m_sub, la)
+    last = np.full(p * m_sub, -1)
+    np.minimum.at(first, key.ravel(), ia.ravel())
+    np.maximum.at(last, key.ravel(), ia.ravel())
     r = np.arange(rest.shape[1]) - c0
-    out = np.zeros((p, nbins))
-    ia_lo, ia_hi = int(ia.min()), int(ia.max())
-    la = ia_hi - ia_lo + 1
-    hist = np.bincount(((np.arange(p)[:, None] * m_sub + ma) * la + (ia - ia_lo)).ravel(),
-                       minlength=p * m_sub * la).reshape(p, m_sub, la) / n_atoms
+    js = [np.floor_divide(m + r, m_sub) for m in range(m_sub)]
+    j_lo = min(int(j.min()) for j in js)
+    lr = max(int(j.max()) for j in js) - j_lo + 1
+    # padded output: index x holds voltage bin x - pad_lo
+    base = half + ia_lo + j_lo
+    pad_lo = max(0, -base)
+    width = max(nbins + pad_lo, base + pad_lo + la + lr)
+    out = np.zeros((p, width))
+    conv = np.convolve
     for m in range(m_sub):
-        j = np.floor_divide(m + r, m_sub)
-        j_lo = int(j.min())
-        lr = int(j.max()) - j_lo + 1
-        flat = (np.arange(p)[:, None] * lr + (j - j_lo)[None, :]).ravel()
-        rm = np.bincount(flat, weights=rest.ravel(), minlength=p * lr).reshape(p, lr)
-        base = half + ia_lo + j_lo
-        for row in range(p):
-            a = hist[row, m]
-            if not a.any():
-                continue
-            conv = np.convolve(a, rm[row])
-            lo = max(0, -base)
-            hi = min(conv.size, nbins - base)
-            out[row, base + lo:base + hi] += conv[lo:hi]
-    return out
+        j = js[m] - j_lo
+        rm = np.bincount((np.arange(p)[:, None] * lr + j[None, :]).ravel(),
+                         weights=rest.ravel(), minlength=p * lr).reshape(p, lr)
+        rows = np.flatnonzero(last[m::m_sub] >= 0)
+        lo = first[rows * m_sub + m].tolist()
+        hi = (last[rows * m_sub + m] + 1).tolist()
+        for row, a0, a1 in zip(rows.tolist(), lo, hi):
+            b = base + pad_lo + a0
+            out[row, b:b + a1 - a0 + lr - 1] += conv(hist[row * m_sub + m, a0:a1], rm[row])
+    return out[:, pad_lo:pad_lo + nbins]
 
 
 def contour_width(phase: np.ndarray, top: np.ndarray, best: int) -> tuple[float, float, float]:

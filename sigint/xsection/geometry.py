@@ -376,10 +376,22 @@ def _outline(c: Conductor) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(p[k], p[(k + 1) % 4]) for k in range(4)]
 
 
+def _bbox(c: Conductor) -> tuple[float, float, float, float]:
+    """(x min, x max, y min, y max) of a conductor's outline, m."""
+    if c.round:
+        return c.cx - c.r, c.cx + c.r, c.cy - c.r, c.cy + c.r
+    p = c.polygon()
+    return (float(p[:, 0].min()), float(p[:, 0].max()), float(p[:, 1].min()),
+            float(p[:, 1].max()))
+
+
 def touch_point(a: Conductor, b: Conductor) -> np.ndarray | None:
     """A point where two non-overlapping conductors touch (closer than 1e-9 of their
     size), or None."""
     tol = 1e-9 * max(a.size, b.size, 1e-12)
+    (ax0, ax1, ay0, ay1), (bx0, bx1, by0, by1) = _bbox(a), _bbox(b)
+    if max(ax0 - bx1, bx0 - ax1, ay0 - by1, by0 - ay1) > tol:
+        return None              # boxes farther apart than tol: so are the conductors
     if a.round and b.round:
         d = math.hypot(b.cx - a.cx, b.cy - a.cy)
         u = np.array([b.cx - a.cx, b.cy - a.cy]) / max(d, 1e-300)
