@@ -618,17 +618,8 @@ def _check_touching(src: str, conds: list[Conductor], refs: list[str], ground_y:
     """No signal touches another conductor or a plane (a short circuit)."""
     # touching conductors: references are one net (their shared boundary carries no
     # charge); a signal touching anything else is a short circuit
-    # bounding boxes: two conductors whose boxes are apart by more than the tolerance
-    # cannot touch (exact pruning; a wide bus has few near pairs)
-    lo = np.array([[c.cx - c.r, c.cy - c.r] if c.round else c.polygon().min(axis=0)
-                   for c in conds]).reshape(-1, 2)
-    hi = np.array([[c.cx + c.r, c.cy + c.r] if c.round else c.polygon().max(axis=0)
-                   for c in conds]).reshape(-1, 2)
-    size = np.array([c.size for c in conds])
     for i in range(len(conds)):
-        gap = np.maximum(np.maximum(lo[:i] - hi[i], lo[i] - hi[:i]), 0.0).max(axis=1)
-        tol = 1e-9 * np.maximum(np.maximum(size[:i], size[i]), 1e-12)
-        for j in np.flatnonzero(gap <= 2 * tol).tolist():
+        for j in range(i):
             a, b = conds[i], conds[j]
             if a.name in refs and b.name in refs:
                 continue
