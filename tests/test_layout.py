@@ -15,6 +15,7 @@ KNOWN_DEFERRED = [
     {"sigint.analysis.analyze", "sigint.api", "sigint.analysis.lanes"},
     {"sigint.extract.rlgc", "sigint.report.extract_report", "sigint.report.build_report",
      "sigint.report.html"},
+    {"sigint.extract.peec", "sigint.extract.reduced"},
 ]
 
 

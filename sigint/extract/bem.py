@@ -1111,7 +1111,7 @@ class BemSolver:
         """Solver of the real block :math:`A_{RR}` (conductor panels and the potential at
         infinity), shared by the vacuum solve and :meth:`_block_solver`; and R.
 
-        By LU, or on the reduced basis of :func:`sigint.extract.reduced.reduced_block_solver`
+        By LU, or on the reduced basis of :func:`sigint.extract.clusters.reduced_block_solver`
         on the host (``method="reduced"``, or ``"auto"`` with at least
         :data:`REDUCED_MIN_PANELS` conductor panels; never with a device backend, whose
         factorisation takes the whole matrix): the block is only ever solved for uniform
@@ -1125,7 +1125,7 @@ class BemSolver:
             use = self.xp is np and (self.method == "reduced" or (
                 self.method == "auto" and self.cond_rows.size >= REDUCED_MIN_PANELS))
             if use:
-                from .reduced import reduced_block_solver
+                from .clusters import reduced_block_solver
 
                 solve, self.reduced_unknowns = reduced_block_solver(
                     self.a0, r, self._panel_clusters(r))
@@ -1142,7 +1142,7 @@ class BemSolver:
         """Positions in *r* (conductor panels) grouped by conductor, each conductor halved
         at the median of its longer side until no group exceeds 200 panels (and the
         potential at infinity of a neutral system on its own)."""
-        from .reduced import _split_median
+        from .clusters import split_median
 
         p = self.panels
         cr = r[r < p.n]                 # the last unknown of a neutral system is no panel
@@ -1151,7 +1151,7 @@ class BemSolver:
         out: list[np.ndarray] = []
         owner = p.owner[cr]
         for k in np.unique(owner):
-            out += _split_median(np.flatnonzero(owner == k), lo, hi, 200)
+            out += split_median(np.flatnonzero(owner == k), lo, hi, 200)
         if cr.size < r.size:
             out.append(np.arange(cr.size, r.size))
         return out

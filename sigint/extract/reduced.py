@@ -60,18 +60,17 @@ import numpy as np
 from .. import progress
 from ..threads import small_matrix_blas
 from ..xsection.materials import MU0
+from .clusters import N_RANDOM, split_median
 from .peec import RECT, Filaments, mean_log_distance
 
 __all__ = ["cluster_filaments", "area_moments", "log_translation", "reduced_modes",
-           "reduced_block_solver",
            "MAX_CLUSTER", "ETA", "ORDER", "BASIS_TOL"]
 
 MAX_CLUSTER = 300    # filaments per cluster at most
 ETA = 0.6            # far pairs: rho_c + rho_d <= ETA * |D|
 ORDER = 22           # multipole order p: ETA**(p+1)/(p+1) = 3e-7
 BASIS_TOL = 1e-5     # relative singular value kept in the range and in the basis
-N_RANDOM = 48        # Gaussian test currents of the range finder (plus coherent ones)
-BEM_BASIS_TOL = 1e-7  # the same for the conductor charges of the boundary elements
+
 
 
 def _sub(fil: Filaments, ids: np.ndarray) -> Filaments:
@@ -96,25 +95,6 @@ def _extent(fil: Filaments, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo[sec] = g[sec][:, :2] - r1[:, None]
         hi[sec] = g[sec][:, :2] + r1[:, None]
     return lo, hi
-
-
-def _split_median(ids: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_count: int
-                  ) -> list[np.ndarray]:
-    """*ids* halved at the median of the longer side until no part exceeds *max_count*."""
-    mid = 0.5 * (lo + hi)
-    out: list[np.ndarray] = []
-    stack = [ids]
-    while stack:
-        part = stack.pop()
-        if part.size <= max_count:
-            out.append(part)
-            continue
-        span = hi[part].max(axis=0) - lo[part].min(axis=0)
-        ax = int(np.argmax(span))
-        order = np.argsort(mid[part, ax], kind="stable")
-        half = part.size // 2
-        stack += [part[order[half:]], part[order[:half]]]
-    return out
 
 
 def cluster_filaments(fil: Filaments, max_count: int = MAX_CLUSTER,
@@ -146,14 +126,14 @@ def cluster_filaments(fil: Filaments, max_count: int = MAX_CLUSTER,
             continue
         ids = np.nonzero(fil.owner == k)[0]
         if perm is None:
-            parts = _split_median(ids, lo, hi, max_count)
+            parts = split_median(ids, lo, hi, max_count)
             partner += list(range(len(out), len(out) + len(parts)))
             out += parts
             continue
         k2 = int(fil.owner[perm[ids[0]]])
         done |= {k, k2}
         if k2 != k:
-            parts = _split_median(ids, lo, hi, max_count)
+            parts = split_median(ids, lo, hi, max_count)
             n0 = len(out)
             out += parts + [perm[p] for p in parts]
             partner += [n0 + len(parts) + i for i in range(len(parts))]
@@ -166,7 +146,7 @@ def cluster_filaments(fil: Filaments, max_count: int = MAX_CLUSTER,
         on_line = perm[ids] == ids
         x = fil.centroid[ids, 0] - fil.centroid[perm[ids], 0]
         low = ids[~on_line & (x < 0)]
-        parts = _split_median(low, lo, hi, max_count) if low.size else []
+        parts = split_median(low, lo, hi, max_count) if low.size else []
         n0 = len(out)
         out += parts + [perm[p] for p in parts]
         partner += [n0 + len(parts) + i for i in range(len(parts))]
@@ -617,98 +597,3 @@ def _eigh_even_odd(ar: np.ndarray, wr: np.ndarray, split) -> tuple[np.ndarray, n
         out_w.append(q.T @ wb)
     return np.concatenate(out_l), np.concatenate(out_w)
 
-
-def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray],
-                         tol: float = BEM_BASIS_TOL, seed: int = 0):
-    """Solver of :math:`A_{RR}x = b` on a reduced basis, for right-hand sides made of the
-    clusters' uniform vectors and of the coupling :math:`A_{R,\\\\cdot}` to the rest.
-
-    The conductor block of the boundary-element system (:class:`sigint.extract.bem.BemSolver`)
-    is solved only for such right-hand sides: conductor potentials (uniform over each
-    conductor) and the potential of interface charges. Per cluster *c* of unknowns the
-    charges then lie in :math:`A_{cc}^{-1}[\\\\mathbf 1,\\\\ \\\\mathrm{range}\\\\,A_{c,\\\\bar c}]`;
-    the range is found by the randomized range finder (Halko et al. 2011) on the rows of *a*
-    and compressed with the basis to *tol*, and the solve is the Galerkin one,
-    :math:`x = V(V^TA_{RR}V)^{-1}V^Tb` (exact when x lies in the span of V).
-
-    Parameters
-    ----------
-    a : ndarray, shape (m, m)
-        The whole system matrix (rows of R against every column are read).
-    r : ndarray of int, shape (n_r,)
-        Indices of the block R in *a*.
-    clusters : list of ndarray of int
-        A partition of ``range(n_r)`` (positions in *r*).
-
-    Returns
-    -------
-    solve : callable
-        ``solve(b)`` for b of shape (n_r, k), real or complex; returns shape (n_r, k).
-    unknowns : int
-        Size of the reduced system.
-    """
-    import scipy.linalg
-
-    m = a.shape[0]
-    rng = np.random.default_rng(seed)
-    omega = rng.standard_normal((m, N_RANDOM))
-    # coherent test charges: uniform over each cluster (and over runs of the other rows)
-    lab = np.full(m, -1)
-    for c, ids in enumerate(clusters):
-        lab[r[ids]] = c
-    rest = np.flatnonzero(lab < 0)
-    lab[rest] = len(clusters) + np.arange(rest.size) // MAX_CLUSTER
-    omega = np.hstack([omega, rng.standard_normal((lab.max() + 1, N_RANDOM // 2))[lab]])
-    bases = []
-    with small_matrix_blas():
-        for ids in progress.track(clusters, f"reduced basis of {len(clusters)} clusters "
-                                  f"({r.size} conductor panels)"):
-            if ids.size <= 4:         # (the potential at infinity of a neutral system)
-                bases.append(np.eye(ids.size))
-                continue
-            g = r[ids]
-            rows = a[g]
-            acc = rows[:, g]
-            y = rows @ omega - acc @ omega[g]
-            # the uniform vector is in the basis anyway: without it in the samples, the
-            # tolerance is judged against the varying part of the coupling (the log kernel's
-            # constant dominates the rest by 1e6 where no plane holds the reference, and
-            # the charges of a neutral system cancel it)
-            y -= y.mean(axis=0)
-            u, s, _ = np.linalg.svd(y, full_matrices=False)
-            u = u[:, s > tol * s[0]] if s.size and s[0] > 0 else u[:, :0]
-            if u.shape[1] > y.shape[1] - 16:
-                # the samples did not exhaust the range with room to spare (Halko et al.
-                # oversample by ~10; pieces of one wide conductor touch): keep every unknown
-
-                bases.append(np.eye(ids.size))
-                continue
-            x = np.linalg.solve(acc, np.column_stack([np.ones(ids.size), u]))
-            u2, s2, _ = np.linalg.svd(x, full_matrices=False)
-            bases.append(u2[:, s2 > tol * s2[0]])
-    sizes = np.array([v.shape[1] for v in bases], dtype=int)
-    off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    kk = int(off[-1])
-    progress.stage(f"reduced conductor block: {kk} unknowns for {r.size} panels")
-    ar = np.empty((kk, kk))
-    for e, ids in enumerate(clusters):
-        av = a[np.ix_(r, r[ids])] @ bases[e]                       # (n_r, K_e)
-        for c, jd in enumerate(clusters):
-            ar[off[c]:off[c + 1], off[e]:off[e + 1]] = bases[c].T @ av[jd]
-    lu = scipy.linalg.lu_factor(ar, overwrite_a=True, check_finite=False)
-
-    def solve(b: np.ndarray) -> np.ndarray:
-        b = np.asarray(b)
-        vb = np.vstack([v.T @ b[ids] for v, ids in zip(bases, clusters)])
-        if np.iscomplexobj(vb):
-            k = vb.shape[1]
-            yy = scipy.linalg.lu_solve(lu, np.hstack([vb.real, vb.imag]), check_finite=False)
-            y = yy[:, :k] + 1j * yy[:, k:]
-        else:
-            y = scipy.linalg.lu_solve(lu, vb, check_finite=False)
-        x = np.empty((r.size, b.shape[1]), dtype=y.dtype)
-        for c, ids in enumerate(clusters):
-            x[ids] = bases[c] @ y[off[c]:off[c + 1]]
-        return x
-
-    return solve, kk
