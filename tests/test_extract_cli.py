@@ -57,6 +57,8 @@ def test_bad_inputs_are_one_sentence(capsys, tmp_path):
     assert code == 2 and "START:STOP:N" in err
     code, _, err = run(capsys, "extract", tmp_path / "missing.yaml")
     assert code == 2 and "no such file" in err
+    code, _, err = run(capsys, "extract", XS / "si_interposer_bus.yaml", "--freq", "0")
+    assert code == 2 and "above 0 Hz" in err
 
 
 def test_basis_option_gives_the_same_rlgc(capsys, tmp_path):

@@ -54,6 +54,9 @@ def parse_frequencies(text: str) -> np.ndarray:
     """
     t = text.strip()
     if ":" not in t and "," not in t:      # one frequency, e.g. --freq 1GHz
+        if t in ("0", "0Hz", "DC", "dc"):
+            raise InputError(f"--freq {text!r}: give at least one frequency above 0 Hz "
+                             "(DC comes with any list that holds 0, e.g. 0,1GHz)")
         try:
             parse_quantity(t, "frequency", field="--freq", allow_bare=False)
         except InputError:

@@ -7,7 +7,7 @@ operation                 kernel (``kernels/``)                  numpy twin
                                                                  ``bem.potential_kernel``/``field_kernel``)
 :func:`mean_log_distance` ``peec_pair.cu``                       ``peec.mean_log_distance``
 :func:`fine_distribution` ``stateye_conv.cu``                    ``stateye.fine_distribution``
-:func:`cascade`           batched ``xp.linalg.solve`` / matmul   ``mtl.star_product`` / ``mtl.cascade_s``
+:func:`cascade`           batched ``xp.linalg.solve`` / matmul   ``lines.star_product`` / ``lines.cascade_s``
 ========================  =====================================  ==========================================
 
 Every path is chunked by :mod:`sigint.gpu.memory`, so a problem larger than the free
