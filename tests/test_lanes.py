@@ -106,3 +106,43 @@ def test_short_repr(net4):
     text = repr(lanes)
     assert text.startswith("<LanesResult network, 16 GT/s, 4 lanes: worst lane ")
     assert len(text) < 200
+
+
+def test_mirror_lanes_reuse_the_equalization_of_their_mates(net4, monkeypatch):
+    """A symmetric bus: lanes 3 and 4 apply the winners lanes 2 and 1 found; every lane's
+    figures equal those of a run that searches every lane, and an asymmetric bus (one
+    lane's through path 5 % stronger) is not taken as mirrored."""
+    import sigint.analysis.lanes as lanes_mod
+    from sigint.analysis.lanes import mirror_lanes
+
+    link = prepare(net4)
+    np.testing.assert_array_equal(mirror_lanes(link), [3, 2, 1, 0])
+    s = net4.s.copy()
+    s[:, 0, 4] *= 1.05           # lane 1's through path 5 % stronger than lane 4's
+    s[:, 4, 0] *= 1.05
+    skewed = skrf.Network(frequency=net4.frequency, s=s, z0=50.0)
+    assert mirror_lanes(prepare(skewed)) is None
+    opts = AnalysisOptions(rate=48e9, bits=0)        # UCIe 48 GT/s: a 42-candidate search
+    calls = []
+    real = lanes_mod.evaluate
+
+    def counting(*a, equalization=None, **k):
+        calls.append(equalization is not None)
+        return real(*a, equalization=equalization, **k)
+
+    monkeypatch.setattr(lanes_mod, "evaluate", counting)
+    for threads in (1, 2):
+        calls.clear()
+        got = evaluate_lanes(link, opts, threads=threads)
+        assert sorted(calls) == [False, False, True, True]
+        monkeypatch.setattr(lanes_mod, "mirror_lanes", lambda _link: None)
+        ref = evaluate_lanes(link, opts, threads=threads)
+        monkeypatch.setattr(lanes_mod, "mirror_lanes", mirror_lanes)
+        for a, b in zip(got.lanes, ref.lanes):
+            assert a.victim == b.victim and a.eq.chosen == b.eq.chosen
+            assert a.eye.eye_height == pytest.approx(b.eye.eye_height, abs=1e-12)
+            assert a.pd_width == pytest.approx(b.pd_width, abs=1e-12)
+            assert [(c.name, c.passed) for c in a.checks] == [(c.name, c.passed)
+                                                              for c in b.checks]
+            np.testing.assert_allclose([c.margin for c in a.checks],
+                                       [c.margin for c in b.checks], rtol=1e-9, atol=1e-12)

@@ -736,6 +736,7 @@ def evaluate(
     tx_overrides: dict | None = None,
     rx_overrides: dict | None = None,
     progress: Progress | None = None,
+    equalization: EqResult | None = None,
 ) -> AnalysisResult:
     """The rate-dependent stage for one victim: VTF checks, equalization, pulses, eye.
 
@@ -749,6 +750,10 @@ def evaluate(
         0-based victim lane (default: ``options.victim - 1``).
     tx, rx, tx_overrides, rx_overrides, progress
         As for :func:`analyze`.
+    equalization : EqResult, optional
+        The equalization search of an equivalent victim (a mirror-image lane of a symmetric
+        network, :func:`sigint.analysis.lanes.mirror_lanes`): its winner is applied without
+        searching again.
 
     Returns
     -------
@@ -787,6 +792,7 @@ def evaluate(
     mask = _eye_mask(row)
     with _timed(timings, "eq"):
         eq, etx, erx = _equalize(eye_tr, options, row, etx, erx, ber=ber, timing=timing,
+                                 chosen=equalization,
                                  mask=mask, say=say)
     say("pulse responses")
     with _timed(timings, "pulses"):
@@ -898,18 +904,25 @@ def _eye_mask(row: ucie.UcieRow | None) -> tuple | None:
 
 
 def _equalize(eye_tr: Transfers, options: AnalysisOptions, row: ucie.UcieRow | None, etx: Tx,
-              erx: Rx, *, ber: float, timing, mask, say: Progress
-              ) -> tuple[EqResult | None, Tx, Rx]:
+              erx: Rx, *, ber: float, timing, mask, say: Progress,
+              chosen: EqResult | None = None) -> tuple[EqResult | None, Tx, Rx]:
     """Choose FFE/CTLE among the candidates, each judged by the eye the verdict uses: the
-    search's result (None with one candidate) and the Tx/Rx with the winner applied."""
+    search's result (None with one candidate) and the Tx/Rx with the winner applied. With
+    *chosen* (a search made for an equivalent victim) its winner is applied without a
+    search; its pulses, cursors and eye are the other victim's and are made again."""
     cands = eq_candidates(options, row)
     if len(cands) <= 1:
         return None, etx, erx
-    say(f"choosing equalization ({len(cands)} candidates)")
-    eq = optimize_eq(eye_tr.f, eye_tr.victim, eye_tr.aggressors, options.rate, etx, erx, cands,
-                     amplitude=etx.swing / 2, ber=ber, xt_phase=timing, mask=mask,
-                     samples_per_ui=options.samples_per_ui, nbins=options.nbins,
-                     aggressor_impulses=bool(options.bits))
+    if chosen is not None:
+        import dataclasses
+
+        eq = dataclasses.replace(chosen, winner=None)
+    else:
+        say(f"choosing equalization ({len(cands)} candidates)")
+        eq = optimize_eq(eye_tr.f, eye_tr.victim, eye_tr.aggressors, options.rate, etx, erx,
+                         cands, amplitude=etx.swing / 2, ber=ber, xt_phase=timing, mask=mask,
+                         samples_per_ui=options.samples_per_ui, nbins=options.nbins,
+                         aggressor_impulses=bool(options.bits))
     etx = etx.model_copy(update={"ffe": eq.ffe, "ffe_main": eq.ffe_main})
     if eq.ctle_db is not None:
         erx = erx.model_copy(update={"ctle": Ctle(dc_gain_db=eq.ctle_db,

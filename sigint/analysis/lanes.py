@@ -259,6 +259,54 @@ def _add_skew_check(results: list[AnalysisResult], options: AnalysisOptions) -> 
         r.checks.append(chk)
 
 
+# Relative change of the lane network under the mirror up to which mirror lanes share
+# their equalization choice. A channel file's network is symmetric only to ~2e-4 (the
+# boundary-element mesher places some interface panels up to 0.24 um off their mirror
+# image); each lane's pulses, eye and checks are its own whatever the choice, and on the
+# shipped UCIe example the rate search's results are identical number for number with
+# and without the sharing (tests/test_lanes.py checks the same on a symmetric bus).
+MIRROR_TOL = 1e-3
+
+
+def mirror_lanes(link: Link, tol: float = MIRROR_TOL) -> np.ndarray | None:
+    """The lane permutation i -> L-1-i if the lane network is invariant under it, else None.
+
+    The network's S-parameters with the ports of every lane exchanged for those of its
+    mirror lane (transmitter for transmitter, receiver for receiver) must equal the
+    original to *tol* of the largest entry, with the same reference impedances and lane
+    directions, and no aggressor files (their lanes are not mirrored). A symmetric bus
+    is: lane L-1-i then sees, as victim, what lane i sees, with its aggressors mirrored.
+
+    Returns
+    -------
+    ndarray of int, shape (L,), or None
+    """
+    ln = link.ln
+    n = len(ln.tx)
+    if link.aggressors or n < 2:
+        return None
+    perm = np.arange(n)[::-1]
+    m = ln.s.shape[-1]
+    q = np.arange(m)
+    q[ln.tx] = ln.tx[perm]
+    q[ln.rx] = ln.rx[perm]
+    if not np.array_equal(np.sort(q), np.arange(m)):
+        return None
+    rev = [bool(getattr(lane, "reversed", False)) for lane in link.port_map.lanes]
+    if len(rev) == n and any(rev[i] != rev[perm[i]] for i in range(n)):
+        return None
+    z0 = np.asarray(ln.z0)
+    if np.abs(z0[q] - z0).max() > tol * np.abs(z0).max():
+        return None
+    s = ln.s
+    scale = np.abs(s).max()
+    for k0 in range(0, s.shape[0], 256):
+        blk = s[k0:k0 + 256]
+        if np.abs(blk[:, q][:, :, q] - blk).max() > tol * scale:
+            return None
+    return perm
+
+
 def evaluate_lanes(
     link: Link,
     options: AnalysisOptions,
@@ -272,7 +320,10 @@ def evaluate_lanes(
     """Every lane (or the 0-based *victims*) as victim at ``options.rate``.
 
     Each lane is evaluated without the bit-by-bit run; the worst lane is then evaluated
-    again with ``options.bits`` (when non-zero) for its full result.
+    again with ``options.bits`` (when non-zero) for its full result. When the network is
+    mirror-symmetric (:func:`mirror_lanes`), the lanes of one half search their
+    equalization and their mirror lanes apply the same winner without a search (each
+    lane's pulses, eye and checks are still its own).
 
     Parameters
     ----------
@@ -314,10 +365,17 @@ def evaluate_lanes(
 
         threads = lane_threads()
     threads = min(int(threads), len(lanes))
+    perm = mirror_lanes(link) if not stop_at_failure else None
+    if perm is not None and not set(perm[lanes].tolist()) <= set(lanes):
+        perm = None                      # a subset of lanes that is not mirror-closed
     if stop_at_failure or threads <= 1 or link.backend.name != "numpy":
+        done: dict[int, AnalysisResult] = {}
         for i, v in enumerate(lanes):
             say(f"lane {i + 1} of {len(lanes)}")
-            results.append(evaluate(link, quick, victim=v, **models))
+            mate = done.get(int(perm[v])) if perm is not None else None
+            results.append(evaluate(link, quick, victim=v, **models,
+                                    equalization=None if mate is None else mate.eq))
+            done[v] = results[-1]
             if stop_at_failure and results[-1].passed is False and i + 1 < len(lanes):
                 complete = False
                 break
@@ -326,14 +384,22 @@ def evaluate_lanes(
 
         from ..threads import small_matrix_blas
 
-        def one(iv):
-            say(f"lane {iv[0] + 1} of {len(lanes)}")
-            return evaluate(link, quick, victim=iv[1], **models)
+        first = [v for v in lanes if perm is None or v <= perm[v]]
+        second = [v for v in lanes if perm is not None and v > perm[v]]
+        by_lane: dict[int, AnalysisResult] = {}
+
+        def one(v):
+            say(f"lane {lanes.index(v) + 1} of {len(lanes)}")
+            mate = by_lane.get(int(perm[v])) if v in second else None
+            return evaluate(link, quick, victim=v, **models,
+                            equalization=None if mate is None else mate.eq)
 
         with small_matrix_blas():           # one BLAS thread per lane thread
-            results.append(one((0, lanes[0])))      # fills the link's transfer cache
+            by_lane[first[0]] = one(first[0])       # fills the link's transfer cache
             with ThreadPoolExecutor(threads) as pool:
-                results += list(pool.map(one, list(enumerate(lanes))[1:]))
+                for batch in (first[1:], second):   # mirror lanes after their mates
+                    by_lane.update(zip(batch, pool.map(one, batch)))
+        results = [by_lane[v] for v in lanes]
     t1 = time.perf_counter()
     if complete:                      # lane order, whatever order they were evaluated in
         pairs = sorted(zip(lanes, results), key=lambda t: t[0])
