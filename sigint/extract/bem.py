@@ -709,6 +709,126 @@ def _circle_centre(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * (a.mean(axis=0) + b.mean(axis=0))
 
 
+class ConductorRows:
+    """The conductor rows of the boundary-element matrix -- the potential at each conductor
+    panel's midpoint of a unit density on every panel (images and the two-plane remainder
+    included) -- without an m x m array.
+
+    Conductors whose panels are translates of each other (the lines of a bus) share their
+    blocks: the potential depends on the difference of positions only (and, with planes,
+    on the height, which is part of the key), so N identical lines need about 2N distinct
+    line-line blocks instead of N^2. The rest is kept as two dense strips: the rows of the
+    translated conductors against the other columns, and the rows of the other conductors
+    (a plane) against every column. :meth:`rows` and :meth:`cols` give any row or column
+    block exactly as the dense matrix holds it.
+    """
+
+    def __init__(self, solver: BemSolver, images, gap) -> None:
+        p = solver.panels
+        n = p.n
+        self.n = n
+        owners = np.unique(p.owner[p.owner >= 0]).tolist()
+        self.conductors = owners
+        scale = float(max(np.ptp(np.concatenate([p.a, p.b]), axis=0).max(), 1e-30))
+        fixed_y = bool(images) or gap is not None
+        ids, origin, shape = {}, {}, {}
+        for k in owners:
+            pk = np.flatnonzero(p.owner == k)
+            o = np.minimum(p.a[pk], p.b[pk]).min(axis=0)
+            ids[k], origin[k] = pk, o
+            rel = np.concatenate([p.a[pk] - o, p.b[pk] - o], axis=1) / scale
+            shape[k] = np.round(rel, 10).tobytes()
+        self.ids = ids
+        count: dict[bytes, int] = {}
+        for k in owners:
+            count[shape[k]] = count.get(shape[k], 0) + 1
+        grouped = [k for k in owners if count[shape[k]] > 1]
+        self.grouped = grouped
+        in_group = np.zeros(n, dtype=bool)
+        for k in grouped:
+            in_group[ids[k]] = True
+        self.local = np.full(n, -1)            # a panel's position within its conductor
+        for k in owners:
+            self.local[ids[k]] = np.arange(ids[k].size)
+        # translated blocks: one per (shape, shape, shift, height)
+        self.seen: dict[tuple, np.ndarray] = {}
+        self.key: dict[tuple[int, int], tuple] = {}
+        org = np.array([origin[k] for k in grouped]).reshape(-1, 2)
+        shifts = np.round((org[None, :, :] - org[:, None, :]) / scale, 10)
+        for i, k in enumerate(progress.track(grouped, f"potential of {len(grouped)} "
+                                             "translated conductors")):
+            height = round(float(origin[k][1]) / scale, 10) if fixed_y else 0.0
+            for jj, j in enumerate(grouped):
+                key = (shape[k], shape[j], shifts[i, jj].tobytes(), height)
+                self.key[(k, j)] = key
+                if key not in self.seen:
+                    self.seen[key] = solver._potential(ids[k], ids[j], images, gap)
+        # the strips
+        self.other_cols = np.flatnonzero(~in_group)
+        self.ocol = np.full(n, -1)
+        self.ocol[self.other_cols] = np.arange(self.other_cols.size)
+        rows_g = np.flatnonzero(in_group & (p.owner >= 0))
+        rows_o = np.flatnonzero(~in_group & (p.owner >= 0))
+        self.gpos = np.full(n, -1)
+        self.gpos[rows_g] = np.arange(rows_g.size)
+        self.opos = np.full(n, -1)
+        self.opos[rows_o] = np.arange(rows_o.size)
+        self.g_other = self._strip(solver, rows_g, self.other_cols, images, gap)
+        self.o_all = self._strip(solver, rows_o, np.arange(n), images, gap)
+        self.cond = np.flatnonzero(p.owner >= 0)
+        self.rpos = np.full(n, -1)
+        self.rpos[self.cond] = np.arange(self.cond.size)
+        self.owner = p.owner
+
+    @staticmethod
+    def _strip(solver: BemSolver, rows: np.ndarray, cols: np.ndarray, images, gap
+               ) -> np.ndarray:
+        out = np.empty((rows.size, cols.size))
+        if rows.size and cols.size:
+            step = max(64, int(2**21 // max(cols.size, 1)))
+            for lo in range(0, rows.size, step):
+                out[lo:lo + step] = solver._potential(rows[lo:lo + step], cols, images, gap)
+        return out
+
+    def rows(self, g: np.ndarray) -> np.ndarray:
+        """Rows *g* (conductor panel indices) against every column, shape (len(g), P)."""
+        g = np.asarray(g, dtype=int)
+        out = np.empty((g.size, self.n))
+        own = self.owner[g]
+        for k in np.unique(own).tolist():
+            sel = np.flatnonzero(own == k)
+            gs = g[sel]
+            if self.gpos[gs[0]] < 0:                       # not a translated conductor
+                out[sel] = self.o_all[self.opos[gs]]
+                continue
+            loc = self.local[gs]
+            for j in self.grouped:
+                out[np.ix_(sel, self.ids[j])] = self.seen[self.key[(k, j)]][loc]
+            out[np.ix_(sel, self.other_cols)] = self.g_other[self.gpos[gs]]
+        return out
+
+    def cols(self, c: np.ndarray) -> np.ndarray:
+        """Every conductor row (in panel order) against the columns *c*, shape
+        (conductor panels, len(c))."""
+        c = np.asarray(c, dtype=int)
+        out = np.empty((self.cond.size, c.size))
+        oc = self.ocol[c]
+        is_other = oc >= 0
+        col_own = self.owner[c]
+        for k in self.conductors:
+            rk = self.rpos[self.ids[k]]
+            if self.gpos[self.ids[k][0]] < 0:
+                out[rk] = self.o_all[self.opos[self.ids[k]]][:, c]
+                continue
+            if is_other.any():
+                out[np.ix_(rk, np.flatnonzero(is_other))] = \
+                    self.g_other[self.gpos[self.ids[k]]][:, oc[is_other]]
+            for j in np.unique(col_own[~is_other]).tolist():
+                sel = np.flatnonzero(~is_other & (col_own == j))
+                out[np.ix_(rk, sel)] = self.seen[self.key[(k, j)]][:, self.local[c[sel]]]
+        return out
+
+
 class BemSolver:
     """Assemble once, then solve at any frequency for :math:`C - jG/\\omega` (F/m).
 
@@ -762,8 +882,17 @@ class BemSolver:
         neutral = self.ground is None
         m = n + (1 if neutral else 0)
         # real: only the frequency's diagonal is complex (see factor); released once factored
-        a0 = np.zeros((m, m))
-        self._conductor_rows(a0, images, gap)
+        # with a ground plane, the conductor block solved on a reduced basis and the block
+        # elimination applying, the conductor rows are kept as translated blocks and two
+        # dense strips (ConductorRows) instead of an m x m matrix
+        self._lean: ConductorRows | None = None
+        if (not neutral and self._reduces(cr.size) and self.block_elimination
+                and 0 < dr.size <= m - dr.size):
+            self._lean = ConductorRows(self, images, gap)
+            a0 = None
+        else:
+            a0 = np.zeros((m, m))
+            self._conductor_rows(a0, images, gap)
         kn = np.empty((dr.size, p.n))                           # (interface rows, P)
         loc = np.arange(dr.size)
         for lo in range(0, dr.size, block):
@@ -803,12 +932,16 @@ class BemSolver:
                 del exi, eyi
             if gap is not None:
                 kn[lo:hi] += _plates_terms(md[lo:hi], a, b, nd[lo:hi], self.ground, gap)[1]
-        a0[dr, :n] = kn
+        if a0 is None:
+            self._kn = kn                  # the interface rows (D x P)
+        else:
+            a0[dr, :n] = kn
         del kn
         if neutral:
             a0[cr, n] = 1.0                     # potential at infinity
             a0[n, :n] = p.length                # total charge zero
         self.a0: np.ndarray | None = a0
+        self._assembled = True
         self._size = m
         self._lu_rr = None               # LU of the real block R (see _rr_factor)
         self._c_vacuum: np.ndarray | None = None
@@ -836,68 +969,12 @@ class BemSolver:
         return blk
 
     def _conductor_rows(self, a0: np.ndarray, images, gap) -> None:
-        """Fill the conductor rows of *a0* (potential of every panel's density).
-
-        Conductors whose panels are translates of each other (the lines of a bus) share
-        their blocks: the potential depends on the difference of positions only (and, with
-        planes, on the height, which is part of the key), so a bus of N identical lines
-        needs about 2N distinct line-line blocks instead of N^2. The other columns are
-        computed by row blocks as they come.
-        """
-        p = self.panels
-        n = p.n
-        owners = np.unique(p.owner[p.owner >= 0])
-        scale = float(max(np.ptp(np.concatenate([p.a, p.b]), axis=0).max(), 1e-30))
-        fixed_y = bool(images) or gap is not None
-        ids, origin, shape = {}, {}, {}
-        for k in owners.tolist():
-            pk = np.flatnonzero(p.owner == k)
-            o = np.minimum(p.a[pk], p.b[pk]).min(axis=0)
-            ids[k], origin[k] = pk, o
-            rel = np.concatenate([p.a[pk] - o, p.b[pk] - o], axis=1) / scale
-            shape[k] = np.round(rel, 10).tobytes()
-        # conductors with a shape shared by another: their mutual blocks by translation
-        count: dict[bytes, int] = {}
-        for k in owners.tolist():
-            count[shape[k]] = count.get(shape[k], 0) + 1
-        grouped = [k for k in owners.tolist() if count[shape[k]] > 1]
-        in_group = np.zeros(n, dtype=bool)
-        for k in grouped:
-            in_group[ids[k]] = True
-        seen: dict[tuple, np.ndarray] = {}
-        # a conductor's panels are consecutive (a slice writes its block without fancy
-        # indexing); the shifts of every pair at once, rounded as the keys
-        where = {k: (slice(int(ids[k][0]), int(ids[k][-1]) + 1)
-                     if np.all(np.diff(ids[k]) == 1) else ids[k]) for k in grouped}
-        org = np.array([origin[k] for k in grouped]).reshape(-1, 2)
-        shifts = np.round((org[None, :, :] - org[:, None, :]) / scale, 10)
-        for i, k in enumerate(progress.track(grouped, f"potential of {len(grouped)} "
-                                             "translated conductors")):
-            rows = where[k]
-            height = round(float(origin[k][1]) / scale, 10) if fixed_y else 0.0
-            for jj, j in enumerate(grouped):
-                key = (shape[k], shape[j], shifts[i, jj].tobytes(), height)
-                blk = seen.get(key)
-                if blk is None:
-                    blk = seen[key] = self._potential(ids[k], ids[j], images, gap)
-                cols = where[j]
-                if isinstance(rows, slice) and isinstance(cols, slice):
-                    a0[rows, cols] = blk
-                else:
-                    a0[np.ix_(ids[k], ids[j])] = blk
-        del seen
-        # everything else: rows of grouped conductors against the other columns, and the
-        # rows of the other conductors against every column
-        other_cols = np.flatnonzero(~in_group)
-        rows_g = np.flatnonzero(in_group & (p.owner >= 0))
-        rows_o = np.flatnonzero(~in_group & (p.owner >= 0))
-        for rows, cols in ((rows_g, other_cols), (rows_o, np.arange(n))):
-            if rows.size == 0 or cols.size == 0:
-                continue
-            step = max(64, int(2**21 // max(cols.size, 1)))
-            for lo in range(0, rows.size, step):
-                rr = rows[lo:lo + step]
-                a0[np.ix_(rr, cols)] = self._potential(rr, cols, images, gap)
+        """Fill the conductor rows of *a0* (potential of every panel's density), from the
+        translated blocks and strips of :class:`ConductorRows`."""
+        rows = ConductorRows(self, images, gap)
+        for k in rows.conductors:
+            pk = rows.ids[k]
+            a0[pk, :self.panels.n] = rows.rows(pk)
 
     @property
     def unknowns(self) -> int:
@@ -933,7 +1010,7 @@ class BemSolver:
         :meth:`solve` is then a low-rank update of it. The matrix is released afterwards."""
         import scipy.linalg
 
-        if self.a0 is None:
+        if not self._assembled:
             raise RuntimeError("BemSolver factors its matrix once and then releases it; build "
                                "another BemSolver to factor at another reference frequency")
         eps = self._eps(f)
@@ -983,6 +1060,9 @@ class BemSolver:
         # nothing else needs the matrix or the real block's LU: release them (a large bus
         # would otherwise hold them through the filament stage)
         self.a0 = None
+        self._lean = None
+        self._kn = None
+        self._assembled = False
         self._lu_rr = None
 
     def _block_solver(self, c_d: np.ndarray):
@@ -1003,12 +1083,16 @@ class BemSolver:
         """
         import scipy.linalg
 
-        a0 = self.a0
         d = self.diel_rows
         solve_rr, r = self._rr_factor()
-        a_dr = a0[np.ix_(d, r)]
-        g = solve_rr(a0[np.ix_(r, d)])                                 # A_RR^-1 A_RD
-        s = a0[np.ix_(d, d)] - a_dr @ g
+        if self._lean is not None:
+            a_dr, a_dd = self._kn[:, r], self._kn[:, d]
+            g = solve_rr(self._lean.cols(d))                           # A_RR^-1 A_RD
+        else:
+            a0 = self.a0
+            a_dr, a_dd = a0[np.ix_(d, r)], a0[np.ix_(d, d)]
+            g = solve_rr(a0[np.ix_(r, d)])                             # A_RR^-1 A_RD
+        s = a_dd - a_dr @ g
         s = s.astype(complex)
         s[np.arange(d.size), np.arange(d.size)] += c_d
         lu_s = scipy.linalg.lu_factor(s, overwrite_a=True, check_finite=False)
@@ -1044,7 +1128,7 @@ class BemSolver:
             proj = red[:, d] - red[:, r] @ g
             return proj @ x_d, x_d[pos[v]]
 
-        m_all = a0.shape[0]
+        m_all = self._size
         solve.interface_columns = interface_columns
         return solve
 
@@ -1122,9 +1206,14 @@ class BemSolver:
             keep = np.ones(self._size, dtype=bool)
             keep[self.diel_rows] = False
             r = np.flatnonzero(keep)
-            use = self.xp is np and (self.method == "reduced" or (
-                self.method == "auto" and self.cond_rows.size >= REDUCED_MIN_PANELS))
-            if use:
+            if self._lean is not None:
+                from .clusters import reduced_block_solver
+
+                lean = self._lean
+                solve, self.reduced_unknowns = reduced_block_solver(
+                    None, r, self._panel_clusters(r), rows=lean.rows, cols=lean.cols,
+                    size=self._size)
+            elif self._reduces(self.cond_rows.size):
                 from .clusters import reduced_block_solver
 
                 solve, self.reduced_unknowns = reduced_block_solver(
@@ -1137,6 +1226,11 @@ class BemSolver:
                     return scipy.linalg.lu_solve(lu, rhs, check_finite=False)
             self._lu_rr = (solve, r)
         return self._lu_rr
+
+    def _reduces(self, n_cond: int) -> bool:
+        """Whether the conductor block is solved on a reduced basis (host only)."""
+        return self.xp is np and (self.method == "reduced" or (
+            self.method == "auto" and n_cond >= REDUCED_MIN_PANELS))
 
     def _panel_clusters(self, r: np.ndarray) -> list[np.ndarray]:
         """Positions in *r* (conductor panels) grouped by conductor, each conductor halved

@@ -39,8 +39,9 @@ def split_median(ids: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_count: int
     return out
 
 
-def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray],
-                         tol: float = BEM_BASIS_TOL, seed: int = 0):
+def reduced_block_solver(a: np.ndarray | None, r: np.ndarray, clusters: list[np.ndarray],
+                         tol: float = BEM_BASIS_TOL, seed: int = 0, *, rows=None, cols=None,
+                         size: int | None = None):
     """Solver of :math:`A_{RR}x = b` on a reduced basis, for right-hand sides made of the
     clusters' uniform vectors and of the coupling :math:`A_{R,\\\\cdot}` to the rest.
 
@@ -60,6 +61,10 @@ def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray
         Indices of the block R in *a*.
     clusters : list of ndarray of int
         A partition of ``range(n_r)`` (positions in *r*).
+    rows, cols : callable, optional
+        Instead of *a* (None): ``rows(g)`` gives the rows *g* of the system against every
+        column, shape (len(g), m), and ``cols(c)`` the rows *r* against the columns *c*,
+        shape (n_r, len(c)) (:class:`sigint.extract.bem.ConductorRows`); *size* is m.
 
     Returns
     -------
@@ -70,7 +75,15 @@ def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray
     """
     import scipy.linalg
 
-    m = a.shape[0]
+    if rows is None:
+        def rows(g):
+            return a[g]
+
+        def cols(c):
+            return a[np.ix_(r, c)]
+
+        size = a.shape[0]
+    m = int(size)
     rng = np.random.default_rng(seed)
     omega = rng.standard_normal((m, N_RANDOM))
     # coherent test charges: uniform over each cluster (and over runs of the other rows)
@@ -88,9 +101,9 @@ def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray
                 bases.append(np.eye(ids.size))
                 continue
             g = r[ids]
-            rows = a[g]
-            acc = rows[:, g]
-            y = rows @ omega - acc @ omega[g]
+            rg = rows(g)
+            acc = rg[:, g]
+            y = rg @ omega - acc @ omega[g]
             # the uniform vector is in the basis anyway: without it in the samples, the
             # tolerance is judged against the varying part of the coupling (the log kernel's
             # constant dominates the rest by 1e6 where no plane holds the reference, and
@@ -113,7 +126,7 @@ def reduced_block_solver(a: np.ndarray, r: np.ndarray, clusters: list[np.ndarray
     progress.stage(f"reduced conductor block: {kk} unknowns for {r.size} panels")
     ar = np.empty((kk, kk))
     for e, ids in enumerate(clusters):
-        av = a[np.ix_(r, r[ids])] @ bases[e]                       # (n_r, K_e)
+        av = cols(r[ids]) @ bases[e]                               # (n_r, K_e)
         for c, jd in enumerate(clusters):
             ar[off[c]:off[c + 1], off[e]:off[e + 1]] = bases[c].T @ av[jd]
     lu = scipy.linalg.lu_factor(ar, overwrite_a=True, check_finite=False)
