@@ -248,14 +248,11 @@ def build_for_rate(path: str | Path, rate: float | None = None, *, backend: Any 
     """
     import warnings
 
-    from .backend import Backend, get_backend
     from .channel.build import build_channel as build
     from .channel.build import grid_for_rate
     from .channel.schema import load_channel, plausibility_warnings
 
-    if not Path(path).exists():
-        raise InputError(f"{path}: no such channel file")
-    be = backend if isinstance(backend, Backend) else get_backend(backend)
+    be = _channel_backend(path, backend)
     ch, base = load_channel(path)
     for w in plausibility_warnings(ch):
         if warn is None:
@@ -280,10 +277,15 @@ def build_channel(path: str | Path, *, backend: Any = None, use_cache: bool = Tr
     InputError
         For a missing or malformed channel file.
     """
-    from .backend import Backend, get_backend
     from .channel.build import build_file
+
+    return build_file(path, backend=_channel_backend(path, backend), use_cache=use_cache)
+
+
+def _channel_backend(path: str | Path, backend: Any) -> Any:
+    """The backend for building the channel file *path* (which must exist)."""
+    from .backend import Backend, get_backend
 
     if not Path(path).exists():
         raise InputError(f"{path}: no such channel file")
-    be = backend if isinstance(backend, Backend) else get_backend(backend)
-    return build_file(path, backend=be, use_cache=use_cache)
+    return backend if isinstance(backend, Backend) else get_backend(backend)

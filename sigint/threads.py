@@ -48,6 +48,13 @@ def small_matrix_threads() -> int:
     raw = os.environ.get(SMALL_MATRIX_THREADS_ENV, "").strip()
     if not raw:
         return 1
+    return _positive_count(SMALL_MATRIX_THREADS_ENV, raw,
+                           "set it to the number of BLAS threads (e.g. 1) or unset it")
+
+
+def _positive_count(name: str, raw: str, fix: str) -> int:
+    """The positive integer an environment variable *name* holds (*raw*), or one sentence
+    (InputError) naming the variable, its value and *fix*."""
     try:
         n = int(raw)
     except ValueError:
@@ -55,9 +62,8 @@ def small_matrix_threads() -> int:
     if n < 1:
         from .errors import input_error
 
-        raise input_error("is not a positive integer", source="environment",
-                          field=SMALL_MATRIX_THREADS_ENV, value=raw,
-                          fix="set it to the number of BLAS threads (e.g. 1) or unset it")
+        raise input_error("is not a positive integer", source="environment", field=name,
+                          value=raw, fix=fix)
     return n
 
 
@@ -100,17 +106,8 @@ def lane_threads() -> int:
             return max(1, len(os.sched_getaffinity(0)))
         except (AttributeError, OSError):
             return os.cpu_count() or 1
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
-    if n < 1:
-        from .errors import input_error
-
-        raise input_error("is not a positive integer", source="environment",
-                          field=LANE_THREADS_ENV, value=raw,
-                          fix="set it to the number of lanes analysed at once (e.g. 2) or unset it")
-    return n
+    return _positive_count(LANE_THREADS_ENV, raw,
+                           "set it to the number of lanes analysed at once (e.g. 2) or unset it")
 
 
 @functools.lru_cache(maxsize=1)

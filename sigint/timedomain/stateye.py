@@ -445,20 +445,27 @@ def fine_distribution(q: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, int]:
     for ki, kcode in enumerate(kinds):
         qk = int(kcode // 2)
         wk = 0.25 if kcode % 2 else 0.5
-        n_row = counts[:, ki]
-        for i in range(int(n_row.max())):
-            s_new = min(s + qk, smax)
-            lo, hi = smax - s_new, smax + s_new + 1
-            # rows with fewer terms of this kind are left as they are (the identity)
-            act = n_row > i
-            rows_i = slice(None) if act.all() else np.flatnonzero(act)
-            sub = pmf[rows_i, lo:hi]
-            new = (1.0 - 2.0 * wk) * sub
-            new[:, qk:] += wk * sub[:, :-qk]
-            new[:, :-qk] += wk * sub[:, qk:]
-            pmf[rows_i, lo:hi] = new
-            s = s_new
+        s = _diffuse_steps(pmf, counts[:, ki], qk, wk, s, smax)
     return pmf, smax
+
+
+def _diffuse_steps(pmf: np.ndarray, n_row: np.ndarray, qk: int, wk: float, s: int,
+                   smax: int) -> int:
+    """Apply, in place, ``n_row[r]`` steps of the kernel (wk, 1 - 2 wk, wk) at offsets
+    -qk, 0, +qk to row r of *pmf* (bins -smax ... smax, only +-s occupied so far); rows with
+    fewer terms of this kind are left as they are (the identity). Returns the new span."""
+    for i in range(int(n_row.max())):
+        s_new = min(s + qk, smax)
+        lo, hi = smax - s_new, smax + s_new + 1
+        act = n_row > i
+        rows_i = slice(None) if act.all() else np.flatnonzero(act)
+        sub = pmf[rows_i, lo:hi]
+        new = (1.0 - 2.0 * wk) * sub
+        new[:, qk:] += wk * sub[:, :-qk]
+        new[:, :-qk] += wk * sub[:, qk:]
+        pmf[rows_i, lo:hi] = new
+        s = s_new
+    return s
 
 
 FINE_MAX = 1 << 14
@@ -973,17 +980,7 @@ def _fine_from_counts(kinds: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray
             pmf[rr[ok], off[ok]] = prob[ok]
             s = min(int(n_row.max()) * qk, smax)
             continue
-        for i in range(int(n_row.max())):
-            s_new = min(s + qk, smax)
-            lo, hi = smax - s_new, smax + s_new + 1
-            act = n_row > i
-            rows_i = slice(None) if act.all() else np.flatnonzero(act)
-            sub = pmf[rows_i, lo:hi]
-            new = (1.0 - 2.0 * wk) * sub
-            new[:, qk:] += wk * sub[:, :-qk]
-            new[:, :-qk] += wk * sub[:, qk:]
-            pmf[rows_i, lo:hi] = new
-            s = s_new
+        s = _diffuse_steps(pmf, n_row, qk, wk, s, smax)
     return pmf, smax
 
 
