@@ -97,6 +97,20 @@ def _check_out(out: Path | None, suffixes: tuple[str, ...], what: str) -> None:
     if not out.parent.exists():
         raise click.BadParameter(f"{out}: directory {out.parent} does not exist",
                                  param_hint="--out")
+    _check_writable(out, "--out")
+
+
+def _check_writable(path: Path, hint: str) -> None:
+    """Refuse an output file whose folder cannot be written, before any work."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".sigint-write-test"):
+            pass
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: cannot write in {path.parent} "
+                                 f"({exc.strerror or exc}); give a writable folder",
+                                 param_hint=hint) from None
 
 
 def _require_files(*paths: Path) -> None:
@@ -292,6 +306,7 @@ def _check_report(report: Path | None) -> None:
     if not report.parent.exists():
         raise click.BadParameter(f"{report}: directory {report.parent} does not exist",
                                  param_hint="--report")
+    _check_writable(report, "--report")
 
 
 def _backend_option(f):
@@ -534,8 +549,10 @@ def _parse_ffe(eq: str) -> tuple[str, tuple[float, ...] | None]:
     try:
         taps = tuple(float(t) for t in eq_mode.replace(";", ",").split(","))
     except ValueError:
-        raise click.BadParameter(f"{eq!r}: give spec, off, auto or taps like -0.1,0.8,-0.1",
-                                 param_hint="--eq") from None
+        taps = (float("nan"),)
+    if not all(math.isfinite(t) for t in taps):
+        raise click.BadParameter(f"{eq!r}: give spec, off, auto or finite taps like "
+                                 "-0.1,0.8,-0.1", param_hint="--eq")
     if not any(taps) or sum(abs(t) for t in taps) > 1.0 + 1e-9:
         raise click.BadParameter(
             f"{eq!r}: FFE taps need sum |c| <= 1 (the Tx swing is shared by the taps) and a "
@@ -821,8 +838,7 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
       sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
     """
     _require_files(channel)
-    if plot is not None and plot.exists() and not plot.is_dir():
-        raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
+    _check_plot_dir(plot)
     from .analysis.rate import spec_rates
     from .backend import get_backend
 
@@ -959,6 +975,8 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     if junit is not None and not junit.parent.exists():
         raise click.BadParameter(f"{junit}: directory {junit.parent} does not exist",
                                  param_hint="--junit")
+    if junit is not None:
+        _check_writable(junit, "--junit")
     if max_rate and rate is not None:
         raise click.UsageError("--rate and --max-rate exclude each other; give one")
     for ch in channels:

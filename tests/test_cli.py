@@ -2,6 +2,7 @@
 
 import json
 import lzma
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from helpers import coupled_pair
 
 from sigint.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 
 def run(capsys, *args):
     code = main([str(a) for a in args])
@@ -125,3 +127,20 @@ def test_help_teaches(capsys):
     code, out, _ = run(capsys, "analyze", "--help")
     assert code == 0
     assert "--thru P:Q" in out and "Examples:" in out and "UCIe" in out
+
+
+def test_unwritable_outputs_and_bad_taps_are_refused_before_any_work(capsys, tmp_path):
+    """An output under a path that is a file cannot be written: one sentence, exit 2, before
+    the (long) search or analysis; so do FFE taps that are not finite numbers."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    chan = ROOT / "channels" / "ucie_advanced_2mm.yaml"
+    cases = [("rate", chan, "--plot", blocker / "figs"),
+             ("validate", chan, "--junit", blocker / "r.xml"),
+             ("analyze", chan, "--report", blocker / "r.html"),
+             ("analyze", chan, "--out", blocker / "r.nc"),
+             ("analyze", chan, "--eq", "1,2,nan")]
+    for args in cases:
+        code, _, err = run(capsys, *args)
+        assert code == 2, (args, err)
+        assert "Traceback" not in err and ("cannot write" in err or "finite taps" in err), err
