@@ -719,9 +719,9 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
     from .schema import validate
 
     if channel.suffix.lower() in (".yaml", ".yml"):
-        if thru or preset or differential:
-            raise click.UsageError("--thru/--ports/--diff apply to Touchstone files; a YAML "
-                                   "channel defines its lanes itself")
+        if thru or preset or differential or reverse:
+            raise click.UsageError("--thru/--ports/--diff/--reverse apply to Touchstone files; "
+                                   "a YAML channel defines its lanes itself")
         from .api import link_settings, prepare_built
 
         built, note = _channel_for_search(channel, top_rate, be)

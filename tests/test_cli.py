@@ -140,6 +140,8 @@ def test_unwritable_outputs_and_bad_taps_are_refused_before_any_work(capsys, tmp
              ("analyze", chan, "--report", blocker / "r.html"),
              ("analyze", chan, "--out", blocker / "r.nc"),
              ("analyze", chan, "--eq", "1,2,nan")]
+    code, _, err = run(capsys, "rate", chan, "--reverse", "2")
+    assert code == 2 and "--reverse apply to Touchstone files" in err, err
     for args in cases:
         code, _, err = run(capsys, *args)
         assert code == 2, (args, err)
