@@ -289,12 +289,10 @@ def _check_plot_dir(plot: Path | None) -> None:
         raise click.BadParameter(f"{plot} exists and is not a directory", param_hint="--plot")
     try:
         plot.mkdir(parents=True, exist_ok=True)
-        probe = plot / ".sigint-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as exc:
         raise click.BadParameter(f"{plot}: cannot write figures there ({exc.strerror or exc}); "
                                  "give a writable folder", param_hint="--plot") from None
+    _check_writable(plot / "figure.png", "--plot")
 
 
 def _check_report(report: Path | None) -> None:

@@ -720,10 +720,12 @@ class ConductorRows:
     line-line blocks instead of N^2. The rest is kept as two dense strips: the rows of the
     translated conductors against the other columns, and the rows of the other conductors
     (a plane) against every column. :meth:`rows` and :meth:`cols` give any row or column
-    block exactly as the dense matrix holds it.
+    block exactly as the dense matrix holds it. With *into* (the dense m x m matrix) the
+    blocks and strips are written there as they are made and not kept.
     """
 
-    def __init__(self, solver: BemSolver, images, gap) -> None:
+    def __init__(self, solver: BemSolver, images, gap, into: np.ndarray | None = None
+                 ) -> None:
         p = solver.panels
         n = p.n
         self.n = n
@@ -763,6 +765,12 @@ class ConductorRows:
                 self.key[(k, j)] = key
                 if key not in self.seen:
                     self.seen[key] = solver._potential(ids[k], ids[j], images, gap)
+                if into is not None:             # a conductor's panels are consecutive
+                    rk, cj = ids[k], ids[j]
+                    if rk[-1] - rk[0] + 1 == rk.size and cj[-1] - cj[0] + 1 == cj.size:
+                        into[rk[0]:rk[-1] + 1, cj[0]:cj[-1] + 1] = self.seen[key]
+                    else:
+                        into[np.ix_(rk, cj)] = self.seen[key]
         # the strips
         self.other_cols = np.flatnonzero(~in_group)
         self.ocol = np.full(n, -1)
@@ -773,21 +781,27 @@ class ConductorRows:
         self.gpos[rows_g] = np.arange(rows_g.size)
         self.opos = np.full(n, -1)
         self.opos[rows_o] = np.arange(rows_o.size)
-        self.g_other = self._strip(solver, rows_g, self.other_cols, images, gap)
-        self.o_all = self._strip(solver, rows_o, np.arange(n), images, gap)
+        self.g_other = self._strip(solver, rows_g, self.other_cols, images, gap, into)
+        self.o_all = self._strip(solver, rows_o, np.arange(n), images, gap, into)
         self.cond = np.flatnonzero(p.owner >= 0)
         self.rpos = np.full(n, -1)
         self.rpos[self.cond] = np.arange(self.cond.size)
         self.owner = p.owner
 
     @staticmethod
-    def _strip(solver: BemSolver, rows: np.ndarray, cols: np.ndarray, images, gap
-               ) -> np.ndarray:
-        out = np.empty((rows.size, cols.size))
+    def _strip(solver: BemSolver, rows: np.ndarray, cols: np.ndarray, images, gap,
+               into: np.ndarray | None = None) -> np.ndarray | None:
+        """The potential of rows x cols by row blocks; written into *into* (and None
+        returned) when given."""
+        out = None if into is not None else np.empty((rows.size, cols.size))
         if rows.size and cols.size:
             step = max(64, int(2**21 // max(cols.size, 1)))
             for lo in range(0, rows.size, step):
-                out[lo:lo + step] = solver._potential(rows[lo:lo + step], cols, images, gap)
+                blk = solver._potential(rows[lo:lo + step], cols, images, gap)
+                if out is None:
+                    into[np.ix_(rows[lo:lo + step], cols)] = blk
+                else:
+                    out[lo:lo + step] = blk
         return out
 
     def rows(self, g: np.ndarray) -> np.ndarray:
@@ -970,11 +984,8 @@ class BemSolver:
 
     def _conductor_rows(self, a0: np.ndarray, images, gap) -> None:
         """Fill the conductor rows of *a0* (potential of every panel's density), from the
-        translated blocks and strips of :class:`ConductorRows`."""
-        rows = ConductorRows(self, images, gap)
-        for k in rows.conductors:
-            pk = rows.ids[k]
-            a0[pk, :self.panels.n] = rows.rows(pk)
+        translated blocks and strips of :class:`ConductorRows`, written as they are made."""
+        ConductorRows(self, images, gap, into=a0)
 
     @property
     def unknowns(self) -> int:

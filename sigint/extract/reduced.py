@@ -73,13 +73,6 @@ BASIS_TOL = 1e-5     # relative singular value kept in the range and in the basi
 
 
 
-def _sub(fil: Filaments, ids: np.ndarray) -> Filaments:
-    """The filaments *ids* of *fil* as a Filaments of their own."""
-    return Filaments(**{k: getattr(fil, k)[ids] for k in
-                        ("kind", "g", "owner", "circle", "area", "sigma", "centroid", "cov",
-                         "size")})
-
-
 def _extent(fil: Filaments, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lower-left and upper-right corners of each filament in *ids*, shapes (k, 2)."""
     g = fil.g[ids]
@@ -500,10 +493,9 @@ def _near_blocks(fil: Filaments, clusters: list[np.ndarray], near: np.ndarray,
     along x when a plane fixes y, any shift without planes) reuses its block: the kernel
     depends on the difference of positions only (and on y through the images).
     """
-    g = fil.g.copy()
     extent = float(np.ptp(fil.centroid, axis=0).max()) or 1.0
     out: dict[tuple[int, int], np.ndarray] = {}
-    seen: dict[bytes, np.ndarray] = {}
+    seen: dict[tuple, np.ndarray] = {}
     fixed_y = ground_y is not None or top_y is not None
     nk = len(clusters)
     for c in progress.track(range(nk), f"near partial inductances of {nk} clusters "
@@ -516,18 +508,18 @@ def _near_blocks(fil: Filaments, clusters: list[np.ndarray], near: np.ndarray,
                 continue
             cols = clusters[e]
             both = np.concatenate([rows, cols])
-            rel = g[both].copy()
+            rel = fil.g[both]                    # a copy (fancy indexing)
             rect = fil.kind[both] == RECT
             rel[rect, :2] -= x0
             rel[rect, 2:4] -= y0
             rel[~rect, 0] -= x0
             rel[~rect, 1] -= y0
-            key = (np.round(rel / extent, 11).tobytes() + fil.kind[both].tobytes()
-                   + bytes([rows.size % 256, e == c]))
+            key = (np.round(rel / extent, 11).tobytes(), fil.kind[both].tobytes(), rows.size,
+                   e == c)
             hit = seen.get(key)
-            if hit is None or hit.shape != (rows.size, cols.size):
-                hit = mean_log_distance(fil, ground_y, top_y=top_y, rows=rows, cols=cols)
-                seen[key] = hit
+            if hit is None:
+                hit = seen[key] = mean_log_distance(fil, ground_y, top_y=top_y, rows=rows,
+                                                    cols=cols)
             out[(c, e)] = hit.copy()
     return out
 

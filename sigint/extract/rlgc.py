@@ -93,10 +93,24 @@ def parse_frequencies(text: str) -> np.ndarray:
             f = np.geomspace(start, stop, n)
         else:
             f = np.linspace(start, stop, n)
-    if f.size == 0 or np.any(f < 0) or not np.all(np.isfinite(f)):
-        raise InputError(f"--freq {text!r}: frequencies must be finite and non-negative")
+    return check_frequencies(f, f"--freq {text!r}")
+
+
+def check_frequencies(f: np.ndarray, what: str = "frequencies") -> np.ndarray:
+    """*f* if it is a non-empty 1-D list of finite frequencies of 0 Hz or more with at least
+    one above 0 Hz.
+
+    Raises
+    ------
+    InputError
+        Naming *what* and the rule broken.
+    """
+    if f.ndim != 1 or f.size == 0:
+        raise InputError(f"{what}: give a non-empty list of frequencies")
+    if np.any(f < 0) or not np.all(np.isfinite(f)):
+        raise InputError(f"{what}: frequencies must be finite and non-negative")
     if f.max() <= 0:
-        raise InputError(f"--freq {text!r}: give at least one frequency above 0 Hz")
+        raise InputError(f"{what}: give at least one frequency above 0 Hz")
     return f
 
 
@@ -309,12 +323,8 @@ def extract(
     backend = backend or get_backend()
     t0 = time.perf_counter()
     geo = _geometry(source)
-    freqs = parse_frequencies(f) if isinstance(f, str) else np.asarray(f, dtype=float)
-    if freqs.ndim != 1 or freqs.size == 0:
-        raise InputError("frequencies must be a non-empty list")
-    if not np.any(freqs > 0) or np.any(freqs < 0) or not np.all(np.isfinite(freqs)):
-        raise InputError("frequencies: give finite values of 0 Hz or more, at least one "
-                         "of them above 0 Hz")
+    freqs = (parse_frequencies(f) if isinstance(f, str)
+             else check_frequencies(np.asarray(f, dtype=float)))
     timings: dict[str, float] = {"resolve": time.perf_counter() - t0}
     notes: list[str] = []
     say("boundary elements (C, G)")
