@@ -281,6 +281,14 @@ def mirror_lanes(link: Link, tol: float = MIRROR_TOL) -> np.ndarray | None:
     -------
     ndarray of int, shape (L,), or None
     """
+    cache = link.__dict__.setdefault("_mirror_lanes", {})   # rate-independent: once a link
+    if tol not in cache:
+        cache[tol] = _mirror_perm(link, tol)
+    return cache[tol]
+
+
+def _mirror_perm(link: Link, tol: float) -> np.ndarray | None:
+    """:func:`mirror_lanes` computed."""
     ln = link.ln
     n = len(ln.tx)
     if link.aggressors or n < 2:
