@@ -1088,13 +1088,15 @@ def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package
 @click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
               help="Mesh refinement (2 halves every panel and filament); compare two values "
                    "to see convergence.")
-@click.option("--basis", type=click.Choice(["auto", "full", "reduced"]), default="auto",
-              show_default=True,
+@click.option("--basis", type=click.Choice(["auto", "full", "reduced", "multipole"]),
+              default="auto", show_default=True,
               help="Unknowns of the field solvers: every boundary panel and filament (full), "
                    "or a reduced basis per cluster of them (reduced: the same C and G to "
-                   "~1e-9, R and L of thin conductors to ~1e-5, far faster on dense buses); "
-                   "auto reduces 3000+ conductor panels, and 4000+ filaments of thin "
-                   "conductors.")
+                   "~1e-9, R and L of thin conductors to ~1e-5, far faster on dense buses), "
+                   "or for solid round conductors (TSVs, wires) multipole expansions with no "
+                   "filaments (multipole: exact skin and proximity effect at any frequency); "
+                   "auto takes multipole wherever it applies, and reduces 3000+ conductor "
+                   "panels and 4000+ filaments of thin conductors.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save R, L, G, C as netCDF (.nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")

@@ -34,6 +34,8 @@ from ..xsection.geometry import Geometry, resolve
 from ..xsection.materials import EPS0, MU0, roughness_factor
 from ..xsection.schema import CrossSection, load_cross_section
 from .bem import BemSolver
+from .multipole import MultipoleSolver
+from .multipole import applies as multipole_applies
 from .peec import PeecSolver
 
 __all__ = ["ExtractResult", "extract", "parse_frequencies", "line_summary", "BEM_PER_DECADE"]
@@ -234,10 +236,13 @@ class ExtractResult:
                 "backend": self.backend.name,
                 "reference": ", ".join(self.geometry.references) or "ground plane",
                 "bem_unknowns": self.bem_unknowns,
-                "peec_filaments": self.peec_unknowns,
-                "rl_basis": _basis_text(self.peec.reduced["unknowns"]
-                                        if self.peec is not None and self.peec.reduced
-                                        else None, self.peec_unknowns, "filaments"),
+                "peec_filaments": (0 if isinstance(self.peec, MultipoleSolver)
+                                   else self.peec_unknowns),
+                "rl_basis": (_multipole_text(self.peec)
+                             if isinstance(self.peec, MultipoleSolver) else
+                             _basis_text(self.peec.reduced["unknowns"]
+                                         if self.peec is not None and self.peec.reduced
+                                         else None, self.peec_unknowns, "filaments")),
                 "cg_basis": _basis_text(None if self.bem is None
                                         else self.bem.reduced_unknowns,
                                         self.bem_unknowns, "panels"),
@@ -254,6 +259,11 @@ def _basis_text(reduced: int | None, total: int, what: str) -> str:
     if reduced is None:
         return f"full: every one of {total} {what}"
     return f"reduced: {reduced} unknowns (see sigint.extract.reduced) for {total} {what}"
+
+
+def _multipole_text(solver: MultipoleSolver) -> str:
+    return (f"multipole: order {solver.order}, {solver.unknowns} coefficients for "
+            f"{solver.radius.size} round conductors (see sigint.extract.multipole)")
 
 
 def _bem_samples(f: np.ndarray) -> np.ndarray:
@@ -301,11 +311,15 @@ def extract(
         Whether to spend extra BEM solves measuring the C/G interpolation error.
     progress : callable, optional
         Called with stage names.
-    basis : {"auto", "full", "reduced"}
+    basis : {"auto", "full", "reduced", "multipole"}
         Unknowns of the field solvers: every boundary panel and filament (``full``), or a
         reduced basis per cluster of them (``reduced``, :mod:`sigint.extract.reduced`: the
         same C and G to about 1e-9 and R and L to about 1e-5, much faster on dense buses);
-        ``auto`` reduces the conductor block of at least
+        ``multipole`` solves R and L of solid round conductors without filaments
+        (:mod:`sigint.extract.multipole`: exact interior at any skin depth, expansions to
+        :data:`sigint.extract.multipole.ORDER_TOL`; C and G as ``auto``). ``auto`` takes the
+        multipole solver wherever it applies (:func:`sigint.extract.multipole.applies`),
+        reduces the conductor block of at least
         :data:`sigint.extract.bem.REDUCED_MIN_PANELS` panels and meshes of at least
         :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments of conductors at most a few
         skin depths thick (:func:`sigint.extract.peec._reduce_pays`).
@@ -331,7 +345,7 @@ def extract(
     t1 = time.perf_counter()
     bem_task = tasks.begin("boundary elements (C, G)")
     tasks.stage("assembling")
-    bem = BemSolver(geo, refine, xp=backend.xp, method=basis)
+    bem = BemSolver(geo, refine, xp=backend.xp, method="auto" if basis == "multipole" else basis)
     c0 = bem.solve_vacuum()
     cre, gow, fs, err = _capacitance_conductance(bem, geo, freqs, measure_interpolation, notes)
     if bem.reduced_unknowns is not None:
@@ -343,8 +357,20 @@ def extract(
     tasks.end(bem_task)
     say("filaments (R, L)")
     t2 = time.perf_counter()
-    with tasks.task("filaments (R, L)"):
-        peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp, method=basis)
+    if basis in ("auto", "multipole") and multipole_applies(geo, refine):
+        with tasks.task("multipole expansions (R, L)"):
+            peec = MultipoleSolver(geo, refine)
+        notes.append(f"R and L: multipole expansions of order {peec.order} about each of "
+                     f"{len(geo.conductors)} round conductors, exact interior (Bessel "
+                     "functions) at every frequency, no filaments (--basis full meshes "
+                     "filaments)")
+    else:
+        with tasks.task("filaments (R, L)"):
+            peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp,
+                              method="auto" if basis == "multipole" else basis)
+        if basis == "multipole":
+            notes.append("R and L: filaments (--basis multipole needs solid round conductors "
+                         "only, at most a ground plane, none nearly touching)")
     if peec.reduced is not None:
         r = peec.reduced
         notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "
@@ -364,7 +390,8 @@ def extract(
         geometry=geo, f=freqs, r=rmat, l=lmat, g=gmat, c=cmat, c0=c0, backend=backend,
         bem_unknowns=bem.unknowns, peec_unknowns=peec.unknowns, bem_frequencies=fs,
         interpolation_error=err, timings=timings, notes=notes, bem=bem, peec=peec,
-        stages=extract_stages(backend, reduced_rl=peec.reduced is not None))
+        stages=extract_stages(backend, reduced_rl=peec.reduced is not None
+                              or isinstance(peec, MultipoleSolver)))
 
 
 def _geometry(source: CrossSection | Geometry | str | Path) -> Geometry:

@@ -46,10 +46,12 @@ def extract_json(res: ExtractResult) -> dict:
                         "max_hz": float(res.f.max())},
         "summary": s,
         "matrices": mats,
-        "unknowns": {"bem": res.bem_unknowns, "peec_filaments": res.peec_unknowns,
+        "unknowns": {"bem": res.bem_unknowns, "peec_filaments": (res.peec_unknowns if res.peec is None
+                                                         or res.peec.fil is not None else 0),
                      "bem_reduced": None if res.bem is None else res.bem.reduced_unknowns,
                      "peec_reduced": (res.peec.reduced["unknowns"]
-                                      if res.peec is not None and res.peec.reduced else None)},
+                                      if res.peec is not None and res.peec.reduced else None),
+                     "rl_multipole_order": getattr(res.peec, "order", None)},
         "cg_interpolation_rel_error": res.interpolation_error,
         "notes": res.notes,
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
@@ -69,7 +71,8 @@ def extract_summary(res: ExtractResult) -> str:
              f"{res.f.size} frequencies {res.f.min() / 1e9:g}-{res.f.max() / 1e9:g} GHz; "
              f"backend {res.backend.describe()}",
              f"  unknowns: {res.bem_unknowns} boundary elements (C, G), {res.peec_unknowns} "
-             f"filaments (R, L); {res.timings.get('total', 0):.1f} s", ""]
+             f"{'filaments' if res.peec is None or res.peec.fil is not None else 'multipole coefficients'}"
+             f" (R, L); {res.timings.get('total', 0):.1f} s", ""]
     hdr = "  ".join(f"{f / 1e9:>6g} GHz" for f in s["frequencies_hz"])
     lines.append(f"{'line':<12} {'quantity':<16} {hdr}")
     for name, figs in s["lines"].items():
@@ -158,6 +161,11 @@ def plot_cross_section(res: ExtractResult, path: Path) -> Path:
                 ax.plot(*p.a[i], "|", color=col, ms=4)
             ax.set_title(f"boundary elements near {c0.name}: {p.n} panels in all "
                          "(red: conductors, blue: interfaces)", fontsize=9)
+        elif what == "filaments" and res.peec is not None and res.peec.fil is None:
+            ax.set_xlim(zoom[0], zoom[1])
+            ax.set_ylim(zoom[2], zoom[3])
+            ax.set_title(f"no filaments: R and L by multipole expansions of order "
+                         f"{res.peec.order} about each round conductor", fontsize=9)
         elif what == "filaments" and res.peec is not None:
             fil = res.peec.fil
             sel = ((fil.centroid[:, 0] > zoom[0]) & (fil.centroid[:, 0] < zoom[1])

@@ -1,0 +1,308 @@
+"""Resistance and inductance of round conductors by multipole expansion (exact interior).
+
+A cross-section whose conductors are all solid round wires -- through-silicon and
+through-glass vias, bond wires, wire bundles -- needs no filaments at all: inside a round
+conductor of radius *a* and conductivity :math:`\\sigma` the axial field satisfies
+:math:`\\nabla^2E = \\gamma^2E`, :math:`\\gamma^2 = j\\omega\\mu_0\\sigma`, whose regular
+solutions are :math:`I_m(\\gamma r)e^{\\pm jm\\theta}`; outside, the vector potential is
+harmonic. Each conductor's exterior field is a multipole series about its centre
+
+.. math:: A_i(z) = P_{i0}\\ln|z - c_i| + \\sum_{m=1}^{M}\\Big[P^+_{im}\\Big(\\frac{a_i}{z-c_i}\\Big)^m
+          + P^-_{im}\\Big(\\frac{a_i}{\\overline{z-c_i}}\\Big)^m\\Big],
+          \\qquad P_{i0} = -\\frac{\\mu_0 I_i}{2\\pi},
+
+and the field of everything else is, near conductor *i*, a local series
+:math:`B_{i0} + \\sum_k B^\\pm_{ik}((z-c_i)/a_i)^k` (and conjugates). Matching *A* and
+:math:`\\partial A/\\partial r` at :math:`r = a` mode by mode gives each conductor's exact
+response (a T-matrix; Waterman, Proc. IEEE 53(8), 1965, for the method; the cylinder's
+scattering coefficients as in Harrington, *Time-Harmonic Electromagnetic Fields*, 1961,
+Sec. 5-8, here in the magneto-quasi-static limit):
+
+.. math:: P^\\pm_{im} = t_m(\\gamma a_i)\\,B^\\pm_{im},\\qquad
+          t_m(x) = -\\frac{x\\,I_{m+1}(x)/I_m(x)}{2m + x\\,I_{m+1}(x)/I_m(x)}
+
+(:math:`t_m \\to 0` at DC, :math:`\\to -1` for a perfect conductor), and each conductor's
+voltage drop per unit length
+
+.. math:: v_i = Z_{\\mathrm{int},i} I_i + j\\omega\\,(B_{i0} + P_{i0}\\ln a_i),\\qquad
+          Z_{\\mathrm{int}} = \\frac{\\gamma\\,I_0(\\gamma a)}{2\\pi a\\sigma\\,I_1(\\gamma a)},
+
+the classical internal impedance of a round wire (Ramo, Whinnery & Van Duzer, *Fields and
+Waves in Communication Electronics*, 3rd ed., Sec. 5.12; REFERENCES.md E7). The local
+coefficients follow from the others' multipoles by the exact translation of
+:math:`\\ln(z-c)` and :math:`(z-c)^{-m}` (Greengard & Rokhlin, J. Comput. Phys. 73, 1987,
+Lemma 2.3 and 2.4); an infinite ground plane adds each conductor's image (current and
+coefficients negated, analytic and anti-analytic parts exchanged). The series converge as
+:math:`q^M`, :math:`q = \\max a_ia_j/((d_{ij}-a_i)(d_{ij}-a_j))` over pairs (images
+included), so the order *M* is chosen for :data:`ORDER_TOL`; the unknowns are the
+:math:`2M` coefficients of each conductor, at every frequency and for any thickness in
+skin depths: the formulation scales with the number of conductors, not with their volume
+or surface.
+
+At each frequency a dense system of :math:`2Mn` unknowns is solved for the *n* conductor
+currents. The partial-impedance matrix has the same :math:`\\ln` constant as the filament
+solver's (:mod:`sigint.extract.peec`), which cancels in every loop quantity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ive
+
+from .. import progress
+from ..threads import small_matrix_blas
+from ..xsection.geometry import Geometry
+from ..xsection.materials import MU0
+from .peec import PERFECT_SIGMA, PeecSolver
+
+__all__ = ["MultipoleSolver", "multipole_order", "applies"]
+
+ORDER_TOL = 1e-12   # truncation q**M of the slowest-converging pair at refine 1
+MAX_ORDER = 48      # beyond this (conductors nearly touching) the filaments are cheaper
+F_CHUNK = 16        # frequencies solved together (memory: F_CHUNK x (2Mn)^2 complex)
+
+
+def _centres(geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    c = np.array([complex(k.cx, k.cy) for k in geo.conductors])
+    a = np.array([k.r for k in geo.conductors], dtype=float)
+    return c, a
+
+
+def _sources(geo: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every source of the field: conductors and, over a ground plane, their images.
+
+    Returns centres (complex), radii, owner conductor and sign (+1, or -1 for an image)."""
+    c, a = _centres(geo)
+    n = c.size
+    own = np.arange(n)
+    if geo.ground_y is None:
+        return c, a, own, np.ones(n)
+    ci = np.conj(c) + 2j * geo.ground_y
+    return (np.concatenate([c, ci]), np.concatenate([a, a]), np.concatenate([own, own]),
+            np.concatenate([np.ones(n), -np.ones(n)]))
+
+
+def multipole_order(geo: Geometry, refine: float = 1.0) -> int | None:
+    """Order *M* of the expansions for :data:`ORDER_TOL` (tightened as ``tol**refine``),
+    or None when a pair of conductors is so close that it would exceed
+    :data:`MAX_ORDER`."""
+    c, a = _centres(geo)
+    sc, sa, sown, _ = _sources(geo)
+    q = 0.0
+    for i in range(c.size):
+        for j in range(sc.size):
+            if sown[j] == i and j < c.size:
+                continue
+            d = abs(c[i] - sc[j])
+            if d <= a[i] + sa[j]:
+                return None
+            q = max(q, a[i] * sa[j] / ((d - a[i]) * (d - sa[j])))
+    if q == 0.0:
+        return 1
+    m = math.ceil(math.log(ORDER_TOL) * max(refine, 0.25) / math.log(q))
+    return max(2, m) if m <= MAX_ORDER else None
+
+
+def applies(geo: Geometry, refine: float = 1.0) -> bool:
+    """Whether :class:`MultipoleSolver` can solve *geo*: every conductor a solid round one
+    (``circle``; rings and rectangles need filaments), at most a ground plane (no second
+    plane), and no two conductors closer than :data:`MAX_ORDER` terms converge for."""
+    if not geo.conductors or geo.top_y is not None:
+        return False
+    if any(not c.round or c.kind == "ring" for c in geo.conductors):
+        return False
+    return multipole_order(geo, refine) is not None
+
+
+def _translation(geo: Geometry, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Linear maps from the sources' multipoles to the conductors' local coefficients.
+
+    Unknown vector per conductor j: (P+_j1..P+_jM, P-_j1..P-_jM); returns
+
+    * ``g`` (2Mn, 2Mn): local coefficients B-/+ (orders 1..M; each row the one that drives
+      the unknown of that position) from the unknowns,
+    * ``g0`` (2Mn, n): the same local coefficients from the currents' P_0 terms,
+    * ``h`` (n, 2Mn): B_0 from the unknowns,
+    * ``h0`` (n, n): B_0 from the P_0 terms (the log distances; images included).
+    """
+    c, a = _centres(geo)
+    n = c.size
+    sc, sa, sown, ssgn = _sources(geo)
+    k = np.arange(1, m + 1)
+    # binom(mm + kk - 1, kk) for mm, kk in 1..M (exact in floating point at these orders)
+    binom = np.array([[math.comb(mm + kk - 1, kk) for mm in range(1, m + 1)]
+                      for kk in range(1, m + 1)], dtype=float)         # [k, m]
+    sgn_k = (-1.0) ** k
+    g = np.zeros((2 * m * n, 2 * m * n), dtype=complex)
+    g0 = np.zeros((2 * m * n, n), dtype=complex)
+    h = np.zeros((n, 2 * m * n), dtype=complex)
+    h0 = np.zeros((n, n))
+    for i in range(n):
+        ri = slice(2 * m * i, 2 * m * i + m)           # B+_i
+        rim = slice(2 * m * i + m, 2 * m * (i + 1))    # B-_i
+        for s in range(sc.size):
+            j = sown[s]
+            image = ssgn[s] < 0
+            if s == i:                                 # the conductor itself
+                continue
+            d = c[i] - sc[s]
+            # ln|z - c_s| about c_i: ln|d| + 1/2 sum (-1)^(k+1)/k [(w/d)^k + conj(w/d)^k]
+            h0[i, j] += ssgn[s] * math.log(abs(d))
+            coef = 0.5 * (-sgn_k) / k
+            g0[ri, j] += ssgn[s] * coef * (a[i] / d) ** k
+            g0[rim, j] += ssgn[s] * coef * (a[i] / np.conj(d)) ** k
+            # (a_s / (z - c_s))^mm about c_i (analytic), and the conjugate series
+            am = (sa[s] / d) ** k                                        # [mm]
+            tr = binom * (sgn_k * (a[i] / d) ** k)[:, None] * am[None, :]  # [k, mm]
+            amc = (sa[s] / np.conj(d)) ** k
+            trc = binom * (sgn_k * (a[i] / np.conj(d)) ** k)[:, None] * amc[None, :]
+            cp = slice(2 * m * j, 2 * m * j + m)       # P+_j
+            cm = slice(2 * m * j + m, 2 * m * (j + 1)) # P-_j
+            if not image:
+                g[ri, cp] += tr
+                g[rim, cm] += trc
+                h[i, cp] += am
+                h[i, cm] += amc
+            else:
+                # the image's coefficients: P+' = -P-_j (analytic about c_s), P-' = -P+_j
+                g[ri, cm] -= tr
+                g[rim, cp] -= trc
+                h[i, cm] -= am
+                h[i, cp] -= amc
+    # A conductor's outgoing mode r^-m e^{+jm theta} = (a/conj(z - c))^m answers the incoming
+    # r^m e^{+jm theta} = (z - c)^m: P-_m = t_m B+_m and P+_m = t_m B-_m. Rows reordered so
+    # that row r of g, g0 holds the local coefficient that drives unknown r.
+    perm = np.concatenate([np.r_[2 * m * i + m:2 * m * (i + 1), 2 * m * i:2 * m * i + m]
+                           for i in range(n)])
+    return g[perm], g0[perm], h, h0
+
+
+class MultipoleSolver:
+    """R and L of solid round conductors by multipole expansion, exact at every frequency.
+
+    The same interface as :class:`sigint.extract.peec.PeecSolver` (``solve``, ``dc``,
+    ``partial_impedance``, ``conductor_admittance``, ``unknowns``).
+
+    Parameters
+    ----------
+    geo : Geometry
+        A cross-section for which :func:`applies` holds.
+    refine : float
+        Tightens the truncation tolerance to ``ORDER_TOL ** refine`` (convergence check).
+
+    Raises
+    ------
+    ValueError
+        If :func:`applies` does not hold for *geo*.
+    """
+
+    sheets = None
+    reduced = None
+    mirror = False
+    mirrors = 0
+
+    def __init__(self, geo: Geometry, refine: float = 1.0):
+        order = multipole_order(geo, refine) if applies(geo, refine) else None
+        if order is None:
+            raise ValueError("the multipole solver needs solid round conductors only, at most "
+                             "a ground plane, and no two conductors nearly touching")
+        self.geo = geo
+        self.order = order
+        self.ground = geo.ground_y
+        self.n_signal = len(geo.signals)
+        c, a = _centres(geo)
+        self.radius = a
+        self.sigma = np.array([k.conductivity for k in geo.conductors], dtype=float)
+        self.perfect = self.sigma >= PERFECT_SIGMA
+        progress.stage(f"multipole expansions of order {order} for {c.size} round conductors")
+        self.g, self.g0, self.h, self.h0 = _translation(geo, order)
+        # external inductance with uniform currents (the DC part): -mu0/(2 pi) <ln distance>
+        self.l_ext = -MU0 / (2 * math.pi) * (self.h0 + np.diag(np.log(a)))
+        # the filament mesh of the other solver has no counterpart here
+        self.fil = None
+
+    @property
+    def unknowns(self) -> int:
+        """Multipole coefficients solved for: 2M per conductor."""
+        return 2 * self.order * self.radius.size
+
+    def _t(self, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mode responses t_m (F, n, M) and internal impedances (F, n), ohm/m."""
+        m = np.arange(self.order + 2)
+        t = np.empty((omega.size, self.radius.size, self.order), dtype=complex)
+        zint = np.zeros((omega.size, self.radius.size), dtype=complex)
+        for i, (a, sig) in enumerate(zip(self.radius, self.sigma)):
+            if self.perfect[i]:
+                t[:, i] = -1.0
+                continue
+            gam = np.sqrt(1j * omega * MU0 * sig)
+            x = gam * a
+            # exponentially scaled Bessel functions: their ratios are exact at any |x|
+            iv = ive(m[None, :], x[:, None])                  # (F, M + 2)
+            ratio = iv[:, 1:] / iv[:, :-1]                    # I_{m+1}/I_m, m = 0..M
+            xr = x[:, None] * ratio[:, 1:self.order + 1]
+            t[:, i] = -xr / (2 * m[None, 1:self.order + 1] + xr)
+            zint[:, i] = gam / (2 * math.pi * a * sig * ratio[:, 0])
+        return t, zint
+
+    def partial_impedance(self, f: float | np.ndarray) -> np.ndarray:
+        """Impedance matrix of every conductor on its own (no return path), ohm/m, shape
+        (F, n, n) (or (n, n) for a scalar *f* > 0)."""
+        fa = np.atleast_1d(np.asarray(f, dtype=float))
+        if np.any(fa <= 0):
+            raise ValueError("partial_impedance needs frequencies above 0 Hz (dc() for DC)")
+        z = self._impedance(2 * math.pi * fa)
+        return z[0] if np.ndim(f) == 0 else z
+
+    @small_matrix_blas()
+    def _impedance(self, omega: np.ndarray) -> np.ndarray:
+        n, m = self.radius.size, self.order
+        t_all, zint = self._t(omega)
+        out = np.empty((omega.size, n, n), dtype=complex)
+        eye = np.eye(2 * m * n)
+        for f0 in range(0, omega.size, F_CHUNK):
+            sl = slice(f0, min(omega.size, f0 + F_CHUNK))
+            # T is the same for the analytic and anti-analytic halves of a conductor
+            t = np.concatenate([t_all[sl], t_all[sl]], axis=2).reshape(-1, 2 * m * n)
+            k = eye[None] - t[:, :, None] * self.g[None]
+            rhs = t[:, :, None] * self.g0[None]
+            x = np.linalg.solve(k, rhs)                       # (F, 2Mn, n)
+            corr = self.h[None] @ x                           # B_0 from the induced multipoles
+            w = omega[sl][:, None, None]
+            out[sl] = 1j * w * (self.l_ext[None] - MU0 / (2 * math.pi) * corr)
+            idx = np.arange(n)
+            out[sl, idx, idx] += zint[sl]
+        return out
+
+    def conductor_admittance(self, f: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`partial_impedance`, shape (F, n, n), S*m."""
+        return np.linalg.inv(self.partial_impedance(np.atleast_1d(f)))
+
+    _loop = PeecSolver._loop
+
+    @small_matrix_blas()
+    def solve(self, f: float | np.ndarray) -> np.ndarray:
+        """Loop impedance :math:`R + j\\omega L` of the signals, shape (F, ns, ns), ohm/m."""
+        z = self._loop(self.conductor_admittance(f))
+        return z[0] if np.ndim(f) == 0 else z
+
+    @small_matrix_blas()
+    def dc(self) -> tuple[np.ndarray, np.ndarray]:
+        """(R, L) at DC: uniform currents, :math:`R = 1/(\\sigma\\pi a^2)` and the internal
+        inductance :math:`\\mu_0/8\\pi` of each wire (Ramo et al., Sec. 5.12) plus the
+        external inductance; perfect conductors keep their induced multipoles
+        (:math:`t_m = -1` at every frequency)."""
+        n, m = self.radius.size, self.order
+        rdc = np.where(self.perfect, 0.0, 1.0 / (self.sigma * math.pi * self.radius ** 2))
+        lint = np.where(self.perfect, 0.0, MU0 / (8 * math.pi))
+        lpart = self.l_ext + np.diag(lint)
+        if self.perfect.any():
+            t = np.repeat(np.where(self.perfect, -1.0, 0.0), 2 * m)
+            x = np.linalg.solve(np.eye(2 * m * n) - t[:, None] * self.g, t[:, None] * self.g0)
+            lpart = lpart - MU0 / (2 * math.pi) * (self.h @ x).real
+        # loop quantities from a tiny frequency: second order in eps * L / R (< 1e-12)
+        eps = 1e-3
+        z = self._loop(np.linalg.inv(np.diag(rdc) + 1j * eps * lpart)[None])[0]
+        return z.real, z.imag / eps
