@@ -15,6 +15,11 @@ timed runs (``sigint extract --basis``).
 records the largest relative deviation of R and L (diagonal and whole matrix) at every
 frequency: the mesh error of the default extraction against the finer reference.
 
+``--tsv 3,5,8`` makes N x N variants of the shipped TSV array
+(``channels/xsections/tsv_array_3x3.yaml``, checkerboard of signals and grounds) and times
+them as ``--files`` does (their R and L by multipole expansion under ``auto``; ``--basis
+full`` meshes filaments).
+
 ``--signals`` makes variants of the shipped 16-signal interposer bus
 (``channels/xsections/si_interposer_bus16.yaml``) with N shielded signals (pattern
 G(SG)^N, the ground plane widened with the bus) in a temporary directory; the exponent of
@@ -51,6 +56,23 @@ def bus_variant(n_signals: int, directory: Path) -> Path:
     span_um = (2 * n_signals + 1) * pitch_um
     doc["conductors"][0]["width"] = f"{max(150.0, span_um + 20.0):g} um"
     path = directory / f"si_interposer_bus{n_signals}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+TSV = ROOT / "channels" / "xsections" / "tsv_array_3x3.yaml"
+
+
+def tsv_variant(n: int, directory: Path) -> Path:
+    """The shipped TSV array with n x n vias (same pitch, radius and liner), signals and
+    grounds alternating as on a checkerboard."""
+    doc = yaml.safe_load(TSV.read_text())
+    doc["name"] = f"{n} x {n} TSV array"
+    arr = doc["tsv_arrays"][0]
+    arr["rows"] = arr["cols"] = n
+    arr["pattern"] = ["".join("G" if (i + j) % 2 == 0 else "S" for j in range(n))
+                      for i in range(n)]
+    path = directory / f"tsv_array_{n}x{n}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -156,7 +178,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--refine", type=float, default=1.0)
     ap.add_argument("--accuracy", type=Path)
-    ap.add_argument("--basis", dest="filaments", default="auto", choices=["auto", "full", "reduced"])
+    ap.add_argument("--tsv", default="", help="N,N,...: N x N variants of the TSV array")
+    ap.add_argument("--basis", dest="filaments", default="auto",
+                    choices=["auto", "full", "reduced", "multipole"])
     ap.add_argument("--compare", default="",
                     help="FILE[@FMAX_HZ],...: reduced vs full filament solution in-process")
     ap.add_argument("--out", type=Path)
@@ -182,6 +206,10 @@ def main() -> None:
         rows.append(run_extract(Path(f), a.freq, a.threads, a.refine, a.filaments))
     sizes = [int(s) for s in a.signals.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
+        for n in [int(s) for s in a.tsv.split(",") if s]:
+            r = run_extract(tsv_variant(n, Path(tmp)), a.freq, a.threads, a.refine, a.filaments)
+            r["vias"] = n * n
+            rows.append(r)
         for n in sizes:
             r = run_extract(bus_variant(n, Path(tmp)), a.freq, a.threads, a.refine, a.filaments)
             r["signals"] = n

@@ -59,7 +59,7 @@ from .peec import PERFECT_SIGMA, PeecSolver
 
 __all__ = ["MultipoleSolver", "multipole_order", "applies"]
 
-ORDER_TOL = 1e-12   # truncation q**M of the slowest-converging pair at refine 1
+ORDER_TOL = 1e-10   # truncation q**M of the slowest-converging pair at refine 1
 MAX_ORDER = 48      # beyond this (conductors nearly touching) the filaments are cheaper
 F_CHUNK = 16        # frequencies solved together (memory: F_CHUNK x (2Mn)^2 complex)
 
