@@ -194,6 +194,30 @@ def _emit(as_json: bool, data: Any, text: str) -> None:
     click.echo(json.dumps(_clean(data), indent=2, default=_json_default) if as_json else text)
 
 
+def _warm_netcdf_writer() -> None:
+    """Import the netCDF writer's modules (xarray and what its writer loads: h5netcdf,
+    and dask's scheduler lookup where dask is installed) on a background thread, so that
+    the ~1 s they take overlaps with the solve instead of following it. Only time is at
+    stake: a module that fails to import here is imported (and reported) again when used."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in ("xarray", "h5netcdf", "dask.base", "distributed"):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - only a head start; the writer imports again
+                return
+        try:
+            import xarray
+
+            xarray.Dataset({"v": ("i", [0.0])}, coords={"i": ("i", ["a"])})
+        except Exception:  # noqa: BLE001
+            pass
+
+    threading.Thread(target=load, name="sigint-warm-netcdf", daemon=True).start()
+
+
 def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_json: bool,
                   say, done) -> None:
     """Write ``result.to_dataset()`` to *out* and ``plot_fn(result, plot)`` figures, if asked.
@@ -1140,6 +1164,8 @@ def extract_cmd(xsection: Path, freq: str, refine: float, basis: str, out: Path 
     _check_plot_dir(plot)
     freqs = parse_frequencies(freq)
     say, done = _say, _done
+    if out is not None:
+        _warm_netcdf_writer()
     try:
         res = extract(xsection, freqs, refine=refine, backend=be, basis=basis)
     finally:
