@@ -34,13 +34,16 @@ coefficients follow from the others' multipoles by the exact translation of
 Lemma 2.3 and 2.4); an infinite ground plane adds each conductor's image (current and
 coefficients negated, analytic and anti-analytic parts exchanged). The series converge as
 :math:`q^M`, :math:`q = \\max a_ia_j/((d_{ij}-a_i)(d_{ij}-a_j))` over pairs (images
-included), so the order *M* is chosen for :data:`ORDER_TOL`; the unknowns are the
+included); the impedance, stationary in the currents (the truncated series is a Galerkin
+solution in the angular modes), converges as :math:`q^{2M}`, and the order *M* is chosen
+for :data:`ORDER_TOL` by that rate; the unknowns are the
 :math:`2M` coefficients of each conductor, at every frequency and for any thickness in
 skin depths: the formulation scales with the number of conductors, not with their volume
 or surface.
 
 At each frequency a dense system of :math:`2Mn` unknowns is solved for the *n* conductor
-currents. The partial-impedance matrix has the same :math:`\\ln` constant as the filament
+currents (for long frequency lists, at log-spaced samples and interpolated with a measured
+error: :meth:`MultipoleSolver.partial_impedance`). The partial-impedance matrix has the same :math:`\\ln` constant as the filament
 solver's (:mod:`sigint.extract.peec`), which cancels in every loop quantity.
 """
 
@@ -59,9 +62,20 @@ from .peec import PERFECT_SIGMA, PeecSolver
 
 __all__ = ["MultipoleSolver", "multipole_order", "applies"]
 
-ORDER_TOL = 1e-10   # truncation q**M of the slowest-converging pair at refine 1
+ORDER_TOL = 1e-11   # q**(2M) of the slowest-converging pair at refine 1
 MAX_ORDER = 48      # beyond this (conductors nearly touching) the filaments are cheaper
 F_CHUNK = 16        # frequencies solved together (memory: F_CHUNK x (2Mn)^2 complex)
+EXACT_MAX = 64      # up to this many frequencies the proximity term is solved at each
+SAMPLES_PER_DECADE = 16
+INTERP_TOL = 1e-6   # interpolation error of the proximity term / largest external inductance
+
+
+def _spline_log(fs: np.ndarray, vals: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Cubic spline (not-a-knot) of complex *vals* (len(fs), ...) in log f."""
+    from scipy.interpolate import CubicSpline
+
+    x, xi = np.log(fs), np.log(np.clip(f, fs[0], fs[-1]))
+    return CubicSpline(x, vals, axis=0)(xi)
 
 
 def _centres(geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +115,9 @@ def multipole_order(geo: Geometry, refine: float = 1.0) -> int | None:
             q = max(q, a[i] * sa[j] / ((d - a[i]) * (d - sa[j])))
     if q == 0.0:
         return 1
-    m = math.ceil(math.log(ORDER_TOL) * max(refine, 0.25) / math.log(q))
+    # the impedance is stationary in the currents (a Galerkin solution in the angular
+    # modes), so its error is of second order in the neglected induced field: q^(2M)
+    m = math.ceil(math.log(ORDER_TOL) * max(refine, 0.25) / (2 * math.log(q)))
     return max(2, m) if m <= MAX_ORDER else None
 
 
@@ -222,6 +238,8 @@ class MultipoleSolver:
         self.l_ext = -MU0 / (2 * math.pi) * (self.h0 + np.diag(np.log(a)))
         # the filament mesh of the other solver has no counterpart here
         self.fil = None
+        self.interpolation_error: float | None = None
+        self.sampled = 0
 
     @property
     def unknowns(self) -> int:
@@ -249,17 +267,65 @@ class MultipoleSolver:
 
     def partial_impedance(self, f: float | np.ndarray) -> np.ndarray:
         """Impedance matrix of every conductor on its own (no return path), ohm/m, shape
-        (F, n, n) (or (n, n) for a scalar *f* > 0)."""
+        (F, n, n) (or (n, n) for a scalar *f* > 0).
+
+        The internal impedances and the external inductance of uniform currents are closed
+        forms at every frequency. The proximity term (the induced multipoles) is solved at
+        every frequency for up to :data:`EXACT_MAX` of them; for more, at
+        :data:`SAMPLES_PER_DECADE` log-spaced frequencies (doubled until the error measured
+        half-way between samples is below :data:`INTERP_TOL` of the largest impedance, or
+        solved everywhere) and interpolated in log f by a cubic spline (not-a-knot; its error
+        falls as the fourth power of the spacing: de Boor, *A Practical Guide to Splines*,
+        2001, Ch. V). The error measured (an upper bound: the final spline also passes
+        through the half-way points) is
+        :attr:`interpolation_error` (None when every frequency was solved).
+
+        Raises
+        ------
+        ValueError
+            For a frequency at or below 0 Hz (:meth:`dc` gives DC).
+        """
         fa = np.atleast_1d(np.asarray(f, dtype=float))
         if np.any(fa <= 0):
             raise ValueError("partial_impedance needs frequencies above 0 Hz (dc() for DC)")
-        z = self._impedance(2 * math.pi * fa)
-        return z[0] if np.ndim(f) == 0 else z
+        omega = 2 * math.pi * fa
+        _, zint = self._t(omega)
+        self.interpolation_error = None
+        lo, hi = float(fa.min()), float(fa.max())
+        per_decade = SAMPLES_PER_DECADE
+        corr = None
+        while corr is None:
+            n_s = max(4, int(math.ceil(math.log10(hi / lo) * per_decade)) + 1) if hi > lo else 1
+            if fa.size <= max(EXACT_MAX, 2 * n_s):
+                corr = self._proximity(omega)
+                break
+            fs = np.geomspace(lo, hi, n_s)
+            mid = np.sqrt(fs[1:] * fs[:-1])
+            both = self._proximity(2 * math.pi * np.concatenate([fs, mid]))
+            at_s, at_mid = both[:n_s], both[n_s:]
+            guess = _spline_log(fs, at_s, mid)
+            scale = np.abs(self.l_ext).max()
+            err = float(np.abs(guess - at_mid).max() / scale)
+            if err <= INTERP_TOL:
+                # every solved frequency is a node of the final interpolant
+                allf = np.concatenate([fs, mid])
+                order = np.argsort(allf)
+                corr = _spline_log(allf[order], both[order], fa)
+                self.interpolation_error = err
+                self.sampled = int(allf.size)
+            else:
+                per_decade *= 2
+        out = 1j * omega[:, None, None] * (self.l_ext[None] + corr)
+        idx = np.arange(self.radius.size)
+        out[:, idx, idx] += zint
+        return out[0] if np.ndim(f) == 0 else out
 
     @small_matrix_blas()
-    def _impedance(self, omega: np.ndarray) -> np.ndarray:
+    def _proximity(self, omega: np.ndarray) -> np.ndarray:
+        """Inductance of the induced multipoles, -mu0/(2 pi) H (I - T G)^-1 T g0, shape
+        (F, n, n), H/m (complex: its imaginary part is a resistance over omega)."""
         n, m = self.radius.size, self.order
-        t_all, zint = self._t(omega)
+        t_all, _ = self._t(omega)
         out = np.empty((omega.size, n, n), dtype=complex)
         eye = np.eye(2 * m * n)
         for f0 in range(0, omega.size, F_CHUNK):
@@ -269,11 +335,7 @@ class MultipoleSolver:
             k = eye[None] - t[:, :, None] * self.g[None]
             rhs = t[:, :, None] * self.g0[None]
             x = np.linalg.solve(k, rhs)                       # (F, 2Mn, n)
-            corr = self.h[None] @ x                           # B_0 from the induced multipoles
-            w = omega[sl][:, None, None]
-            out[sl] = 1j * w * (self.l_ext[None] - MU0 / (2 * math.pi) * corr)
-            idx = np.arange(n)
-            out[sl, idx, idx] += zint[sl]
+            out[sl] = -MU0 / (2 * math.pi) * (self.h[None] @ x)
         return out
 
     def conductor_admittance(self, f: np.ndarray) -> np.ndarray:

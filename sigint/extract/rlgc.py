@@ -384,6 +384,11 @@ def extract(
     timings["peec_setup"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     rmat, lmat = _resistance_inductance(peec, geo, freqs, notes)
+    if isinstance(peec, MultipoleSolver) and peec.interpolation_error is not None:
+        notes.append(f"R and L: the multipoles' proximity term solved at {peec.sampled} "
+                     f"frequencies and interpolated in log f (cubic spline); interpolation "
+                     f"error {peec.interpolation_error:.1e} of the largest inductance, measured "
+                     "half-way between samples")
     timings["peec_solve"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return ExtractResult(
