@@ -508,8 +508,10 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
 
     \b
     CHANNEL is a channel file (.yaml, built first as by `sigint build`; its link
-    gives the rate, spec and Tx/Rx unless options say otherwise) or a Touchstone
-    1.x/2.x file (.sNp, .ts). A Touchstone file's lanes are its through paths:
+    gives the rate, spec and Tx/Rx unless options say otherwise; frequencies that
+    stop below 3 times the rate are built up to it, where the eye has converged,
+    and a note says so) or a Touchstone 1.x/2.x file (.sNp, .ts). A Touchstone
+    file's lanes are its through paths:
       * default: port i runs to port N+i (scikit-rf), single-ended;
       * --ports sequential: 1->2, 3->4, ...;
       * --thru P:Q (repeat): explicit paths, Tx port first, 1-based;

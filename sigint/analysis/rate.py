@@ -586,19 +586,21 @@ def _criteria_words(c: dict) -> str:
 
 
 def _user_checks(r, eye_height: float | None, eye_width: float | None) -> list:
-    """The user's eye criteria (those given) as checks of the lane result *r*."""
+    """The user's eye criteria (those given) as checks of the lane result *r*:
+    ``user_eye_height`` and ``user_eye_width`` (distinct from a spec's own ``eye_height``
+    and ``eye_width`` checks, which they join)."""
     from ..specs.checks import Check
 
     e = r.eye
     at = f"BER {r.ber:.0e}"
     out = []
     if eye_height is not None:
-        out.append(Check(name="eye_height", passed=bool(e.eye_height >= eye_height),
+        out.append(Check(name="user_eye_height", passed=bool(e.eye_height >= eye_height),
                          value=e.eye_height, limit=eye_height,
                          margin=e.eye_height - eye_height, unit="V",
                          where=f"best phase, {at}", detail="user criterion"))
     if eye_width is not None:
-        out.append(Check(name="eye_width", passed=bool(e.eye_width >= eye_width),
+        out.append(Check(name="user_eye_width", passed=bool(e.eye_width >= eye_width),
                          value=e.eye_width, limit=eye_width, margin=e.eye_width - eye_width,
                          unit="UI", where=f"at 0 V, {at}", detail="user criterion"))
     return out
@@ -699,8 +701,8 @@ def search_continuous(
     Returns
     -------
     RateSearch
-        ``spec`` is ``user eye criteria``; each row's lanes carry the two criteria as
-        checks.
+        ``spec`` is ``user eye criteria`` (or the spec's name); each row's lanes carry the
+        criteria given as checks ``user_eye_height`` and ``user_eye_width``.
 
     Raises
     ------
