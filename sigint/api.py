@@ -14,8 +14,8 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["analyze", "analyze_built", "build_channel", "density_at", "link_settings",
-           "prepare_built", "YAML_SUFFIXES"]
+__all__ = ["analyze", "analyze_built", "analysis_grid", "build_channel", "build_for_rate",
+           "density_at", "link_settings", "prepare_built", "ANALYSIS_GRID_RATES", "YAML_SUFFIXES"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

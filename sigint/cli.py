@@ -917,7 +917,11 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 
     explicit = _explicit(ctx, ("spec", "package", "ber"))
     if "package" in explicit:
-        _check_package(_spec_of(channel, spec, explicit), package)
+        own = _spec_of(channel, spec, explicit)
+        if own == "none" and "spec" not in explicit and eye_height is None \
+                and eye_width is None:
+            own = "ucie"            # a link declaring no spec is searched against UCIe
+        _check_package(own, package)
     user_spec = spec == "none" and "spec" in explicit     # the eye criteria are the spec
     if user_spec:
         if eye_height is None and eye_width is None:

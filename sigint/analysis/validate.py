@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .lanes import LanesResult, lane_of_smallest
+from .lanes import ALL_LANES, LanesResult, lane_of_smallest
 
 __all__ = ["SpecOutcome", "junit_xml", "NOTHING_CHECKED"]
 
@@ -94,6 +94,11 @@ class SpecOutcome:
         }
 
 
+def _worst(lane: str) -> str:
+    """``worst lane 3``, or ``every lane alike`` for a margin the same on every lane."""
+    return "every lane alike" if lane == ALL_LANES else f"worst {lane}"
+
+
 def _f(x) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
@@ -119,7 +124,7 @@ def junit_xml(outcomes: list[SpecOutcome]) -> str:
         for row in o.check_rows():
             case = ET.SubElement(suite, "testcase", classname=cls, name=f"{row['check']}{rate}")
             t += 1
-            text = (f"{row['check']}: worst {row['worst_lane']}: value {row['value']} "
+            text = (f"{row['check']}: {_worst(row['worst_lane'])}: value {row['value']} "
                     f"{row['unit']}, limit {row['limit']} {row['unit']}, margin "
                     f"{row['margin']} {row['unit']} {row['where']}")
             if not row["passed"]:
@@ -162,10 +167,10 @@ def summary(outcomes: list[SpecOutcome]) -> str:
         lim_text = ("" if lim is None else f", limiting check {lim.name} (margin "
                     + _num(lim.margin, "+.3g") + f" {lim.unit})")
         lines.append(f"{o.channel} [{o.spec}] at {rate}: {verdict}; {len(o.lanes.lanes)} lanes, "
-                     f"worst {o.lanes.worst_lane}{lim_text}")
+                     f"{_worst(o.lanes.worst_lane)}{lim_text}")
         for row in o.check_rows():
             mark = "pass" if row["passed"] else "FAIL"
-            lines.append(f"    {mark}  {row['check']:<15} worst {row['worst_lane']}: margin "
+            lines.append(f"    {mark}  {row['check']:<15} {_worst(row['worst_lane'])}: margin "
                          f"{_num(row['margin'], '+.4g')} {row['unit']} {row['where']}"
                          + ("" if row["passed"] else
                             f"; failing: {', '.join(row['failing_lanes'])}"))
