@@ -613,17 +613,14 @@ def _add_criteria(res: LanesResult, eye_height: float | None, eye_width: float |
         return
     from .lanes import worst_index
 
+    full = res.worst_result               # the worst lane's rerun with bits, if any
     for r in res.lanes:
         r.checks = list(r.checks) + _user_checks(r, eye_height, eye_width)
-    w = len(res.lanes) - 1 if not res.complete else worst_index(res.lanes)
-    same = res.worst_result is res.lanes[res.worst]
-    res.worst = w
-    if same or res.worst_result.victim != res.lanes[w].victim:
-        res.worst_result = res.lanes[w]
-    else:       # the full rerun of the same lane (bit-by-bit): the criteria on it too
-        res.worst_result.checks = [c for c in res.worst_result.checks
-                                   if c.detail != "user criterion"] \
-            + _user_checks(res.worst_result, eye_height, eye_width)
+    res.worst = len(res.lanes) - 1 if not res.complete else worst_index(res.lanes)
+    if full.victim == res.lanes[res.worst].victim and all(full is not r for r in res.lanes):
+        full.checks = list(full.checks) + _user_checks(full, eye_height, eye_width)
+    else:
+        res.worst_result = res.lanes[res.worst]
 
 
 def _criteria(eye_height: float | None, eye_width: float | None) -> dict | None:
