@@ -345,7 +345,59 @@ def _quiet_option(f):
 def _package_option(f):
     return click.option(
         "--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
-        default="advanced", show_default=True, help="UCIe package (table row).")(f)
+        default="advanced", show_default=True,
+        help="UCIe package (table row); UCIe only: other specs (BoW, AIB, UCIe-3D, a spec "
+             "file without packages) refuse it.")(f)
+
+
+def _spec_of(channel: Path, spec: str, explicit: set) -> str:
+    """The spec a run checks: *spec* when given on the command line, else a channel file's
+    own (a spec file named relative to the channel file resolved), else *spec*."""
+    if "spec" in explicit or channel.suffix.lower() not in (".yaml", ".yml"):
+        return spec
+    from .channel.schema import load_channel
+
+    own = load_channel(channel)[0].link.spec
+    if own.lower().endswith((".yaml", ".yml")) and not Path(own).is_absolute():
+        own = str(channel.parent / own)
+    return own
+
+
+def _check_package(spec: str, package: str) -> None:
+    """Refuse ``--package`` for a spec that has no packages (only UCIe has them)."""
+    low = spec.strip().lower()
+    if low == "none":
+        raise click.BadParameter(
+            f"{package}: --spec none checks no spec, so a UCIe package has nothing to choose; "
+            "drop --package (or give --spec ucie)", param_hint="--package")
+    from .specs.library import load_spec
+
+    sf = load_spec(spec)
+    pkgs = [p for p in sf.packages if p != "default"]
+    if not pkgs:
+        raise click.BadParameter(
+            f"{package}: {sf.spec} has no packages (--package chooses a UCIe table row: "
+            "advanced, standard, standard-unterminated); drop --package", param_hint="--package")
+    if package not in pkgs:
+        raise click.BadParameter(f"{package}: {sf.spec} has the packages {', '.join(pkgs)}; "
+                                 "give one of them", param_hint="--package")
+
+
+def _check_eye_height(_ctx, _param, value: float | None) -> float | None:
+    """``--eye-height``: a finite voltage above 0."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value!r} V: an eye height is a finite voltage above 0 V; "
+                                 "give e.g. 40mV", param_hint="--eye-height")
+    return value
+
+
+def _check_eye_width(_ctx, _param, value: float | None) -> float | None:
+    """``--eye-width``: a finite fraction of the unit interval, strictly between 0 and 1 UI."""
+    if value is not None and not (math.isfinite(value) and 0.0 < value < 1.0):
+        raise click.BadParameter(f"{value:g} UI: an eye width is a fraction of the unit "
+                                 "interval, above 0 UI and below 1 UI (a 1 UI eye has no "
+                                 "edges at all); give e.g. 0.5UI", param_hint="--eye-width")
+    return value
 
 
 def _reverse_option(f):
@@ -480,8 +532,10 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
 
     \b
     CHANNEL is a channel file (.yaml, built first as by `sigint build`; its link
-    gives the rate, spec and Tx/Rx unless options say otherwise) or a Touchstone
-    1.x/2.x file (.sNp, .ts). A Touchstone file's lanes are its through paths:
+    gives the rate, spec and Tx/Rx unless options say otherwise; frequencies that
+    stop below 3 times the rate are built up to it, where the eye has converged,
+    and a note says so) or a Touchstone 1.x/2.x file (.sNp, .ts). A Touchstone
+    file's lanes are its through paths:
       * default: port i runs to port N+i (scikit-rf), single-ended;
       * --ports sequential: 1->2, 3->4, ...;
       * --thru P:Q (repeat): explicit paths, Tx port first, 1-based;
@@ -509,6 +563,8 @@ def analyze_cmd(ctx: click.Context, channel: Path, rate: float, spec: str, packa
     be = get_backend(backend)
     is_yaml = channel.suffix.lower() in (".yaml", ".yml")
     explicit = _explicit(ctx, _ANALYZE_OVERRIDES)
+    if "package" in explicit:
+        _check_package(_spec_of(channel, spec, explicit), package)
     _check_out(outputs["out"], (".nc", ".nc4"), "the dataset is netCDF")
     _check_report(outputs["report"])
     _check_plot_dir(outputs["plot"])
@@ -642,8 +698,8 @@ def _run_analysis(channel: Path, be, *, is_yaml: bool, given: dict, explicit: se
                                    "itself")
         from .api import analyze_built, build_for_rate
 
-        # a grid that stops short of twice the Nyquist frequency is extended, as
-        # `sigint rate` and `validate` do (the note says so)
+        # a grid that stops short of 3 times the rate (where the eye has converged,
+        # api.ANALYSIS_GRID_RATES) is extended, as `validate` does (the note says so)
         the_rate = given["rate"] if "rate" in explicit else None
         built, note = build_for_rate(channel, the_rate, backend=be, warn=_warn)
         opts = {k: v for k, v in given.items() if k in explicit and k != "rate"}
@@ -710,9 +766,10 @@ def _top_rate(channel: Path, spec: str, package: str, explicit: set,
     return sf.top_rate(package if package in sf.packages else None, up_to)
 
 
-def _channel_for_search(channel: Path, top_rate: float | None, be):
+def _channel_for_search(channel: Path, top_rate: float | None, be, reach: float | None = None):
     """Build a channel file on a grid that reaches twice the Nyquist frequency of *top_rate*
-    (default: the file's own rate).
+    (default: the file's own rate), or *reach* times the rate when given (a check at one
+    rate: :data:`sigint.api.ANALYSIS_GRID_RATES`, as ``sigint analyze`` builds it).
 
     A file whose ``frequencies`` stop below *top_rate* (Hz, twice its Nyquist frequency) is
     built once on the same number of points per GHz from 0 to *top_rate* (with a note), so
@@ -725,17 +782,25 @@ def _channel_for_search(channel: Path, top_rate: float | None, be):
     ch, base = load_channel(channel)
     for w in plausibility_warnings(ch):
         _warn(f"{channel}: {w}")
-    ch, note = grid_for_rate(ch, ch.link.rate if top_rate is None else top_rate, channel.name)
+    the_rate = ch.link.rate if top_rate is None else top_rate
+    if reach is None:
+        ch, note = grid_for_rate(ch, the_rate, channel.name)
+    else:
+        from .api import analysis_grid
+
+        ch, note = analysis_grid(ch, the_rate, channel.name, reach)
     built = build_channel(ch, base, source=str(channel), backend=be)
     return built, note
 
 
 def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, thru, preset,
-                     differential, reverse, common: dict, top_rate: float | None = None):
+                     differential, reverse, common: dict, top_rate: float | None = None,
+                     reach: float | None = None):
     """(link, options, models, built) of a channel file for the rate and validate commands.
 
     A channel file is built on a grid reaching twice the Nyquist frequency of *top_rate*
-    (symbols/s; default the file's own rate) (:func:`_channel_for_search`).
+    (symbols/s; default the file's own rate), or *reach* times it
+    (:func:`_channel_for_search`).
     """
     from .analysis.analyze import AnalysisOptions, prepare
     from .schema import validate
@@ -746,7 +811,7 @@ def _prepare_channel(channel: Path, be, *, spec, package, ber, explicit: set, th
                                    "a YAML channel defines its lanes itself")
         from .api import link_settings, prepare_built
 
-        built, note = _channel_for_search(channel, top_rate, be)
+        built, note = _channel_for_search(channel, top_rate, be, reach)
         given = {"spec": spec, "package": package, "ber": ber}
         opts, tx_over, rx_over = link_settings(
             built, options=dict(common, **{k: v for k, v in given.items() if k in explicit}))
@@ -817,9 +882,14 @@ def _common_channel_options(f):
 @click.option("--plot", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for rate_margin.png (margin vs rate).")
 @click.option("--eye-height", type=Quantity("voltage", positive=True), default=None,
-              help="--spec none: eye height every lane must reach (e.g. 40mV).")
+              callback=_check_eye_height,
+              help="Eye height every lane must reach at the BER (e.g. 40mV): with --spec none "
+                   "the criterion of a continuous search; with a spec, checked on top of the "
+                   "spec's own checks (its eye mask stays).")
 @click.option("--eye-width", type=Quantity("ui", positive=True), default=None,
-              help="--spec none: eye width every lane must reach (e.g. 0.5UI).")
+              callback=_check_eye_width,
+              help="Eye width every lane must reach at the BER, between 0 and 1 UI (e.g. "
+                   "0.5UI); with --spec none or a spec, as --eye-height.")
 @click.option("--exhaustive", is_flag=True,
               help="Every lane at every rate (default: above the first failing rate, each "
                    "rate is probed on one lane, the worst at the last rate evaluated in full: a "
@@ -850,14 +920,19 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
 
     \b
     Exit codes: 0 a maximum rate was found, 1 no rate tried passes, 2 bad input.
-    --spec none needs --eye-height and --eye-width (at --ber, default 1e-15): a
+    --spec none needs --eye-height and/or --eye-width (at --ber, default 1e-15): a
     continuous search to 0.1 GT/s (rates doubling from 1 GT/s, then bisection).
+    With a spec, --eye-height/--eye-width are extra criteria: every lane must meet
+    them and every check of the spec. When the end of the input's data, not a
+    check, limits the maximum, a note says so ("data_limited" in --json).
 
     \b
     Examples:
       sigint rate channels/ucie_advanced_2mm.yaml --plot figs
       sigint rate bus.s64p --package standard --lane-pitch 110um --json
       sigint rate channels/hbm3_interposer_5mm.yaml --spec channels/specs/hbm4_user.yaml
+      sigint rate bus.s8p --spec none --eye-height 40mV --eye-width 0.5UI
+      sigint rate channels/ucie_advanced_2mm.yaml --eye-height 100mV
     """
     _require_files(channel)
     _check_plot_dir(plot)
@@ -865,9 +940,15 @@ def rate_cmd(ctx: click.Context, channel: Path, spec: str, package: str, ber, th
     from .backend import get_backend
 
     explicit = _explicit(ctx, ("spec", "package", "ber"))
+    if "package" in explicit:
+        own = _spec_of(channel, spec, explicit)
+        if own == "none" and "spec" not in explicit and eye_height is None \
+                and eye_width is None:
+            own = "ucie"            # a link declaring no spec is searched against UCIe
+        _check_package(own, package)
     user_spec = spec == "none" and "spec" in explicit     # the eye criteria are the spec
     if user_spec:
-        if eye_height is None or eye_width is None:
+        if eye_height is None and eye_width is None:
             from .errors import InputError
 
             raise InputError("--spec none: there is no spec to pass; give the eye criteria "
@@ -905,17 +986,17 @@ def _search(channel: Path, link, opts, models: dict, *, user_spec: bool, eye_hei
     discrete rates at or below *up_to*."""
     from .analysis.rate import search_continuous, search_rates, spec_rates
 
+    criteria = {"eye_height": eye_height, "eye_width": eye_width}
     if user_spec:
-        return search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
-                                 progress=_say, stop=up_to, **models)
+        return search_continuous(link, opts, progress=_say, stop=up_to, **criteria, **models)
     if opts.spec == "none":
-        if eye_height is not None and eye_width is not None:
-            return search_continuous(link, opts, eye_height=eye_height, eye_width=eye_width,
-                                     progress=_say, stop=up_to, **models)
+        if eye_height is not None or eye_width is not None:
+            return search_continuous(link, opts, progress=_say, stop=up_to, **criteria,
+                                     **models)
         opts = opts.model_copy(update={"spec": "ucie"})
         _warn(f"{channel}: its link declares spec none; searched against UCIe {opts.package}")
     if opts.spec_file().continuous:
-        return search_continuous(link, opts, progress=_say, stop=up_to, **models)
+        return search_continuous(link, opts, progress=_say, stop=up_to, **criteria, **models)
     rates = None
     if up_to is not None:
         rates = tuple(r for r in spec_rates(opts.spec, opts.package) if r <= up_to * (1 + 1e-9))
@@ -924,7 +1005,8 @@ def _search(channel: Path, link, opts, models: dict, *, user_spec: bool, eye_hei
 
             raise InputError(f"--up-to {up_to / 1e9:g} GT/s: below the spec's "
                              "lowest rate; give a higher rate")
-    res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, rates=rates, **models)
+    res = search_rates(link, opts, progress=_say, exhaustive=exhaustive, rates=rates,
+                       **criteria, **models)
     if up_to is not None:
         res.notes.append(f"rates above {up_to / 1e9:g} GT/s not tried (--up-to)")
     return res
@@ -960,7 +1042,7 @@ def _rate_density(res, built, n_lanes: int, lane_pitch, module_width, module_dep
                    "so) [a channel file's own spec; ucie for Touchstone].")
 @click.option("--package", type=click.Choice(["advanced", "standard", "standard-unterminated"]),
               default=None, help="UCIe package for --spec ucie [the channel file's, else "
-                                 "advanced].")
+                                 "advanced]; refused when no spec of the run is UCIe.")
 @click.option("--rate", type=Quantity("rate", positive=True), default=None,
               help="Rate to check at [a channel file's own rate; required for Touchstone "
                    "unless --max-rate].")
@@ -1001,6 +1083,8 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
         _check_writable(junit, "--junit")
     if max_rate and rate is not None:
         raise click.UsageError("--rate and --max-rate exclude each other; give one")
+    if package is not None:
+        _check_validate_package(channels, specs, package)
     for ch in channels:
         if ch.suffix.lower() not in (".yaml", ".yml") and rate is None and not max_rate \
                 and any(sp != "none" for sp in (specs or ("ucie",))):
@@ -1016,14 +1100,17 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     outcomes = []
     try:
         for ch in channels:
-            # with --rate the grid reaches twice the Nyquist frequency of the rate checked,
-            # as the rate search builds it (same verdict at the same rate); None: the
-            # file's rate
+            # at one rate (--rate, else the file's: None) the grid reaches 3 times it, as
+            # `sigint analyze` builds it (same eye, same verdict); with --max-rate the
+            # Nyquist frequency of the highest rate tried, as the rate search builds it
             top = _validate_top_rate(ch, specs, package) if max_rate else rate
+            from .api import ANALYSIS_GRID_RATES
+
             link, opts, models, built = _prepare_channel(
                 ch, be, spec="ucie", package=package or "advanced", ber=None,
                 explicit={"package"} if package else set(), thru=thru, preset=preset,
-                differential=differential, reverse=(), common={"bits": 0}, top_rate=top)
+                differential=differential, reverse=(), common={"bits": 0}, top_rate=top,
+                reach=None if max_rate else ANALYSIS_GRID_RATES)
             own = opts.spec if built is not None else "ucie"
             for sp in specs or (own,):
                 try:
@@ -1046,6 +1133,29 @@ def validate_cmd(channels: tuple[Path, ...], specs: tuple[str, ...], package: st
     if junit is not None and not as_json:
         click.echo(f"junit: {junit}")
     return EXIT_FAIL if any(o.passed is False for o in outcomes) else EXIT_OK
+
+
+def _check_validate_package(channels: tuple[Path, ...], specs: tuple[str, ...],
+                             package: str) -> None:
+    """Refuse ``validate --package`` when no spec of the run has packages (it applies to
+    ``--spec ucie`` or a channel file's own UCIe spec; ucie-advanced etc. name their own)."""
+    if specs:
+        targets = [sp for sp in specs if sp not in _UCIE_PKGS]
+        if not targets:
+            raise click.BadParameter(
+                f"{package}: every --spec given names its own package ("
+                + ", ".join(specs) + "); drop --package or give --spec ucie",
+                param_hint="--package")
+    else:
+        targets = [_spec_of(ch, "ucie", set()) for ch in channels]
+    first_error = None
+    for sp in targets:
+        try:
+            _check_package(sp, package)
+            return
+        except click.BadParameter as exc:
+            first_error = first_error or exc
+    raise first_error
 
 
 def _validate_top_rate(ch: Path, specs: tuple[str, ...], package: str | None) -> float | None:

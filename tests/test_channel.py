@@ -316,21 +316,22 @@ def test_build_channel_takes_the_file_as_sigint_build_channel_does(tmp_path):
 
 def test_analyze_extends_a_grid_that_stops_at_nyquist(tmp_path, capsys):
     """`sigint analyze` of a channel file whose grid stops at the Nyquist frequency (8 GHz
-    at 16 GT/s) builds it on the grid `sigint rate` uses (0 to the symbol rate, the same
-    points per Hz) and says so: the same figures as a file that gives that grid itself."""
+    at 16 GT/s) builds it on 0 to 3 times the rate, where the eye has converged
+    (api.ANALYSIS_GRID_RATES), with the same points per Hz, and says so: the same figures
+    as a file that gives that grid itself."""
     short = _write_channel(tmp_path, SEGS)
     short.write_text(short.read_text().replace("0:60GHz:121", "0:8GHz:17"))
     code = main(["analyze", str(short), "-q", "--bits", "0", "--json", "--victim", "1"])
     j = json.loads(capsys.readouterr().out)
     assert code in (0, 1)
-    assert any("0:8GHz:17 stop at 8 GHz" in n and "0:16GHz:33" in n for n in j["notes"])
+    assert any("0:8GHz:17 stop below 48 GHz" in n and "0:48GHz:97" in n for n in j["notes"])
     full = tmp_path / "full" / "ch.yaml"
     full.parent.mkdir()
     (full.parent / "bus.yaml").write_text((tmp_path / "bus.yaml").read_text())
-    full.write_text(short.read_text().replace("0:8GHz:17", "0:16GHz:33"))
+    full.write_text(short.read_text().replace("0:8GHz:17", "0:48GHz:97"))
     main(["analyze", str(full), "-q", "--bits", "0", "--json", "--victim", "1"])
     k = json.loads(capsys.readouterr().out)
-    assert not any("stop at" in n for n in k["notes"])
+    assert not any("stop below" in n for n in k["notes"])
     for key in ("eye_height_v", "eye_width_ui", "vtf_loss_db_at_nyquist", "mask_height_v"):
         assert j[key] == pytest.approx(k[key], rel=1e-9)
     # the Python API builds it the same way
@@ -338,4 +339,4 @@ def test_analyze_extends_a_grid_that_stops_at_nyquist(tmp_path, capsys):
 
     r = sigint.analyze(short, victim=1, bits=0)
     assert r.eye.eye_height == pytest.approx(k["eye_height_v"], rel=1e-9)
-    assert any("0:16GHz:33" in n for n in r.notes)
+    assert any("0:48GHz:97" in n for n in r.notes)

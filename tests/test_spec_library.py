@@ -463,3 +463,31 @@ def test_loss_mask_from_0_db_at_dc_is_judged_where_it_asks_something():
     sel = (f > 0) & (f <= 6e9)
     j = np.argmin(m[sel] / (6.0 * f[sel] / 6e9))
     assert not chk.passed and chk.frequency_hz == f[sel][j] and chk.margin < 0
+
+
+def test_mask_corner_between_data_frequencies_is_judged():
+    """A user loss mask whose tightest point (a corner at 2.5 GHz, -1.5 dB) falls between
+    the data's 1 GHz steps, over a channel of loss 0.8 dB per GHz (linear, so its value at
+    2.5 GHz is -2.0 dB whichever way it is interpolated): at the data frequencies 2 and 3
+    GHz the mask is -2.4 dB and the channel passes (-1.6 and -2.4 dB); at the corner it
+    fails by 0.5 dB. The crosstalk mask likewise: a dip to -40 dB at 2.5 GHz under a
+    crosstalk of -35 dB that the data frequencies see at -44 dB and below."""
+    from sigint.specs.masks import curve_checks
+
+    f = np.linspace(0, 8e9, 9)
+    loss = -0.8 * f / 1e9
+    mask = [(0.0, -6.0), (2.5e9, -1.5), (5e9, -6.0)]
+    xt = np.full(f.size, -35.0)
+    xmask = [(0.0, -20.0), (2.5e9, -40.0), (5e9, -20.0)]
+    lchk, xchk = curve_checks(f, loss, xt, 6e9, loss_mask=mask, xt_mask=xmask)
+    assert not lchk.passed and lchk.frequency_hz == 2.5e9
+    assert lchk.value == pytest.approx(-2.0, abs=1e-12) and lchk.limit == pytest.approx(-1.5)
+    assert lchk.margin == pytest.approx(-0.5, abs=1e-12) and lchk.adds_up()
+    assert not xchk.passed and xchk.frequency_hz == 2.5e9
+    assert xchk.margin == pytest.approx(-5.0, abs=1e-12) and xchk.adds_up()
+    # at the data frequencies alone both masks pass (what was judged before)
+    on_grid = np.interp(f, [p[0] for p in mask], [p[1] for p in mask])
+    assert np.all(loss[f <= 5e9] >= on_grid[f <= 5e9])
+    # a corner beyond the data (20 GHz) is not judged; the check stays within the data
+    (chk,) = curve_checks(f, loss, xt, 6e9, loss_mask=[(0.0, -1.0), (2e9, -1.7), (20e9, -30.0)])
+    assert chk.passed and 0 < chk.frequency_hz <= 8e9

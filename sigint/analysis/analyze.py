@@ -442,12 +442,17 @@ def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[Eq
 
     With ``eq='spec'`` the row's own candidates: its Tx de-emphasis settings or presets
     (UCIe 48/64 GT/s: P0-P5) times its CTLE DC gains (UCIe 48/64 GT/s: the reference CTLE,
-    -6..0 dB).
+    -6..0 dB; BoW-384/512: the reference CTLE or bypassed, no Tx setting). A row without Tx
+    equalization gives candidates without a Tx label (the choice is the CTLE's alone);
+    ``eq='off'`` labels the Tx ``Tx FFE as given`` (none unless taps were given).
 
     >>> [c.label for c in eq_candidates(AnalysisOptions(rate=32e9), ucie.ucie_row("advanced", 32e9))]
     ['de-emphasis 0 dB', 'de-emphasis -2.2 dB']
     >>> len(eq_candidates(AnalysisOptions(rate=64e9), ucie.ucie_row("advanced", 64e9)))
     42
+    >>> bow = AnalysisOptions(rate=24e9, spec="bow")
+    >>> [c.describe() for c in eq_candidates(bow, bow.spec_row(24e9))]
+    ['CTLE bypassed', 'reference CTLE -2.27887 dB']
     """
     spec_eq = row.equalization if row is not None else None
     if options.eq == "auto":
@@ -458,17 +463,22 @@ def eq_candidates(options: AnalysisOptions, row: ucie.UcieRow | None) -> list[Eq
     elif options.eq == "spec" and spec_eq is not None and spec_eq.tx_de_emphasis:
         ffes = [((1.0,), 0, "de-emphasis 0 dB") if d == 0 else
                 (de_emphasis_taps(d), 0, f"de-emphasis {d:g} dB") for d in spec_eq.tx_de_emphasis]
-    else:
-        ffes = [((1.0,), 0, "no FFE")]
+    elif options.eq == "off":
+        ffes = [((1.0,), 0, "Tx FFE as given")]
+    else:                          # the spec sets no Tx equalization: nothing to name
+        ffes = [((1.0,), 0, "")]
     form = "com"
     gains: list[float | None] = [None]
+    bypass = False
     if options.eq == "spec" and spec_eq is not None and spec_eq.ctle is not None:
         form = spec_eq.ctle.form
+        bypass = bool(spec_eq.ctle.bypass)
         gains = ([None] if spec_eq.ctle.bypass else []) + list(spec_eq.ctle.dc_gains)
     elif options.ctle == "auto":
         # None: the Rx without a chosen CTLE (none unless one was given) is a candidate too
         gains = [None] + list(ucie.REFERENCE_CTLE_GAINS_DB if row is not None else _CTLE_GAINS)
-    return [EqCandidate(ffe, m, g, label, form) for g in gains for ffe, m, label in ffes]
+    return [EqCandidate(ffe, m, g, label, form, ctle_bypass=bypass and g is None)
+            for g in gains for ffe, m, label in ffes]
 
 
 class Link:

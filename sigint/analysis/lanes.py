@@ -11,6 +11,14 @@ with the smallest relative margin; the worst lane is the one whose limiting chec
 smallest relative margin. Without a spec (no checks) the worst lane is the one with the
 smallest eye height.
 
+A check whose margin is the same on every lane (a spec-wide check such as ``lane_skew``,
+one Check shared by every lane; or a mask that identical lanes meet alike) limits every
+lane, not the first of them: where the worst lane's limiting check is such a check, the
+worst lane is reported as ``all lanes`` (:data:`ALL_LANES`), and so is the lane of any
+check's smallest margin (:func:`lane_of_smallest`). Ties between lanes on the limiting
+check are broken by their next-smallest relative margins, so the lane whose figures are
+shown is the one closest to failing on the other checks.
+
 The UCIe ``vtf_loss`` mask line starts at the channel's own L(0), so that check's margin
 and limit both shrink towards DC (see :func:`sigint.specs.ucie.vtf_checks`); its relative
 margin is taken as it comes, which can rank it first on channels whose loss is not
@@ -28,7 +36,46 @@ import numpy as np
 from ..specs.checks import Check
 from .analyze import AnalysisOptions, AnalysisResult, Link, evaluate
 
-__all__ = ["LanesResult", "evaluate_lanes", "relative_margin", "limiting_check"]
+__all__ = ["LanesResult", "evaluate_lanes", "relative_margin", "limiting_check", "ALL_LANES",
+           "same_on_every_lane", "lane_of_smallest"]
+
+#: The name of the limiting lane when a check limits every lane alike.
+ALL_LANES = "all lanes"
+
+#: Relative spread of one check's margins over the lanes (of the larger of its limit and
+#: margins) below which the check counts as limiting every lane alike: far above the
+#: rounding of identical lanes solved together (~1e-15), below the differences of lanes
+#: that differ at all (inner and outer lanes of a coupled bus: 2.5e-7 on a loss margin).
+SAME_MARGIN_RTOL = 1e-9
+
+
+def same_on_every_lane(checks: list[Check]) -> bool:
+    """Whether the checks of one name, one per lane (two or more), have the same margin.
+
+    >>> c = Check("lane_skew", True, 0.01, 0.03, 0.02, "UI")
+    >>> same_on_every_lane([c, c, c]), same_on_every_lane([c])
+    (True, False)
+    """
+    if len(checks) < 2:
+        return False
+    m = [c.margin for c in checks]
+    if all(x == m[0] for x in m):
+        return True
+    if not all(math.isfinite(x) for x in m):
+        return False
+    scale = max([abs(x) for x in m] + [abs(c.limit) for c in checks
+                                       if math.isfinite(c.limit)])
+    return max(m) - min(m) <= SAME_MARGIN_RTOL * scale
+
+
+def lane_of_smallest(per: list[tuple[str, Check]], complete: bool = True) -> tuple[str, Check]:
+    """(lane, check) of the smallest relative margin among *per* ((lane name, check) pairs
+    of one check name); the lane is :data:`ALL_LANES` when *complete* (every lane of the
+    link is in *per*) and the margin is the same on every lane."""
+    lane, c = min(per, key=lambda t: relative_margin(t[1]))
+    if complete and same_on_every_lane([x for _, x in per]):
+        return ALL_LANES, c
+    return lane, c
 
 
 def relative_margin(c: Check) -> float:
@@ -87,7 +134,7 @@ class LanesResult:
         verdict = {True: "PASS", False: "FAIL", None: "no spec"}[self.passed]
         return (f"<LanesResult {self.source}, {self.rate / 1e9:g} GT/s, {len(self.lanes)} lanes"
                 f"{'' if self.complete else ' (stopped at the first failure)'}: worst "
-                f"{self.lanes[self.worst].victim}"
+                f"{self.worst_lane}"
                 + ("" if lim is None else f", {lim.name} {lim.margin:+.3g} {lim.unit}")
                 + f", {verdict}>")
 
@@ -108,6 +155,19 @@ class LanesResult:
     def limiting(self) -> Check | None:
         """The worst lane's limiting check."""
         return limiting_check(self.lanes[self.worst].checks)
+
+    @property
+    def worst_lane(self) -> str:
+        """The worst lane's name, or :data:`ALL_LANES` when its limiting check has the same
+        margin on every lane (all of them evaluated)."""
+        lim = self.limiting
+        name = self.lanes[self.worst].victim
+        if lim is None or not self.complete:
+            return name
+        same = [c for r in self.lanes for c in r.checks if c.name == lim.name]
+        if len(same) == len(self.lanes) and same_on_every_lane(same):
+            return ALL_LANES
+        return name
 
     def table(self) -> list[dict]:
         """Per lane: eye, mask, loss and crosstalk figures and the limiting check."""
@@ -140,7 +200,8 @@ class LanesResult:
         return {
             "source": self.source, "rate_gbps": self.rate / 1e9, "victim": "all",
             "lanes": len(self.lanes), "complete": self.complete, "passed": self.passed,
-            "worst_lane": self.lanes[self.worst].victim,
+            "worst_lane": self.worst_lane,
+            "worst_lane_in_full": self.worst_result.victim,
             "limiting_check": None if lim is None else lim.as_dict(),
             "per_lane": self.table(),
             "worst": self.worst_result.to_json(),
@@ -173,7 +234,7 @@ class LanesResult:
         ds["lane_vtf_crosstalk"] = (("lane", "frequency"),
                                     np.array([r.vtf.xt_db(r.options.n_aggressors)
                                               for r in self.lanes]), {"units": "dB"})
-        ds.attrs.update(worst_lane=self.lanes[self.worst].victim,
+        ds.attrs.update(worst_lane=self.worst_lane, worst_lane_in_full=self.worst_result.victim,
                         passed="none" if self.passed is None else str(bool(self.passed)).lower())
         return ds
 
@@ -194,11 +255,14 @@ class LanesResult:
                          f"{g(t['vtf_loss_db_at_nyquist'], 1, '.2f'):>8} "
                          f"{g(t['vtf_xt_db_worst'], 1, '.1f'):>7}  {lim}{mark}")
         lim = self.limiting
-        w = self.lanes[self.worst].victim
+        w = self.worst_lane
         lines.append("")
         lines.append(f"worst lane: {w}" + ("" if lim is None else
                                            f", limiting check {lim.name} (margin "
-                                           f"{lim.margin:+.3g} {lim.unit})"))
+                                           f"{lim.margin:+.3g} {lim.unit})")
+                     + ("" if w != ALL_LANES else
+                        f": the same margin on every lane; {self.worst_result.victim} in full "
+                        "below"))
         bd = self.extra.get("bandwidth_density")
         if bd:
             lines.append(f"bandwidth density: {bd['lanes']} lanes x {self.rate / 1e9:g} GT/s = "
@@ -222,9 +286,10 @@ def _f(x) -> float | None:
 def worst_index(results: list[AnalysisResult]) -> int:
     """0-based index of the worst lane (module docstring)."""
     if any(r.checks for r in results):
+        # the limiting check's relative margin first, ties broken by the next-smallest
         return min(range(len(results)),
-                   key=lambda i: relative_margin(limiting_check(results[i].checks))
-                   if results[i].checks else math.inf)
+                   key=lambda i: tuple(sorted(relative_margin(c) for c in results[i].checks))
+                   if results[i].checks else (math.inf,))
     return min(range(len(results)), key=lambda i: results[i].eye.eye_height)
 
 

@@ -16,11 +16,20 @@ are not evaluated).
 A rate whose Nyquist frequency lies above the data's top frequency is not tried, and the
 result says so.
 
-Without a spec (``--spec none``) the user gives the eye criteria (height and width at the
-BER) and :func:`search_continuous` finds the highest rate meeting them for every lane to
+Without a spec (``--spec none``) the user gives the eye criteria (height and/or width at
+the BER) and :func:`search_continuous` finds the highest rate meeting them for every lane to
 0.1 GT/s: rates doubling from 1 GT/s up to the data's reach, then bisection between the
 last rate that passes and the first that fails (this assumes the eye closes steadily with
-rate between those two; rates below the last pass of the scan are not re-checked).
+rate between those two; rates below the last pass of the scan are not re-checked). Eye
+criteria given with a spec are checked on top of the spec's own checks (every lane must
+meet both).
+
+The pulse responses take the response above the data's top frequency as zero, behind a
+cosine taper over its last tenth (:func:`sigint.timedomain.pulse.pulse_responses`): a rate
+whose Nyquist frequency falls in that band is closed by the end of the data rather than by
+the channel, and when the first failing rate (or the highest rate passing, at the data's
+reach) is one, the result says that the input's frequency range limits the maximum
+(``data_limited``).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import numpy as np
 
 from ..errors import InputError
 from .analyze import AnalysisOptions, Link
-from .lanes import LanesResult, evaluate_lanes, limiting_check, relative_margin
+from .lanes import ALL_LANES, LanesResult, evaluate_lanes, lane_of_smallest, limiting_check, relative_margin
 
 __all__ = ["RateRow", "RateSearch", "search_rates", "search_continuous", "spec_rates",
            "UCIE_DENSITY_GBYTES_PER_MM"]
@@ -89,21 +98,29 @@ class RateRow:
         return None if p and not self.lanes.complete else p
 
     def worst_margins(self) -> dict:
-        """Per check: the smallest margin over the lanes evaluated and its lane (the
-        limiting lane's own figures are the row's other columns)."""
-        out: dict = {}
+        """Per check: the smallest margin over the lanes evaluated and its lane
+        (:data:`~sigint.analysis.lanes.ALL_LANES` when every lane has it; the limiting
+        lane's own figures are the row's other columns)."""
+        per: dict[str, list] = {}
         for x in self.lanes.lanes:
             for c in x.checks:
-                m = _f(c.margin)
-                cur = out.get(c.name)
-                if cur is None or (m is not None and (cur["margin"] is None or m < cur["margin"])):
-                    out[c.name] = {"margin": m, "unit": c.unit, "lane": x.victim}
+                per.setdefault(c.name, []).append((x.victim, c))
+        out: dict = {}
+        for name, pairs in per.items():
+            finite = [t for t in pairs if _f(t[1].margin) is not None] or pairs
+            lane, c = min(finite, key=lambda t: (_f(t[1].margin) is None, t[1].margin))
+            if self.lanes.complete and len(pairs) == len(self.lanes.lanes):
+                if lane_of_smallest(pairs)[0] == ALL_LANES:
+                    lane = ALL_LANES
+            out[name] = {"margin": _f(c.margin), "unit": c.unit, "lane": lane}
         return out
 
     def as_dict(self) -> dict:
         """The rate's figures: those of the limiting lane (the lane closest to failing,
-        :func:`sigint.analysis.lanes.worst_index`: ``worst_lane``), its equalization, and per
-        check the smallest margin over every lane evaluated (``worst_margins``)."""
+        :func:`sigint.analysis.lanes.worst_index`: ``figures_lane``), its equalization, and per
+        check the smallest margin over every lane evaluated (``worst_margins``).
+        ``worst_lane`` names the limiting lane, or ``all lanes`` when its limiting check has
+        the same margin on every lane (:attr:`~sigint.analysis.lanes.LanesResult.worst_lane`)."""
         r = self.lanes.lanes[self.lanes.worst]
         by = {c.name: c for c in r.checks}
         lim = self.lanes.limiting
@@ -113,7 +130,7 @@ class RateRow:
 
         return {
             "rate_gbps": self.rate / 1e9, "passed": self.passed,
-            "worst_lane": r.victim,
+            "worst_lane": self.lanes.worst_lane, "figures_lane": r.victim,
             "eye_height_v": _f(r.eye.eye_height), "eye_width_ui": _f(r.eye.eye_width),
             "mask_height_v": _f(r.mask_height), "eye_mask_margin_v": m("eye_mask"),
             "vtf_loss_db_at_nyquist": _f(r.loss_db_at_nyquist),
@@ -167,6 +184,12 @@ class RateSearch:
     notes: list[str] = field(default_factory=list)
     density: dict | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    criteria: dict | None = None
+    """User eye criteria checked on every lane (``eye_height_v``, ``eye_width_ui``; None:
+    none given)."""
+    data_limited: bool = False
+    """True when the frequency range of the input, not a check, limits the maximum (see the
+    module docstring)."""
 
     def __repr__(self) -> str:
         mx = "none" if self.max_rate is None else f"{self.max_rate / 1e9:g} GT/s"
@@ -182,7 +205,7 @@ class RateSearch:
         nxt = above[0]
         lim = nxt.lanes.limiting
         return {"rate_gbps": nxt.rate / 1e9, "check": None if lim is None else lim.name,
-                "lane": nxt.lanes.lanes[nxt.lanes.worst].victim,
+                "lane": nxt.lanes.worst_lane,
                 "margin": None if lim is None else _f(lim.margin),
                 "unit": None if lim is None else lim.unit}
 
@@ -193,15 +216,24 @@ class RateSearch:
             "limited_by": self.limiting,
             "rates": [r.as_dict() for r in self.rows],
             "not_tried_gbps": [r / 1e9 for r in self.not_tried],
-            "bandwidth_density": self.density, "notes": self.notes,
+            "bandwidth_density": self.density, "user_criteria": self.criteria,
+            "data_limited": self.data_limited, "notes": self.notes,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
     def summary(self) -> str:
-        what = (f"UCIe {self.package} package, every lane, spec equalization at each rate"
-                if self.spec == "ucie" else f"{self.spec}, every lane, spec equalization at "
-                                            "each rate")
-        lines = [f"sigint rate {self.source}: {what}", "",
+        if self.spec == "user eye criteria":
+            what = "user eye criteria, every lane"
+        elif self.spec == "ucie":
+            what = f"UCIe {self.package} package, every lane, spec equalization at each rate"
+        else:
+            what = f"{self.spec}, every lane, spec equalization at each rate"
+        lines = [f"sigint rate {self.source}: {what}"]
+        if self.criteria:
+            lines.append("  user eye criteria on every lane"
+                         + (" (on top of the spec's checks)" if self.spec != "user eye criteria"
+                            else "") + ": " + _criteria_words(self.criteria))
+        lines += ["",
                  f"  {'GT/s':>5} {'lim.lane':>8} {'height mV':>9} {'width UI':>8} "
                  f"{'mask mV':>8} {'loss dB':>8} {'XT dB':>7} {'min mask mV (lane)':>19}"
                  "  limiting check (margin)  verdict"]
@@ -216,9 +248,9 @@ class RateSearch:
                    f"{d['limiting_check']} ({d['limiting_margin']:+.3g} {d['limiting_unit']})")
             wm = d["worst_margins"].get("eye_mask")
             wm_s = ("-" if wm is None or wm["margin"] is None else
-                    f"{wm['margin'] * 1e3:+.1f} ({wm['lane'].replace('lane ', '')})")
+                    f"{wm['margin'] * 1e3:+.1f} ({_short(wm['lane'])})")
             lines.append(
-                f"  {d['rate_gbps']:>5g} {d['worst_lane'].replace('lane ', ''):>8} "
+                f"  {d['rate_gbps']:>5g} {_short(d['worst_lane']):>8} "
                 f"{g(d['eye_height_v'], 1e3):>9} {g(d['eye_width_ui'], 1, '.3f'):>8} "
                 f"{g(d['eye_mask_margin_v'], 1e3, '+.1f'):>8} "
                 f"{g(d['vtf_loss_margin_db'], 1, '+.2f'):>8} {g(d['vtf_xt_margin_db'], 1, '+.1f'):>7}"
@@ -229,10 +261,12 @@ class RateSearch:
             if d["equalization"] is not None or d["dfe_taps_v_per_v"]:
                 spec_row = f" [{d['spec_row']}]" if d["spec_row"] else ""
                 eq_lines.append(f"  {d['rate_gbps']:>5g} GT/s{spec_row}: {_eq_words(d)} "
-                                f"(lane {d['worst_lane'].replace('lane ', '')})")
+                                f"(lane {_short(d['figures_lane'])})")
         lines.append("  (each row: the limiting lane's figures, the lane closest to failing; "
                      "mask, loss and XT columns are its margins, positive passes; min mask: "
-                     "the smallest eye-mask margin over the lanes evaluated)")
+                     "the smallest eye-mask margin over the lanes evaluated; 'all': the "
+                     "limiting check has the same margin on every lane, the figures are those "
+                     "of the lane closest to failing on the other checks)")
         if eq_lines:
             lines.append("  equalization chosen, limiting lane:")
             lines += eq_lines
@@ -299,6 +333,11 @@ class RateSearch:
         return [save_figure(fig, folder / "rate_margin.png", dpi=120)]
 
 
+def _short(lane: str) -> str:
+    """A lane name for a table column: ``3`` for ``lane 3``, ``all`` for every lane."""
+    return "all" if lane == ALL_LANES else lane.replace("lane ", "")
+
+
 def _f(x) -> float | None:
     if x is None:
         return None
@@ -307,28 +346,37 @@ def _f(x) -> float | None:
 
 
 def _equalization(r) -> dict:
-    """The equalization a lane's result used: Tx preset or FFE, CTLE DC gain, DFE taps."""
+    """The equalization a lane's result used: the Tx setting chosen (None where the spec has
+    none to choose, e.g. BoW), the Tx FFE taps, the CTLE (DC gain and form, or bypassed as
+    the spec's choice) and the DFE taps."""
     ctle = r.rx.ctle
+    chosen = None if r.eq is None else r.eq.chosen
     return {
-        "tx_setting": None if r.eq is None else r.eq.chosen.label,
+        "tx_setting": None if chosen is None else (chosen.label or None),
         "tx_ffe": list(r.tx.ffe),
         "ctle_dc_gain_db": None if ctle is None else ctle.dc_gain_db,
         "ctle_form": None if ctle is None else ctle.form,
+        "ctle_bypassed": bool(chosen is not None and chosen.ctle_bypass and ctle is None),
         "dfe_taps_v_per_v": [float(v) for v in r.cursors.dfe_values],
     }
 
 
 def _eq_words(d: dict) -> str:
     """A rate row's equalization in words (``P2, CTLE -1 dB (ucie-reference), DFE h1
-    0.052 V/V``)."""
-    parts = [d["tx_setting"] or ("FFE " + str(d["tx_ffe"]) if len(d["tx_ffe"]) > 1
-                                 else "no Tx FFE")]
+    0.052 V/V``; ``CTLE bypassed`` for BoW-384/512 without its CTLE)."""
+    parts = []
+    if d["tx_setting"]:
+        parts.append(d["tx_setting"])
+    elif len(d["tx_ffe"]) > 1:
+        parts.append("Tx FFE " + str(d["tx_ffe"]))
     if d["ctle_dc_gain_db"] is not None:
         parts.append(f"CTLE {d['ctle_dc_gain_db']:+g} dB ({d['ctle_form']})")
+    elif d["ctle_bypassed"]:
+        parts.append("CTLE bypassed")
     if d["dfe_taps_v_per_v"]:
         parts.append("DFE " + ", ".join(f"h{k + 1} {v:.3g} V/V"
                                         for k, v in enumerate(d["dfe_taps_v_per_v"])))
-    return ", ".join(parts)
+    return ", ".join(parts) or "no equalization"
 
 
 def search_rates(
@@ -339,6 +387,8 @@ def search_rates(
     progress: Callable[[str], None] | None = None,
     exhaustive: bool = False,
     threads: int | None = None,
+    eye_height: float | None = None,
+    eye_width: float | None = None,
     **models: Any,
 ) -> RateSearch:
     """Every lane at every spec rate the data reach; the highest rate that passes.
@@ -362,6 +412,8 @@ def search_rates(
         rate up to the first failing one.
     threads : int, optional
         Lanes evaluated at once (:func:`sigint.analysis.lanes.evaluate_lanes`).
+    eye_height, eye_width : float, optional
+        User eye criteria, V and UI, checked on every lane on top of the spec's checks.
     **models
         ``tx_overrides``, ``rx_overrides`` (and ``tx``, ``rx``) as for
         :func:`sigint.analyze.evaluate`.
@@ -392,6 +444,7 @@ def search_rates(
                              progress=progress, threads=threads, **models)
         if probe:
             res.complete = False
+        _add_criteria(res, eye_height, eye_width)
         rows.append(RateRow(r, res))
         if res.complete:
             # next rate: the lanes worst first, so a failing rate shows it at once
@@ -410,9 +463,14 @@ def search_rates(
         notes.append(f"every rate tried passes: the channel may carry more than "
                      f"{max_rate / 1e9:g} GT/s")
     notes += _above_first_failure(rows)
+    data_note = _data_limit_note(link, rows, max_rate)
+    if data_note:
+        notes.append(data_note)
     return RateSearch(source=link.source, spec=options.spec, package=options.package, rows=rows,
                       not_tried=not_tried, max_rate=max_rate, notes=notes,
-                      timings={"search": time.perf_counter() - t0})
+                      timings={"search": time.perf_counter() - t0},
+                      criteria=_criteria(eye_height, eye_width),
+                      data_limited=data_note is not None)
 
 
 def _rates_in_reach(link: Link, rates: tuple[float, ...]
@@ -465,16 +523,18 @@ def _continuous_range(link: Link, options: AnalysisOptions, criteria: bool, *, s
                       stop: float | None, resolution: float
                       ) -> tuple[float, float, float | None]:
     """(first rate, highest rate to try on the *resolution* grid, the spec's or *stop*'s top
-    or None) of a continuous search: the data's reach, capped by the spec's range (without
-    eye criteria) and by *stop*, all symbols/s."""
+    or None) of a continuous search: the data's reach, capped by the spec's range (when a
+    spec is checked) and by *stop*, all symbols/s."""
     f = link.f
     top = math.floor(2 * float(f[-1]) * (1 + 1e-9) / resolution) * resolution
     spec_top = None
-    if not criteria:
-        sf = options.spec_file()
-        if sf is None or not sf.continuous:
-            raise InputError("a continuous rate search needs eye criteria (--eye-height, "
-                             "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
+    sf = options.spec_file() if options.spec != "none" else None
+    if sf is not None and not sf.continuous:
+        raise InputError(f"{sf.spec} has discrete rates; search them with search_rates")
+    if sf is None and not criteria:
+        raise InputError("a continuous rate search needs eye criteria (--eye-height, "
+                         "--eye-width) or a spec with a range of rates (rate_range: {min, max})")
+    if sf is not None:
         start = max(start, min(r.rate_range.min for r in sf.rows))
         spec_top = max(r.rate_range.max for r in sf.rows)
         top = min(top, math.floor(spec_top * (1 + 1e-9) / resolution) * resolution)
@@ -515,19 +575,87 @@ def _highest_passing(run: Callable[[float], bool], start: float, top: float,
     return lo, False
 
 
-def _user_checks(r, eye_height: float, eye_width: float) -> list:
+def _criteria_words(c: dict) -> str:
+    """``eye height >= 40 mV, eye width >= 0.5 UI`` of a criteria dict."""
+    parts = []
+    if c.get("eye_height_v") is not None:
+        parts.append(f"eye height >= {c['eye_height_v'] * 1e3:g} mV")
+    if c.get("eye_width_ui") is not None:
+        parts.append(f"eye width >= {c['eye_width_ui']:g} UI")
+    return ", ".join(parts)
+
+
+def _user_checks(r, eye_height: float | None, eye_width: float | None) -> list:
+    """The user's eye criteria (those given) as checks of the lane result *r*:
+    ``user_eye_height`` and ``user_eye_width`` (distinct from a spec's own ``eye_height``
+    and ``eye_width`` checks, which they join)."""
     from ..specs.checks import Check
 
     e = r.eye
     at = f"BER {r.ber:.0e}"
-    return [
-        Check(name="eye_height", passed=bool(e.eye_height >= eye_height), value=e.eye_height,
-              limit=eye_height, margin=e.eye_height - eye_height, unit="V",
-              where=f"best phase, {at}", detail="user criterion"),
-        Check(name="eye_width", passed=bool(e.eye_width >= eye_width), value=e.eye_width,
-              limit=eye_width, margin=e.eye_width - eye_width, unit="UI",
-              where=f"at 0 V, {at}", detail="user criterion"),
-    ]
+    out = []
+    if eye_height is not None:
+        out.append(Check(name="user_eye_height", passed=bool(e.eye_height >= eye_height),
+                         value=e.eye_height, limit=eye_height,
+                         margin=e.eye_height - eye_height, unit="V",
+                         where=f"best phase, {at}", detail="user criterion"))
+    if eye_width is not None:
+        out.append(Check(name="user_eye_width", passed=bool(e.eye_width >= eye_width),
+                         value=e.eye_width, limit=eye_width, margin=e.eye_width - eye_width,
+                         unit="UI", where=f"at 0 V, {at}", detail="user criterion"))
+    return out
+
+
+def _add_criteria(res: LanesResult, eye_height: float | None, eye_width: float | None) -> None:
+    """Append the user's eye criteria to every lane's checks of *res* and rank the lanes
+    again (the worst lane may change)."""
+    if eye_height is None and eye_width is None:
+        return
+    from .lanes import worst_index
+
+    full = res.worst_result               # the worst lane's rerun with bits, if any
+    for r in res.lanes:
+        r.checks = list(r.checks) + _user_checks(r, eye_height, eye_width)
+    res.worst = len(res.lanes) - 1 if not res.complete else worst_index(res.lanes)
+    if full.victim == res.lanes[res.worst].victim and all(full is not r for r in res.lanes):
+        full.checks = list(full.checks) + _user_checks(full, eye_height, eye_width)
+    else:
+        res.worst_result = res.lanes[res.worst]
+
+
+def _criteria(eye_height: float | None, eye_width: float | None) -> dict | None:
+    if eye_height is None and eye_width is None:
+        return None
+    return {"eye_height_v": eye_height, "eye_width_ui": eye_width}
+
+
+def _taper() -> float:
+    """The fraction of the data's band over which the pulse responses taper the response to
+    zero at its top frequency (:func:`sigint.timedomain.pulse.pulse_responses_set`)."""
+    import inspect
+
+    from ..timedomain.pulse import pulse_responses_set
+
+    return float(inspect.signature(pulse_responses_set).parameters["taper"].default)
+
+
+def _data_limit_note(link: Link, rows: list[RateRow], max_rate: float | None
+                     ) -> str | None:
+    """A note when the first rate failing above *max_rate* is closed by the end of the data
+    (its Nyquist frequency lies where the pulse responses taper the response to zero), not
+    by the channel; None otherwise."""
+    fmax = float(link.f[-1])
+    f_t = fmax * (1 - _taper())
+    fail = next((r for r in rows if not r.lanes.passed
+                 and (max_rate is None or r.rate > max_rate)), None)
+    if fail is None or fail.rate / 2 <= f_t * (1 + 1e-9):
+        return None
+    return (f"the input's frequency range limits the maximum, not a check: the data stop at "
+            f"{fmax / 1e9:g} GHz, and above {f_t / 1e9:g} GHz the response is tapered to zero, "
+            f"so the eye at {fail.rate / 1e9:g} GT/s (Nyquist frequency "
+            f"{fail.rate / 2e9:g} GHz) is closed by the end of the data; give data that "
+            f"reach further (at least {fail.rate / 1e9:g} GHz, better 3 times the rate) for "
+            "a higher maximum")
 
 
 def search_continuous(
@@ -570,8 +698,8 @@ def search_continuous(
     Returns
     -------
     RateSearch
-        ``spec`` is ``user eye criteria``; each row's lanes carry the two criteria as
-        checks.
+        ``spec`` is ``user eye criteria`` (or the spec's name); each row's lanes carry the
+        criteria given as checks ``user_eye_height`` and ``user_eye_width``.
 
     Raises
     ------
@@ -583,7 +711,7 @@ def search_continuous(
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
     f = link.f
-    criteria = eye_height is not None and eye_width is not None
+    criteria = eye_height is not None or eye_width is not None
     start, top, spec_top = _continuous_range(link, options, criteria, start=start, stop=stop,
                                              resolution=resolution)
     rows: dict[float, RateRow] = {}
@@ -594,13 +722,7 @@ def search_continuous(
             say(f"{rate / 1e9:g} GT/s")
             opts = options.model_copy(update={"rate": rate, "bits": 0})
             res = evaluate_lanes(link, opts, progress=progress, threads=threads, **models)
-            if criteria:
-                for r in res.lanes:
-                    r.checks = _user_checks(r, eye_height, eye_width)
-            from .lanes import worst_index
-
-            res.worst = worst_index(res.lanes)
-            res.worst_result = res.lanes[res.worst]
+            _add_criteria(res, eye_height, eye_width)
             rows[rate] = RateRow(rate, res)
         return bool(rows[rate].lanes.passed)
 
@@ -608,11 +730,21 @@ def search_continuous(
     lo, at_top = _highest_passing(run, start, top, resolution)
     if at_top and spec_top is not None and top >= spec_top * (1 - 1e-9):
         notes.append(f"every lane passes up to the highest rate to try, {top / 1e9:g} GT/s")
-    elif at_top:
-        notes.append(f"the data stop at {f[-1] / 1e9:g} GHz: the search is limited "
-                     f"to {top / 1e9:g} GT/s, where the criteria still hold")
     ordered = [rows[k] for k in sorted(rows)]
-    name = "user eye criteria" if criteria else options.spec_file().spec
+    data_limited = False
+    if at_top and not (spec_top is not None and top >= spec_top * (1 - 1e-9)):
+        data_limited = True
+        notes.append(f"the input's frequency range limits the maximum, not a check: the data "
+                     f"stop at {f[-1] / 1e9:g} GHz, so the search stopped at {top / 1e9:g} GT/s "
+                     "(Nyquist frequency at the data's end), where every check still passes; "
+                     "give data that reach further for a higher maximum")
+    else:
+        data_note = _data_limit_note(link, ordered, lo)
+        if data_note:
+            data_limited = True
+            notes.append(data_note)
+    name = "user eye criteria" if options.spec == "none" else options.spec_file().spec
     return RateSearch(source=link.source, spec=name, package=options.package, rows=ordered,
                       not_tried=[], max_rate=lo, notes=notes,
-                      timings={"search": time.perf_counter() - t0})
+                      timings={"search": time.perf_counter() - t0},
+                      criteria=_criteria(eye_height, eye_width), data_limited=data_limited)

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .lanes import LanesResult, relative_margin
+from .lanes import ALL_LANES, LanesResult, lane_of_smallest
 
 __all__ = ["SpecOutcome", "junit_xml", "NOTHING_CHECKED"]
 
@@ -56,7 +56,9 @@ class SpecOutcome:
         return self.lanes.passed
 
     def check_rows(self) -> list[dict]:
-        """One row per check name: the lane with the smallest margin and the failing lanes."""
+        """One row per check name: the lane with the smallest margin (``all lanes`` when
+        every lane has it, :func:`~sigint.analysis.lanes.lane_of_smallest`) and the failing
+        lanes."""
         if self.lanes is None or self.spec == "none":
             return []
         names: list[str] = []
@@ -67,7 +69,8 @@ class SpecOutcome:
         rows = []
         for name in names:
             per = [(r.victim, c) for r in self.lanes.lanes for c in r.checks if c.name == name]
-            lane, c = min(per, key=lambda t: relative_margin(t[1]))
+            lane, c = lane_of_smallest(per, self.lanes.complete
+                                       and len(per) == len(self.lanes.lanes))
             rows.append({"check": name, "passed": all(x.passed for _, x in per),
                          "worst_lane": lane, "value": _f(c.value), "limit": _f(c.limit),
                          "margin": _f(c.margin), "unit": c.unit, "where": c.where,
@@ -84,11 +87,16 @@ class SpecOutcome:
             "checked": self.spec != "none",
             "lanes": None if self.lanes is None else len(self.lanes.lanes),
             "worst_lane": (None if self.lanes is None or self.spec == "none"
-                           else self.lanes.lanes[self.lanes.worst].victim),
+                           else self.lanes.worst_lane),
             "limiting_check": None if lim is None or self.spec == "none" else lim.name,
             "checks": self.check_rows(),
             "notes": ([NOTHING_CHECKED] if self.spec == "none" else []) + self.notes,
         }
+
+
+def _worst(lane: str) -> str:
+    """``worst lane 3``, or ``every lane alike`` for a margin the same on every lane."""
+    return "every lane alike" if lane == ALL_LANES else f"worst {lane}"
 
 
 def _f(x) -> float | None:
@@ -116,7 +124,7 @@ def junit_xml(outcomes: list[SpecOutcome]) -> str:
         for row in o.check_rows():
             case = ET.SubElement(suite, "testcase", classname=cls, name=f"{row['check']}{rate}")
             t += 1
-            text = (f"{row['check']}: worst {row['worst_lane']}: value {row['value']} "
+            text = (f"{row['check']}: {_worst(row['worst_lane'])}: value {row['value']} "
                     f"{row['unit']}, limit {row['limit']} {row['unit']}, margin "
                     f"{row['margin']} {row['unit']} {row['where']}")
             if not row["passed"]:
@@ -159,10 +167,10 @@ def summary(outcomes: list[SpecOutcome]) -> str:
         lim_text = ("" if lim is None else f", limiting check {lim.name} (margin "
                     + _num(lim.margin, "+.3g") + f" {lim.unit})")
         lines.append(f"{o.channel} [{o.spec}] at {rate}: {verdict}; {len(o.lanes.lanes)} lanes, "
-                     f"worst {o.lanes.lanes[o.lanes.worst].victim}{lim_text}")
+                     f"{_worst(o.lanes.worst_lane)}{lim_text}")
         for row in o.check_rows():
             mark = "pass" if row["passed"] else "FAIL"
-            lines.append(f"    {mark}  {row['check']:<15} worst {row['worst_lane']}: margin "
+            lines.append(f"    {mark}  {row['check']:<15} {_worst(row['worst_lane'])}: margin "
                          f"{_num(row['margin'], '+.4g')} {row['unit']} {row['where']}"
                          + ("" if row["passed"] else
                             f"; failing: {', '.join(row['failing_lanes'])}"))

@@ -99,8 +99,12 @@ def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: fl
     """Piecewise-linear loss (stay above) and crosstalk (stay below) masks of a user spec.
 
     Each mask is checked at every frequency of the data from its first to its last
-    frequency (the curve between points linear in frequency): it passes when the channel
-    stays on its side everywhere. The check reports the frequency where the margin is
+    frequency (the curve between points linear in frequency) and at each of its own
+    breakpoints inside the data's range, where the channel's response (dB) is interpolated
+    linearly in frequency between the two data points around it (as the UCIe checks read
+    the loss at fN, :func:`sigint.specs.ucie.vtf_checks`), so that a tight corner of the
+    mask between two data frequencies is not missed: it passes when the channel stays on
+    its side everywhere. The check reports the frequency where the margin is
     smallest *relative to the mask* (margin / |mask value|, the scale on which checks of
     different units are ranked, :func:`sigint.analysis.lanes.relative_margin`), so that a
     mask starting at 0 dB at DC, which a channel meets there by a margin of about 0 dB,
@@ -115,12 +119,20 @@ def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: fl
             continue
         mf = np.array([p[0] for p in mask])
         mv = np.array([p[1] for p in mask])
+        yy = np.asarray(y, dtype=float)
         sel = (f >= mf[0] - 1e-9) & (f <= mf[-1] + 1e-9)
-        if not sel.any():
+        corners = mf[(mf >= f[0] - 1e-9) & (mf <= f[-1] + 1e-9)]
+        if not sel.any() and corners.size == 0:
             continue
-        fs = f[sel]
+        # the corners not on a data frequency, with the response interpolated there
+        on_grid = np.isclose(corners[:, None], f[None, :], rtol=0, atol=1e-6).any(axis=1)
+        extra = corners[~on_grid]
+        fs = np.concatenate([f[sel], extra])
+        ys = np.concatenate([yy[sel], np.interp(extra, f, yy)])
+        order = np.argsort(fs, kind="stable")
+        fs, ys = fs[order], ys[order]
         lim = np.interp(fs, mf, mv)
-        m = sign * (np.asarray(y)[sel] - lim)
+        m = sign * (ys - lim)
         if not np.isfinite(m).any():
             continue
         passed = bool(np.nanmin(m) >= -1e-12)
@@ -130,7 +142,7 @@ def curve_checks(f: np.ndarray, loss_db: np.ndarray, xt_db: np.ndarray, rate: fl
         j = int(np.nanargmin(rel)) if np.isfinite(rel).any() or np.any(rel == -np.inf) \
             else int(np.nanargmin(m))
         out.append(Check(
-            name=name, passed=passed, value=float(np.asarray(y)[sel][j]),
+            name=name, passed=passed, value=float(ys[j]),
             limit=float(lim[j]), margin=float(m[j]), unit="dB",
             relation=">=" if sign > 0 else "<=", where=f"at {_ghz(fs[j])}",
             frequency_hz=float(fs[j]),

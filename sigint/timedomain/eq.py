@@ -71,9 +71,14 @@ class EqCandidate:
         CTLE DC gain, dB, of the reference CTLE; None keeps the Rx's own CTLE (none unless
         one was given).
     label : str
-        Name in reports (``P3``, ``de-emphasis -2.2 dB``, ``FFE [-0.05, 0.85, -0.1]``).
-    ctle_form : {'com', 'ucie-reference'}
+        Name of the Tx setting in reports (``P3``, ``de-emphasis -2.2 dB``, ``FFE [-0.05,
+        0.85, -0.1]``); empty when the candidates have no Tx setting to choose (a spec
+        without Tx equalization, such as BoW: its choice is the CTLE's alone).
+    ctle_form : {'com', 'ucie-reference', 'bow-reference'}
         The CTLE whose DC gain ``ctle_db`` is (see :class:`~sigint.link.txrx.Ctle`).
+    ctle_bypass : bool
+        True when ``ctle_db`` None stands for the CTLE bypassed, one of the spec's choices
+        (BoW-384/512: bypassed or the reference CTLE), rather than the Rx as given.
     """
 
     ffe: tuple[float, ...] = (1.0,)
@@ -81,6 +86,7 @@ class EqCandidate:
     ctle_db: float | None = None
     label: str = "off"
     ctle_form: str = "com"
+    ctle_bypass: bool = False
 
     @property
     def is_off(self) -> bool:
@@ -90,9 +96,13 @@ class EqCandidate:
         return self.ffe[self.ffe_main] == 1.0 and not any(side) and no_ctle
 
     def describe(self) -> str:
-        ctle = ("Rx CTLE as given" if self.ctle_db is None else
-                f"{'reference ' if self.ctle_form != 'com' else ''}CTLE {self.ctle_db:+g} dB")
-        return f"{self.label}, {ctle}"
+        """The setting in words: the Tx setting (when there is one to choose) and the CTLE
+        (``P3, reference CTLE -4 dB``; ``CTLE bypassed``)."""
+        if self.ctle_db is None:
+            ctle = "CTLE bypassed" if self.ctle_bypass else "Rx CTLE as given"
+        else:
+            ctle = f"{'reference ' if self.ctle_form != 'com' else ''}CTLE {self.ctle_db:+g} dB"
+        return f"{self.label}, {ctle}" if self.label else ctle
 
 
 def ffe_grid(pre: Sequence[float] = FFE_PRE, post: Sequence[float] = FFE_POST) -> list[EqCandidate]:
