@@ -43,8 +43,9 @@ or surface.
 
 At each frequency a dense system of :math:`2Mn` unknowns is solved for the *n* conductor
 currents (for long frequency lists, at log-spaced samples and interpolated with a measured
-error: :meth:`MultipoleSolver.partial_impedance`). The partial-impedance matrix has the same :math:`\\ln` constant as the filament
-solver's (:mod:`sigint.extract.peec`), which cancels in every loop quantity.
+error: :meth:`MultipoleSolver.partial_impedance`). The partial-impedance matrix has the
+same :math:`\\ln` constant as the filament solver's (:mod:`sigint.extract.peec`), which
+cancels in every loop quantity.
 """
 
 from __future__ import annotations
