@@ -329,14 +329,16 @@ class MultipoleSolver:
         t_all, _ = self._t(omega)
         out = np.empty((omega.size, n, n), dtype=complex)
         eye = np.eye(2 * m * n)
-        for f0 in range(0, omega.size, F_CHUNK):
-            sl = slice(f0, min(omega.size, f0 + F_CHUNK))
-            # T is the same for the analytic and anti-analytic halves of a conductor
-            t = np.concatenate([t_all[sl], t_all[sl]], axis=2).reshape(-1, 2 * m * n)
-            k = eye[None] - t[:, :, None] * self.g[None]
-            rhs = t[:, :, None] * self.g0[None]
-            x = np.linalg.solve(k, rhs)                       # (F, 2Mn, n)
-            out[sl] = -MU0 / (2 * math.pi) * (self.h[None] @ x)
+        with progress.task(f"{2 * m * n} multipole unknowns, frequencies", total=omega.size):
+            for f0 in range(0, omega.size, F_CHUNK):
+                sl = slice(f0, min(omega.size, f0 + F_CHUNK))
+                # T is the same for the analytic and anti-analytic halves of a conductor
+                t = np.concatenate([t_all[sl], t_all[sl]], axis=2).reshape(-1, 2 * m * n)
+                k = eye[None] - t[:, :, None] * self.g[None]
+                rhs = t[:, :, None] * self.g0[None]
+                x = np.linalg.solve(k, rhs)                       # (F, 2Mn, n)
+                out[sl] = -MU0 / (2 * math.pi) * (self.h[None] @ x)
+                progress.advance(sl.stop - sl.start)
         return out
 
     def conductor_admittance(self, f: np.ndarray) -> np.ndarray:
