@@ -28,7 +28,7 @@ voltage drop per unit length
           Z_{\\mathrm{int}} = \\frac{\\gamma\\,I_0(\\gamma a)}{2\\pi a\\sigma\\,I_1(\\gamma a)},
 
 the classical internal impedance of a round wire (Ramo, Whinnery & Van Duzer, *Fields and
-Waves in Communication Electronics*, 3rd ed., Sec. 5.12; REFERENCES.md E7). The local
+Waves in Communication Electronics*, 3rd ed., 1994, Sec. 5.6; REFERENCES.md E7). The local
 coefficients follow from the others' multipoles by the exact translation of
 :math:`\\ln(z-c)` and :math:`(z-c)^{-m}` (Greengard & Rokhlin, J. Comput. Phys. 73, 1987,
 Lemma 2.3 and 2.4); an infinite ground plane adds each conductor's image (current and
@@ -356,7 +356,7 @@ class MultipoleSolver:
     @small_matrix_blas()
     def dc(self) -> tuple[np.ndarray, np.ndarray]:
         """(R, L) at DC: uniform currents, :math:`R = 1/(\\sigma\\pi a^2)` and the internal
-        inductance :math:`\\mu_0/8\\pi` of each wire (Ramo et al., Sec. 5.12) plus the
+        inductance :math:`\\mu_0/8\\pi` of each wire (Ramo et al., Sec. 5.6) plus the
         external inductance; perfect conductors keep their induced multipoles
         (:math:`t_m = -1` at every frequency)."""
         n, m = self.radius.size, self.order
