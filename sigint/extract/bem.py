@@ -281,32 +281,61 @@ def _graded_points(p0: np.ndarray, p1: np.ndarray, size_fn, n_min: int,
 
     The density 1/h is integrated on samples clustered geometrically at both ends (where
     corner grading makes h tiny) so that the panel count is right, not overestimated.
+    ``size_fn(points (m, 2), distance to p0 (m,), distance to p1 (m,))`` gives the panel
+    size (m,) there.
+
+    The rule is symmetric in the two ends and independent of where the segment lies:
+    each half is sampled, refined and integrated from its own end (positions measured
+    from that end, never absolute coordinates), and each break point is placed from the
+    end whose half holds it. A segment and its mirror image, or a translated copy, with
+    the mirrored (translated) size function get mirrored (translated) break points, to
+    rounding; a size function symmetric about the middle gives symmetric break points.
     """
     length = float(np.hypot(*(p1 - p0)))
+    d = p1 - p0
     rel_min = max((h_min or length * 1e-6) / length, 1e-12)
     geo = rel_min * 1.15 ** np.arange(int(math.log(0.5 / rel_min) / math.log(1.15)) + 1)
-    s = np.unique(np.clip(np.concatenate([np.linspace(0.0, 1.0, 401), geo, 1.0 - geo,
-                                          [0.0, 1.0]]), 0.0, 1.0))
-    pts = p0[None] + s[:, None] * (p1 - p0)[None]
-    h = size_fn(pts, s * length, length)
-    # refine the samples wherever they are coarser than the panels they should place (a
-    # long interface passing close under a round conductor)
-    for _ in range(60):
-        coarse = np.diff(s) * length > 0.5 * np.minimum(h[1:], h[:-1])
-        if not coarse.any() or s.size > 200_000:
-            break
-        mid = 0.5 * (s[:-1] + s[1:])[coarse]
-        hm = size_fn(p0[None] + mid[:, None] * (p1 - p0)[None], mid * length, length)
-        order = np.argsort(np.concatenate([s, mid]), kind="stable")
-        s = np.concatenate([s, mid])[order]
-        h = np.concatenate([h, hm])[order]
-    dens = 1.0 / h
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(s) * length)])
-    n = max(n_min, int(math.ceil(cum[-1] - 1e-9)))
-    targets = np.linspace(0, cum[-1], n + 1)
-    sb = np.interp(targets, cum, s)
-    sb[0], sb[-1] = 0.0, 1.0
-    return p0[None] + sb[:, None] * (p1 - p0)[None]
+    u0 = np.unique(np.clip(np.concatenate([np.linspace(0.0, 0.5, 201), geo, [0.0, 0.5]]),
+                           0.0, 0.5))
+    halves = []
+    for end, sign in ((p0, 1.0), (p1, -1.0)):
+        def at(u, end=end, sign=sign):
+            """Points at fractions *u* of the length from this end and their distances
+            to p0 and p1 (what size_fn grades by; the one to the near end measured from
+            it, exact near the end where grading makes it small)."""
+            pts = end[None] + (sign * u)[:, None] * d[None]
+            near, far = u * length, length - u * length
+            return (pts, near, far) if sign > 0 else (pts, far, near)
+
+        u = u0
+        h = size_fn(*at(u))
+        # refine the samples wherever they are coarser than the panels they should place
+        # (a long interface passing close under a round conductor)
+        for _ in range(60):
+            coarse = np.diff(u) * length > 0.5 * np.minimum(h[1:], h[:-1])
+            if not coarse.any() or u.size > 100_000:
+                break
+            mid = 0.5 * (u[:-1] + u[1:])[coarse]
+            hm = size_fn(*at(mid))
+            order = np.argsort(np.concatenate([u, mid]), kind="stable")
+            u = np.concatenate([u, mid])[order]
+            h = np.concatenate([h, hm])[order]
+        dens = 1.0 / h
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(u) * length)])
+        halves.append((u, cum))
+    (ul, cl), (ur, cr) = halves
+    total = cl[-1] + cr[-1]
+    n = max(n_min, int(math.ceil(total - 1e-9)))
+    k = np.arange(n + 1)
+    from_p0 = k * total / n              # the integral of 1/h from each end to break point k
+    from_p1 = (n - k) * total / n
+    left = from_p0 <= cl[-1]             # in the half at p0 (both rules agree at the middle)
+    sl = np.interp(from_p0, cl, ul)
+    sr = np.interp(from_p1, cr, ur)
+    pts = np.where(left[:, None], p0[None] + sl[:, None] * d[None],
+                   p1[None] - sr[:, None] * d[None])
+    pts[0], pts[-1] = p0, p1
+    return pts
 
 
 class _Mesher:
@@ -374,12 +403,12 @@ class _Mesher:
         if self.plate_gap is not None:
             h_cap = min(h_cap, 0.5 * self.plate_gap)
 
-        def fn(pts, s, length):
-            d_end = np.full(s.shape, np.inf)
+        def fn(pts, d0, d1):
+            d_end = np.full(d0.shape, np.inf)
             if grade[0]:
-                d_end = np.minimum(d_end, s)
+                d_end = np.minimum(d_end, d0)
             if grade[1]:
-                d_end = np.minimum(d_end, length - s)
+                d_end = np.minimum(d_end, d1)
             h = np.minimum(h_cap, kc * (d_end + self.h_min))
             if others:
                 h = np.minimum(h, kg * np.maximum(dist_to_shapes(pts, others), self.h_min))
@@ -548,14 +577,10 @@ class _Mesher:
             free = _subtract(free, lo, hi)
         out = []
         if merged:
-            bps = np.unique(np.concatenate(fixed + [np.array([v for m in merged for v in m])]))
-            # drop break points closer than the smallest panel to the previous one, but keep
-            # the ends of the aligned ranges exactly
-            keep = np.concatenate([[True], np.diff(bps) > 0.25 * self.h_min])
-            bps = bps[keep]
+            # merge break points closer than a quarter of the smallest panel, keeping the
+            # ends of the aligned ranges exactly
             ends = np.array([v for m in merged for v in m])
-            far = np.abs(bps[:, None] - ends[None, :]).min(axis=1) > 0.25 * self.h_min
-            bps = np.unique(np.concatenate([bps[far], ends]))
+            bps = _merge_close(np.concatenate(fixed), 0.25 * self.h_min, ends)
             for lo, hi in merged:
                 xs = bps[(bps >= lo) & (bps <= hi)]
                 for x0, x1 in zip(xs[:-1], xs[1:]):
@@ -633,16 +658,49 @@ class _Mesher:
 
 
 def _thin(xs: np.ndarray, spacing: float) -> np.ndarray:
-    """Sorted break points with none closer than *spacing* to the previous kept one (the
-    ends kept)."""
+    """Sorted break points with none closer than *spacing* to a kept neighbour (the ends
+    kept).
+
+    Thinned from both ends towards the middle, one point from each side per step, so that
+    mirrored break points are thinned to mirrored ones (a one-sided sweep is not: it
+    keeps the left one of two close points, the mirror image keeps the other). Two
+    candidates that would each be kept but lie closer than *spacing* to each other (the
+    middle of a symmetric set) are both dropped.
+    """
     if xs.size <= 2:
         return xs
-    keep = [xs[0]]
-    for x in xs[1:-1]:
-        if x - keep[-1] >= spacing and xs[-1] - x >= spacing:
-            keep.append(x)
-    keep.append(xs[-1])
-    return np.array(keep)
+    left, right = [xs[0]], [xs[-1]]
+    i, j = 1, xs.size - 2
+    while i <= j:
+        ok_l = xs[i] - left[-1] >= spacing and right[-1] - xs[i] >= spacing
+        if i == j:
+            if ok_l:
+                left.append(xs[i])
+            break
+        ok_r = right[-1] - xs[j] >= spacing and xs[j] - left[-1] >= spacing
+        if ok_l and ok_r and xs[j] - xs[i] < spacing:
+            ok_l = ok_r = False
+        if ok_l:
+            left.append(xs[i])
+        if ok_r:
+            right.append(xs[j])
+        i, j = i + 1, j - 1
+    return np.array(left + right[::-1])
+
+
+def _merge_close(xs: np.ndarray, tol: float, keep: np.ndarray) -> np.ndarray:
+    """Sorted unique break points, each run of points closer than *tol* to the next one
+    replaced by one: a point of *keep* in it (kept exactly), else the run's middle. A
+    mirror-symmetric (translated) set gives a mirror-symmetric (translated) one."""
+    xs = np.unique(np.concatenate([xs, keep]))
+    if xs.size < 2:
+        return xs
+    runs = np.split(xs, np.flatnonzero(np.diff(xs) > tol) + 1)
+    out = []
+    for r in runs:
+        fixed = r[np.isin(r, keep)]
+        out.extend(fixed if fixed.size else [0.5 * (r[0] + r[-1])])
+    return np.unique(np.array(out))
 
 
 def _subtract(intervals: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:
