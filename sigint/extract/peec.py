@@ -237,6 +237,19 @@ def _round_filaments(c: Conductor, first: float, growth: float, n_theta: int):
 _GL = {n: np.polynomial.legendre.leggauss(n) for n in range(2, 10)}
 
 
+def _turn_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Angular nodes and weights, on the [-1, 1] scale of :data:`_GL`, of a sector that
+    is a full turn (a central disk): n equally spaced angles from the top, equal weights
+    (the trapezoidal rule, exponentially convergent for periodic integrands: Trefethen &
+    Weideman, SIAM Review 56(3), 2014). Mirror-symmetric in the vertical line through the
+    centre (and in the horizontal one for even n), which Gauss nodes over a turn are not."""
+    return -0.5 + 2.0 * np.arange(n) / n, np.full(n, 2.0 / n)
+
+
+def _is_turn(t0, t1):
+    return np.asarray(t1) - np.asarray(t0) >= 2 * math.pi * (1 - 1e-12)
+
+
 def _quad_points(kind: int, g: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss points (n*n, 2) and weights summing to the area, of one filament."""
     t, w = _GL[n]
@@ -248,10 +261,11 @@ def _quad_points(kind: int, g: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
         W = np.outer(w, w) * 0.25 * (x1 - x0) * (y1 - y0)
         return np.stack([X.ravel(), Y.ravel()], 1), W.ravel()
     cx, cy, r0, r1, t0, t1 = g
+    ta, wa = _turn_rule(n) if _is_turn(t0, t1) else (t, w)
     rr = 0.5 * (r0 + r1) + 0.5 * (r1 - r0) * t
-    tt = 0.5 * (t0 + t1) + 0.5 * (t1 - t0) * t
+    tt = 0.5 * (t0 + t1) + 0.5 * (t1 - t0) * ta
     R, T = np.meshgrid(rr, tt, indexing="ij")
-    W = np.outer(w * rr, w) * 0.25 * (r1 - r0) * (t1 - t0)
+    W = np.outer(w * rr, wa) * 0.25 * (r1 - r0) * (t1 - t0)
     return np.stack([(cx + R * np.cos(T)).ravel(), (cy + R * np.sin(T)).ravel()], 1), W.ravel()
 
 
@@ -425,14 +439,18 @@ def _all_quad_points(fil: Filaments, n: int) -> tuple[np.ndarray, np.ndarray]:
     sec = ~rect
     if sec.any():
         cx, cy, r0, r1, t0, t1 = (g[sec, k] for k in range(6))
+        turn = _is_turn(t0, t1)[:, None]
+        ta, wa = _turn_rule(n)
+        ta = np.where(turn, ta[None], t[None])                     # (ns, n) angular nodes
+        wa = np.where(turn, wa[None], w[None])
         rr = 0.5 * (r0 + r1)[:, None] + 0.5 * (r1 - r0)[:, None] * t[None]
-        tt = 0.5 * (t0 + t1)[:, None] + 0.5 * (t1 - t0)[:, None] * t[None]
+        tt = 0.5 * (t0 + t1)[:, None] + 0.5 * (t1 - t0)[:, None] * ta
         R = np.repeat(rr, n, axis=1)
         T = np.tile(tt, (1, n))
         pts[sec, :, 0] = cx[:, None] + R * np.cos(T)
         pts[sec, :, 1] = cy[:, None] + R * np.sin(T)
         wr = (w[None] * rr)                                          # (ns, n)
-        wts[sec] = (np.repeat(wr, n, axis=1) * np.tile(w, n)[None]
+        wts[sec] = (np.repeat(wr, n, axis=1) * np.tile(wa, (1, n))
                     * (0.25 * (r1 - r0) * (t1 - t0))[:, None])
     return pts, wts
 
