@@ -761,6 +761,51 @@ def mesh_panels(geo: Geometry, refine: float = 1.0) -> Panels:
     return Panels(a[keep], b[keep], owner[keep], nrm[keep], plus[keep], minus[keep], circ[keep])
 
 
+def panel_mirror(p: Panels, tol: float = 1e-9) -> np.ndarray | None:
+    """The involution of the panels under the mirror in the vertical line through the
+    middle of their extent, if the mesh is mirror-symmetric; None otherwise.
+
+    Panel i maps onto the panel whose end points are those of i mirrored (in either order)
+    to *tol* of its length, of the same material(s) (an interface panel's sides may be
+    swapped), with conductors mapped onto conductors.
+
+    Returns
+    -------
+    ndarray of int, shape (P,), or None
+    """
+    from scipy.spatial import cKDTree
+
+    if p.n == 0:
+        return None
+    xs = np.concatenate([p.a[:, 0], p.b[:, 0]])
+    xm = 0.5 * (xs.min() + xs.max())
+
+    def key(a, b):
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        return np.hstack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
+
+    ma, mb = p.a.copy(), p.b.copy()
+    ma[:, 0] = 2 * xm - ma[:, 0]
+    mb[:, 0] = 2 * xm - mb[:, 0]
+    dist, perm = cKDTree(key(p.a, p.b)).query(key(ma, mb))
+    if np.any(dist > tol * p.length) or np.any(perm[perm] != np.arange(p.n)):
+        return None
+    own, town = p.owner, p.owner[perm]
+    if np.any((own < 0) != (town < 0)):
+        return None
+    cond = own >= 0
+    sigma = {}
+    for k, j in zip(own[cond], town[cond]):
+        if sigma.setdefault(int(k), int(j)) != j:
+            return None
+    plus, minus = p.mat_plus, p.mat_minus
+    same = (plus[perm] == plus) & ((minus[perm] == minus) | cond)
+    swapped = ~cond & (plus[perm] == minus) & (minus[perm] == plus)
+    if not np.all(same | swapped):
+        return None
+    return perm
+
+
 # ----------------------------------------------------------------------------- solver
 def _circle_centre(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Centre of the circle through the chord end points (their mean, for a full circle)."""
@@ -1281,12 +1326,12 @@ class BemSolver:
                 lean = self._lean
                 solve, self.reduced_unknowns = reduced_block_solver(
                     None, r, self._panel_clusters(r), rows=lean.rows, cols=lean.cols,
-                    size=self._size)
+                    size=self._size, mirror=self._mirror_of(r))
             elif self._reduces(self.cond_rows.size):
                 from .clusters import reduced_block_solver
 
                 solve, self.reduced_unknowns = reduced_block_solver(
-                    self.a0, r, self._panel_clusters(r))
+                    self.a0, r, self._panel_clusters(r), mirror=self._mirror_of(r))
             else:
                 lu = scipy.linalg.lu_factor(self.a0[np.ix_(r, r)], overwrite_a=True,
                                             check_finite=False)
@@ -1296,6 +1341,21 @@ class BemSolver:
             self._lu_rr = (solve, r)
         return self._lu_rr
 
+    def _mirror_of(self, r: np.ndarray) -> np.ndarray | None:
+        """The mirror involution (:func:`panel_mirror`) on the positions in *r* (conductor
+        panels, and the potential at infinity, its own image), or None."""
+        if not hasattr(self, "_panel_perm"):
+            self._panel_perm = panel_mirror(self.panels)
+        perm = self._panel_perm
+        if perm is None:
+            return None
+        full = np.arange(self._size)
+        full[:perm.size] = perm
+        pos = np.full(self._size, -1)
+        pos[r] = np.arange(r.size)
+        out = pos[full[r]]
+        return None if np.any(out < 0) else out
+
     def _reduces(self, n_cond: int) -> bool:
         """Whether the conductor block is solved on a reduced basis (host only)."""
         return self.xp is np and (self.method == "reduced" or (
@@ -1304,7 +1364,8 @@ class BemSolver:
     def _panel_clusters(self, r: np.ndarray) -> list[np.ndarray]:
         """Positions in *r* (conductor panels) grouped by conductor, each conductor halved
         at the median of its longer side until no group exceeds 200 panels (and the
-        potential at infinity of a neutral system on its own)."""
+        potential at infinity of a neutral system on its own); groups mirror each other
+        on a mirror-symmetric mesh (:func:`panel_mirror`)."""
         from .clusters import split_median
 
         p = self.panels
@@ -1313,8 +1374,32 @@ class BemSolver:
         hi = np.maximum(p.a[cr], p.b[cr])
         out: list[np.ndarray] = []
         owner = p.owner[cr]
-        for k in np.unique(owner):
-            out += split_median(np.flatnonzero(owner == k), lo, hi, 200)
+        mirror = self._mirror_of(r)
+        if mirror is None:
+            for k in np.unique(owner):
+                out += split_median(np.flatnonzero(owner == k), lo, hi, 200)
+        else:
+            # a mirror-symmetric mesh: one conductor of each mirror pair (one half of a
+            # conductor that is its own image) is split, its mirror image takes the mirror
+            # images of its groups; panels that are their own images form a group
+            mx = 0.5 * (lo[:, 0] + hi[:, 0])
+            done: set[int] = set()
+            for k in np.unique(owner):
+                if k in done:
+                    continue
+                ids = np.flatnonzero(owner == k)
+                k_img = int(owner[mirror[ids[0]]])
+                done.add(k_img)
+                if k_img == k and ids.size <= 200:
+                    out.append(ids)
+                    continue
+                if k_img == k:
+                    fixed = ids[mirror[ids] == ids]
+                    ids = ids[mx[ids] < mx[mirror[ids]]]
+                    if fixed.size:
+                        out.append(fixed)
+                parts = split_median(ids, lo, hi, 200)
+                out += parts + [mirror[q] for q in parts]
         if cr.size < r.size:
             out.append(np.arange(cr.size, r.size))
         return out
