@@ -205,6 +205,10 @@ def _plates_terms(mid: np.ndarray, a: np.ndarray, b: np.ndarray, normal: np.ndar
 
 
 # ----------------------------------------------------------------------------- meshing
+def _even(n: int) -> int:
+    return n + n % 2
+
+
 def _circle_segments(cx: float, cy: float, r: float, n: int, inward: bool = False):
     th = np.linspace(0, 2 * math.pi, n + 1)
     if inward:   # clockwise: the right-hand normal points to the centre
@@ -310,9 +314,11 @@ def _graded_points(p0: np.ndarray, p1: np.ndarray, size_fn, n_min: int,
         u = u0
         h = size_fn(*at(u))
         # refine the samples wherever they are coarser than the panels they should place
-        # (a long interface passing close under a round conductor)
+        # (a long interface passing close under a round conductor); ties are not coarse
+        # (the margin keeps rounding from deciding them: at a graded end the samples'
+        # spacing, h_min over a power of 2, can equal half of h exactly)
         for _ in range(60):
-            coarse = np.diff(u) * length > 0.5 * np.minimum(h[1:], h[:-1])
+            coarse = np.diff(u) * length > 0.5 * (1 + 1e-9) * np.minimum(h[1:], h[:-1])
             if not coarse.any() or u.size > 100_000:
                 break
             mid = 0.5 * (u[:-1] + u[1:])[coarse]
@@ -344,7 +350,9 @@ class _Mesher:
         m = geo.mesh
         self.refine = refine * m.refine
         self.n_edge = max(2, int(round(m.panels_per_edge * self.refine)))
-        self.n_circ = max(8, int(round(m.panels_per_circle * self.refine)))
+        # circles get an even number of chords, from angle 0: their vertices are then
+        # symmetric in the vertical and horizontal lines through the centre
+        self.n_circ = _even(max(8, int(round(m.panels_per_circle * self.refine))))
         x0, x1, y0, y1 = geo.span
         self.scale = max(x1 - x0, y1 - y0)
         self.kc = 0.6 / self.refine      # corner grading: h ~ kc * distance to the corner
@@ -425,14 +433,15 @@ class _Mesher:
 
         def key(cx, cy):
             for k in need:
-                if math.hypot(k[0] - cx, k[1] - cy) <= 1e-9 * max(abs(cx), abs(cy), 1e-9):
+                if math.hypot(k[0] - cx, k[1] - cy) <= 1e-12 * self.scale:
                     return k
             return (cx, cy)
 
         for c in self.geo.conductors:
             if c.round:
                 gap = self._circle_gap(c)
-                n = max(self.n_circ, int(math.ceil(2 * math.pi * c.r / max(self.kg * gap, 1e-300))))
+                n = _even(max(self.n_circ,
+                              int(math.ceil(2 * math.pi * c.r / max(self.kg * gap, 1e-300)))))
                 k = key(c.cx, c.cy)
                 need[k] = max(need.get(k, 0), n)
         for cx, cy, r0, r1, _, _ in self.geo.shells:
@@ -440,7 +449,7 @@ class _Mesher:
             for cx2, cy2, q0, q1, _, _ in self.geo.shells:   # the next shell out, if any
                 if math.hypot(cx2 - cx, cy2 - cy) < 1e-9 * r1 and q0 >= r1 * (1 - 1e-12) and q1 > r1:
                     gap = min(gap, q1 - r1)
-            n = max(self.n_circ, int(math.ceil(2 * math.pi * r1 / max(self.kg * gap, 1e-300))))
+            n = _even(max(self.n_circ, int(math.ceil(2 * math.pi * r1 / max(self.kg * gap, 1e-300)))))
             k = key(cx, cy)
             need[k] = max(need.get(k, 0), n)
         self._counts = need
@@ -448,7 +457,7 @@ class _Mesher:
 
     def _count_at(self, cx: float, cy: float) -> int:
         for k, n in self._concentric_counts().items():
-            if math.hypot(k[0] - cx, k[1] - cy) <= 1e-9 * max(abs(cx), abs(cy), 1e-9):
+            if math.hypot(k[0] - cx, k[1] - cy) <= 1e-12 * self.scale:
                 return n
         return self.n_circ
 
@@ -529,16 +538,24 @@ class _Mesher:
         near = [lv for lv in self.geo.levels if c.r < abs(lv - c.cy) < 2 * c.r]
         if not near:
             return None
-        th = np.linspace(0.0, 2 * math.pi, 20001)
-        y = c.cy + c.r * np.sin(th)
-        d = np.min(np.abs(y[:, None] - np.array(near)[None, :]), axis=1)
+        # the right half (-pi/2 to pi/2) graded, the left half its mirror image: the chords
+        # are symmetric in the vertical line through the centre (the distance to a
+        # horizontal interface is)
+        th = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 10001)
+        off = c.r * np.sin(th)
+        d = np.min(np.abs((c.cy - np.array(near))[None, :] + off[:, None]), axis=1)
         h = np.minimum(2 * math.pi * c.r / n, self.kg * np.maximum(d, self.h_min))
         dens = c.r / h                                # chords per radian
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(th))])
-        m = max(n, int(math.ceil(cum[-1])))
-        tb = np.interp(np.linspace(0.0, cum[-1], m + 1), cum, th)
-        pts = np.stack([c.cx + c.r * np.cos(tb), c.cy + c.r * np.sin(tb)], axis=1)
-        return [(pts[i], pts[i + 1]) for i in range(m)]
+        half = max(n // 2, int(math.ceil(cum[-1])))
+        tb = np.interp(np.linspace(0.0, cum[-1], half + 1), cum, th)
+        tb[0], tb[-1] = -0.5 * math.pi, 0.5 * math.pi
+        cs, sn = c.r * np.cos(tb), c.r * np.sin(tb)
+        cs[0] = cs[-1] = 0.0
+        right = np.stack([c.cx + cs, c.cy + sn], axis=1)          # bottom to top
+        left = np.stack([c.cx - cs, c.cy + sn], axis=1)[::-1]      # top to bottom
+        pts = np.concatenate([right, left[1:]])
+        return [(pts[i], pts[i + 1]) for i in range(2 * half)]
 
     def _circle_gap(self, c: Conductor) -> float:
         """Smallest distance from the circle to another boundary (shell, conductor)."""
