@@ -191,12 +191,9 @@ def _even_odd(v: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """An orthonormal basis of the span of *v* and of its mirror image ``v[rows]``, made
     of vectors each exactly even or odd under the mirror (so its span is invariant)."""
     out = []
-    for part in (v + v[rows], v - v[rows]):
-        if part.size == 0:
-            continue
+    for part in (v + v[rows], v - v[rows]):       # exactly even, exactly odd columns
         u, s, _ = np.linalg.svd(part, full_matrices=False)
-        keep = s > 1e-10 * max(s[0], 1e-300) if s.size else s.astype(bool)
-        # orthonormal combinations of exactly even (odd) columns, made even (odd) again
-        # to rounding by construction: u = part @ w / s
-        out.append(u[:, keep])
+        # the left singular vectors are combinations of those columns: even (odd) to
+        # rounding; directions below 1e-10 are rounding (v's span is kept whole)
+        out.append(u[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else u[:, :0])
     return np.hstack(out)

@@ -242,7 +242,11 @@ def _turn_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     is a full turn (a central disk): n equally spaced angles from the top, equal weights
     (the trapezoidal rule, exponentially convergent for periodic integrands: Trefethen &
     Weideman, SIAM Review 56(3), 2014). Mirror-symmetric in the vertical line through the
-    centre (and in the horizontal one for even n), which Gauss nodes over a turn are not."""
+    centre (and in the horizontal one for even n), which Gauss nodes over a turn are not:
+    with them a disk's centroid lies ~1e-3 of its radius off its centre and the mesh's
+    mirror lines are missed (:func:`mesh_mirrors`). Used for the filaments' moments
+    (:func:`mesh_filaments`); the kernel quadrature keeps the Gauss nodes of the device
+    kernels."""
     return -0.5 + 2.0 * np.arange(n) / n, np.full(n, 2.0 / n)
 
 
@@ -251,7 +255,8 @@ def _is_turn(t0, t1):
 
 
 def _quad_points(kind: int, g: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss points (n*n, 2) and weights summing to the area, of one filament."""
+    """Gauss points (n*n, 2) and weights summing to the area, of one filament (a full
+    turn's angles by :func:`_turn_rule`)."""
     t, w = _GL[n]
     if kind == RECT:
         x0, x1, y0, y1 = g[:4]
@@ -439,18 +444,14 @@ def _all_quad_points(fil: Filaments, n: int) -> tuple[np.ndarray, np.ndarray]:
     sec = ~rect
     if sec.any():
         cx, cy, r0, r1, t0, t1 = (g[sec, k] for k in range(6))
-        turn = _is_turn(t0, t1)[:, None]
-        ta, wa = _turn_rule(n)
-        ta = np.where(turn, ta[None], t[None])                     # (ns, n) angular nodes
-        wa = np.where(turn, wa[None], w[None])
         rr = 0.5 * (r0 + r1)[:, None] + 0.5 * (r1 - r0)[:, None] * t[None]
-        tt = 0.5 * (t0 + t1)[:, None] + 0.5 * (t1 - t0)[:, None] * ta
+        tt = 0.5 * (t0 + t1)[:, None] + 0.5 * (t1 - t0)[:, None] * t[None]
         R = np.repeat(rr, n, axis=1)
         T = np.tile(tt, (1, n))
         pts[sec, :, 0] = cx[:, None] + R * np.cos(T)
         pts[sec, :, 1] = cy[:, None] + R * np.sin(T)
         wr = (w[None] * rr)                                          # (ns, n)
-        wts[sec] = (np.repeat(wr, n, axis=1) * np.tile(wa, (1, n))
+        wts[sec] = (np.repeat(wr, n, axis=1) * np.tile(w, n)[None]
                     * (0.25 * (r1 - r0) * (t1 - t0))[:, None])
     return pts, wts
 
