@@ -1411,8 +1411,10 @@ class BemSolver:
                     out.append(ids)
                     continue
                 if k_img == k:
-                    fixed = ids[mirror[ids] == ids]
-                    ids = ids[mx[ids] < mx[mirror[ids]]]
+                    img = mirror[ids]
+                    fixed = ids[img == ids]
+                    # one of each pair: the left one (the lower index if level)
+                    ids = ids[(mx[ids] < mx[img]) | ((mx[ids] == mx[img]) & (ids < img))]
                     if fixed.size:
                         out.append(fixed)
                 parts = split_median(ids, lo, hi, 200)
