@@ -205,6 +205,10 @@ def _plates_terms(mid: np.ndarray, a: np.ndarray, b: np.ndarray, normal: np.ndar
 
 
 # ----------------------------------------------------------------------------- meshing
+def _even(n: int) -> int:
+    return n + n % 2
+
+
 def _circle_segments(cx: float, cy: float, r: float, n: int, inward: bool = False):
     th = np.linspace(0, 2 * math.pi, n + 1)
     if inward:   # clockwise: the right-hand normal points to the centre
@@ -281,32 +285,63 @@ def _graded_points(p0: np.ndarray, p1: np.ndarray, size_fn, n_min: int,
 
     The density 1/h is integrated on samples clustered geometrically at both ends (where
     corner grading makes h tiny) so that the panel count is right, not overestimated.
+    ``size_fn(points (m, 2), distance to p0 (m,), distance to p1 (m,))`` gives the panel
+    size (m,) there.
+
+    The rule is symmetric in the two ends and independent of where the segment lies:
+    each half is sampled, refined and integrated from its own end (positions measured
+    from that end, never absolute coordinates), and each break point is placed from the
+    end whose half holds it. A segment and its mirror image, or a translated copy, with
+    the mirrored (translated) size function get mirrored (translated) break points, to
+    rounding; a size function symmetric about the middle gives symmetric break points.
     """
     length = float(np.hypot(*(p1 - p0)))
+    d = p1 - p0
     rel_min = max((h_min or length * 1e-6) / length, 1e-12)
     geo = rel_min * 1.15 ** np.arange(int(math.log(0.5 / rel_min) / math.log(1.15)) + 1)
-    s = np.unique(np.clip(np.concatenate([np.linspace(0.0, 1.0, 401), geo, 1.0 - geo,
-                                          [0.0, 1.0]]), 0.0, 1.0))
-    pts = p0[None] + s[:, None] * (p1 - p0)[None]
-    h = size_fn(pts, s * length, length)
-    # refine the samples wherever they are coarser than the panels they should place (a
-    # long interface passing close under a round conductor)
-    for _ in range(60):
-        coarse = np.diff(s) * length > 0.5 * np.minimum(h[1:], h[:-1])
-        if not coarse.any() or s.size > 200_000:
-            break
-        mid = 0.5 * (s[:-1] + s[1:])[coarse]
-        hm = size_fn(p0[None] + mid[:, None] * (p1 - p0)[None], mid * length, length)
-        order = np.argsort(np.concatenate([s, mid]), kind="stable")
-        s = np.concatenate([s, mid])[order]
-        h = np.concatenate([h, hm])[order]
-    dens = 1.0 / h
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(s) * length)])
-    n = max(n_min, int(math.ceil(cum[-1] - 1e-9)))
-    targets = np.linspace(0, cum[-1], n + 1)
-    sb = np.interp(targets, cum, s)
-    sb[0], sb[-1] = 0.0, 1.0
-    return p0[None] + sb[:, None] * (p1 - p0)[None]
+    u0 = np.unique(np.clip(np.concatenate([np.linspace(0.0, 0.5, 201), geo, [0.0, 0.5]]),
+                           0.0, 0.5))
+    halves = []
+    for end, sign in ((p0, 1.0), (p1, -1.0)):
+        def at(u, end=end, sign=sign):
+            """Points at fractions *u* of the length from this end and their distances
+            to p0 and p1 (what size_fn grades by; the one to the near end measured from
+            it, exact near the end where grading makes it small)."""
+            pts = end[None] + (sign * u)[:, None] * d[None]
+            near, far = u * length, length - u * length
+            return (pts, near, far) if sign > 0 else (pts, far, near)
+
+        u = u0
+        h = size_fn(*at(u))
+        # refine the samples wherever they are coarser than the panels they should place
+        # (a long interface passing close under a round conductor); ties are not coarse
+        # (the margin keeps rounding from deciding them: at a graded end the samples'
+        # spacing, h_min over a power of 2, can equal half of h exactly)
+        for _ in range(60):
+            coarse = np.diff(u) * length > 0.5 * (1 + 1e-9) * np.minimum(h[1:], h[:-1])
+            if not coarse.any() or u.size > 100_000:
+                break
+            mid = 0.5 * (u[:-1] + u[1:])[coarse]
+            hm = size_fn(*at(mid))
+            order = np.argsort(np.concatenate([u, mid]), kind="stable")
+            u = np.concatenate([u, mid])[order]
+            h = np.concatenate([h, hm])[order]
+        dens = 1.0 / h
+        cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(u) * length)])
+        halves.append((u, cum))
+    (ul, cl), (ur, cr) = halves
+    total = cl[-1] + cr[-1]
+    n = max(n_min, int(math.ceil(total - 1e-9)))
+    k = np.arange(n + 1)
+    from_p0 = k * total / n              # the integral of 1/h from each end to break point k
+    from_p1 = (n - k) * total / n
+    left = from_p0 <= cl[-1]             # in the half at p0 (both rules agree at the middle)
+    sl = np.interp(from_p0, cl, ul)
+    sr = np.interp(from_p1, cr, ur)
+    pts = np.where(left[:, None], p0[None] + sl[:, None] * d[None],
+                   p1[None] - sr[:, None] * d[None])
+    pts[0], pts[-1] = p0, p1
+    return pts
 
 
 class _Mesher:
@@ -315,7 +350,9 @@ class _Mesher:
         m = geo.mesh
         self.refine = refine * m.refine
         self.n_edge = max(2, int(round(m.panels_per_edge * self.refine)))
-        self.n_circ = max(8, int(round(m.panels_per_circle * self.refine)))
+        # circles get an even number of chords, from angle 0: their vertices are then
+        # symmetric in the vertical and horizontal lines through the centre
+        self.n_circ = _even(max(8, int(round(m.panels_per_circle * self.refine))))
         x0, x1, y0, y1 = geo.span
         self.scale = max(x1 - x0, y1 - y0)
         self.kc = 0.6 / self.refine      # corner grading: h ~ kc * distance to the corner
@@ -374,12 +411,12 @@ class _Mesher:
         if self.plate_gap is not None:
             h_cap = min(h_cap, 0.5 * self.plate_gap)
 
-        def fn(pts, s, length):
-            d_end = np.full(s.shape, np.inf)
+        def fn(pts, d0, d1):
+            d_end = np.full(d0.shape, np.inf)
             if grade[0]:
-                d_end = np.minimum(d_end, s)
+                d_end = np.minimum(d_end, d0)
             if grade[1]:
-                d_end = np.minimum(d_end, length - s)
+                d_end = np.minimum(d_end, d1)
             h = np.minimum(h_cap, kc * (d_end + self.h_min))
             if others:
                 h = np.minimum(h, kg * np.maximum(dist_to_shapes(pts, others), self.h_min))
@@ -396,14 +433,15 @@ class _Mesher:
 
         def key(cx, cy):
             for k in need:
-                if math.hypot(k[0] - cx, k[1] - cy) <= 1e-9 * max(abs(cx), abs(cy), 1e-9):
+                if math.hypot(k[0] - cx, k[1] - cy) <= 1e-12 * self.scale:
                     return k
             return (cx, cy)
 
         for c in self.geo.conductors:
             if c.round:
                 gap = self._circle_gap(c)
-                n = max(self.n_circ, int(math.ceil(2 * math.pi * c.r / max(self.kg * gap, 1e-300))))
+                n = _even(max(self.n_circ,
+                              int(math.ceil(2 * math.pi * c.r / max(self.kg * gap, 1e-300)))))
                 k = key(c.cx, c.cy)
                 need[k] = max(need.get(k, 0), n)
         for cx, cy, r0, r1, _, _ in self.geo.shells:
@@ -411,7 +449,7 @@ class _Mesher:
             for cx2, cy2, q0, q1, _, _ in self.geo.shells:   # the next shell out, if any
                 if math.hypot(cx2 - cx, cy2 - cy) < 1e-9 * r1 and q0 >= r1 * (1 - 1e-12) and q1 > r1:
                     gap = min(gap, q1 - r1)
-            n = max(self.n_circ, int(math.ceil(2 * math.pi * r1 / max(self.kg * gap, 1e-300))))
+            n = _even(max(self.n_circ, int(math.ceil(2 * math.pi * r1 / max(self.kg * gap, 1e-300)))))
             k = key(cx, cy)
             need[k] = max(need.get(k, 0), n)
         self._counts = need
@@ -419,7 +457,7 @@ class _Mesher:
 
     def _count_at(self, cx: float, cy: float) -> int:
         for k, n in self._concentric_counts().items():
-            if math.hypot(k[0] - cx, k[1] - cy) <= 1e-9 * max(abs(cx), abs(cy), 1e-9):
+            if math.hypot(k[0] - cx, k[1] - cy) <= 1e-12 * self.scale:
                 return n
         return self.n_circ
 
@@ -500,16 +538,24 @@ class _Mesher:
         near = [lv for lv in self.geo.levels if c.r < abs(lv - c.cy) < 2 * c.r]
         if not near:
             return None
-        th = np.linspace(0.0, 2 * math.pi, 20001)
-        y = c.cy + c.r * np.sin(th)
-        d = np.min(np.abs(y[:, None] - np.array(near)[None, :]), axis=1)
+        # the right half (-pi/2 to pi/2) graded, the left half its mirror image: the chords
+        # are symmetric in the vertical line through the centre (the distance to a
+        # horizontal interface is)
+        th = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 10001)
+        off = c.r * np.sin(th)
+        d = np.min(np.abs((c.cy - np.array(near))[None, :] + off[:, None]), axis=1)
         h = np.minimum(2 * math.pi * c.r / n, self.kg * np.maximum(d, self.h_min))
         dens = c.r / h                                # chords per radian
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(th))])
-        m = max(n, int(math.ceil(cum[-1])))
-        tb = np.interp(np.linspace(0.0, cum[-1], m + 1), cum, th)
-        pts = np.stack([c.cx + c.r * np.cos(tb), c.cy + c.r * np.sin(tb)], axis=1)
-        return [(pts[i], pts[i + 1]) for i in range(m)]
+        half = max(n // 2, int(math.ceil(cum[-1])))
+        tb = np.interp(np.linspace(0.0, cum[-1], half + 1), cum, th)
+        tb[0], tb[-1] = -0.5 * math.pi, 0.5 * math.pi
+        cs, sn = c.r * np.cos(tb), c.r * np.sin(tb)
+        cs[0] = cs[-1] = 0.0
+        right = np.stack([c.cx + cs, c.cy + sn], axis=1)          # bottom to top
+        left = np.stack([c.cx - cs, c.cy + sn], axis=1)[::-1]      # top to bottom
+        pts = np.concatenate([right, left[1:]])
+        return [(pts[i], pts[i + 1]) for i in range(2 * half)]
 
     def _circle_gap(self, c: Conductor) -> float:
         """Smallest distance from the circle to another boundary (shell, conductor)."""
@@ -548,14 +594,10 @@ class _Mesher:
             free = _subtract(free, lo, hi)
         out = []
         if merged:
-            bps = np.unique(np.concatenate(fixed + [np.array([v for m in merged for v in m])]))
-            # drop break points closer than the smallest panel to the previous one, but keep
-            # the ends of the aligned ranges exactly
-            keep = np.concatenate([[True], np.diff(bps) > 0.25 * self.h_min])
-            bps = bps[keep]
+            # merge break points closer than a quarter of the smallest panel, keeping the
+            # ends of the aligned ranges exactly
             ends = np.array([v for m in merged for v in m])
-            far = np.abs(bps[:, None] - ends[None, :]).min(axis=1) > 0.25 * self.h_min
-            bps = np.unique(np.concatenate([bps[far], ends]))
+            bps = _merge_close(np.concatenate(fixed), 0.25 * self.h_min, ends)
             for lo, hi in merged:
                 xs = bps[(bps >= lo) & (bps <= hi)]
                 for x0, x1 in zip(xs[:-1], xs[1:]):
@@ -633,16 +675,49 @@ class _Mesher:
 
 
 def _thin(xs: np.ndarray, spacing: float) -> np.ndarray:
-    """Sorted break points with none closer than *spacing* to the previous kept one (the
-    ends kept)."""
+    """Sorted break points with none closer than *spacing* to a kept neighbour (the ends
+    kept).
+
+    Thinned from both ends towards the middle, one point from each side per step, so that
+    mirrored break points are thinned to mirrored ones (a one-sided sweep is not: it
+    keeps the left one of two close points, the mirror image keeps the other). Two
+    candidates that would each be kept but lie closer than *spacing* to each other (the
+    middle of a symmetric set) are both dropped.
+    """
     if xs.size <= 2:
         return xs
-    keep = [xs[0]]
-    for x in xs[1:-1]:
-        if x - keep[-1] >= spacing and xs[-1] - x >= spacing:
-            keep.append(x)
-    keep.append(xs[-1])
-    return np.array(keep)
+    left, right = [xs[0]], [xs[-1]]
+    i, j = 1, xs.size - 2
+    while i <= j:
+        ok_l = xs[i] - left[-1] >= spacing and right[-1] - xs[i] >= spacing
+        if i == j:
+            if ok_l:
+                left.append(xs[i])
+            break
+        ok_r = right[-1] - xs[j] >= spacing and xs[j] - left[-1] >= spacing
+        if ok_l and ok_r and xs[j] - xs[i] < spacing:
+            ok_l = ok_r = False
+        if ok_l:
+            left.append(xs[i])
+        if ok_r:
+            right.append(xs[j])
+        i, j = i + 1, j - 1
+    return np.array(left + right[::-1])
+
+
+def _merge_close(xs: np.ndarray, tol: float, keep: np.ndarray) -> np.ndarray:
+    """Sorted unique break points, each run of points closer than *tol* to the next one
+    replaced by one: a point of *keep* in it (kept exactly), else the run's middle. A
+    mirror-symmetric (translated) set gives a mirror-symmetric (translated) one."""
+    xs = np.unique(np.concatenate([xs, keep]))
+    if xs.size < 2:
+        return xs
+    runs = np.split(xs, np.flatnonzero(np.diff(xs) > tol) + 1)
+    out = []
+    for r in runs:
+        fixed = r[np.isin(r, keep)]
+        out.extend(fixed if fixed.size else [0.5 * (r[0] + r[-1])])
+    return np.unique(np.array(out))
 
 
 def _subtract(intervals: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:
@@ -701,6 +776,51 @@ def mesh_panels(geo: Geometry, refine: float = 1.0) -> Panels:
         if keep[i] and (inside[i] or geo.materials[plus[i]] == geo.materials[minus[i]]):
             keep[i] = False
     return Panels(a[keep], b[keep], owner[keep], nrm[keep], plus[keep], minus[keep], circ[keep])
+
+
+def panel_mirror(p: Panels, tol: float = 1e-9) -> np.ndarray | None:
+    """The involution of the panels under the mirror in the vertical line through the
+    middle of their extent, if the mesh is mirror-symmetric; None otherwise.
+
+    Panel i maps onto the panel whose end points are those of i mirrored (in either order)
+    to *tol* of its length, of the same material(s) (an interface panel's sides may be
+    swapped), with conductors mapped onto conductors.
+
+    Returns
+    -------
+    ndarray of int, shape (P,), or None
+    """
+    from scipy.spatial import cKDTree
+
+    if p.n == 0:
+        return None
+    xs = np.concatenate([p.a[:, 0], p.b[:, 0]])
+    xm = 0.5 * (xs.min() + xs.max())
+
+    def key(a, b):
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        return np.hstack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
+
+    ma, mb = p.a.copy(), p.b.copy()
+    ma[:, 0] = 2 * xm - ma[:, 0]
+    mb[:, 0] = 2 * xm - mb[:, 0]
+    dist, perm = cKDTree(key(p.a, p.b)).query(key(ma, mb))
+    if np.any(dist > tol * p.length) or np.any(perm[perm] != np.arange(p.n)):
+        return None
+    own, town = p.owner, p.owner[perm]
+    if np.any((own < 0) != (town < 0)):
+        return None
+    cond = own >= 0
+    sigma = {}
+    for k, j in zip(own[cond], town[cond]):
+        if sigma.setdefault(int(k), int(j)) != j:
+            return None
+    plus, minus = p.mat_plus, p.mat_minus
+    same = (plus[perm] == plus) & ((minus[perm] == minus) | cond)
+    swapped = ~cond & (plus[perm] == minus) & (minus[perm] == plus)
+    if not np.all(same | swapped):
+        return None
+    return perm
 
 
 # ----------------------------------------------------------------------------- solver
@@ -1223,12 +1343,12 @@ class BemSolver:
                 lean = self._lean
                 solve, self.reduced_unknowns = reduced_block_solver(
                     None, r, self._panel_clusters(r), rows=lean.rows, cols=lean.cols,
-                    size=self._size)
+                    size=self._size, mirror=self._mirror_of(r))
             elif self._reduces(self.cond_rows.size):
                 from .clusters import reduced_block_solver
 
                 solve, self.reduced_unknowns = reduced_block_solver(
-                    self.a0, r, self._panel_clusters(r))
+                    self.a0, r, self._panel_clusters(r), mirror=self._mirror_of(r))
             else:
                 lu = scipy.linalg.lu_factor(self.a0[np.ix_(r, r)], overwrite_a=True,
                                             check_finite=False)
@@ -1238,6 +1358,21 @@ class BemSolver:
             self._lu_rr = (solve, r)
         return self._lu_rr
 
+    def _mirror_of(self, r: np.ndarray) -> np.ndarray | None:
+        """The mirror involution (:func:`panel_mirror`) on the positions in *r* (conductor
+        panels, and the potential at infinity, its own image), or None."""
+        if not hasattr(self, "_panel_perm"):
+            self._panel_perm = panel_mirror(self.panels)
+        perm = self._panel_perm
+        if perm is None:
+            return None
+        full = np.arange(self._size)
+        full[:perm.size] = perm
+        pos = np.full(self._size, -1)
+        pos[r] = np.arange(r.size)
+        out = pos[full[r]]
+        return None if np.any(out < 0) else out
+
     def _reduces(self, n_cond: int) -> bool:
         """Whether the conductor block is solved on a reduced basis (host only)."""
         return self.xp is np and (self.method == "reduced" or (
@@ -1246,7 +1381,8 @@ class BemSolver:
     def _panel_clusters(self, r: np.ndarray) -> list[np.ndarray]:
         """Positions in *r* (conductor panels) grouped by conductor, each conductor halved
         at the median of its longer side until no group exceeds 200 panels (and the
-        potential at infinity of a neutral system on its own)."""
+        potential at infinity of a neutral system on its own); groups mirror each other
+        on a mirror-symmetric mesh (:func:`panel_mirror`)."""
         from .clusters import split_median
 
         p = self.panels
@@ -1255,8 +1391,34 @@ class BemSolver:
         hi = np.maximum(p.a[cr], p.b[cr])
         out: list[np.ndarray] = []
         owner = p.owner[cr]
-        for k in np.unique(owner):
-            out += split_median(np.flatnonzero(owner == k), lo, hi, 200)
+        mirror = self._mirror_of(r)
+        if mirror is None:
+            for k in np.unique(owner):
+                out += split_median(np.flatnonzero(owner == k), lo, hi, 200)
+        else:
+            # a mirror-symmetric mesh: one conductor of each mirror pair (one half of a
+            # conductor that is its own image) is split, its mirror image takes the mirror
+            # images of its groups; panels that are their own images form a group
+            mx = 0.5 * (lo[:, 0] + hi[:, 0])
+            done: set[int] = set()
+            for k in np.unique(owner):
+                if k in done:
+                    continue
+                ids = np.flatnonzero(owner == k)
+                k_img = int(owner[mirror[ids[0]]])
+                done.add(k_img)
+                if k_img == k and ids.size <= 200:
+                    out.append(ids)
+                    continue
+                if k_img == k:
+                    img = mirror[ids]
+                    fixed = ids[img == ids]
+                    # one of each pair: the left one (the lower index if level)
+                    ids = ids[(mx[ids] < mx[img]) | ((mx[ids] == mx[img]) & (ids < img))]
+                    if fixed.size:
+                        out.append(fixed)
+                parts = split_median(ids, lo, hi, 200)
+                out += parts + [mirror[q] for q in parts]
         if cr.size < r.size:
             out.append(np.arange(cr.size, r.size))
         return out

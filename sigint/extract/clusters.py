@@ -41,7 +41,7 @@ def split_median(ids: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_count: int
 
 def reduced_block_solver(a: np.ndarray | None, r: np.ndarray, clusters: list[np.ndarray],
                          tol: float = BEM_BASIS_TOL, seed: int = 0, *, rows=None, cols=None,
-                         size: int | None = None):
+                         size: int | None = None, mirror: np.ndarray | None = None):
     """Solver of :math:`A_{RR}x = b` on a reduced basis, for right-hand sides made of the
     clusters' uniform vectors and of the coupling :math:`A_{R,\\\\cdot}` to the rest.
 
@@ -65,6 +65,14 @@ def reduced_block_solver(a: np.ndarray | None, r: np.ndarray, clusters: list[np.
         Instead of *a* (None): ``rows(g)`` gives the rows *g* of the system against every
         column, shape (len(g), m), and ``cols(c)`` the rows *r* against the columns *c*,
         shape (n_r, len(c)) (:class:`sigint.extract.bem.ConductorRows`); *size* is m.
+    mirror : ndarray of int, shape (n_r,), optional
+        An involution of the positions in *r* under which the block is invariant (the
+        panels of a mirror-symmetric cross-section, :func:`sigint.extract.bem.panel_mirror`).
+        If it maps every cluster onto a cluster, the basis of a cluster's mirror image is
+        the mirror image of its basis, and a cluster that is its own image gets a basis
+        made of even and odd vectors: the span is invariant, so the Galerkin solution of
+        mirrored right-hand sides is the mirrored solution, to rounding (random test
+        vectors alone give each side its own basis, symmetric only to *tol*).
 
     Returns
     -------
@@ -93,10 +101,15 @@ def reduced_block_solver(a: np.ndarray | None, r: np.ndarray, clusters: list[np.
     rest = np.flatnonzero(lab < 0)
     lab[rest] = len(clusters) + np.arange(rest.size) // COHERENT_RUN
     omega = np.hstack([omega, rng.standard_normal((lab.max() + 1, N_RANDOM // 2))[lab]])
-    bases = []
+    image = _cluster_images(clusters, mirror)
+    bases: list[np.ndarray] = []
     with small_matrix_blas():
-        for ids in progress.track(clusters, f"reduced basis of {len(clusters)} clusters "
-                                  f"({r.size} conductor panels)"):
+        for c, ids in enumerate(progress.track(clusters, f"reduced basis of {len(clusters)} "
+                                               f"clusters ({r.size} conductor panels)")):
+            if image is not None and image[c][0] < c:      # the mirror of one done before
+                e, rows_of = image[c]
+                bases.append(bases[e][rows_of])
+                continue
             if ids.size <= 4:         # (the potential at infinity of a neutral system)
                 bases.append(np.eye(ids.size))
                 continue
@@ -119,7 +132,10 @@ def reduced_block_solver(a: np.ndarray | None, r: np.ndarray, clusters: list[np.
                 continue
             x = np.linalg.solve(acc, np.column_stack([np.ones(ids.size), u]))
             u2, s2, _ = np.linalg.svd(x, full_matrices=False)
-            bases.append(u2[:, s2 > tol * s2[0]])
+            v = u2[:, s2 > tol * s2[0]]
+            if image is not None and image[c][0] == c:      # its own mirror image
+                v = _even_odd(v, image[c][1])
+            bases.append(v)
     sizes = np.array([v.shape[1] for v in bases], dtype=int)
     off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     kk = int(off[-1])
@@ -146,3 +162,38 @@ def reduced_block_solver(a: np.ndarray | None, r: np.ndarray, clusters: list[np.
         return x
 
     return solve, kk
+
+
+def _cluster_images(clusters: list[np.ndarray], mirror: np.ndarray | None
+                    ) -> list[tuple[int, np.ndarray]] | None:
+    """Per cluster c: the cluster e holding its mirror image and the rows of e's basis
+    that give c's (``basis_c = basis_e[rows]``); None without a mirror or if it does not
+    map every cluster onto one cluster."""
+    if mirror is None:
+        return None
+    n = sum(ids.size for ids in clusters)
+    which = np.full(n, -1)
+    pos = np.full(n, -1)
+    for c, ids in enumerate(clusters):
+        which[ids] = c
+        pos[ids] = np.arange(ids.size)
+    out = []
+    for ids in clusters:
+        img = mirror[ids]
+        e = np.unique(which[img])
+        if e.size != 1 or clusters[e[0]].size != ids.size:
+            return None
+        out.append((int(e[0]), pos[img]))
+    return out
+
+
+def _even_odd(v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the span of *v* and of its mirror image ``v[rows]``, made
+    of vectors each exactly even or odd under the mirror (so its span is invariant)."""
+    out = []
+    for part in (v + v[rows], v - v[rows]):       # exactly even, exactly odd columns
+        u, s, _ = np.linalg.svd(part, full_matrices=False)
+        # the left singular vectors are combinations of those columns: even (odd) to
+        # rounding; directions below 1e-10 are rounding (v's span is kept whole)
+        out.append(u[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else u[:, :0])
+    return np.hstack(out)
