@@ -324,6 +324,10 @@ def mesh_filaments(geo: Geometry, f_max: float, refine: float = 1.0) -> Filament
     # centroid and covariance, and for a sector's area)
     shell = Filaments(kind, g, *([None] * 7))
     pts, w = _all_quad_points(shell, 4) if n else (np.zeros((0, 16, 2)), np.zeros((0, 16)))
+    # a full turn (a central disk) by equally spaced angles (:func:`_quad_points`): its
+    # centroid is its centre and its moments are mirror-symmetric
+    for i in np.flatnonzero((kind == SECTOR) & _is_turn(g[:, 4], g[:, 5])):
+        pts[i], w[i] = _quad_points(kind[i], g[i], 4)
     area = w.sum(axis=1)
     cen = np.einsum("fq,fqk->fk", w, pts) / area[:, None] if n else np.zeros((0, 2))
     d = pts - cen[:, None, :]
