@@ -209,10 +209,29 @@ def test_touchstone_segment_log_sweep_is_repaired(tmp_path):
     assert err < 1.3e-2, err
 
 
+def test_segment_s_parameters_are_cached_with_their_rlgc(tmp_path, monkeypatch):
+    """A rebuild reads each line's S-parameters from the cache (mtl_s is not called) and
+    gets the same bits; another length is another entry, computed afresh."""
+    import sigint.channel.build as build_mod
+
+    ch = _write_channel(tmp_path, SEGS)
+    first = build_file(ch)
+    assert len(list((tmp_path / "cache").glob("s-*.npz"))) == 2      # bump, trace
+    calls = []
+    real = build_mod.mtl_s
+    monkeypatch.setattr(build_mod, "mtl_s", lambda *a, **k: calls.append(a[5]) or real(*a, **k))
+    again = build_file(ch)
+    assert calls == []
+    np.testing.assert_array_equal(again.s, first.s)
+    longer = _write_channel(tmp_path, SEGS.replace("length: 1 mm", "length: 2 mm"))
+    build_file(longer)
+    assert calls == [pytest.approx(2e-3)]
+
+
 def test_corrupt_cache_entry_is_recomputed_and_replaced(tmp_path):
     ch = _write_channel(tmp_path, "  - {type: trace, xsection: bus.yaml, length: 1 mm}")
     first = build_file(ch)
-    entries = sorted((tmp_path / "cache").glob("*.npz"))
+    entries = sorted(e for e in (tmp_path / "cache").glob("*.npz") if not e.name.startswith("s-"))
     assert len(entries) == 1 and not first.segments[0].cached
     entries[0].write_bytes(b"PK\x03\x04 truncated")            # a zip header and nothing else
     again = build_file(ch)

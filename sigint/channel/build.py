@@ -280,6 +280,7 @@ def _rlgc_cached(xs: CrossSection, src: str, f: np.ndarray, refine: float, backe
     if use_cache:
         hit = cache.load(key)
         if hit is not None and hit.get("r", np.zeros(0)).shape[0] == f.size:
+            hit["key"] = key
             return hit, True, []
     name = Path(src).name if src else "cross-section"
     say(f"extracting {name}")
@@ -289,7 +290,34 @@ def _rlgc_cached(xs: CrossSection, src: str, f: np.ndarray, refine: float, backe
     arrays = {"r": res.r, "l": res.l, "g": res.g, "c": res.c}
     if use_cache:
         cache.store(key, arrays)
+    arrays["key"] = key
     return arrays, False, res.notes
+
+
+#: modules that turn cached RLGC into a segment's S-parameters
+LINE_MODULES = ("sigint.channel.lines", "sigint.channel.vertical")
+
+
+def _mtl_s_cached(rl: dict, f: np.ndarray, l_used: np.ndarray, length: float, z0: float,
+                  use_cache: bool) -> np.ndarray:
+    """:func:`mtl_s` of a segment, kept in the cache beside its RLGC (a rebuild of an
+    unchanged channel reads both): keyed by the RLGC's key, the inductance actually used
+    (with a 3D end correction), the length, the reference impedance and the source of
+    :data:`LINE_MODULES`."""
+    import hashlib
+
+    h = hashlib.sha256(str(rl["key"]).encode())
+    h.update(np.ascontiguousarray(l_used, dtype=np.float64).tobytes())
+    h.update(f"{float(length)!r}/{float(z0)!r}/{cache.solver_digest(LINE_MODULES)}".encode())
+    key = "s-" + h.hexdigest()
+    if use_cache:
+        hit = cache.load(key)
+        if hit is not None and hit.get("s", np.zeros(0)).shape[0] == f.size:
+            return hit["s"]
+    s = mtl_s(f, rl["r"], l_used, rl["g"], rl["c"], length, z0)
+    if use_cache:
+        cache.store(key, {"s": s})
+    return s
 
 
 def _check_lanes(n: int, lanes: int, where: str, what: str) -> None:
@@ -336,7 +364,7 @@ def _build_trace(i: int, seg: TraceSegment, ch: Channel, base: Path, f: np.ndarr
                  f"cross-section {Path(xsrc).name}")
     t0 = time.perf_counter()
     rl, hit, notes = _rlgc_cached(xs, xsrc, f, seg.refine, backend, use_cache, say)
-    s = mtl_s(f, rl["r"], rl["l"], rl["g"], rl["c"], seg.length, ch.reference_impedance)
+    s = _mtl_s_cached(rl, f, rl["l"], seg.length, ch.reference_impedance, use_cache)
     name = seg.name or f"trace {seg.length * 1e3:g} mm ({Path(xsrc).stem})"
     return BuiltSegment(index=i, name=name, kind="trace", s=s, notes=notes, cached=hit,
                         seconds=time.perf_counter() - t0)
@@ -358,7 +386,7 @@ def _build_vertical(i: int, seg: VerticalSegment, ch: Channel, f: np.ndarray, ba
     x, y, sig = map_positions(ch.lanes.map, pitch, pitch_y)
     dl = end_correction(x, y, seg.diameter / 2, sig, seg.height)
     l_3d = rl["l"] + dl[None]
-    s = mtl_s(f, rl["r"], l_3d, rl["g"], rl["c"], seg.height, ch.reference_impedance)
+    s = _mtl_s_cached(rl, f, l_3d, seg.height, ch.reference_impedance, use_cache)
     name = seg.name or f"{seg.type} {seg.diameter * 1e6:g} um x {seg.height * 1e6:g} um"
     ratio = float(np.mean(np.diag(l_3d[-1]) / np.diag(rl["l"][-1])))
     notes = notes + [f"3D end correction: loop L x {ratio:.3f} (height {seg.height * 1e6:g} um, "
