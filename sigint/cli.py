@@ -215,7 +215,19 @@ def _warm_netcdf_writer() -> None:
         except Exception:  # noqa: BLE001
             pass
 
-    threading.Thread(target=load, name="sigint-warm-netcdf", daemon=True).start()
+    th = threading.Thread(target=load, name="sigint-warm-netcdf", daemon=True)
+    _WARMING.append(th)
+    th.start()
+
+
+_WARMING: list = []   # threads of _warm_netcdf_writer, joined before the writer is used
+
+
+def _join_warming() -> None:
+    """Wait for :func:`_warm_netcdf_writer`: a module imported by two threads at once can
+    be seen half-initialised by one of them (a fast solve finishes before the imports)."""
+    while _WARMING:
+        _WARMING.pop().join()
 
 
 def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_json: bool,
@@ -225,6 +237,7 @@ def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_
     *say* and *done* are the progress callbacks (:func:`_say`, :func:`_done`).
     """
     if out is not None:
+        _join_warming()
         from .report.dataset import save_dataset
 
         save_dataset(result.to_dataset(), out)
@@ -1254,7 +1267,9 @@ def extract_cmd(xsection: Path, freq: str, refine: float, basis: str, out: Path 
     \b
     C and G: boundary elements with complex permittivity (dielectric and silicon loss).
     R and L: filaments graded to the skin depth at the top frequency (skin and
-    proximity effect, finite ground return), exact at every frequency.
+    proximity effect, finite ground return), exact at every frequency; round
+    conductors only (TSV, bump, via arrays): multipole expansions with the exact
+    Bessel-function interior, no filaments (--basis).
     The summary gives, per line, Z0, eps_eff, delay and loss in dB/mm, and the even
     and odd modes of the first pair.
 
@@ -1280,6 +1295,7 @@ def extract_cmd(xsection: Path, freq: str, refine: float, basis: str, out: Path 
         res = extract(xsection, freqs, refine=refine, backend=be, basis=basis)
     finally:
         done()
+        _join_warming()
     text = extract_summary(res)
     _emit(as_json, extract_json(res), text)
     _save_results(res, out, plot, plot_extract, as_json, say, done)

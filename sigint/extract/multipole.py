@@ -32,11 +32,13 @@ Waves in Communication Electronics*, 3rd ed., 1994, Sec. 5.6; REFERENCES.md E7).
 coefficients follow from the others' multipoles by the exact translation of
 :math:`\\ln(z-c)` and :math:`(z-c)^{-m}` (Greengard & Rokhlin, J. Comput. Phys. 73, 1987,
 Lemma 2.3 and 2.4); an infinite ground plane adds each conductor's image (current and
-coefficients negated, analytic and anti-analytic parts exchanged). The series converge as
-:math:`q^M`, :math:`q = \\max a_ia_j/((d_{ij}-a_i)(d_{ij}-a_j))` over pairs (images
-included); the impedance, stationary in the currents (the truncated series is a Galerkin
-solution in the angular modes), converges as :math:`q^{2M}`, and the order *M* is chosen
-for :data:`ORDER_TOL` by that rate; the unknowns are the
+coefficients negated, analytic and anti-analytic parts exchanged). The surface fields
+converge in harmonics as :math:`\\rho^m`, :math:`\\rho` the slowest rate set by the
+bipolar limit points of a pair of circles (:func:`_pair_rate`; a small wire beside a large
+one is the slow case), images included; the impedance, stationary in the currents (the
+truncated series is a Galerkin solution in the angular modes), converges as
+:math:`\\rho^{2M}`, and the order *M* is chosen for :data:`ORDER_TOL` by that rate; the
+unknowns are the
 :math:`2M` coefficients of each conductor, at every frequency and for any thickness in
 skin depths: the formulation scales with the number of conductors, not with their volume
 or surface.
@@ -61,11 +63,11 @@ from ..xsection.geometry import Geometry
 from ..xsection.materials import MU0
 from .peec import PERFECT_SIGMA, PeecSolver
 
-__all__ = ["MultipoleSolver", "multipole_order", "applies"]
+__all__ = ["MultipoleSolver", "multipole_order", "applies", "why_not"]
 
-ORDER_TOL = 1e-11   # q**(2M) of the slowest-converging pair at refine 1
-MAX_ORDER = 48      # beyond this (conductors nearly touching) the filaments are cheaper
-F_CHUNK = 16        # frequencies solved together (memory: F_CHUNK x (2Mn)^2 complex)
+ORDER_TOL = 1e-9    # rho**(2M) of the slowest-converging pair at refine 1
+MAX_ORDER = 96      # beyond this (conductors nearly touching) the filaments are cheaper
+F_CHUNK_BYTES = 256e6   # frequencies solved together: at most this much for their systems
 EXACT_MAX = 64      # up to this many frequencies the proximity term is solved at each
 SAMPLES_PER_DECADE = 16
 INTERP_TOL = 1e-6   # interpolation error of the proximity term / largest external inductance
@@ -99,13 +101,32 @@ def _sources(geo: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
             np.concatenate([np.ones(n), -np.ones(n)]))
 
 
+def _pair_rate(d: float, a: float, b: float) -> float:
+    """Geometric rate at which the surface fields of two circles (radii *a*, *b*, centres
+    *d* apart) converge in angular harmonics: the induced current of a pair of cylinders is
+    that of line sources at the bipolar limit points (Smythe 1950, Sec. 4.13), and a source
+    a distance s from a circle's centre gives harmonics falling as (s/radius)^m. With
+    x = (d^2 + a^2 - b^2)/(2d) (the radical axis from the first centre) and
+    c = sqrt(x^2 - a^2), the first circle's rate is (x - c)/a; the slower of the two
+    (a small wire beside a large one converges slowly on the large one)."""
+    rates = []
+    for r0, r1 in ((a, b), (b, a)):
+        x = (d * d + r0 * r0 - r1 * r1) / (2 * d)
+        c = math.sqrt(max(x * x - r0 * r0, 0.0))
+        rates.append((x - c) / r0)
+    return max(rates)
+
+
 def multipole_order(geo: Geometry, refine: float = 1.0) -> int | None:
-    """Order *M* of the expansions for :data:`ORDER_TOL` (tightened as ``tol**refine``),
-    or None when a pair of conductors is so close that it would exceed
-    :data:`MAX_ORDER`."""
+    """Order *M* of the expansions: the impedance, stationary in the currents (the
+    truncated series is a Galerkin solution in the angular modes), errs as rho^(2M), rho the
+    slowest :func:`_pair_rate` over every pair of conductors (and images), so
+    M = log(ORDER_TOL ** refine) / (2 log rho). None when, at refine 1, M would exceed
+    :data:`MAX_ORDER` (conductors nearly touching: filaments are cheaper); a finer refine
+    may go to twice that, so that ``--refine`` never changes the solver."""
     c, a = _centres(geo)
     sc, sa, sown, _ = _sources(geo)
-    q = 0.0
+    rho = 0.0
     for i in range(c.size):
         for j in range(sc.size):
             if sown[j] == i and j < c.size:
@@ -113,24 +134,69 @@ def multipole_order(geo: Geometry, refine: float = 1.0) -> int | None:
             d = abs(c[i] - sc[j])
             if d <= a[i] + sa[j]:
                 return None
-            q = max(q, a[i] * sa[j] / ((d - a[i]) * (d - sa[j])))
-    if q == 0.0:
+            rho = max(rho, _pair_rate(d, a[i], sa[j]))
+    if rho == 0.0:
         return 1
-    # the impedance is stationary in the currents (a Galerkin solution in the angular
-    # modes), so its error is of second order in the neglected induced field: q^(2M)
-    m = math.ceil(math.log(ORDER_TOL) * max(refine, 0.25) / (2 * math.log(q)))
-    return max(2, m) if m <= MAX_ORDER else None
+    if rho >= 1.0 - 1e-12:
+        return None
+    m1 = math.ceil(math.log(ORDER_TOL) / (2 * math.log(rho)))
+    if m1 > MAX_ORDER:
+        return None
+    m = math.ceil(math.log(ORDER_TOL) * max(refine, 0.25) / (2 * math.log(rho)))
+    return max(2, min(m, 2 * MAX_ORDER))
 
 
 def applies(geo: Geometry, refine: float = 1.0) -> bool:
     """Whether :class:`MultipoleSolver` can solve *geo*: every conductor a solid round one
     (``circle``; rings and rectangles need filaments), at most a ground plane (no second
-    plane), and no two conductors closer than :data:`MAX_ORDER` terms converge for."""
+    plane), and no two conductors so close that the order would exceed :data:`MAX_ORDER`
+    at refine 1 (the decision does not depend on *refine*)."""
     if not geo.conductors or geo.top_y is not None:
         return False
     if any(not c.round or c.kind == "ring" for c in geo.conductors):
         return False
-    return multipole_order(geo, refine) is not None
+    return multipole_order(geo, 1.0) is not None
+
+
+def why_not(geo: Geometry) -> str | None:
+    """Why :func:`applies` is false for a cross-section of round conductors only (None when
+    it applies or when not every conductor is round)."""
+    if not geo.conductors or any(not c.round for c in geo.conductors):
+        return None
+    if any(c.kind == "ring" for c in geo.conductors):
+        return "a ring conductor (a shield) needs filaments"
+    if geo.top_y is not None:
+        return "a second (top) plane is not modelled by images"
+    if multipole_order(geo, 1.0) is None:
+        return (f"two conductors are so close that the expansions would need more than "
+                f"{MAX_ORDER} orders")
+    return None
+
+
+def _bessel_ratios(x: np.ndarray, mmax: int) -> np.ndarray:
+    """I_{m+1}(x)/I_m(x) for m = 0..mmax at complex *x* (F,), shape (F, mmax + 1).
+
+    Exponentially scaled Bessel functions where they are representable; where |x| is small
+    against the order (I_m underflows) the backward recurrence of the ratio,
+    r_{m-1} = x/(2m + x r_m), the minimal solution and stable downwards (Gautschi, SIAM
+    Review 9(1), 1967), started 40 orders above."""
+    m = np.arange(mmax + 2)
+    with np.errstate(all="ignore"):
+        iv = ive(m[None, :], x[:, None])
+        out = iv[:, 1:] / iv[:, :-1]
+    bad = ~np.isfinite(out) | (np.abs(iv[:, :-1]) < 1e-280)
+    rows = np.flatnonzero(bad.any(axis=1))
+    if rows.size:
+        xs = x[rows]
+        top = mmax + 40 + int(np.ceil(np.abs(xs).max()))
+        r = np.zeros(xs.shape, dtype=complex)
+        back = np.empty((rows.size, mmax + 1), dtype=complex)
+        for k in range(top, 0, -1):          # r holds r_k; gives r_{k-1}
+            r = xs / (2 * k + xs * r)
+            if k - 1 <= mmax:
+                back[:, k - 1] = r
+        out[rows] = np.where(bad[rows], back, out[rows])
+    return out
 
 
 def _translation(geo: Geometry, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -224,7 +290,8 @@ class MultipoleSolver:
         order = multipole_order(geo, refine) if applies(geo, refine) else None
         if order is None:
             raise ValueError("the multipole solver needs solid round conductors only, at most "
-                             "a ground plane, and no two conductors nearly touching")
+                             "a ground plane, and no two conductors nearly touching"
+                             + (f" ({why_not(geo)})" if why_not(geo) else ""))
         self.geo = geo
         self.order = order
         self.ground = geo.ground_y
@@ -258,9 +325,7 @@ class MultipoleSolver:
                 continue
             gam = np.sqrt(1j * omega * MU0 * sig)
             x = gam * a
-            # exponentially scaled Bessel functions: their ratios are exact at any |x|
-            iv = ive(m[None, :], x[:, None])                  # (F, M + 2)
-            ratio = iv[:, 1:] / iv[:, :-1]                    # I_{m+1}/I_m, m = 0..M
+            ratio = _bessel_ratios(x, self.order)             # I_{m+1}/I_m, m = 0..M
             xr = x[:, None] * ratio[:, 1:self.order + 1]
             t[:, i] = -xr / (2 * m[None, 1:self.order + 1] + xr)
             zint[:, i] = gam / (2 * math.pi * a * sig * ratio[:, 0])
@@ -292,13 +357,14 @@ class MultipoleSolver:
         omega = 2 * math.pi * fa
         _, zint = self._t(omega)
         self.interpolation_error = None
-        lo, hi = float(fa.min()), float(fa.max())
+        fu, back = np.unique(fa, return_inverse=True)
+        lo, hi = float(fu[0]), float(fu[-1])
         per_decade = SAMPLES_PER_DECADE
         corr = None
         while corr is None:
             n_s = max(4, int(math.ceil(math.log10(hi / lo) * per_decade)) + 1) if hi > lo else 1
-            if fa.size <= max(EXACT_MAX, 2 * n_s):
-                corr = self._proximity(omega)
+            if fu.size <= max(EXACT_MAX, 2 * n_s):
+                corr = self._proximity(2 * math.pi * fu)[back.ravel()]
                 break
             fs = np.geomspace(lo, hi, n_s)
             mid = np.sqrt(fs[1:] * fs[:-1])
@@ -329,9 +395,10 @@ class MultipoleSolver:
         t_all, _ = self._t(omega)
         out = np.empty((omega.size, n, n), dtype=complex)
         eye = np.eye(2 * m * n)
+        chunk = int(max(1, min(64, F_CHUNK_BYTES // (16 * 3 * (2 * m * n) ** 2))))
         with progress.task(f"{2 * m * n} multipole unknowns, frequencies", total=omega.size):
-            for f0 in range(0, omega.size, F_CHUNK):
-                sl = slice(f0, min(omega.size, f0 + F_CHUNK))
+            for f0 in range(0, omega.size, chunk):
+                sl = slice(f0, min(omega.size, f0 + chunk))
                 # T is the same for the analytic and anti-analytic halves of a conductor
                 t = np.concatenate([t_all[sl], t_all[sl]], axis=2).reshape(-1, 2 * m * n)
                 k = eye[None] - t[:, :, None] * self.g[None]
@@ -349,8 +416,24 @@ class MultipoleSolver:
 
     @small_matrix_blas()
     def solve(self, f: float | np.ndarray) -> np.ndarray:
-        """Loop impedance :math:`R + j\\omega L` of the signals, shape (F, ns, ns), ohm/m."""
-        z = self._loop(self.conductor_admittance(f))
+        """Loop impedance :math:`R + j\\omega L` of the signals, shape (F, ns, ns), ohm/m.
+
+        Where every wire's diffusion time :math:`\\tau = \\mu_0\\sigma a^2/4` is short
+        against the period (:math:`\\omega\\tau < 10^{-5}`: skin and proximity corrections
+        below 1e-10) the DC resistance and inductance are used, which the loop reduction of
+        a nearly real impedance would otherwise lose to rounding (1 mHz on a 1 um wire pair:
+        5e-4 in L)."""
+        fa = np.atleast_1d(np.asarray(f, dtype=float))
+        tau = float(np.max(np.where(self.perfect, 0.0,
+                                    MU0 * self.sigma * self.radius ** 2 / 4)))
+        w = 2 * math.pi * fa
+        low = (w * tau < 1e-5) & ~self.perfect.any()
+        z = np.empty((fa.size, self.n_signal, self.n_signal), dtype=complex)
+        if (~low).any():
+            z[~low] = self._loop(self.conductor_admittance(fa[~low]))
+        if low.any():
+            rdc, ldc = self.dc()
+            z[low] = rdc[None] + 1j * w[low, None, None] * ldc[None]
         return z[0] if np.ndim(f) == 0 else z
 
     @small_matrix_blas()

@@ -38,6 +38,7 @@ from ..xsection.schema import CrossSection, load_cross_section
 from .bem import BemSolver
 from .multipole import MultipoleSolver
 from .multipole import applies as multipole_applies
+from .multipole import why_not as multipole_why_not
 from .peec import PeecSolver
 
 __all__ = ["ExtractResult", "extract", "parse_frequencies", "line_summary", "BEM_PER_DECADE"]
@@ -251,6 +252,10 @@ class ExtractResult:
                 "bem_frequencies_hz": np.asarray(self.bem_frequencies, dtype=float),
                 "cg_interpolation_rel_error": -1.0 if self.interpolation_error is None
                 else float(self.interpolation_error),
+                "rl_interpolation_rel_error": (
+                    float(self.peec.interpolation_error)
+                    if getattr(self.peec, "interpolation_error", None) is not None else -1.0),
+                "notes": "\n".join(self.notes),
             },
         )
         return ds
@@ -367,7 +372,7 @@ def extract(
     tasks.end(bem_task)
     say("filaments (R, L)")
     t2 = time.perf_counter()
-    if basis in ("auto", "multipole") and multipole_applies(geo, refine):
+    if basis in ("auto", "multipole") and multipole_applies(geo):
         with tasks.task("multipole expansions (R, L)"):
             peec = MultipoleSolver(geo, refine)
         notes.append(f"R and L: multipole expansions of order {peec.order} about each of "
@@ -378,9 +383,13 @@ def extract(
         with tasks.task("filaments (R, L)"):
             peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp,
                               method="auto" if basis == "multipole" else basis)
+        reason = multipole_why_not(geo)
         if basis == "multipole":
             notes.append("R and L: filaments (--basis multipole needs solid round conductors "
-                         "only, at most a ground plane, none nearly touching)")
+                         "only, at most a ground plane, none nearly touching"
+                         + (f": {reason})" if reason else ")"))
+        elif basis == "auto" and reason:
+            notes.append(f"R and L: filaments, not multipole expansions ({reason})")
     if peec.reduced is not None:
         r = peec.reduced
         notes.append(f"R and L: reduced basis of {r['unknowns']} unknowns for {peec.fil.n} "

@@ -122,7 +122,8 @@ def extract_repr(x: ExtractResult) -> str:
     """One line: the cross-section, its signals and the frequency range."""
     return (f"<ExtractResult {x.geometry.name}: {len(x.names)} signal(s), {x.f.size} "
             f"frequencies {x.f.min() / 1e9:g}-{x.f.max() / 1e9:g} GHz, {x.bem_unknowns} boundary "
-            f"elements, {x.peec_unknowns} filaments>")
+            f"elements, {x.peec_unknowns} "
+            f"{'multipole coefficients' if getattr(x.peec, 'fil', 1) is None else 'filaments'}>")
 
 
 def extract_html(x: ExtractResult) -> str:
