@@ -109,10 +109,11 @@ def test_short_repr(net4):
 
 
 def test_mirror_lanes_reuse_the_equalization_of_their_mates(net4, monkeypatch):
-    """A symmetric bus: lanes 3 and 4 apply the winners lanes 2 and 1 found; every lane's
-    figures equal those of a run that searches every lane, and a bus that is symmetric
-    only to 1e-6 is not taken as mirrored (near a tie of two candidates a small asymmetry
-    can change the better choice)."""
+    """A symmetric bus: only lanes 1 and 2 are evaluated, lanes 4 and 3 take their figures
+    (the worst lane, if a mirror lane, is evaluated as itself with its mate's
+    equalization); every lane's figures equal those of a run that evaluates every lane,
+    and a bus that is symmetric only to 1e-6 is not taken as mirrored (near a tie of two
+    candidates a small asymmetry can change the better choice)."""
     import sigint.analysis.lanes as lanes_mod
     from sigint.analysis.lanes import mirror_lanes
 
@@ -135,7 +136,9 @@ def test_mirror_lanes_reuse_the_equalization_of_their_mates(net4, monkeypatch):
     for threads in (1, 2):
         calls.clear()
         got = evaluate_lanes(link, opts, threads=threads)
-        assert sorted(calls) == [False, False, True, True]
+        assert calls.count(False) == 2 and calls.count(True) <= 1
+        assert [r.mirror_of is not None for r in got.lanes].count(True) == 2 - calls.count(True)
+        assert got.worst_result.mirror_of is None
         monkeypatch.setattr(lanes_mod, "mirror_lanes", lambda _link: None)
         ref = evaluate_lanes(link, opts, threads=threads)
         monkeypatch.setattr(lanes_mod, "mirror_lanes", mirror_lanes)

@@ -250,6 +250,10 @@ class AnalysisResult:
         Where each stage ran (``numpy`` or ``cupy``): only the terminated transfers take
         the backend's ``xp``; equalization, pulses, the statistical eye and the
         bit-by-bit simulation run on the host.
+    mirror_of : str or None
+        In an every-lane run of a mirror-symmetric link, the lane whose figures this
+        lane's are (:func:`sigint.analysis.lanes.evaluate_lanes`); None when evaluated
+        as itself.
     """
 
     source: str
@@ -283,6 +287,7 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
+    mirror_of: str | None = None
 
     @property
     def passed(self) -> bool | None:
