@@ -194,42 +194,6 @@ def _emit(as_json: bool, data: Any, text: str) -> None:
     click.echo(json.dumps(_clean(data), indent=2, default=_json_default) if as_json else text)
 
 
-def _warm_netcdf_writer() -> None:
-    """Import the netCDF writer's modules (xarray and what its writer loads: h5netcdf,
-    and dask's scheduler lookup where dask is installed) on a background thread, so that
-    the ~1 s they take overlaps with the solve instead of following it. Only time is at
-    stake: a module that fails to import here is imported (and reported) again when used."""
-    import importlib
-    import threading
-
-    def load() -> None:
-        for name in ("xarray", "h5netcdf", "dask.base", "distributed"):
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - only a head start; the writer imports again
-                return
-        try:
-            import xarray
-
-            xarray.Dataset({"v": ("i", [0.0])}, coords={"i": ("i", ["a"])})
-        except Exception:  # noqa: BLE001
-            pass
-
-    th = threading.Thread(target=load, name="sigint-warm-netcdf", daemon=True)
-    _WARMING.append(th)
-    th.start()
-
-
-_WARMING: list = []   # threads of _warm_netcdf_writer, joined before the writer is used
-
-
-def _join_warming() -> None:
-    """Wait for :func:`_warm_netcdf_writer`: a module imported by two threads at once can
-    be seen half-initialised by one of them (a fast solve finishes before the imports)."""
-    while _WARMING:
-        _WARMING.pop().join()
-
-
 def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_json: bool,
                   say, done) -> None:
     """Write ``result.to_dataset()`` to *out* and ``plot_fn(result, plot)`` figures, if asked.
@@ -237,7 +201,6 @@ def _save_results(result: Any, out: Path | None, plot: Path | None, plot_fn, as_
     *say* and *done* are the progress callbacks (:func:`_say`, :func:`_done`).
     """
     if out is not None:
-        _join_warming()
         from .report.dataset import save_dataset
 
         save_dataset(result.to_dataset(), out)
@@ -1289,13 +1252,10 @@ def extract_cmd(xsection: Path, freq: str, refine: float, basis: str, out: Path 
     _check_plot_dir(plot)
     freqs = parse_frequencies(freq)
     say, done = _say, _done
-    if out is not None:
-        _warm_netcdf_writer()
     try:
         res = extract(xsection, freqs, refine=refine, backend=be, basis=basis)
     finally:
         done()
-        _join_warming()
     text = extract_summary(res)
     _emit(as_json, extract_json(res), text)
     _save_results(res, out, plot, plot_extract, as_json, say, done)
