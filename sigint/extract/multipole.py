@@ -55,7 +55,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ive
 
 from .. import progress
 from ..threads import small_matrix_blas
@@ -180,6 +179,8 @@ def _bessel_ratios(x: np.ndarray, mmax: int) -> np.ndarray:
     against the order (I_m underflows) the backward recurrence of the ratio,
     r_{m-1} = x/(2m + x r_m), the minimal solution and stable downwards (Gautschi, SIAM
     Review 9(1), 1967), started 40 orders above."""
+    from scipy.special import ive  # imported here: 0.16 s an extraction need not pay
+
     m = np.arange(mmax + 2)
     with np.errstate(all="ignore"):
         iv = ive(m[None, :], x[:, None])
