@@ -226,6 +226,13 @@ def test_segment_s_parameters_are_cached_with_their_rlgc(tmp_path, monkeypatch):
     longer = _write_channel(tmp_path, SEGS.replace("length: 1 mm", "length: 2 mm"))
     build_file(longer)
     assert calls == [pytest.approx(2e-3)]
+    # a foreign or damaged entry under the right key is recomputed, not used
+    for entry in (tmp_path / "cache").glob("s-*.npz"):
+        good = np.load(entry)["s"]
+        np.savez(entry, s=good[:, :4, :4])
+    calls.clear()
+    np.testing.assert_array_equal(build_file(longer).s, build_file(longer, use_cache=False).s)
+    assert len(calls) >= 2
 
 
 def test_corrupt_cache_entry_is_recomputed_and_replaced(tmp_path):

@@ -150,3 +150,13 @@ def test_mirror_lanes_reuse_the_equalization_of_their_mates(net4, monkeypatch):
                                                               for c in b.checks]
             np.testing.assert_allclose([c.margin for c in a.checks],
                                        [c.margin for c in b.checks], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("victims", [[], [4], [-1], [0, 2, 2]])
+def test_bad_victim_lists_are_refused(net4, victims):
+    """Empty, out-of-range, negative and repeated lanes: one sentence naming the range
+    (a repeated lane used to get the skew check twice and become the worst lane)."""
+    from sigint.errors import InputError
+
+    with pytest.raises(InputError, match="distinct 0-based lane indices from 0 to 3"):
+        evaluate_lanes(prepare(net4), AnalysisOptions(rate=16e9, bits=0), victims=victims)

@@ -216,9 +216,33 @@ def test_maximum_set_by_the_end_of_the_data_says_so(capsys, tmp_path):
     assert rc == 0 and out["data_limited"] is True
 
 
-def test_maximum_set_by_a_check_has_no_data_note(net3):
-    s = search_continuous(prepare(net3), AnalysisOptions(rate=16e9, spec="none"),
+def test_maximum_set_by_a_check_has_no_data_note():
+    """20 mm lossy lines with data to 40 GHz: the eye criteria fail at 18.4 GT/s, inside the
+    data. (net3's 5 mm lines with data to 16 GHz pass to 24.4 GT/s, above the data's end,
+    and are flagged: with data to 40 GHz they reach 60.6 GT/s.)"""
+    net = bus(3, length=20e-3, r_scale=2.0, nf=801, fmax=40e9, c_mut=(-4e-12, -0.5e-12))
+    s = search_continuous(prepare(net), AnalysisOptions(rate=16e9, spec="none"),
                           eye_height=0.1, eye_width=0.5)
     first_fail = min(r.rate for r in s.rows if not r.lanes.passed)
-    assert first_fail / 2 < 0.9 * 16e9
+    assert first_fail < 40e9 * 0.9
     assert not s.data_limited and not any("frequency range" in n for n in s.notes)
+
+
+def test_data_ending_below_the_symbol_rate_is_named():
+    """A 1 mm bus passes UCIe 16 GT/s with data to 48 GHz; cut at 10 GHz (the Nyquist
+    frequency 8 GHz still inside the data, below the taper) its 16 GT/s eye is shaped by
+    the cut-off and fails: the search says the data may limit it (data_limited) and names
+    the rates tried above the data's end, instead of blaming the channel silently."""
+    def search(fmax, nf):
+        net = bus(3, length=1e-3, nf=nf, fmax=fmax, c_mut=(-4e-12, -0.5e-12))
+        return search_rates(prepare(net), AnalysisOptions(rate=8e9, spec="ucie"),
+                            rates=(4e9, 8e9, 16e9))
+
+    full = search(48e9, 961)
+    assert full.max_rate == 16e9 and not full.data_limited
+    assert not any("below the symbol rate" in n for n in full.notes)
+    short = search(10e9, 201)
+    assert short.max_rate == 8e9 and short.data_limited
+    assert any("below the symbol rate of 16 GT/s" in n for n in short.notes)
+    assert any("may limit the maximum" in n and "0.62 x the symbol rate" in n
+               for n in short.notes)

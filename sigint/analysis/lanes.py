@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from ..specs.checks import Check
 from .analyze import AnalysisOptions, AnalysisResult, Link, evaluate
 
@@ -440,12 +441,21 @@ def evaluate_lanes(
     Returns
     -------
     LanesResult
+
+    Raises
+    ------
+    InputError
+        For an empty *victims* list, a lane out of range or a lane named twice.
     """
     import time
 
     say = progress or (lambda _s: None)
     t0 = time.perf_counter()
-    lanes = list(range(link.n_lanes)) if victims is None else list(victims)
+    lanes = list(range(link.n_lanes)) if victims is None else [int(v) for v in victims]
+    if not lanes or len(set(lanes)) != len(lanes) or min(lanes) < 0 \
+            or max(lanes) >= link.n_lanes:
+        raise InputError(f"{link.source}: victims {list(victims or [])} -- give distinct "
+                         f"0-based lane indices from 0 to {link.n_lanes - 1}, at least one")
     quick = options.model_copy(update={"bits": 0})
     results = []
     complete = True

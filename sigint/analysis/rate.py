@@ -463,6 +463,7 @@ def search_rates(
         notes.append(f"every rate tried passes: the channel may carry more than "
                      f"{max_rate / 1e9:g} GT/s")
     notes += _above_first_failure(rows)
+    notes += _bandwidth_notes(link, rows)
     data_note = _data_limit_note(link, rows, max_rate)
     if data_note:
         notes.append(data_note)
@@ -639,6 +640,20 @@ def _taper() -> float:
     return float(inspect.signature(pulse_responses_set).parameters["taper"].default)
 
 
+def _bandwidth_notes(link: Link, rows: list[RateRow]) -> list[str]:
+    """A note naming the rates tried whose symbol rate lies above the end of the data
+    (their pulse responses are shaped by the cut-off: analyze's bandwidth warning)."""
+    fmax = float(link.f[-1])
+    short = [r.rate for r in rows if r.rate > fmax * (1 + 1e-9)]
+    if not short:
+        return []
+    return [f"the data stop at {fmax / 1e9:g} GHz, below the symbol rate of "
+            + ", ".join(f"{r / 1e9:g}" for r in short)
+            + " GT/s: the eyes there are computed from a response cut off below the rate "
+            "(sigint analyze warns of it: bandwidth), so their margins are less certain; data "
+            "to 3 times the rate settle them"]
+
+
 def _data_limit_note(link: Link, rows: list[RateRow], max_rate: float | None
                      ) -> str | None:
     """A note when the first rate failing above *max_rate* is closed by the end of the data
@@ -648,8 +663,19 @@ def _data_limit_note(link: Link, rows: list[RateRow], max_rate: float | None
     f_t = fmax * (1 - _taper())
     fail = next((r for r in rows if not r.lanes.passed
                  and (max_rate is None or r.rate > max_rate)), None)
-    if fail is None or fail.rate / 2 <= f_t * (1 + 1e-9):
+    if fail is None:
         return None
+    if fail.rate / 2 <= f_t * (1 + 1e-9):
+        if fmax >= fail.rate * (1 - 1e-9):
+            return None
+        # the Nyquist frequency is inside the data, but the data stop below the symbol
+        # rate: the edges are shaped by the cut-off (the bandwidth warning of analyze)
+        return (f"the input's frequency range may limit the maximum: the data stop at "
+                f"{fmax / 1e9:g} GHz, {fmax / fail.rate:.2f} x the symbol rate of the first "
+                f"failing rate, {fail.rate / 1e9:g} GT/s, so its pulse responses are shaped by "
+                f"the cut-off (sigint analyze warns of it) and the failure may be the data's, "
+                f"not the channel's; give data to at least {fail.rate / 1e9:g} GHz (better 3 "
+                "times the rate) to settle it")
     return (f"the input's frequency range limits the maximum, not a check: the data stop at "
             f"{fmax / 1e9:g} GHz, and above {f_t / 1e9:g} GHz the response is tapered to zero, "
             f"so the eye at {fail.rate / 1e9:g} GT/s (Nyquist frequency "
@@ -731,6 +757,7 @@ def search_continuous(
     if at_top and spec_top is not None and top >= spec_top * (1 - 1e-9):
         notes.append(f"every lane passes up to the highest rate to try, {top / 1e9:g} GT/s")
     ordered = [rows[k] for k in sorted(rows)]
+    notes += _bandwidth_notes(link, ordered)
     data_limited = False
     if at_top and not (spec_top is not None and top >= spec_top * (1 - 1e-9)):
         data_limited = True

@@ -279,7 +279,7 @@ def _rlgc_cached(xs: CrossSection, src: str, f: np.ndarray, refine: float, backe
     key = cache.cache_key(xs.model_dump(mode="json"), f, refine)
     if use_cache:
         hit = cache.load(key)
-        if hit is not None and hit.get("r", np.zeros(0)).shape[0] == f.size:
+        if hit is not None and _rlgc_ok(hit, f.size):
             hit["key"] = key
             return hit, True, []
     name = Path(src).name if src else "cross-section"
@@ -292,6 +292,16 @@ def _rlgc_cached(xs: CrossSection, src: str, f: np.ndarray, refine: float, backe
         cache.store(key, arrays)
     arrays["key"] = key
     return arrays, False, res.notes
+
+
+def _rlgc_ok(hit: dict, n_f: int) -> bool:
+    """A cache entry that is whole: R, L, G, C of one shape (F, n, n), finite."""
+    arrays = [hit.get(k) for k in "rlgc"]
+    if any(a is None for a in arrays):
+        return False
+    shape = arrays[0].shape
+    return (len(shape) == 3 and shape[0] == n_f and shape[1] == shape[2]
+            and all(a.shape == shape and np.isfinite(a).all() for a in arrays))
 
 
 #: modules that turn cached RLGC into a segment's S-parameters
@@ -310,10 +320,13 @@ def _mtl_s_cached(rl: dict, f: np.ndarray, l_used: np.ndarray, length: float, z0
     h.update(np.ascontiguousarray(l_used, dtype=np.float64).tobytes())
     h.update(f"{float(length)!r}/{float(z0)!r}/{cache.solver_digest(LINE_MODULES)}".encode())
     key = "s-" + h.hexdigest()
+    n2 = 2 * rl["r"].shape[-1]
     if use_cache:
         hit = cache.load(key)
-        if hit is not None and hit.get("s", np.zeros(0)).shape[0] == f.size:
-            return hit["s"]
+        s = None if hit is None else hit.get("s")
+        if (s is not None and s.shape == (f.size, n2, n2) and np.iscomplexobj(s)
+                and np.isfinite(s).all()):
+            return s
     s = mtl_s(f, rl["r"], l_used, rl["g"], rl["c"], length, z0)
     if use_cache:
         cache.store(key, {"s": s})
