@@ -325,12 +325,11 @@ def _add_skew_check(results: list[AnalysisResult], options: AnalysisOptions) -> 
         r.checks.append(chk)
 
 
-# Relative change of the lane network under the mirror up to which mirror lanes share
-# their equalization choice: exact symmetry to rounding only. A looser tolerance is not
-# safe: where two candidates nearly tie, an asymmetry of 9e-4 was enough to make the
-# shared choice the worse one for the mirror lane and turn its pass into a fail. Channel
-# files are symmetric only to ~2e-4 today (the boundary-element mesher places some
-# interface panels off their mirror image), so they do not share yet.
+# Relative change of the lane network under the mirror up to which mirror lanes take their
+# mates' figures: exact symmetry to rounding only. A looser tolerance is not safe: where
+# two equalization candidates nearly tie, an asymmetry of 9e-4 was enough to make the
+# mate's choice the worse one for the mirror lane and turn its pass into a fail. Channel
+# files of symmetric buses are symmetric to ~1e-12 (the meshes are mirror-exact).
 MIRROR_TOL = 1e-9
 
 
@@ -457,7 +456,6 @@ def evaluate_lanes(
         raise InputError(f"{link.source}: victims {list(victims or [])} -- give distinct "
                          f"0-based lane indices from 0 to {link.n_lanes - 1}, at least one")
     quick = options.model_copy(update={"bits": 0})
-    results = []
     complete = True
     if threads is None:
         from ..threads import lane_threads
@@ -467,25 +465,21 @@ def evaluate_lanes(
     perm = mirror_lanes(link) if not stop_at_failure else None
     if perm is not None and not set(perm[lanes].tolist()) <= set(lanes):
         perm = None                      # a subset of lanes that is not mirror-closed
+    # one half of a mirror-symmetric link is evaluated, the other takes its mates' figures
+    first = [v for v in lanes if perm is None or v <= perm[v]]
+    second = [v for v in lanes if perm is not None and v > perm[v]]
+    by_lane: dict[int, AnalysisResult] = {}
     if stop_at_failure or threads <= 1 or link.backend.name != "numpy":
-        done: dict[int, AnalysisResult] = {}
-        for i, v in enumerate(lanes):
+        for i, v in enumerate(first):
             say(f"lane {i + 1} of {len(lanes)}")
-            mate = done.get(int(perm[v])) if perm is not None else None
-            results.append(evaluate(link, quick, victim=v, **models) if mate is None
-                           else _mirrored(mate, link, v))
-            done[v] = results[-1]
-            if stop_at_failure and results[-1].passed is False and i + 1 < len(lanes):
+            by_lane[v] = evaluate(link, quick, victim=v, **models)
+            if stop_at_failure and by_lane[v].passed is False and i + 1 < len(first):
                 complete = False
                 break
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         from ..threads import small_matrix_blas
-
-        first = [v for v in lanes if perm is None or v <= perm[v]]
-        second = [v for v in lanes if perm is not None and v > perm[v]]
-        by_lane: dict[int, AnalysisResult] = {}
 
         def one(v):
             say(f"lane {lanes.index(v) + 1} of {len(lanes)}")
@@ -495,18 +489,17 @@ def evaluate_lanes(
             by_lane[first[0]] = one(first[0])       # fills the link's transfer cache
             with ThreadPoolExecutor(threads) as pool:
                 by_lane.update(zip(first[1:], pool.map(one, first[1:])))
-        for v in second:                            # mirror lanes: their mates' figures
-            by_lane[v] = _mirrored(by_lane[int(perm[v])], link, v)
-        results = [by_lane[v] for v in lanes]
+    for v in second:
+        by_lane[v] = _mirrored(by_lane[int(perm[v])], link, v)
+    # lane order whatever order they were evaluated in; stopped: the failing one last
+    lanes = sorted(by_lane) if complete else list(by_lane)
+    results = [by_lane[v] for v in lanes]
     t1 = time.perf_counter()
-    if complete:                      # lane order, whatever order they were evaluated in
-        pairs = sorted(zip(lanes, results), key=lambda t: t[0])
-        lanes, results = [p[0] for p in pairs], [p[1] for p in pairs]
     if complete and len(results) > 1:
         _add_skew_check(results, options)
     w = len(results) - 1 if not complete else worst_index(results)
     full = results[w]
-    if getattr(full, "mirror_of", None) is not None and not options.bits:
+    if full.mirror_of is not None and not options.bits:
         # the worst lane's transfers, pulses and eye are reported: its own, with the
         # equalization its mate chose (the same choice by symmetry)
         own = evaluate(link, quick, victim=lanes[w], **models, equalization=full.eq)

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..network.quality import band_limited
 from .analyze import AnalysisOptions, Link
 from .lanes import ALL_LANES, LanesResult, evaluate_lanes, lane_of_smallest, limiting_check, relative_margin
 
@@ -644,7 +645,7 @@ def _bandwidth_notes(link: Link, rows: list[RateRow]) -> list[str]:
     """A note naming the rates tried whose symbol rate lies above the end of the data
     (their pulse responses are shaped by the cut-off: analyze's bandwidth warning)."""
     fmax = float(link.f[-1])
-    short = [r.rate for r in rows if r.rate > fmax * (1 + 1e-9)]
+    short = [r.rate for r in rows if band_limited(fmax, r.rate)]
     if not short:
         return []
     return [f"the data stop at {fmax / 1e9:g} GHz, below the symbol rate of "
@@ -666,7 +667,7 @@ def _data_limit_note(link: Link, rows: list[RateRow], max_rate: float | None
     if fail is None:
         return None
     if fail.rate / 2 <= f_t * (1 + 1e-9):
-        if fmax >= fail.rate * (1 - 1e-9):
+        if not band_limited(fmax, fail.rate):
             return None
         # the Nyquist frequency is inside the data, but the data stop below the symbol
         # rate: the edges are shaped by the cut-off (the bandwidth warning of analyze)

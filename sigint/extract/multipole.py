@@ -60,6 +60,7 @@ from .. import progress
 from ..threads import small_matrix_blas
 from ..xsection.geometry import Geometry
 from ..xsection.materials import MU0
+from .interp import spline_log
 from .peec import PERFECT_SIGMA, PeecSolver
 
 __all__ = ["MultipoleSolver", "multipole_order", "applies", "why_not"]
@@ -70,14 +71,6 @@ F_CHUNK_BYTES = 256e6   # frequencies solved together: at most this much for the
 EXACT_MAX = 64      # up to this many frequencies the proximity term is solved at each
 SAMPLES_PER_DECADE = 16
 INTERP_TOL = 1e-6   # interpolation error of the proximity term / largest external inductance
-
-
-def _spline_log(fs: np.ndarray, vals: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Cubic spline (not-a-knot) of complex *vals* (len(fs), ...) in log f."""
-    from scipy.interpolate import CubicSpline
-
-    x, xi = np.log(fs), np.log(np.clip(f, fs[0], fs[-1]))
-    return CubicSpline(x, vals, axis=0)(xi)
 
 
 def _centres(geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -145,21 +138,17 @@ def multipole_order(geo: Geometry, refine: float = 1.0) -> int | None:
     return max(2, min(m, 2 * MAX_ORDER))
 
 
-def applies(geo: Geometry, refine: float = 1.0) -> bool:
-    """Whether :class:`MultipoleSolver` can solve *geo*: every conductor a solid round one
-    (``circle``; rings and rectangles need filaments), at most a ground plane (no second
-    plane), and no two conductors so close that the order would exceed :data:`MAX_ORDER`
-    at refine 1 (the decision does not depend on *refine*)."""
-    if not geo.conductors or geo.top_y is not None:
-        return False
-    if any(not c.round or c.kind == "ring" for c in geo.conductors):
-        return False
-    return multipole_order(geo, 1.0) is not None
+def applies(geo: Geometry) -> bool:
+    """Whether :class:`MultipoleSolver` can solve *geo*: every conductor a solid round one,
+    and none of the reasons of :func:`why_not` (the decision does not depend on the
+    refinement)."""
+    return bool(geo.conductors) and all(c.round for c in geo.conductors) and why_not(geo) is None
 
 
 def why_not(geo: Geometry) -> str | None:
-    """Why :func:`applies` is false for a cross-section of round conductors only (None when
-    it applies or when not every conductor is round)."""
+    """Why a cross-section of round conductors only cannot be solved by expansions: a ring
+    (shield), a second plane, or two conductors closer than :data:`MAX_ORDER` orders
+    converge for at refine 1; None when it can, or when not every conductor is round."""
     if not geo.conductors or any(not c.round for c in geo.conductors):
         return None
     if any(c.kind == "ring" for c in geo.conductors):
@@ -288,11 +277,12 @@ class MultipoleSolver:
     mirrors = 0
 
     def __init__(self, geo: Geometry, refine: float = 1.0):
-        order = multipole_order(geo, refine) if applies(geo, refine) else None
-        if order is None:
+        if not applies(geo):
+            reason = why_not(geo)
             raise ValueError("the multipole solver needs solid round conductors only, at most "
                              "a ground plane, and no two conductors nearly touching"
-                             + (f" ({why_not(geo)})" if why_not(geo) else ""))
+                             + (f" ({reason})" if reason else ""))
+        order = multipole_order(geo, refine)
         self.geo = geo
         self.order = order
         self.ground = geo.ground_y
@@ -317,18 +307,23 @@ class MultipoleSolver:
 
     def _t(self, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mode responses t_m (F, n, M) and internal impedances (F, n), ohm/m."""
-        m = np.arange(self.order + 2)
+        m = np.arange(1, self.order + 1)
         t = np.empty((omega.size, self.radius.size, self.order), dtype=complex)
         zint = np.zeros((omega.size, self.radius.size), dtype=complex)
+        done: dict[tuple[float, float], int] = {}     # conductors of one radius and metal
         for i, (a, sig) in enumerate(zip(self.radius, self.sigma)):
             if self.perfect[i]:
                 t[:, i] = -1.0
                 continue
+            j = done.setdefault((float(a), float(sig)), i)
+            if j != i:
+                t[:, i], zint[:, i] = t[:, j], zint[:, j]
+                continue
             gam = np.sqrt(1j * omega * MU0 * sig)
             x = gam * a
             ratio = _bessel_ratios(x, self.order)             # I_{m+1}/I_m, m = 0..M
-            xr = x[:, None] * ratio[:, 1:self.order + 1]
-            t[:, i] = -xr / (2 * m[None, 1:self.order + 1] + xr)
+            xr = x[:, None] * ratio[:, 1:]
+            t[:, i] = -xr / (2 * m[None] + xr)
             zint[:, i] = gam / (2 * math.pi * a * sig * ratio[:, 0])
         return t, zint
 
@@ -371,14 +366,14 @@ class MultipoleSolver:
             mid = np.sqrt(fs[1:] * fs[:-1])
             both = self._proximity(2 * math.pi * np.concatenate([fs, mid]))
             at_s, at_mid = both[:n_s], both[n_s:]
-            guess = _spline_log(fs, at_s, mid)
+            guess = spline_log(fs, at_s, mid)
             scale = np.abs(self.l_ext).max()
             err = float(np.abs(guess - at_mid).max() / scale)
             if err <= INTERP_TOL:
                 # every solved frequency is a node of the final interpolant
                 allf = np.concatenate([fs, mid])
                 order = np.argsort(allf)
-                corr = _spline_log(allf[order], both[order], fa)
+                corr = spline_log(allf[order], both[order], fa)
                 self.interpolation_error = err
                 self.sampled = int(allf.size)
             else:

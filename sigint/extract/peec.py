@@ -319,20 +319,18 @@ def mesh_filaments(geo: Geometry, f_max: float, refine: float = 1.0) -> Filament
                 sig.append(c.conductivity)
     kind = np.array(kinds, dtype=int)
     g = np.array(gs, dtype=float).reshape(-1, 6)
-    n = kind.size
     # moments from 4 x 4 Gauss points, all filaments at once (exact for a rectangle's area,
     # centroid and covariance, and for a sector's area)
     shell = Filaments(kind, g, *([None] * 7))
-    pts, w = _all_quad_points(shell, 4) if n else (np.zeros((0, 16, 2)), np.zeros((0, 16)))
+    pts, w = _all_quad_points(shell, 4)
     # a full turn (a central disk) by equally spaced angles (:func:`_quad_points`): its
     # centroid is its centre and its moments are mirror-symmetric
     for i in np.flatnonzero((kind == SECTOR) & _is_turn(g[:, 4], g[:, 5])):
         pts[i], w[i] = _quad_points(kind[i], g[i], 4)
     area = w.sum(axis=1)
-    cen = np.einsum("fq,fqk->fk", w, pts) / area[:, None] if n else np.zeros((0, 2))
+    cen = np.einsum("fq,fqk->fk", w, pts) / area[:, None]
     d = pts - cen[:, None, :]
-    cov = (np.einsum("fq,fqk,fql->fkl", w, d, d) / area[:, None, None] if n
-           else np.zeros((0, 2, 2)))
+    cov = np.einsum("fq,fqk,fql->fkl", w, d, d) / area[:, None, None]
     rect = kind == RECT
     r0, r1, t0, t1 = g[:, 2], g[:, 3], g[:, 4], g[:, 5]
     size = np.where(rect, np.hypot(g[:, 1] - g[:, 0], g[:, 3] - g[:, 2]),

@@ -36,6 +36,7 @@ from ..xsection.geometry import Geometry, resolve
 from ..xsection.materials import EPS0, MU0, roughness_factor
 from ..xsection.schema import CrossSection, load_cross_section
 from .bem import BemSolver
+from .interp import spline_log
 from .multipole import MultipoleSolver
 from .multipole import applies as multipole_applies
 from .multipole import why_not as multipole_why_not
@@ -282,23 +283,6 @@ def _bem_samples(f: np.ndarray) -> np.ndarray:
     return np.geomspace(lo, hi, n)
 
 
-def _spline_log(fs: np.ndarray, vals: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Cubic spline (not-a-knot) of *vals* (len(fs), ...) in log f, held constant outside
-    the samples. Fourth-order accurate (de Boor, *A Practical Guide to Splines*, Ch. V):
-    measured on a TSV array in 10 S/m silicon at 5 samples per decade, C within 6e-4 and
-    G/omega within 1.4e-3 half-way between samples (PCHIP: 1.8e-3 and 1.6e-2)."""
-    from scipy.interpolate import CubicSpline
-
-    if fs.size == 1:
-        return np.broadcast_to(vals[0], (f.size,) + vals.shape[1:]).copy()
-    x = np.log(np.clip(f, fs[0], fs[-1]))
-    if fs.size == 2:
-        return vals[0] + (vals[1] - vals[0]) * ((x - math.log(fs[0]))
-                                                / math.log(fs[1] / fs[0])).reshape(
-                                                    (-1,) + (1,) * (vals.ndim - 1))
-    return CubicSpline(np.log(fs), vals, axis=0)(x)
-
-
 def extract(
     source: CrossSection | Geometry | str | Path,
     f: np.ndarray | str,
@@ -485,15 +469,15 @@ def _cg_interpolated(bem: BemSolver, freqs: np.ndarray, measure_interpolation: b
     in log f); the error measured by solves half-way between samples when asked."""
     fs = _bem_samples(freqs)
     cc = np.array([bem.solve(fk) for fk in tasks.track(fs, f"{bem.unknowns} unknowns, frequencies")])
-    cre = _spline_log(fs, cc.real, freqs)
-    gow = _spline_log(fs, -cc.imag, freqs)           # G / omega
+    cre = spline_log(fs, cc.real, freqs)
+    gow = spline_log(fs, -cc.imag, freqs)           # G / omega
     err = None
     if measure_interpolation and fs.size > 2:
         mids = np.sqrt(fs[:-1] * fs[1:])
         pick = mids[:: max(1, mids.size // 4)]
         ref = np.array([bem.solve(fk) for fk in tasks.track(pick, "interpolation check")])
-        est_c = _spline_log(fs, cc.real, pick)
-        est_g = _spline_log(fs, -cc.imag, pick)
+        est_c = spline_log(fs, cc.real, pick)
+        est_g = spline_log(fs, -cc.imag, pick)
         # relative to the largest entry at the same frequency (G/omega of a lossy
         # substrate varies by orders of magnitude across the band)
         scale_c = np.abs(ref.real).max(axis=(1, 2), keepdims=True)
@@ -552,8 +536,9 @@ def extract_stages(backend: Backend, reduced_rl: bool = False) -> dict[str, str]
     """Where each stage of :func:`extract` runs on *backend*: only the dense BEM solve
     (``BemSolver.factor``) and the PEEC eigendecomposition (``peec._eigh``) take ``xp``;
     the assembly of both (O(N^2) closed forms), the vacuum solve, the per-frequency BEM
-    updates and the PEEC frequency sweep run on the host, and so does the whole reduced
-    filament system (*reduced_rl*, :mod:`sigint.extract.reduced`)."""
+    updates and the PEEC frequency sweep run on the host, and so does the whole R, L solve
+    when *reduced_rl* (the reduced filament system, :mod:`sigint.extract.reduced`, or the
+    multipole solver, :mod:`sigint.extract.multipole`: both host only)."""
     dev = "cupy" if backend.name == "cupy" else "numpy"
     return {"extract.bem_assembly": "numpy", "extract.bem_vacuum_solve": "numpy",
             "extract.bem_factor": dev, "extract.bem_frequency_updates": "numpy",

@@ -329,11 +329,22 @@ def check_network(ntwk, rate: float | None, name: str) -> QualityReport:
     return rep
 
 
+#: The data's top frequency over the symbol rate below which the edges of the pulse
+#: responses are shaped by the cut-off (a bandwidth warning; the rate search's note).
+BANDWIDTH_MIN = 1.0
+
+
+def band_limited(fmax: float, rate: float) -> bool:
+    """Whether data ending at *fmax* (Hz) stop short of :data:`BANDWIDTH_MIN` times the
+    symbol *rate* (1/s)."""
+    return fmax < BANDWIDTH_MIN * rate * (1 - 1e-9)
+
+
 def add_bandwidth(rep: QualityReport, f: np.ndarray, rate: float) -> None:
     """Record the data's top frequency relative to the symbol *rate* (1/s)."""
     fmax = float(np.asarray(f)[-1])
     ratio = fmax / rate
-    st = "ok" if ratio >= 1.0 else "warn"
+    st = "warn" if band_limited(fmax, rate) else "ok"
     rep.add("bandwidth", ratio, "x rate", st,
             f"top frequency {format_quantity(fmax, 'Hz')} = {ratio:.2f} x the symbol rate"
             + ("" if st == "ok" else " (below the rate: edges are shaped by the cut-off; "
