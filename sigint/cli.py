@@ -1198,15 +1198,18 @@ def _spec_outcome(ch: Path, sp: str, link, opts, models: dict, built, *, package
 @click.option("--refine", type=click.FloatRange(0.1, 16.0), default=1.0, show_default=True,
               help="Mesh refinement (2 halves every panel and filament); compare two values "
                    "to see convergence.")
-@click.option("--basis", type=click.Choice(["auto", "full", "reduced", "multipole"]),
+@click.option("--basis", type=click.Choice(["auto", "full", "reduced", "multipole", "surface"]),
               default="auto", show_default=True,
               help="Unknowns of the field solvers: every boundary panel and filament (full), "
                    "or a reduced basis per cluster of them (reduced: the same C and G to "
                    "~1e-9, R and L of thin conductors to ~1e-5, far faster on dense buses), "
                    "or for solid round conductors (TSVs, wires) multipole expansions with no "
-                   "filaments (multipole: exact skin and proximity effect at any frequency); "
-                   "auto takes multipole wherever it applies, and reduces 3000+ conductor "
-                   "panels and 4000+ filaments of thin conductors.")
+                   "filaments (multipole: exact skin and proximity effect at any frequency), "
+                   "or for thick conductors unknowns on their surfaces only above a crossover "
+                   "frequency, filaments below it (surface: exact interior); auto takes "
+                   "multipole wherever it applies, surface where every conductor is 16+ skin "
+                   "depths thick at the top frequency, and reduces 3000+ conductor panels and "
+                   "4000+ filaments of thin conductors.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save R, L, G, C as netCDF (.nc).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -1232,7 +1235,9 @@ def extract_cmd(xsection: Path, freq: str, refine: float, basis: str, out: Path 
     R and L: filaments graded to the skin depth at the top frequency (skin and
     proximity effect, finite ground return), exact at every frequency; round
     conductors only (TSV, bump, via arrays): multipole expansions with the exact
-    Bessel-function interior, no filaments (--basis).
+    Bessel-function interior, no filaments; conductors many skin depths thick
+    (striplines, planes): unknowns on their surfaces above a crossover frequency
+    (--basis).
     The summary gives, per line, Z0, eps_eff, delay and loss in dB/mm, and the even
     and odd modes of the first pair.
 

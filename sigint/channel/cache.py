@@ -24,7 +24,7 @@ __all__ = ["cache_dir", "cache_key", "load", "store", "solver_digest", "SOLVER_M
 #: modules whose source decides an extraction's numbers (geometry, meshing, solvers, the
 #: frequency driver and the material models); a change to any of them changes the key
 SOLVER_MODULES = ("sigint.extract.bem", "sigint.extract.peec", "sigint.extract.reduced",
-                  "sigint.extract.multipole", "sigint.extract.interp",
+                  "sigint.extract.multipole", "sigint.extract.interp", "sigint.extract.surface",
                   "sigint.extract.clusters", "sigint.extract.rlgc",
                   "sigint.xsection.geometry", "sigint.xsection.schema",
                   "sigint.xsection.materials", "sigint.constants", "sigint.units")

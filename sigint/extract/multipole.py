@@ -276,6 +276,8 @@ class MultipoleSolver:
     mirror = False
     mirrors = 0
 
+    unknowns_what = "multipole coefficients"   # what :attr:`unknowns` counts, for reports
+
     def __init__(self, geo: Geometry, refine: float = 1.0):
         if not applies(geo):
             reason = why_not(geo)

@@ -714,6 +714,8 @@ class PeecSolver:
         Refinement factor on top of the file's ``mesh.refine``.
     """
 
+    unknowns_what = "filaments"   # what :attr:`unknowns` counts, for reports
+
     def __init__(self, geo: Geometry, f_max: float, refine: float = 1.0, *, xp=np,
                  method: str = "auto"):
         if method not in ("auto", "full", "reduced"):

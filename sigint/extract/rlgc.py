@@ -41,6 +41,9 @@ from .multipole import MultipoleSolver
 from .multipole import applies as multipole_applies
 from .multipole import why_not as multipole_why_not
 from .peec import PeecSolver
+from .surface import SurfaceSolver, surface_note, surface_pays
+from .surface import applies as surface_applies
+from .surface import why_not as surface_why_not
 
 __all__ = ["ExtractResult", "extract", "parse_frequencies", "line_summary", "BEM_PER_DECADE"]
 
@@ -240,13 +243,10 @@ class ExtractResult:
                 "backend": self.backend.name,
                 "reference": ", ".join(self.geometry.references) or "ground plane",
                 "bem_unknowns": self.bem_unknowns,
-                "peec_filaments": (0 if isinstance(self.peec, MultipoleSolver)
-                                   else self.peec_unknowns),
-                "rl_basis": (_multipole_text(self.peec)
-                             if isinstance(self.peec, MultipoleSolver) else
-                             _basis_text(self.peec.reduced["unknowns"]
-                                         if self.peec is not None and self.peec.reduced
-                                         else None, self.peec_unknowns, "filaments")),
+                "peec_filaments": (self.peec_unknowns if self.peec is None
+                                   or self.peec.unknowns_what == "filaments"
+                                   else 0 if self.peec.fil is None else self.peec.fil.n),
+                "rl_basis": _rl_basis_text(self.peec, self.peec_unknowns),
                 "cg_basis": _basis_text(None if self.bem is None
                                         else self.bem.reduced_unknowns,
                                         self.bem_unknowns, "panels"),
@@ -269,9 +269,18 @@ def _basis_text(reduced: int | None, total: int, what: str) -> str:
     return f"reduced: {reduced} unknowns (see sigint.extract.reduced) for {total} {what}"
 
 
-def _multipole_text(solver: MultipoleSolver) -> str:
-    return (f"multipole: order {solver.order}, {solver.unknowns} coefficients for "
-            f"{solver.radius.size} round conductors (see sigint.extract.multipole)")
+def _rl_basis_text(solver, unknowns: int) -> str:
+    """How R and L were solved, for the dataset's attributes."""
+    if isinstance(solver, MultipoleSolver):
+        return (f"multipole: order {solver.order}, {solver.unknowns} coefficients for "
+                f"{solver.radius.size} round conductors (see sigint.extract.multipole)")
+    if isinstance(solver, SurfaceSolver):
+        return (f"surface: {solver.unknowns} boundary panels above "
+                f"{solver.f_cross / 1e9:.4g} GHz, "
+                + (f"{solver.fil.n} filaments" if solver.fil is not None else "filaments")
+                + " below (see sigint.extract.surface)")
+    return _basis_text(solver.reduced["unknowns"] if solver is not None and solver.reduced
+                       else None, unknowns, "filaments")
 
 
 def _bem_samples(f: np.ndarray) -> np.ndarray:
@@ -310,14 +319,19 @@ def extract(
         Whether to spend extra BEM solves measuring the C/G interpolation error.
     progress : callable, optional
         Called with stage names.
-    basis : {"auto", "full", "reduced", "multipole"}
+    basis : {"auto", "full", "reduced", "multipole", "surface"}
         Unknowns of the field solvers: every boundary panel and filament (``full``), or a
         reduced basis per cluster of them (``reduced``, :mod:`sigint.extract.reduced`: the
         same C and G to about 1e-9 and R and L to about 1e-5, much faster on dense buses);
         ``multipole`` solves R and L of solid round conductors without filaments
         (:mod:`sigint.extract.multipole`: exact interior at any skin depth, expansions to
-        :data:`sigint.extract.multipole.ORDER_TOL`; C and G as ``auto``). ``auto`` takes the
+        :data:`sigint.extract.multipole.ORDER_TOL`; C and G as ``auto``); ``surface`` solves
+        R and L of thick conductors from their boundaries above a crossover frequency
+        (:mod:`sigint.extract.surface`: exact interior, unknowns on the surface only;
+        filaments below the crossover; C and G as ``auto``). ``auto`` takes the
         multipole solver wherever it applies (:func:`sigint.extract.multipole.applies`),
+        the surface solver for conductors many skin depths thick
+        (:func:`sigint.extract.surface.surface_pays`, numpy backend only),
         reduces the conductor block of at least
         :data:`sigint.extract.bem.REDUCED_MIN_PANELS` panels and meshes of at least
         :data:`sigint.extract.peec.REDUCED_MIN_FILAMENTS` filaments of conductors at most a few
@@ -344,7 +358,8 @@ def extract(
     t1 = time.perf_counter()
     bem_task = tasks.begin("boundary elements (C, G)")
     tasks.stage("assembling")
-    bem = BemSolver(geo, refine, xp=backend.xp, method="auto" if basis == "multipole" else basis)
+    bem = BemSolver(geo, refine, xp=backend.xp,
+                    method=basis if basis in ("full", "reduced") else "auto")
     c0 = bem.solve_vacuum()
     cre, gow, fs, err = _capacitance_conductance(bem, geo, freqs, measure_interpolation, notes)
     if bem.reduced_unknowns is not None:
@@ -356,6 +371,8 @@ def extract(
     tasks.end(bem_task)
     say("filaments (R, L)")
     t2 = time.perf_counter()
+    f_top = float(freqs.max())
+    surface_ok = backend.xp is np and surface_pays(geo, f_top)
     if basis in ("auto", "multipole") and multipole_applies(geo):
         with tasks.task("multipole expansions (R, L)"):
             peec = MultipoleSolver(geo, refine)
@@ -363,15 +380,22 @@ def extract(
                      f"{len(geo.conductors)} round conductors, exact interior (Bessel "
                      "functions) at every frequency, no filaments (--basis full meshes "
                      "filaments)")
+    elif (basis == "surface" and surface_applies(geo) and f_top > 0) or (
+            basis == "auto" and surface_ok):
+        with tasks.task("surface panels (R, L)"):
+            peec = SurfaceSolver(geo, f_top, refine)
     else:
         with tasks.task("filaments (R, L)"):
-            peec = PeecSolver(geo, float(freqs.max()), refine, xp=backend.xp,
-                              method="auto" if basis == "multipole" else basis)
+            peec = PeecSolver(geo, f_top, refine, xp=backend.xp,
+                              method=basis if basis in ("full", "reduced") else "auto")
         reason = multipole_why_not(geo)
         if basis == "multipole":
             notes.append("R and L: filaments (--basis multipole needs solid round conductors "
                          "only, at most a ground plane, none nearly touching"
                          + (f": {reason})" if reason else ")"))
+        elif basis == "surface":
+            why = surface_why_not(geo) or "no frequency above 0 Hz"
+            notes.append(f"R and L: filaments (--basis surface does not apply: {why})")
         elif basis == "auto" and reason:
             notes.append(f"R and L: filaments, not multipole expansions ({reason})")
     if peec.reduced is not None:
@@ -387,6 +411,8 @@ def extract(
     timings["peec_setup"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     rmat, lmat = _resistance_inductance(peec, geo, freqs, notes)
+    if isinstance(peec, SurfaceSolver):
+        notes.append(surface_note(peec, freqs))
     if isinstance(peec, MultipoleSolver) and peec.interpolation_error is not None:
         notes.append(f"R and L: the multipoles' proximity term solved at {peec.sampled} "
                      f"frequencies and interpolated in log f (cubic spline); interpolation "
@@ -399,7 +425,7 @@ def extract(
         bem_unknowns=bem.unknowns, peec_unknowns=peec.unknowns, bem_frequencies=fs,
         interpolation_error=err, timings=timings, notes=notes, bem=bem, peec=peec,
         stages=extract_stages(backend, reduced_rl=peec.reduced is not None
-                              or isinstance(peec, MultipoleSolver)))
+                              or isinstance(peec, (MultipoleSolver, SurfaceSolver))))
 
 
 def _geometry(source: CrossSection | Geometry | str | Path) -> Geometry:

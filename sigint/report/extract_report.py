@@ -46,8 +46,9 @@ def extract_json(res: ExtractResult) -> dict:
                         "max_hz": float(res.f.max())},
         "summary": s,
         "matrices": mats,
-        "unknowns": {"bem": res.bem_unknowns, "peec_filaments": (res.peec_unknowns if res.peec is None
-                                                         or res.peec.fil is not None else 0),
+        "unknowns": {"bem": res.bem_unknowns, "peec_filaments": _filaments(res),
+                     "rl_surface_panels": (res.peec_unknowns if _what(res) == "surface panels"
+                                           else None),
                      "bem_reduced": None if res.bem is None else res.bem.reduced_unknowns,
                      "peec_reduced": (res.peec.reduced["unknowns"]
                                       if res.peec is not None and res.peec.reduced else None),
@@ -56,6 +57,18 @@ def extract_json(res: ExtractResult) -> dict:
         "notes": res.notes,
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
     }
+
+
+def _what(res: ExtractResult) -> str:
+    """What the R, L solver's unknowns are (filaments, multipole coefficients, panels)."""
+    return "filaments" if res.peec is None else res.peec.unknowns_what
+
+
+def _filaments(res: ExtractResult) -> int:
+    """Filaments solved (those below the crossover for the surface solver)."""
+    if _what(res) == "filaments":
+        return res.peec_unknowns
+    return 0 if res.peec.fil is None else int(res.peec.fil.n)
 
 
 def extract_summary(res: ExtractResult) -> str:
@@ -71,8 +84,7 @@ def extract_summary(res: ExtractResult) -> str:
              f"{res.f.size} frequencies {res.f.min() / 1e9:g}-{res.f.max() / 1e9:g} GHz; "
              f"backend {res.backend.describe()}",
              f"  unknowns: {res.bem_unknowns} boundary elements (C, G), {res.peec_unknowns} "
-             f"{'filaments' if res.peec is None or res.peec.fil is not None else 'multipole coefficients'}"
-             f" (R, L); {res.timings.get('total', 0):.1f} s", ""]
+             f"{_what(res)} (R, L); {res.timings.get('total', 0):.1f} s", ""]
     hdr = "  ".join(f"{f / 1e9:>6g} GHz" for f in s["frequencies_hz"])
     lines.append(f"{'line':<12} {'quantity':<16} {hdr}")
     for name, figs in s["lines"].items():
@@ -161,6 +173,15 @@ def plot_cross_section(res: ExtractResult, path: Path) -> Path:
                 ax.plot(*p.a[i], "|", color=col, ms=4)
             ax.set_title(f"boundary elements near {c0.name}: {p.n} panels in all "
                          "(red: conductors, blue: interfaces)", fontsize=9)
+        elif what == "filaments" and _what(res) == "surface panels":
+            m = res.peec.mesh
+            sel = ((m.mid[:, 0] > zoom[0]) & (m.mid[:, 0] < zoom[1]) & (m.mid[:, 1] > zoom[2])
+                   & (m.mid[:, 1] < zoom[3]))
+            for i in np.flatnonzero(sel):
+                ax.plot([m.a[i, 0], m.b[i, 0]], [m.a[i, 1], m.b[i, 1]], color="k", lw=0.8)
+                ax.plot(*m.a[i], "|", color="k", ms=4)
+            ax.set_title(f"surface panels (R, L above {res.peec.f_cross / 1e9:.3g} GHz) near "
+                         f"{c0.name}: {m.n} in all", fontsize=9)
         elif what == "filaments" and res.peec is not None and res.peec.fil is None:
             ax.set_xlim(zoom[0], zoom[1])
             ax.set_ylim(zoom[2], zoom[3])

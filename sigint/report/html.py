@@ -123,7 +123,7 @@ def extract_repr(x: ExtractResult) -> str:
     return (f"<ExtractResult {x.geometry.name}: {len(x.names)} signal(s), {x.f.size} "
             f"frequencies {x.f.min() / 1e9:g}-{x.f.max() / 1e9:g} GHz, {x.bem_unknowns} boundary "
             f"elements, {x.peec_unknowns} "
-            f"{'multipole coefficients' if getattr(x.peec, 'fil', 1) is None else 'filaments'}>")
+            f"{getattr(x.peec, 'unknowns_what', 'filaments')}>")
 
 
 def extract_html(x: ExtractResult) -> str:
