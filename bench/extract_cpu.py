@@ -15,6 +15,16 @@ timed runs (``sigint extract --basis``).
 records the largest relative deviation of R and L (diagonal and whole matrix) at every
 frequency: the mesh error of the default extraction against the finer reference.
 
+``--surface F.yaml[@FMAX],...`` checks the surface formulation (:mod:`sigint.extract.surface`)
+against the volume solution: R and L of F from ``SurfaceSolver`` (filaments below its
+crossover) and from the filament solver at refine 1 and refine 2 (the reference), at 201
+log-spaced frequencies from 1 MHz to FMAX, in-process; it records the largest deviation
+from the reference at every frequency (whole matrix, relative to its largest entry; and
+the diagonal, entry by entry), where it is largest, the step at the crossover, the
+unknowns and the times. ``--scaling F.yaml`` times both formulations (in-process, 41
+frequencies) at top frequencies of 100 GHz, 300 GHz and 1 THz: the unknowns of the surface
+grow with log(thickness / skin depth) per corner, the filaments' with its square.
+
 ``--tsv 3,5,8`` makes N x N variants of the shipped TSV array
 (``channels/xsections/tsv_array_3x3.yaml``, checkerboard of signals and grounds) and times
 them as ``--files`` does (their R and L by multipole expansion under ``auto``; ``--basis
@@ -170,6 +180,96 @@ def compare(path: Path, f_max: float, n_freq: int = 201) -> dict:
     return out
 
 
+def _rel(a, b):
+    """Largest deviation over the largest entry, and the largest entry-by-entry deviation of
+    the diagonal, at each frequency: arrays (F,)."""
+    import numpy as np
+
+    whole = np.abs(a - b).max(axis=(1, 2)) / np.abs(b).max(axis=(1, 2))
+    diag = np.abs(np.diagonal(a, 0, 1, 2) / np.diagonal(b, 0, 1, 2) - 1).max(axis=1)
+    return whole, diag
+
+
+def surface_check(path: Path, f_max: float, n_freq: int = 201) -> dict:
+    """The surface solver and refine-1 filaments against refine-2 filaments (see above)."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from sigint.extract.peec import PeecSolver
+    from sigint.extract.surface import SurfaceSolver
+    from sigint.xsection.geometry import resolve
+    from sigint.xsection.schema import load_cross_section
+
+    geo = resolve(load_cross_section(path))
+    f = np.geomspace(1e6, f_max, n_freq)
+    out: dict = {"file": path.name, "f_max_hz": f_max, "frequencies": n_freq}
+    z = {}
+    for name, make in (("surface", lambda: SurfaceSolver(geo, f_max)),
+                       ("filaments refine 1", lambda: PeecSolver(geo, f_max, method="full")),
+                       ("filaments refine 2", lambda: PeecSolver(geo, f_max, 2.0, method="full"))):
+        t0 = time.perf_counter()
+        s = make()
+        z[name] = s.solve(f)
+        out[name] = {"wall_s": round(time.perf_counter() - t0, 2), "unknowns": int(s.unknowns)}
+        if isinstance(s, SurfaceSolver):
+            out[name] |= {"crossover_hz": s.f_cross, "filaments_below": int(s.fil.n),
+                          "sampled_frequencies": s.sampled,
+                          "interpolation_error_estimate": s.interpolation_error}
+            cross = s.f_cross
+    ref = z["filaments refine 2"]
+    for name in ("surface", "filaments refine 1"):
+        for q, part in (("R", np.real), ("L", np.imag)):
+            whole, diag = _rel(part(z[name]), part(ref))
+            k = int(whole.argmax())
+            out[name][q] = {"max_rel_matrix": float(whole.max()), "at_hz": float(f[k]),
+                            "max_rel_diag": float(diag.max()),
+                            "per_frequency_rel_matrix": [float(x) for x in whole]}
+    k = int(np.searchsorted(f, cross))
+    zs = z["surface"]
+    out["surface"]["crossover_step"] = {
+        q: float(np.abs(part(zs[k]) - part(zs[k - 1])).max() / np.abs(part(zs[k])).max()
+                 - np.abs(part(ref[k]) - part(ref[k - 1])).max() / np.abs(part(ref[k])).max())
+        for q, part in (("R", np.real), ("L", np.imag))}
+    print(json.dumps({n: ({k2: v2 for k2, v2 in out[n].items() if k2 not in ("R", "L")}
+                          | {q: {k3: v3 for k3, v3 in out[n][q].items()
+                                 if not k3.startswith("per_")} for q in ("R", "L")})
+                      if isinstance(out[n], dict) and "R" in out[n] else out[n] for n in out}),
+          flush=True)
+    return out
+
+
+def scaling(path: Path) -> list[dict]:
+    """Unknowns and time of both formulations at rising top frequencies (see above)."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from sigint.extract.peec import PeecSolver
+    from sigint.extract.surface import SurfaceSolver
+    from sigint.xsection.geometry import resolve
+    from sigint.xsection.schema import load_cross_section
+
+    geo = resolve(load_cross_section(path))
+    rows = []
+    for f_max in (1e11, 3e11, 1e12):
+        f = np.geomspace(1e9, f_max, 41)
+        row: dict = {"file": path.name, "f_max_hz": f_max}
+        z = {}
+        for name, make in (("surface", lambda fm=f_max: SurfaceSolver(geo, fm)),
+                           ("filaments", lambda fm=f_max: PeecSolver(geo, fm, method="full"))):
+            t0 = time.perf_counter()
+            s = make()
+            z[name] = s.solve(f)
+            row[name] = {"wall_s": round(time.perf_counter() - t0, 2),
+                         "unknowns": int(s.unknowns)}
+        whole, _ = _rel(z["surface"].real, z["filaments"].real)
+        row["surface_vs_filaments_max_rel_R"] = float(whole.max())
+        whole, _ = _rel(z["surface"].imag, z["filaments"].imag)
+        row["surface_vs_filaments_max_rel_L"] = float(whole.max())
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--signals", default="")
@@ -180,7 +280,11 @@ def main() -> None:
     ap.add_argument("--accuracy", type=Path)
     ap.add_argument("--tsv", default="", help="N,N,...: N x N variants of the TSV array")
     ap.add_argument("--basis", dest="filaments", default="auto",
-                    choices=["auto", "full", "reduced", "multipole"])
+                    choices=["auto", "full", "reduced", "multipole", "surface"])
+    ap.add_argument("--surface", default="",
+                    help="FILE[@FMAX_HZ],...: surface formulation vs filaments in-process")
+    ap.add_argument("--scaling", type=Path,
+                    help="FILE: both formulations at 100 GHz, 300 GHz and 1 THz")
     ap.add_argument("--compare", default="",
                     help="FILE[@FMAX_HZ],...: reduced vs full filament solution in-process")
     ap.add_argument("--out", type=Path)
@@ -188,6 +292,20 @@ def main() -> None:
     if a.accuracy:
         doc = accuracy(a.accuracy, a.freq)
         doc["note"] = "shared machine: other work ran at the same time"
+        if a.out:
+            a.out.write_text(json.dumps(doc, indent=1) + "\n")
+        return
+    if a.surface or a.scaling:
+        os.environ.setdefault("SIGINT_QUIET", "1")
+        doc = {"load_before": os.getloadavg()}
+        if a.surface:
+            doc["rows"] = []
+            for item in a.surface.split(","):
+                name, _, fm = item.partition("@")
+                doc["rows"].append(surface_check(Path(name), float(fm or 100e9)))
+        if a.scaling:
+            doc["scaling"] = scaling(a.scaling)
+        doc["load_after"] = os.getloadavg()
         if a.out:
             a.out.write_text(json.dumps(doc, indent=1) + "\n")
         return

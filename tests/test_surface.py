@@ -23,8 +23,7 @@ from scipy.integrate import quad
 from sigint.extract.multipole import MultipoleSolver
 from sigint.extract.peec import PeecSolver
 from sigint.extract.rlgc import extract
-from sigint.extract.surface import (SurfaceSolver, crossover, helmholtz_blocks, surface_pays,
-                                    why_not)
+from sigint.extract.surface import SurfaceSolver, crossover, helmholtz_blocks, surface_pays, why_not
 from sigint.xsection.geometry import resolve
 from sigint.xsection.schema import load_cross_section
 
@@ -232,6 +231,14 @@ def test_applicability_and_the_auto_rule():
     assert "ring" in why_not(geo_of(ring))
     with pytest.raises(ValueError, match="ring"):
         SurfaceSolver(geo_of(ring), 1e11)
+    touching = bars([(0.0, 0.0, 12.0, 8.0), (20.0, 3.0, 12.0, 8.0), (32.0, 3.0, 5.0, 8.0)],
+                    refs=(1, 2))
+    assert why_not(geo_of(touching)) == "b2 touches b1"
+    on_plane = dict(ground_plane=dict(y="0 um"), conductors=[
+        dict(name="s", shape="rectangle", x="0 um", y="6 um", width="14 um", height="10 um"),
+        dict(name="g", shape="rectangle", x="30 um", y="0 um", width="14 um", height="10 um",
+             reference=True)])
+    assert why_not(geo_of(on_plane)) == "g touches the ground plane"
 
 
 def test_extract_and_cli_report_the_surface_solver(tmp_path, capsys):

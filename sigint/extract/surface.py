@@ -50,7 +50,7 @@ import numpy as np
 
 from .. import progress
 from ..threads import small_matrix_blas
-from ..xsection.geometry import Conductor, Geometry
+from ..xsection.geometry import Conductor, Geometry, touch_point
 from ..xsection.materials import MU0, skin_depth
 from .bem import _graded_points, dist_to_shapes, field_kernel, potential_kernel
 from .interp import spline_log
@@ -104,7 +104,9 @@ class SurfaceMesh:
 def why_not(geo: Geometry) -> str | None:
     """Why the surface solver does not apply to *geo* (None: it does): it needs solid
     conductors with a finite conductivity and a thickness (rectangles, trapezoids,
-    circles), at most one infinite ground plane."""
+    circles), none touching another or the plane, at most one infinite ground plane
+    (each conductor's outside must be insulator: on a shared boundary the exterior
+    equation would hold inside the neighbour)."""
     if geo.top_y is not None:
         return "a second infinite plane"
     for c in geo.conductors:
@@ -114,6 +116,15 @@ def why_not(geo: Geometry) -> str | None:
             return f"{c.name} is a ring"
         if not c.round and c.y1 <= c.y0:
             return f"{c.name} has no thickness"
+        if geo.ground_y is not None:
+            bottom = c.cy - c.r if c.round else c.y0
+            if abs(bottom - geo.ground_y) <= 1e-9 * max(c.size, 1e-12):
+                return f"{c.name} touches the ground plane"
+    conds = geo.conductors
+    for i in range(len(conds)):
+        for j in range(i):
+            if touch_point(conds[i], conds[j]) is not None:
+                return f"{conds[i].name} touches {conds[j].name}"
     return None
 
 
@@ -432,7 +443,6 @@ def symmetry_classes(mesh: SurfaceMesh, p: np.ndarray, sigma: np.ndarray,
     so only the rows of one panel per orbit are needed.
     """
     n = mesh.n
-    perms = [np.arange(n)]
     gens: list[np.ndarray] = []
     for axis in [ax for ax, ok in ((0, allow_x), (1, allow_y)) if ok]:
         got = _mirror_perm(mesh, axis, sigma)
