@@ -71,6 +71,7 @@ SAMPLES_PER_DECADE = 8
 PAYS_FACTOR = 4.0       # auto: the top frequency at least this x the crossover
 LOW_MESH_FACTOR = 2.0    # the filaments below the crossover are graded for this x it
 INTERP_TOL = 1e-5       # interpolation error of R and L / their largest entry
+ROW_BLOCK = 256         # exterior rows assembled together (memory: ~10 such row blocks)
 
 
 @dataclass
@@ -349,20 +350,21 @@ def helmholtz_blocks(mid: np.ndarray, a: np.ndarray, b: np.ndarray, gamma: compl
     return s_mat / (2 * math.pi), d_mat / (2 * math.pi)
 
 
-def laplace_blocks(mid: np.ndarray, a: np.ndarray, b: np.ndarray, self_panels: bool = True
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def laplace_blocks(mid: np.ndarray, a: np.ndarray, b: np.ndarray,
+                   own: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``L[p, q] = int_q ln|r_p - r'| dl'`` and ``D0[p, q] = int_q d/dn' ln|r_p - r'| dl'``
-    (closed forms; D0 is 0 on a panel itself, the principal value), shapes (M, P)."""
+    (closed forms), shapes (M, P); ``own[p]`` is the panel target *p* is the midpoint of
+    (D0 is 0 there, the principal value), if any."""
     lmat = -2 * math.pi * potential_kernel(mid, a, b)
     ex, ey = field_kernel(mid, a, b)
     d = b - a
     length = np.hypot(d[:, 0], d[:, 1])
     nx, ny = d[:, 1] / length, -d[:, 0] / length
     d0 = -2 * math.pi * (ex * nx[None, :] + ey * ny[None, :])
-    if self_panels:
+    if own is not None:
         # the principal value on a panel itself is 0 (rounding leaves the midpoint a
         # hair off the panel's line, where the closed form jumps to +-pi)
-        np.fill_diagonal(d0, 0.0)
+        d0[np.arange(own.size), own] = 0.0
     return lmat, d0
 
 
@@ -535,16 +537,27 @@ class SurfaceSolver:
         self.p[np.arange(m.n), m.owner] = 1.0
         progress.stage(f"surface panels: {m.n} on {n_c} conductors")
         mid = m.mid
-        self.lmat, d0 = laplace_blocks(mid, m.a, m.b)
+        self.sym = symmetry_classes(m, self.p, sig, allow_x=symmetry,
+                                    allow_y=symmetry and self.ground is None)
+        # the exterior rows of one panel per symmetry orbit, in blocks of rows
+        rows = self.sym.rows
+        self.lmat = np.empty((rows.size, m.n))
+        self.c_ext = np.empty((rows.size, m.n))
         if self.ground is not None:
-            ia = m.b.copy()
-            ib = m.a.copy()
+            ia, ib = m.b.copy(), m.a.copy()     # the image, reversed: its normal mirrored
             ia[:, 1] = 2 * self.ground - ia[:, 1]
             ib[:, 1] = 2 * self.ground - ib[:, 1]
-            li, di = laplace_blocks(mid, ia, ib, self_panels=False)
-            self.lmat -= li
-            d0 -= di
-        self.c_ext = 0.5 * np.eye(m.n) + d0 / (2 * math.pi)
+        for r0 in range(0, rows.size, ROW_BLOCK):
+            rk = rows[r0:r0 + ROW_BLOCK]
+            lk, dk = laplace_blocks(mid[rk], m.a, m.b, own=rk)
+            if self.ground is not None:
+                li, di = laplace_blocks(mid[rk], ia, ib)
+                lk -= li
+                dk -= di
+            dk /= 2 * math.pi
+            dk[np.arange(rk.size), rk] += 0.5
+            self.lmat[r0:r0 + rk.size] = lk
+            self.c_ext[r0:r0 + rk.size] = dk
         # conductors of one shape (up to translation) and metal share their interior block
         self.groups: dict[bytes, list[int]] = {}
         for k in range(n_c):
@@ -554,8 +567,6 @@ class SurfaceSolver:
             key = np.round(rel / scale, 9).tobytes() + repr(float(sig[k])).encode()
             self.groups.setdefault(key, []).append(k)
         self.index = [np.flatnonzero(m.owner == k) for k in range(n_c)]
-        self.sym = symmetry_classes(m, self.p, sig, allow_x=symmetry,
-                                    allow_y=symmetry and self.ground is None)
         self._low: PeecSolver | None = None
         self.interpolation_error: float | None = None
         self.sampled = 0
@@ -601,9 +612,8 @@ class SurfaceSolver:
         one block per symmetry class (:func:`symmetry_classes`)."""
         omega = 2 * math.pi * f
         zs = self.interior(omega)
-        rows = self.sym.rows
-        c = self.c_ext[rows]
-        mat = (-1j * omega * MU0 / (2 * math.pi)) * self.lmat[rows]
+        c = self.c_ext
+        mat = (-1j * omega * MU0 / (2 * math.pi)) * self.lmat
         for k, idx in enumerate(self.index):
             # real x complex as one real product: c (r, n_k) @ [Re Z | Im Z] interleaved
             zk = zs[k]
