@@ -224,12 +224,14 @@ def surface_check(path: Path, f_max: float, n_freq: int = 201) -> dict:
             out[name][q] = {"max_rel_matrix": float(whole.max()), "at_hz": float(f[k]),
                             "max_rel_diag": float(diag.max()),
                             "per_frequency_rel_matrix": [float(x) for x in whole]}
-    k = int(np.searchsorted(f, cross))
-    zs = z["surface"]
-    out["surface"]["crossover_step"] = {
-        q: float(np.abs(part(zs[k]) - part(zs[k - 1])).max() / np.abs(part(zs[k])).max()
-                 - np.abs(part(ref[k]) - part(ref[k - 1])).max() / np.abs(part(ref[k])).max())
-        for q, part in (("R", np.real), ("L", np.imag))}
+    # the deviation from the reference at the last frequency below the crossover
+    # (filaments) and the first above it (surface equations)
+    k = int(np.searchsorted(f, cross, side="right"))
+    out["surface"]["at_crossover"] = {
+        q: {"below_hz": float(f[k - 1]), "above_hz": float(f[k]),
+            "rel_below": out["surface"][q]["per_frequency_rel_matrix"][k - 1],
+            "rel_above": out["surface"][q]["per_frequency_rel_matrix"][k]}
+        for q in ("R", "L")}
     print(json.dumps({n: ({k2: v2 for k2, v2 in out[n].items() if k2 not in ("R", "L")}
                           | {q: {k3: v3 for k3, v3 in out[n][q].items()
                                  if not k3.startswith("per_")} for q in ("R", "L")})

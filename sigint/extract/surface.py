@@ -63,7 +63,7 @@ EULER_GAMMA = 0.5772156649015329
 CORNER_FRACTION = 0.5   # panel at a corner / skin depth at the top frequency (refine 1)
 GROWTH = 1.3            # panel-to-panel growth away from a corner (refine 1)
 PROXIMITY = 0.5         # panel / distance to the nearest other conductor (refine 1)
-MIN_PER_EDGE = 4        # panels on the shortest edge
+MIN_PER_EDGE = 4        # panels on every straight edge, at least
 CROSSOVER_DEPTHS = 8.0  # the surface equations take over where the thinnest conductor is
                         # this many skin depths thick
 CUTOFF = 36.0           # Re(gamma) rho beyond which K0, K1 are below 1e-15 of the near field
@@ -153,6 +153,12 @@ def surface_pays(geo: Geometry, f_max: float) -> bool:
 def surface_note(solver: SurfaceSolver, f: np.ndarray) -> str:
     """The extraction note saying how R and L were solved."""
     fc = solver.f_cross
+    n_fil = solver.fil.n if solver.fil is not None else 0
+    if not np.any(f > fc):
+        return (f"R and L: {n_fil} filaments (graded for {LOW_MESH_FACTOR * fc / 1e9:.4g} GHz) at "
+                f"every frequency: none is above the surface formulation's crossover, "
+                f"{fc / 1e9:.4g} GHz, where the thinnest conductor is {CROSSOVER_DEPTHS:g} skin "
+                "depths thick")
     parts = [f"R and L: surface formulation on {solver.unknowns} boundary panels above "
              f"{fc / 1e9:.4g} GHz (the thinnest conductor {CROSSOVER_DEPTHS:g} skin depths "
              "thick; exact interior, no filaments"]
@@ -162,8 +168,8 @@ def surface_note(solver: SurfaceSolver, f: np.ndarray) -> str:
                      "largest R, L")
     parts.append(")")
     if np.any((f > 0) & (f <= fc)) or solver.fil is not None:
-        n = solver.fil.n if solver.fil is not None else 0
-        parts.append(f"; below it {n} filaments graded for {LOW_MESH_FACTOR * fc / 1e9:.4g} GHz")
+        parts.append(f"; below it {n_fil} filaments graded for "
+                     f"{LOW_MESH_FACTOR * fc / 1e9:.4g} GHz")
     parts.append(" (--basis full meshes filaments at every frequency)")
     return "".join(parts)
 
@@ -672,7 +678,7 @@ class SurfaceSolver:
             return np.array([solved[f] for f in fs])
 
         with progress.task(f"surface equations on {self.mesh.n} panels, frequencies",
-                           total=min(fu.size, n_s)):
+                           total=min(fu.size, n_s)) as task:
             if fu.size <= n_s:
                 z = partial(list(map(float, fu)))
                 self.sampled = int(fu.size)
@@ -691,6 +697,7 @@ class SurfaceSolver:
                     break
                 mids = np.sqrt(fs[1:] * fs[:-1])
                 fs = np.sort(np.concatenate([fs, mids]))
+                task.total = fs.size
             got = spline_log(fs, rl, fu)
             wu = 2 * math.pi * fu
             z = got[:, :n_c] + 1j * wu[:, None, None] * got[:, n_c:]
