@@ -36,7 +36,7 @@ A&S 9.6.13).
 
 Below the crossover frequency, where the skin depth is comparable to the conductors and a
 volume mesh is small, the filament solver (:class:`sigint.extract.peec.PeecSolver`, meshed
-for the crossover frequency) gives R and L exactly at every frequency from one
+for :data:`LOW_MESH_FACTOR` times the crossover) gives R and L exactly at every frequency from one
 eigendecomposition; above it, the surface equations are solved at log-spaced frequencies and
 R and L interpolated in log f with a measured error (:class:`SurfaceSolver`).
 """
@@ -69,7 +69,7 @@ CROSSOVER_DEPTHS = 8.0  # the surface equations take over where the thinnest con
 CUTOFF = 36.0           # Re(gamma) rho beyond which K0, K1 are below 1e-15 of the near field
 SAMPLES_PER_DECADE = 8
 PAYS_FACTOR = 4.0       # auto: the top frequency at least this x the crossover
-LOW_MESH_FACTOR = 2.0    # the filaments below the crossover are graded for this x it
+LOW_MESH_FACTOR = 4.0   # the filaments below the crossover are graded for this x it
 INTERP_TOL = 1e-5       # interpolation error of R and L / their largest entry
 ROW_BLOCK = 256         # exterior rows assembled together (memory: ~10 such row blocks)
 
@@ -587,9 +587,11 @@ class SurfaceSolver:
     def low(self) -> PeecSolver:
         """The filament solver for frequencies up to the crossover (built on first use)."""
         if self._low is None:
-            # meshed for twice the crossover: at the crossover itself a mesh graded for it
-            # is 0.3 % off in R (substrate stripline, against refine 2 at 100 GHz), one for
-            # twice it 0.1 %
+            # meshed for LOW_MESH_FACTOR x the crossover: a mesh graded for the crossover
+            # itself is 0.3 % off in R there (substrate stripline, against refine-2
+            # filaments); for 2x and 4x: 0.10 % / 0.10 % in R, 0.092 % / 0.074 % in L,
+            # and on the 16-signal stripline (its coarser file settings) 0.71 % / 0.25 % in
+            # R, 0.21 % / 0.17 % in L
             self._low = PeecSolver(self.geo, LOW_MESH_FACTOR * self.f_cross, self.refine)
             self.fil = self._low.fil
         return self._low
