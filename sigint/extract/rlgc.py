@@ -6,7 +6,9 @@ solver (:mod:`.peec`). Frequency sampling that costs little:
 * R and L are exact at every requested frequency: the PEEC system is diagonalised once
   and each frequency is then a small matrix product (round conductors only: multipole
   expansions, :mod:`sigint.extract.multipole`, their proximity term splined between
-  log-spaced solves for long frequency lists, with the error measured);
+  log-spaced solves for long frequency lists, with the error measured; conductors many
+  skin depths thick: the surface formulation, :mod:`sigint.extract.surface`, above a
+  crossover frequency, splined between log-spaced solves with the error estimated);
 * C and G need one BEM solve when every dielectric has a frequency-independent complex
   permittivity (then :math:`C` and :math:`G/\\omega` are constant); with dispersion
   (Djordjevic-Sarkar) or conduction (silicon) the BEM runs at a few frequencies per
@@ -563,8 +565,9 @@ def extract_stages(backend: Backend, reduced_rl: bool = False) -> dict[str, str]
     (``BemSolver.factor``) and the PEEC eigendecomposition (``peec._eigh``) take ``xp``;
     the assembly of both (O(N^2) closed forms), the vacuum solve, the per-frequency BEM
     updates and the PEEC frequency sweep run on the host, and so does the whole R, L solve
-    when *reduced_rl* (the reduced filament system, :mod:`sigint.extract.reduced`, or the
-    multipole solver, :mod:`sigint.extract.multipole`: both host only)."""
+    when *reduced_rl* (the reduced filament system, :mod:`sigint.extract.reduced`, the
+    multipole solver, :mod:`sigint.extract.multipole`, or the surface formulation,
+    :mod:`sigint.extract.surface`: all host only)."""
     dev = "cupy" if backend.name == "cupy" else "numpy"
     return {"extract.bem_assembly": "numpy", "extract.bem_vacuum_solve": "numpy",
             "extract.bem_factor": dev, "extract.bem_frequency_updates": "numpy",
