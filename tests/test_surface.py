@@ -29,8 +29,8 @@ from sigint.xsection.schema import load_cross_section
 
 MU0 = 1.25663706212e-6
 SIGMA_CU = 5.8e7
-R_REF = {1: 1.02049, 2: 1.26464, 3: 1.76813, 5: 2.76811, 10: 5.25930, 20: 10.25468}
-L_REF = {1: 0.98977, 2: 0.87048, 3: 0.65069, 5: 0.39628, 10: 0.19959, 20: 0.09995}
+R_REF = X.E7_R_OVER_RDC
+L_REF = X.E8_LINT_OVER_DC
 
 
 def geo_of(data):

@@ -76,6 +76,13 @@ def bernal_5_lines():
                             height="0.01 mm", x="0 mm", y="0.01 mm")])
 
 
+# E7/E8 (REFERENCES.md): R/Rdc and the internal inductance over mu0/(8 pi) of a round
+# wire at r/delta = 1, 2, 3, 5, 10, 20 (the Bessel-function internal impedance; Ramo,
+# Whinnery & Van Duzer, 1994, sec. 5.6)
+E7_R_OVER_RDC = {1: 1.02049, 2: 1.26464, 3: 1.76813, 5: 2.76811, 10: 5.25930, 20: 10.25468}
+E8_LINT_OVER_DC = {1: 0.98977, 2: 0.87048, 3: 0.65069, 5: 0.39628, 10: 0.19959, 20: 0.09995}
+
+
 def isolated_wire(sectors=8):
     """E7/E8: a round copper wire r = 1 mm; a far reference only closes the 2D problem."""
     return dict(mesh=dict(sectors=sectors), conductors=[
