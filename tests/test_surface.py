@@ -198,28 +198,42 @@ def test_symmetry_classes_give_the_whole_systems_answer():
 
 
 def test_crossover_interpolation_and_dc():
-    """The filaments below the crossover and the surface equations above it agree there to
-    their discretisation errors (step reached: R 1.5e-3, L 1.1e-3; against refine-2
-    filaments the two sides are 6.6e-4 and 2.1e-3 off in R, 4.5e-4 in L); R and L splined between solved
-    frequencies are within the reported estimate of direct solves half-way between
-    samples (reached 3.7e-6 against 5.3e-6 reported); DC is the uniform-current resistance
-    of the loop exactly."""
+    """The filaments below the crossover (where a conductor first is a skin depth thick)
+    and the surface equations above it agree there to their discretisation errors (step
+    reached: R 1.5e-4, L 9.5e-4; against refine-2 filaments the two sides are 6.6e-4 and
+    5.0e-4 off in R, 1.4e-4 and 8.1e-4 in L); R and L splined between solved frequencies
+    stay within the reported estimate of direct solves anywhere above the crossover
+    (reached 7.8e-6 against 2.5e-5 reported); DC is the uniform-current resistance of the
+    loop exactly."""
     geo = geo_of(bars(PAIR))
     ss = SurfaceSolver(geo, 1e11)
     fc = ss.f_cross
     assert fc == pytest.approx(crossover(geo))
     z = ss.solve(np.array([fc * (1 - 1e-9), fc * (1 + 1e-9)]))
-    assert rel(z[0].real, z[1].real) < 4.5e-3 and rel(z[0].imag, z[1].imag) < 3.5e-3
+    assert rel(z[0].real, z[1].real) < 1e-3 and rel(z[0].imag, z[1].imag) < 3e-3
     fl = np.geomspace(1e6, 1e11, 201)
-    fchk = np.sqrt(fl[150:200:7] * fl[151:201:7])
+    fchk = np.geomspace(fc * 1.01, 1e11 * 0.99, 23)
     zi = ss.solve(np.concatenate([fl, fchk]))[fl.size:]
     err = ss.interpolation_error
-    assert ss.sampled < 40 and 0 < err < 1e-5
+    assert ss.sampled < 40 and 0 < err < 7.5e-5
     for k, fk in enumerate(fchk):
         zd = ss._loop(ss.admittance_at(fk)[None])[0]
-        assert rel(zi[k].real, zd.real) <= err and rel(zi[k].imag, zd.imag) <= err
+        assert rel(zi[k].real, zd.real) <= err and rel(zi[k].imag, zd.imag) <= err, fk
     rdc, _ = ss.dc()
     assert rdc[0, 0] == pytest.approx(2 / (SIGMA_CU * 96e-12), rel=1e-9)
+
+
+def test_no_step_at_the_crossover_for_close_lines():
+    """Two 20 x 15 um lines 2 um apart over a reference bar: the proximity effect in the gap
+    sets in near the crossover, where a filament mesh graded for a few times that
+    frequency had R 1.9 % off (with the crossover at 8 skin depths); with the crossover
+    where the lines are one skin depth thick the step is R 9e-4, L 8e-4 (reached)."""
+    geo = geo_of(bars([(-21.0, 40.0, 20.0, 15.0), (-100.0, 0.0, 200.0, 15.0),
+                       (1.0, 40.0, 20.0, 15.0)], refs=(1,)))
+    ss = SurfaceSolver(geo, 1e11)
+    fc = ss.f_cross
+    z = ss.solve(np.array([fc * (1 - 1e-9), fc * (1 + 1e-9)]))
+    assert rel(z[0].real, z[1].real) < 3e-3 and rel(z[0].imag, z[1].imag) < 3e-3
 
 
 def test_applicability_and_the_auto_rule():
@@ -279,3 +293,6 @@ def test_extract_and_cli_report_the_surface_solver(tmp_path, capsys):
     got = extract(ring, "1GHz", basis="surface")
     assert isinstance(got.peec, PeecSolver)
     assert any("--basis surface does not apply" in n and "ring" in n for n in got.notes)
+    low = extract(path, "0:10MHz:3", basis="surface")       # all below the crossover
+    assert isinstance(low.peec, PeecSolver)
+    assert any("no frequency above its crossover" in n for n in low.notes)

@@ -45,6 +45,7 @@ from .multipole import why_not as multipole_why_not
 from .peec import PeecSolver
 from .surface import SurfaceSolver, surface_note, surface_pays
 from .surface import applies as surface_applies
+from .surface import crossover as surface_crossover
 from .surface import why_not as surface_why_not
 
 __all__ = ["ExtractResult", "extract", "parse_frequencies", "line_summary", "BEM_PER_DECADE"]
@@ -332,7 +333,7 @@ def extract(
         (:mod:`sigint.extract.surface`: exact interior, unknowns on the surface only;
         filaments below the crossover; C and G as ``auto``). ``auto`` takes the
         multipole solver wherever it applies (:func:`sigint.extract.multipole.applies`),
-        the surface solver for conductors many skin depths thick
+        the surface solver where every conductor is many skin depths thick
         (:func:`sigint.extract.surface.surface_pays`, numpy backend only),
         reduces the conductor block of at least
         :data:`sigint.extract.bem.REDUCED_MIN_PANELS` panels and meshes of at least
@@ -382,7 +383,7 @@ def extract(
                      f"{len(geo.conductors)} round conductors, exact interior (Bessel "
                      "functions) at every frequency, no filaments (--basis full meshes "
                      "filaments)")
-    elif (basis == "surface" and surface_applies(geo) and f_top > 0) or (
+    elif (basis == "surface" and surface_applies(geo) and f_top > surface_crossover(geo)) or (
             basis == "auto" and surface_ok):
         with tasks.task("surface panels (R, L)"):
             peec = SurfaceSolver(geo, f_top, refine)
@@ -396,8 +397,11 @@ def extract(
                          "only, at most a ground plane, none nearly touching"
                          + (f": {reason})" if reason else ")"))
         elif basis == "surface":
-            why = surface_why_not(geo) or "no frequency above 0 Hz"
-            notes.append(f"R and L: filaments (--basis surface does not apply: {why})")
+            why = surface_why_not(geo)
+            notes.append(f"R and L: filaments (--basis surface does not apply: {why})" if why
+                         else "R and L: filaments (--basis surface: no frequency above its "
+                         f"crossover, {surface_crossover(geo) / 1e9:.4g} GHz, where the first "
+                         "conductor is a skin depth thick; below it filaments are small)")
         elif basis == "auto" and reason:
             notes.append(f"R and L: filaments, not multipole expansions ({reason})")
     if peec.reduced is not None:

@@ -12,7 +12,7 @@ from .figures import figure_dir, pyplot, save_figure
 if TYPE_CHECKING:  # pragma: no cover
     from ..extract.rlgc import ExtractResult
 
-__all__ = ["extract_summary", "extract_json", "plot_extract", "REPORT_FREQUENCIES"]
+__all__ = ["extract_summary", "extract_json", "plot_extract", "rl_unknowns", "REPORT_FREQUENCIES"]
 
 REPORT_FREQUENCIES = (1e9, 10e9, 50e9, 100e9)
 
@@ -64,6 +64,16 @@ def _what(res: ExtractResult) -> str:
     return "filaments" if res.peec is None else res.peec.unknowns_what
 
 
+def rl_unknowns(res: ExtractResult) -> str:
+    """The R, L unknowns in words ("7364 filaments", "908 surface panels above 19.4 MHz
+    and 576 filaments below")."""
+    text = f"{res.peec_unknowns} {_what(res)}"
+    if _what(res) == "surface panels":
+        text += (f" above {res.peec.f_cross / 1e6:.4g} MHz and {_filaments(res)} filaments "
+                 "below")
+    return text
+
+
 def _filaments(res: ExtractResult) -> int:
     """Filaments solved (those below the crossover for the surface solver)."""
     if _what(res) == "filaments":
@@ -83,8 +93,8 @@ def extract_summary(res: ExtractResult) -> str:
              f"{', '.join(g.references) if g.references else 'the ground plane'}; "
              f"{res.f.size} frequencies {res.f.min() / 1e9:g}-{res.f.max() / 1e9:g} GHz; "
              f"backend {res.backend.describe()}",
-             f"  unknowns: {res.bem_unknowns} boundary elements (C, G), {res.peec_unknowns} "
-             f"{_what(res)} (R, L); {res.timings.get('total', 0):.1f} s", ""]
+             f"  unknowns: {res.bem_unknowns} boundary elements (C, G), {rl_unknowns(res)} "
+             f"(R, L); {res.timings.get('total', 0):.1f} s", ""]
     hdr = "  ".join(f"{f / 1e9:>6g} GHz" for f in s["frequencies_hz"])
     lines.append(f"{'line':<12} {'quantity':<16} {hdr}")
     for name, figs in s["lines"].items():

@@ -120,10 +120,11 @@ def build_html(b: BuildResult) -> str:
 # ----------------------------------------------------------------------------- extract
 def extract_repr(x: ExtractResult) -> str:
     """One line: the cross-section, its signals and the frequency range."""
+    from .extract_report import rl_unknowns
+
     return (f"<ExtractResult {x.geometry.name}: {len(x.names)} signal(s), {x.f.size} "
             f"frequencies {x.f.min() / 1e9:g}-{x.f.max() / 1e9:g} GHz, {x.bem_unknowns} boundary "
-            f"elements, {x.peec_unknowns} "
-            f"{getattr(x.peec, 'unknowns_what', 'filaments')}>")
+            f"elements, {rl_unknowns(x)}>")
 
 
 def extract_html(x: ExtractResult) -> str:
