@@ -152,7 +152,9 @@ class _Display:
         path = " > ".join(t.label() for t in stack)
         tail = []
         last = stack[-1]
-        if not last.total and last.elapsed >= 2.0 and len(stack) > 1:   # the clock says it
+        # how long the innermost step has run, where its counter does not show progress
+        # (the clock alone says it for a single task)
+        if (not last.total or last.done == 0) and last.elapsed >= 2.0 and len(stack) > 1:
             tail.append(f"running {_fmt_s(last.elapsed)}")
         inner = next((t for t in reversed(stack) if t.total), None)
         if inner is not None and inner.done > 0:
