@@ -236,6 +236,43 @@ def test_no_step_at_the_crossover_for_close_lines():
     assert rel(z[0].real, z[1].real) < 3e-3 and rel(z[0].imag, z[1].imag) < 3e-3
 
 
+def test_second_break_test_cases():
+    """Forced on a top frequency just above the crossover the panels still grade the corners
+    geometrically (R, L within 3e-4 of panels graded for 1 THz; 0.5 % before); the error
+    estimate bounds direct solves also where the list starts far above the crossover (the
+    spline's end intervals measured); no more solves than frequencies asked for; a solve
+    below the crossover leaves no stale sampling record; with aluminium beside copper the
+    crossover is where the last conductor is a skin depth thick in its own metal."""
+    from sigint.xsection.materials import skin_depth
+
+    geo = geo_of(bars([(-21.0, 40.0, 20.0, 15.0), (-100.0, 0.0, 200.0, 15.0),
+                       (1.0, 40.0, 20.0, 15.0)], refs=(1,)))
+    fine = SurfaceSolver(geo, 1e12)
+    fc = fine.f_cross
+    low = SurfaceSolver(geo, 1.0001 * fc)
+    a, b = low._loop_at(1.00005 * fc), fine._loop_at(1.00005 * fc)
+    assert rel(a.real, b.real) < 1e-3 and rel(a.imag, b.imag) < 1e-3
+    f = np.geomspace(1e9, 1e11, 101)
+    fine.solve(f)
+    err = fine.interpolation_error
+    assert 0 < err < 1e-4
+    chk = np.concatenate([np.sqrt(f[:3] * f[1:4]), np.sqrt(f[-3:] * f[-4:-1])])
+    zi = fine.solve(np.concatenate([f, chk]))[f.size:]
+    for k, fk in enumerate(chk):
+        zd = fine._loop_at(fk)
+        assert rel(zi[k].real, zd.real) <= err and rel(zi[k].imag, zd.imag) <= err, fk
+    nine = np.geomspace(2 * fc, 1e10, 9)
+    fine.solve(nine)
+    assert fine.sampled == 9 and fine.interpolation_error is None
+    fine.solve(np.array([0.5 * fc]))
+    assert fine.sampled == 0 and fine.interpolation_error is None
+    mixed = bars([(-10.0, 40.0, 6.0, 4.0), (-100.0, 0.0, 200.0, 20.0)], refs=(1,))
+    mixed["materials"] = {"al": {"conductivity": "3.5e7 S/m"}}
+    mixed["conductors"][0]["material"] = "al"
+    fc_mixed = crossover(geo_of(mixed))
+    assert float(skin_depth(fc_mixed, 3.5e7)) == pytest.approx(4e-6, rel=1e-9)
+
+
 def test_applicability_and_the_auto_rule():
     geo = geo_of(bars(PAIR))
     assert why_not(geo) is None

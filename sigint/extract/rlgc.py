@@ -518,7 +518,8 @@ def _cg_interpolated(bem: BemSolver, freqs: np.ndarray, measure_interpolation: b
                         (np.abs(est_g + ref.imag) / scale_g).max()))
     interp = f"; interpolation error {err:.2g} (relative, measured half-way)" if err is not None else ""
     notes.append(f"C and G/omega solved at {fs.size} frequencies ({BEM_PER_DECADE} per decade) "
-                 "and interpolated in log f" + interp)
+                 "and interpolated in log f" + interp if fs.size > 1 else
+                 f"C and G/omega solved at {fs[0] / 1e9:.4g} GHz and held constant (one frequency)")
     below = freqs < fs[0]
     if np.any(below & (freqs > 0)):
         notes.append("below the lowest BEM frequency C and G/omega are held constant")
