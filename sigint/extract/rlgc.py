@@ -400,8 +400,8 @@ def extract(
             why = surface_why_not(geo)
             notes.append(f"R and L: filaments (--basis surface does not apply: {why})" if why
                          else "R and L: filaments (--basis surface: no frequency above its "
-                         f"crossover, {surface_crossover(geo) / 1e9:.4g} GHz, where the first "
-                         "conductor is a skin depth thick; below it filaments are small)")
+                         f"crossover, {surface_crossover(geo) / 1e9:.4g} GHz, where every "
+                         "conductor is at least a skin depth thick; below it filaments are small)")
         elif basis == "auto" and reason:
             notes.append(f"R and L: filaments, not multipole expansions ({reason})")
     if peec.reduced is not None:

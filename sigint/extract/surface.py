@@ -37,8 +37,9 @@ A&S 9.6.13).
 Below the crossover frequency, where the skin depth is comparable to the conductors and a
 volume mesh is small, the filament solver (:class:`sigint.extract.peec.PeecSolver`, meshed
 for :data:`LOW_MESH_FACTOR` times the crossover) gives R and L exactly at every frequency from one
-eigendecomposition; above it, the surface equations are solved at log-spaced frequencies and
-R and L interpolated in log f with a measured error (:class:`SurfaceSolver`).
+eigendecomposition; above it, the surface equations are solved at log-spaced frequencies (one
+per core) and the loop R and L interpolated in log f with an error estimate
+(:meth:`SurfaceSolver._high`).
 """
 
 from __future__ import annotations
