@@ -15,36 +15,16 @@ import math
 import numpy as np
 import pytest
 import xsections as X
+from xsections import geo_of, wires
 
 from sigint.extract.multipole import MultipoleSolver, applies, multipole_order, why_not
 from sigint.extract.peec import PeecSolver
 from sigint.extract.rlgc import extract
-from sigint.xsection.geometry import resolve
-from sigint.xsection.schema import load_cross_section
 
 MU0 = 1.25663706212e-6
 SIGMA_CU = 5.8e7
 R_REF = X.E7_R_OVER_RDC
 L_REF = X.E8_LINT_OVER_DC
-
-
-def geo_of(data):
-    return resolve(load_cross_section(data))
-
-
-def wires(points, radius_um=5.0, refs=(), sigma=None):
-    """Round copper wires at (x, y) in um; names w0, w1, ...; *refs* indexes references."""
-    out = []
-    for k, (x, y) in enumerate(points):
-        c = dict(name=f"w{k}", shape="circle", x=f"{x!r} um", y=f"{y!r} um",
-                 radius=f"{radius_um} um", reference=k in refs)
-        if sigma is not None:
-            c["material"] = "m"
-        out.append(c)
-    data = dict(conductors=out)
-    if sigma is not None:
-        data["materials"] = {"m": {"conductivity": f"{sigma} S/m"}}
-    return data
 
 
 def test_e7_e8_bessel_skin_effect_of_a_round_wire():

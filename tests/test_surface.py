@@ -19,28 +19,17 @@ import scipy.special as sp
 import xarray as xr
 import xsections as X
 from scipy.integrate import quad
+from xsections import geo_of, wires
 
 from sigint.extract.multipole import MultipoleSolver
 from sigint.extract.peec import PeecSolver
 from sigint.extract.rlgc import extract
 from sigint.extract.surface import SurfaceSolver, crossover, helmholtz_blocks, surface_pays, why_not
-from sigint.xsection.geometry import resolve
-from sigint.xsection.schema import load_cross_section
 
 MU0 = 1.25663706212e-6
 SIGMA_CU = 5.8e7
 R_REF = X.E7_R_OVER_RDC
 L_REF = X.E8_LINT_OVER_DC
-
-
-def geo_of(data):
-    return resolve(load_cross_section(data))
-
-
-def wires(points, radius_um=5.0, refs=()):
-    return dict(conductors=[dict(name=f"w{k}", shape="circle", x=f"{x!r} um", y=f"{y!r} um",
-                                 radius=f"{radius_um} um", reference=k in refs)
-                            for k, (x, y) in enumerate(points)])
 
 
 def bars(boxes, dx=0.0, dy=0.0, rotate=False, refs=(1,)):

@@ -3,6 +3,29 @@
 MM = "mm"
 
 
+def geo_of(data):
+    """The resolved geometry of cross-section data."""
+    from sigint.xsection.geometry import resolve
+    from sigint.xsection.schema import load_cross_section
+
+    return resolve(load_cross_section(data))
+
+
+def wires(points, radius_um=5.0, refs=(), sigma=None):
+    """Round copper wires at (x, y) in um; names w0, w1, ...; *refs* indexes references."""
+    out = []
+    for k, (x, y) in enumerate(points):
+        c = dict(name=f"w{k}", shape="circle", x=f"{x!r} um", y=f"{y!r} um",
+                 radius=f"{radius_um} um", reference=k in refs)
+        if sigma is not None:
+            c["material"] = "m"
+        out.append(c)
+    data = dict(conductors=out)
+    if sigma is not None:
+        data["materials"] = {"m": {"conductivity": f"{sigma} S/m"}}
+    return data
+
+
 def coax(b_outer=2.0):
     """E1: coax a = 1, b = 2 (air); the outer conductor is a ring."""
     return dict(mesh=dict(sectors=16), conductors=[

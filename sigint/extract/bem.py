@@ -39,8 +39,8 @@ from .. import progress
 from ..xsection.geometry import Conductor, Geometry
 from ..xsection.materials import EPS0
 
-__all__ = ["Panels", "mesh_panels", "potential_kernel", "field_kernel", "plates_remainder",
-           "BemSolver"]
+__all__ = ["Panels", "mesh_panels", "segment_mirror", "panel_mirror", "potential_kernel",
+           "field_kernel", "plates_remainder", "BemSolver"]
 
 
 REDUCED_MIN_PANELS = 3000   # conductor panels from which "auto" solves on a reduced basis
@@ -778,34 +778,52 @@ def mesh_panels(geo: Geometry, refine: float = 1.0) -> Panels:
     return Panels(a[keep], b[keep], owner[keep], nrm[keep], plus[keep], minus[keep], circ[keep])
 
 
-def panel_mirror(p: Panels, tol: float = 1e-9) -> np.ndarray | None:
-    """The involution of the panels under the mirror in the vertical line through the
-    middle of their extent, if the mesh is mirror-symmetric; None otherwise.
-
-    Panel i maps onto the panel whose end points are those of i mirrored (in either order)
-    to *tol* of its length, of the same material(s) (an interface panel's sides may be
-    swapped), with conductors mapped onto conductors.
+def segment_mirror(a: np.ndarray, b: np.ndarray, tol: float = 1e-9, axis: int = 0
+                   ) -> np.ndarray | None:
+    """The involution of segments (a, b) (N, 2) under the mirror in the line through the
+    middle of their extent perpendicular to *axis* (0: a vertical line): segment i maps
+    onto the one whose end points are those of i mirrored (in either order) to *tol* of
+    its length; None if some segment has no image.
 
     Returns
     -------
-    ndarray of int, shape (P,), or None
+    ndarray of int, shape (N,), or None
     """
     from scipy.spatial import cKDTree
 
-    if p.n == 0:
+    if a.shape[0] == 0:
         return None
-    xs = np.concatenate([p.a[:, 0], p.b[:, 0]])
-    xm = 0.5 * (xs.min() + xs.max())
+    pts = np.concatenate([a[:, axis], b[:, axis]])
+    centre = 0.5 * (pts.min() + pts.max())
 
     def key(a, b):
         swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
         return np.hstack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
 
-    ma, mb = p.a.copy(), p.b.copy()
-    ma[:, 0] = 2 * xm - ma[:, 0]
-    mb[:, 0] = 2 * xm - mb[:, 0]
-    dist, perm = cKDTree(key(p.a, p.b)).query(key(ma, mb))
-    if np.any(dist > tol * p.length) or np.any(perm[perm] != np.arange(p.n)):
+    ma, mb = a.copy(), b.copy()
+    ma[:, axis] = 2 * centre - ma[:, axis]
+    mb[:, axis] = 2 * centre - mb[:, axis]
+    dist, perm = cKDTree(key(a, b)).query(key(ma, mb))
+    length = np.hypot(*(b - a).T)
+    if np.any(dist > tol * length) or np.any(perm[perm] != np.arange(a.shape[0])):
+        return None
+    return perm
+
+
+def panel_mirror(p: Panels, tol: float = 1e-9) -> np.ndarray | None:
+    """The involution of the panels under the mirror in the vertical line through the
+    middle of their extent, if the mesh is mirror-symmetric; None otherwise.
+
+    Panel i maps onto the panel whose end points are those of i mirrored (in either order)
+    to *tol* of its length (:func:`segment_mirror`), of the same material(s) (an interface
+    panel's sides may be swapped), with conductors mapped onto conductors.
+
+    Returns
+    -------
+    ndarray of int, shape (P,), or None
+    """
+    perm = segment_mirror(p.a, p.b, tol)
+    if perm is None:
         return None
     own, town = p.owner, p.owner[perm]
     if np.any((own < 0) != (town < 0)):

@@ -372,10 +372,9 @@ def extract(
     cmat, gmat = _symmetric_cg(cre, gow, freqs, notes)
     timings["bem"] = time.perf_counter() - t1
     tasks.end(bem_task)
-    say("filaments (R, L)")
+    say("R and L")
     t2 = time.perf_counter()
     f_top = float(freqs.max())
-    surface_ok = backend.xp is np and surface_pays(geo, f_top)
     if basis in ("auto", "multipole") and multipole_applies(geo):
         with tasks.task("multipole expansions (R, L)"):
             peec = MultipoleSolver(geo, refine)
@@ -384,7 +383,7 @@ def extract(
                      "functions) at every frequency, no filaments (--basis full meshes "
                      "filaments)")
     elif (basis == "surface" and surface_applies(geo) and f_top > surface_crossover(geo)) or (
-            basis == "auto" and surface_ok):
+            basis == "auto" and backend.xp is np and surface_pays(geo, f_top)):
         with tasks.task("surface panels (R, L)"):
             peec = SurfaceSolver(geo, f_top, refine)
     else:

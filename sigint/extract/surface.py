@@ -53,7 +53,7 @@ from .. import progress
 from ..threads import lane_threads, small_matrix_blas
 from ..xsection.geometry import Conductor, Geometry, touch_point
 from ..xsection.materials import MU0, skin_depth
-from .bem import _graded_points, dist_to_shapes, field_kernel, potential_kernel
+from .bem import _graded_points, dist_to_shapes, field_kernel, potential_kernel, segment_mirror
 from .interp import spline_log
 from .peec import PERFECT_SIGMA, PeecSolver
 
@@ -99,11 +99,6 @@ class SurfaceMesh:
     @property
     def length(self) -> np.ndarray:
         return np.hypot(*(self.b - self.a).T)
-
-    @property
-    def normal(self) -> np.ndarray:
-        d = (self.b - self.a) / self.length[:, None]
-        return np.stack([d[:, 1], -d[:, 0]], axis=1)
 
 
 def why_not(geo: Geometry) -> str | None:
@@ -162,8 +157,11 @@ def surface_pays(geo: Geometry, f_max: float) -> bool:
     """Whether ``auto`` takes the surface solver: it applies (:func:`why_not`) and every
     conductor is at least :data:`PAYS_DEPTHS` skin depths thick (in its own metal) at the
     top frequency *f_max*: for thinner ones the filament mesh is small."""
-    return (f_max > 0 and applies(geo)
-            and all(f_max >= _depth_frequency(c, PAYS_DEPTHS) for c in geo.conductors))
+    # the thickness test first: it is cheap and rules out most cross-sections (the
+    # applicability test checks every pair of conductors for contact)
+    return (f_max > 0
+            and all(f_max >= _depth_frequency(c, PAYS_DEPTHS) for c in geo.conductors)
+            and applies(geo))
 
 
 def surface_note(solver: SurfaceSolver, f: np.ndarray) -> str:
@@ -392,22 +390,10 @@ def _mirror_perm(mesh: SurfaceMesh, axis: int, sigma: np.ndarray, tol: float = 1
                  ) -> np.ndarray | None:
     """The panels' permutation under the mirror in the line through the middle of their
     extent perpendicular to *axis* (0: a vertical line), if the mesh is symmetric under it
-    (end points to *tol* of each panel's length, conductors onto conductors of the same
+    (:func:`sigint.extract.bem.segment_mirror`, conductors onto conductors of the same
     conductivity); None otherwise."""
-    from scipy.spatial import cKDTree
-
-    pts = np.concatenate([mesh.a, mesh.b])
-    centre = 0.5 * (pts[:, axis].min() + pts[:, axis].max())
-
-    def key(a, b):
-        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-        return np.hstack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
-
-    ma, mb = mesh.a.copy(), mesh.b.copy()
-    ma[:, axis] = 2 * centre - ma[:, axis]
-    mb[:, axis] = 2 * centre - mb[:, axis]
-    dist, perm = cKDTree(key(mesh.a, mesh.b)).query(key(ma, mb))
-    if np.any(dist > tol * mesh.length) or np.any(perm[perm] != np.arange(mesh.n)):
+    perm = segment_mirror(mesh.a, mesh.b, tol, axis)
+    if perm is None:
         return None
     own, town = mesh.owner, mesh.owner[perm]
     if np.any(sigma[own] != sigma[town]):
@@ -551,13 +537,12 @@ class SurfaceSolver:
             raise ValueError(f"the surface solver does not apply: {reason}")
         self.geo = geo
         self.refine = refine
-        self.f_max = float(f_max)
         self.ground = geo.ground_y
         self.n_signal = len(geo.signals)
         sig = np.array([c.conductivity for c in geo.conductors])
         self.f_cross = crossover(geo)
         self.sigma = sig
-        self.mesh = mesh_surface(geo, max(self.f_max, self.f_cross), refine)
+        self.mesh = mesh_surface(geo, max(float(f_max), self.f_cross), refine)
         m = self.mesh
         n_c = len(geo.conductors)
         self.p = np.zeros((m.n, n_c))
@@ -586,14 +571,13 @@ class SurfaceSolver:
             self.lmat[r0:r0 + rk.size] = lk
             self.c_ext[r0:r0 + rk.size] = dk
         # conductors of one shape (up to translation) and metal share their interior block
+        self.index = [np.flatnonzero(m.owner == k) for k in range(n_c)]
         self.groups: dict[bytes, list[int]] = {}
-        for k in range(n_c):
-            idx = np.flatnonzero(m.owner == k)
+        for k, idx in enumerate(self.index):
             rel = np.concatenate([m.a[idx] - m.a[idx[0]], m.b[idx] - m.a[idx[0]]], axis=1)
             scale = max(float(np.abs(rel).max()), 1e-30)
             key = np.round(rel / scale, 9).tobytes() + repr(float(sig[k])).encode()
             self.groups.setdefault(key, []).append(k)
-        self.index = [np.flatnonzero(m.owner == k) for k in range(n_c)]
         self._low: PeecSolver | None = None
         self.interpolation_error: float | None = None
         self.sampled = 0
